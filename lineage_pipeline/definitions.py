@@ -1,0 +1,25 @@
+"""Wires assets, jobs and resources into the project's code location."""
+
+import os
+
+import dagster as dg
+
+from lineage_pipeline.assets.corpus import sql_corpus
+from lineage_pipeline.assets.graph import lineage_graph
+from lineage_pipeline.assets.parsed import parsed_sql
+from lineage_pipeline.jobs import ingest_corpus
+from lineage_pipeline.resources import CorpusResource, GraphStoreResource, LocalStoresResource
+
+_NEO4J_PASSWORD = "LINEAGE_NEO4J_PASSWORD"
+
+defs = dg.Definitions(
+    assets=[sql_corpus, parsed_sql, lineage_graph],
+    jobs=[ingest_corpus],
+    resources={
+        "corpus": CorpusResource(),
+        "stores": LocalStoresResource(),
+        "graph_store": GraphStoreResource(
+            neo4j_password=dg.EnvVar(_NEO4J_PASSWORD) if os.environ.get(_NEO4J_PASSWORD) else None
+        ),
+    },
+)

@@ -1,0 +1,39 @@
+"""The small interface every graph store implements, so the writer and queries are backend-agnostic."""
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass
+class WriteStats:
+    """What one write changed, as the database reports it."""
+
+    nodes_created: int = 0
+    nodes_deleted: int = 0
+    relationships_created: int = 0
+    relationships_deleted: int = 0
+    properties_set: int = 0
+    transactions: int = 0
+
+    def add(self, other: "WriteStats") -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class GraphBackend(Protocol):
+    """A Cypher graph store: one write = one transaction."""
+
+    name: str
+    location: str
+
+    def ensure_schema(self) -> None:
+        """Create key uniqueness and indexes if missing; idempotent."""
+
+    def read(self, query: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+        """Rows of a read-only query."""
+
+    def write(self, query: str, params: dict[str, Any] | None = None) -> WriteStats:
+        """Run one write statement in its own transaction."""
+
+    def close(self) -> None:
+        """Release connections."""

@@ -1,0 +1,87 @@
+"""Open the configured graph store: embedded FalkorDB (default), a remote FalkorDB, or Neo4j."""
+
+from contextlib import contextmanager
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import falkordb
+from pydantic import BaseModel, SecretStr
+
+from lineage_pipeline.graph.backend import GraphBackend
+from lineage_pipeline.graph.falkordb_backend import FalkorDBBackend
+from lineage_pipeline.graph.neo4j_backend import Neo4jBackend
+from lineage_pipeline.settings import IngestionSettings
+
+
+class GraphStoreConfig(BaseModel):
+    """Where the lineage graph lives."""
+
+    backend: Literal["falkordb", "neo4j"] = "falkordb"
+    graph_name: str = "lineage"
+    data_dir: Path
+    falkordb_url: str | None = None
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr | None = None
+    neo4j_database: str = "neo4j"
+
+
+class GraphStoreUnavailable(RuntimeError):
+    """The configured graph store cannot be reached; the message says which and why."""
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def open_backend(config: GraphStoreConfig) -> GraphBackend:
+    """A connected backend with its schema in place; raises GraphStoreUnavailable naming the store."""
+    if config.backend == "neo4j":
+        if not config.neo4j_uri:
+            raise GraphStoreUnavailable("graph backend is neo4j but no neo4j_uri (LINEAGE_NEO4J_URI) is set")
+        password = config.neo4j_password.get_secret_value() if config.neo4j_password else None
+        backend: GraphBackend = Neo4jBackend(config.neo4j_uri, config.neo4j_user, password, config.neo4j_database)
+    elif config.falkordb_url:
+        location = f"{_redacted(config.falkordb_url)} graph {config.graph_name}"
+        backend = FalkorDBBackend(falkordb.FalkorDB.from_url(config.falkordb_url), config.graph_name, location)
+    else:
+        from lineage_pipeline.graph.embedded_server import connect, ensure_server
+
+        info = ensure_server(config.data_dir)
+        location = f"embedded FalkorDB at {info.socket_path} (pid {info.pid}) graph {config.graph_name}"
+        backend = FalkorDBBackend(connect(info), config.graph_name, location)
+    try:
+        backend.ensure_schema()
+    except Exception as error:
+        backend.close()
+        raise GraphStoreUnavailable(f"cannot use graph store {backend.location}: {error}") from error
+    return backend
+
+
+@contextmanager
+def graph_backend(config: GraphStoreConfig) -> Iterator[GraphBackend]:
+    """``open_backend`` as a context manager that always closes."""
+    backend = open_backend(config)
+    try:
+        yield backend
+    finally:
+        backend.close()
+
+
+def store_config_from_settings(settings: IngestionSettings) -> GraphStoreConfig:
+    """The graph store the project settings describe."""
+    return GraphStoreConfig(
+        backend=settings.graph_backend,
+        graph_name=settings.graph_name,
+        data_dir=settings.data_dir,
+        falkordb_url=settings.falkordb_url,
+        neo4j_uri=settings.neo4j_uri,
+        neo4j_user=settings.neo4j_user,
+        neo4j_password=settings.neo4j_password,
+        neo4j_database=settings.neo4j_database,
+    )

@@ -1,0 +1,76 @@
+"""Typed lineage records produced by the parser: file -> statements -> tables, column edges, effects, errors.
+
+Names are normalized strings: lower-cased unless quoted in a case-sensitive dialect, and qualified exactly
+as far as the SQL says (``table``, ``schema.table`` or ``catalog.schema.table``); a column name is its
+table name plus ``.column``. Temp tables never appear in ``sources``/``targets``; they may appear in
+``temp_tables`` as detail.
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Transform = Literal["direct", "expression", "aggregation", "window", "filter", "join", "unknown"]
+"""How a written column derives from its sources: ``direct`` copy, ``expression`` over sources,
+``aggregation`` (SUM, COUNT, ...), ``window`` function; ``filter``/``join`` for columns that only
+constrain rows (WHERE, JOIN ON) rather than provide values."""
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ColumnEdge(_Record):
+    """One written column and the source columns it derives from."""
+
+    target: str
+    sources: list[str]
+    transform: Transform = "direct"
+
+
+class Effect(_Record):
+    """A statement's effect on a table that is not lineage: TRUNCATE, DROP, ALTER, RENAME, DELETE."""
+
+    kind: str
+    table: str
+    detail: str | None = None
+
+
+class Call(_Record):
+    """A call the parser cannot follow statically: a procedure call or dynamic SQL."""
+
+    kind: Literal["procedure", "dynamic_sql"]
+    target: str | None = None
+    text: str | None = None
+
+
+class StatementLineage(_Record):
+    """Lineage of one statement (a procedure contributes the statements of its body)."""
+
+    index: int
+    kind: str
+    line: int = 1
+    sources: list[str] = Field(default_factory=list)
+    targets: list[str] = Field(default_factory=list)
+    columns: list[ColumnEdge] = Field(default_factory=list)
+    effects: list[Effect] = Field(default_factory=list)
+    calls: list[Call] = Field(default_factory=list)
+    temp_tables: list[str] = Field(default_factory=list)
+    target_kind: Literal["table", "view"] = "table"
+
+
+class ParseIssue(_Record):
+    """A statement (or the whole file, ``statement=None``) that could not be read; the rest goes on."""
+
+    statement: int | None = None
+    line: int | None = None
+    message: str
+
+
+class FileLineage(_Record):
+    """Everything the parser extracted from one SQL file."""
+
+    path: str
+    dialect: str
+    statements: list[StatementLineage] = Field(default_factory=list)
+    errors: list[ParseIssue] = Field(default_factory=list)

@@ -1,0 +1,39 @@
+"""Write a domain's parsed lineage to the graph so that it equals the manifest, file for file."""
+
+from lineage_pipeline.corpus.manifest import DomainManifest
+from lineage_pipeline.graph.backend import GraphBackend
+from lineage_pipeline.graph.rows import FileGraph, build_file_graph, file_revision
+from lineage_pipeline.graph.writer import GraphWriter, SyncReport
+from lineage_pipeline.parsing import PARSER_VERSION
+from lineage_pipeline.stores.parse_store import ParseStore
+
+
+class MissingParseResultError(RuntimeError):
+    """The graph stage found a manifest file with no stored parse result."""
+
+
+def sync_manifest(
+    manifest: DomainManifest,
+    store: ParseStore,
+    backend: GraphBackend,
+    batch_size: int,
+    max_delete_fraction: float = 0.5,
+    force: bool = False,
+) -> SyncReport:
+    """Bring the domain's subgraph to the manifest's files; only changed files are read from the store."""
+    entries = {entry.path: entry for entry in manifest.files}
+    current = {path: file_revision(entry.sha256, PARSER_VERSION) for path, entry in entries.items()}
+
+    def graphs_for(paths: list[str]) -> list[FileGraph]:
+        keys = [(entries[p].sha256, entries[p].dialect, p) for p in paths]
+        stored = store.get_many(keys)
+        missing = [key[2] for key in keys if key not in stored]
+        if missing:
+            raise MissingParseResultError(
+                f"no parse result stored for {len(missing)} file(s) of domain {manifest.domain!r} "
+                f"(first: {missing[0]}); materialize parsed_sql for this partition first"
+            )
+        return [build_file_graph(stored[key], manifest.domain, key[0], current[key[2]]) for key in keys]
+
+    writer = GraphWriter(backend, batch_size=batch_size)
+    return writer.sync_domain(manifest.domain, current, graphs_for, max_delete_fraction, force)

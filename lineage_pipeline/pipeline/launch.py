@@ -1,0 +1,95 @@
+"""Launch ``ingest_corpus`` for every domain of a corpus on the project's Dagster instance."""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from lineage_pipeline.corpus.files import discover_domains
+from lineage_pipeline.partitions import domain_partitions
+from lineage_pipeline.settings import PROJECT_ROOT
+
+PROJECT_DAGSTER_HOME = PROJECT_ROOT / "dagster_home"
+
+
+def ingest_job() -> dg.JobDefinition:
+    """The resolved ``ingest_corpus`` job (module-level so Dagster can reconstruct it)."""
+    from lineage_pipeline.definitions import defs
+
+    return defs.resolve_job_def("ingest_corpus")
+
+
+def project_instance() -> dg.DagsterInstance:
+    """The project's Dagster instance (``DAGSTER_HOME``, else the repo's ``dagster_home/``)."""
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DAGSTER_HOME))
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.get()
+
+
+@dataclass
+class DomainRun:
+    """One partition run: its id, whether it succeeded, and the metadata of each asset it materialized."""
+
+    domain: str
+    run_id: str
+    success: bool
+    metadata: dict[str, dict[str, object]] = field(default_factory=dict)
+    failure: str | None = None
+
+
+def register_domains(instance: dg.DagsterInstance, domains: list[str]) -> list[str]:
+    """Add the domains missing from the dynamic partitions; returns the ones added."""
+    known = set(instance.get_dynamic_partitions(domain_partitions.name))
+    added = [d for d in domains if d not in known]
+    if added:
+        instance.add_dynamic_partitions(domain_partitions.name, added)
+    return added
+
+
+def _failure_message(result: dg.ExecuteJobResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            return f"step {event.step_key} failed: {error.message.strip()}"
+    return "run failed"
+
+
+def run_domain(
+    instance: dg.DagsterInstance, domain: str, run_config: dict, tags: dict[str, str] | None = None
+) -> DomainRun:
+    """Execute ``ingest_corpus`` for one domain partition in this process, recorded on ``instance``."""
+    job = dg.reconstructable(ingest_job)
+    with dg.execute_job(
+        job,
+        instance=instance,
+        run_config=run_config,
+        tags={"dagster/partition": domain, "lineage/trigger": "cli", **(tags or {})},
+        raise_on_error=False,
+    ) as result:
+        metadata = {
+            event.materialization.asset_key.to_user_string(): {
+                k: v.value for k, v in event.materialization.metadata.items()
+            }
+            for event in (e.event_specific_data for e in result.get_asset_materialization_events())
+        }
+        failure = None if result.success else _failure_message(result)
+        return DomainRun(domain, result.run_id, result.success, metadata, failure)
+
+
+def ingest_corpus_root(
+    corpus_root: Path, extensions: list[str], domains: list[str] | None = None, force_delete: bool = False
+) -> list[DomainRun]:
+    """Register the corpus's domains as partitions and run the job for each (or for ``domains``)."""
+    instance = project_instance()
+    found = discover_domains(corpus_root, extensions)
+    selected = found if domains is None else [d for d in domains if d in found]
+    unknown = sorted(set(domains or []) - set(found))
+    if unknown:
+        raise ValueError(f"no such domain(s) under {corpus_root}: {', '.join(unknown)} (found: {', '.join(found)})")
+    register_domains(instance, selected)
+    run_config = {
+        "resources": {"corpus": {"config": {"root": str(corpus_root)}}},
+        "ops": {"lineage_graph": {"config": {"force_delete": force_delete}}},
+    }
+    return [run_domain(instance, domain, run_config) for domain in selected]
