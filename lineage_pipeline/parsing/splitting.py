@@ -1,0 +1,491 @@
+"""Split SQL text into single statements, flattening scripts: batches, blocks, control flow, procedure bodies.
+
+Works on the dialect's tokens, so strings and comments never split anything. A statement ends at ``;``,
+at a T-SQL ``GO`` line (or an Oracle ``/`` line), at a block keyword (``BEGIN``/``END``/``ELSE``/
+``BEGIN TRY``...) or where a new statement keyword starts at nesting depth 0 and cannot continue the
+current statement (T-SQL lets statements run together without ``;``). ``IF``/``WHILE`` conditions and
+procedure headers are dropped; a procedure's statements are those of its body, tagged with its name.
+"""
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import TokenError
+from sqlglot.tokens import Token, TokenType
+
+from lineage_pipeline.parsing.models import ParseIssue
+from lineage_pipeline.parsing.names import identifier_name
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One statement's tokens, the text their offsets index into, and its 1-based line in the file."""
+
+    tokens: list[Token]
+    sql: str
+    line: int
+    procedure: str | None = None
+
+
+_LITERAL_TYPES = frozenset(
+    t for t in TokenType if "STRING" in t.name or t in (TokenType.IDENTIFIER, TokenType.NUMBER)
+)
+# A word right after one of these is a name (``@update``, ``t.end``, ``#begin``), never a keyword.
+_NAME_PREFIXES = frozenset((TokenType.PARAMETER, TokenType.DOT, TokenType.HASH))
+
+_STARTERS = frozenset(
+    """SELECT INSERT UPDATE DELETE MERGE CREATE DROP ALTER TRUNCATE WITH DECLARE SET PRINT EXEC EXECUTE
+    USE GRANT REVOKE DENY RAISERROR THROW RETURN OPEN FETCH CLOSE DEALLOCATE WAITFOR BREAK CONTINUE
+    GOTO CALL COPY UNLOAD COMMIT ROLLBACK SAVE BULK REPLACE UPSERT VACUUM ANALYZE OPTIMIZE REFRESH
+    MSCK CACHE UNCACHE EXPLAIN LET RAISE LEAVE ITERATE SIGNAL""".split()
+)
+# Statement keywords that continue the statement when the previous word is one of these
+# (``ON DELETE``, ``CREATE OR REPLACE``, ``FOR UPDATE``, trigger events, ``OFFSET .. ROWS FETCH``).
+_ATTACHING_PREVIOUS = frozenset(
+    "ON OR FOR OF AFTER BEFORE INSTEAD ROWS ROW STATEMENT CHARACTER NOT IS TO BY".split()
+)
+_SET_OPERATORS = frozenset("UNION ALL DISTINCT EXCEPT INTERSECT MINUS AS FOR".split())
+_PERMISSION_HEADS = frozenset(("GRANT", "REVOKE", "DENY"))
+_OBJECT_WORDS = frozenset(
+    """TABLE VIEW PROCEDURE PROC FUNCTION SCHEMA DATABASE TRIGGER SEQUENCE TYPE SYNONYM MATERIALIZED
+    OR UNIQUE CLUSTERED NONCLUSTERED TEMP TEMPORARY GLOBAL LOCAL TRANSIENT VOLATILE EXTERNAL STAGE
+    STREAM TASK ROLE USER LOGIN EXTENSION INDEX""".split()
+)
+# ``WITH <word> AS`` that is an option, not a CTE (``CREATE VIEW v WITH SCHEMABINDING AS``).
+_WITH_OPTIONS = frozenset(
+    """SCHEMABINDING ENCRYPTION VIEW_METADATA RECOMPILE EXECUTE NATIVE_COMPILATION CHECK TIES ROLLUP
+    CUBE NOLOCK NO DATA LOCAL CASCADED GRANT ORDINALITY OFFSET TIME RETURNS""".split()
+)
+_ROUTINE_WORDS = frozenset(("PROCEDURE", "PROC", "FUNCTION", "TRIGGER"))
+_END_SUFFIXES = frozenset("TRY CATCH IF LOOP WHILE REPEAT FOR CASE FUNCTION PROCEDURE".split())
+_TRANSACTION_WORDS = frozenset(("TRAN", "TRANSACTION", "DISTRIBUTED", "WORK"))
+_DDL_BEFORE_IF = frozenset(
+    """TABLE VIEW EXISTS NOT PROCEDURE PROC FUNCTION INDEX SCHEMA DATABASE TRIGGER SEQUENCE TYPE USER
+    ROLE COLUMN CONSTRAINT STATISTICS SYNONYM STAGE STREAM TASK""".split()
+)
+_GO_DIALECTS = frozenset(("tsql", "fabric"))
+_SLASH_DIALECTS = frozenset(("oracle",))
+# Procedural dialects whose blocks open with a declaration section (``DECLARE x INT; BEGIN ... END``).
+_DECLARE_SECTION_DIALECTS = frozenset(("postgres", "redshift", "oracle", "snowflake"))
+# Bodies in these languages are not SQL; they are skipped, not parsed.
+_SQL_LANGUAGES = frozenset(("SQL", "PLPGSQL", "TSQL"))
+
+_COARSE_SPLIT = re.compile(r";[ \t]*(?:\r?\n|$)|^[ \t]*go[ \t]*\d*[ \t]*$", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass
+class _State:
+    """What the splitter knows about the statement being collected."""
+
+    tokens: list[Token] = field(default_factory=list)
+    head: str | None = None
+    role: str = "statement"  # "statement", "condition" (IF/WHILE), "header" (routine), "declarations"
+    has_query: bool = False
+    set_seen: bool = False
+    main_started: bool = False
+    case_depth: int = 0
+    prev_word: str | None = None
+    routine_words: int = 0
+
+
+def _line_index(text: str) -> list[int]:
+    return [0] + [m.end() for m in re.finditer("\n", text)]
+
+
+def _word(tokens: list[Token], i: int) -> str | None:
+    token = tokens[i]
+    if token.token_type in _LITERAL_TYPES:
+        return None
+    if i and tokens[i - 1].token_type in _NAME_PREFIXES and tokens[i - 1].end + 1 == token.start:
+        return None
+    text = token.text
+    return text.upper() if text[:1].isalpha() or text[:1] == "_" else None
+
+
+def _starts_line(tokens: list[Token], i: int, sql: str) -> bool:
+    return i == 0 or "\n" in sql[tokens[i - 1].end + 1 : tokens[i].start]
+
+
+def _ends_line(tokens: list[Token], i: int, sql: str) -> bool:
+    return i + 1 >= len(tokens) or "\n" in sql[tokens[i].end + 1 : tokens[i + 1].start]
+
+
+def _separator_line(tokens: list[Token], i: int, sql: str, dialect: str, word: str | None) -> int:
+    """Number of tokens forming a ``GO [n]`` or ``/`` batch separator line at ``i`` (0 if none)."""
+    if dialect in _GO_DIALECTS and word == "GO" and _starts_line(tokens, i, sql):
+        if _ends_line(tokens, i, sql):
+            return 1
+        if tokens[i + 1].token_type == TokenType.NUMBER and _ends_line(tokens, i + 1, sql):
+            return 2
+    if (
+        dialect in _SLASH_DIALECTS
+        and tokens[i].token_type == TokenType.SLASH
+        and _starts_line(tokens, i, sql)
+        and _ends_line(tokens, i, sql)
+    ):
+        return 1
+    return 0
+
+
+def _is_cte_start(tokens: list[Token], i: int) -> bool:
+    """``WITH name AS (`` / ``WITH name (cols) AS`` / ``WITH RECURSIVE``, not a table hint or option."""
+    if i + 2 >= len(tokens):
+        return False
+    nxt = tokens[i + 1]
+    after = tokens[i + 2]
+    if nxt.text.upper() == "RECURSIVE":
+        return True
+    if nxt.token_type in (TokenType.L_PAREN, TokenType.R_PAREN) or nxt.text.upper() in _WITH_OPTIONS:
+        return False
+    return after.token_type == TokenType.L_PAREN or after.text.upper() == "AS"
+
+
+def _continues(state: _State, word: str, tokens: list[Token], i: int) -> bool:
+    """True when statement keyword ``word`` at depth 0 belongs to the statement being collected."""
+    head, prev = state.head, state.prev_word
+    prev_token = tokens[i - 1] if i else None
+    nxt = tokens[i + 1].text.upper() if i + 1 < len(tokens) else ""
+    if prev in _ATTACHING_PREVIOUS or head in _PERMISSION_HEADS:
+        return True
+    if prev_token is not None and prev_token.token_type == TokenType.COMMA:
+        return True
+    if word == "SELECT":
+        return (
+            prev in _SET_OPERATORS
+            or (head == "INSERT" and not state.has_query)
+            or (head == "WITH" and not state.main_started)
+            or head not in _STARTERS
+        )
+    if word in ("INSERT", "UPDATE", "DELETE", "MERGE"):
+        return prev == "THEN" or (head == "WITH" and not state.main_started) or head == "BULK"
+    if word == "SET":
+        return (head == "UPDATE" and not state.set_seen) or prev in ("UPDATE", "DELETE") or head == "ALTER"
+    if word == "WITH":
+        return (
+            prev == "AS"
+            or (head == "INSERT" and not state.has_query)
+            or not _is_cte_start(tokens, i)
+        )
+    if word in ("EXEC", "EXECUTE"):
+        return (head == "INSERT" and not state.has_query) or prev == "WITH"
+    if word in ("CREATE", "DROP", "ALTER"):
+        return head == "ALTER" and nxt not in _OBJECT_WORDS
+    if word == "FETCH":
+        return nxt == "FIRST" or (
+            nxt == "NEXT" and i + 2 < len(tokens) and tokens[i + 2].text.upper() != "FROM"
+        )
+    if word == "REPLACE":
+        return nxt == "("
+    return False
+
+
+def _note_keyword(state: _State, word: str) -> None:
+    """Record what a continuing keyword tells about the statement's shape."""
+    if word in ("SELECT", "VALUES", "EXEC", "EXECUTE", "DEFAULT") and state.head == "INSERT":
+        state.has_query = True
+    if word == "SET" and state.head == "UPDATE":
+        state.set_seen = True
+    if state.head == "WITH" and not state.main_started and word in ("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE"):
+        state.main_started = True
+        state.head = word
+        if word == "INSERT":
+            state.has_query = False
+
+
+class _Splitter:
+    """Token walk with the state of the current statement, the routine context and block depth."""
+
+    def __init__(self, sql: str, dialect: str, line_offset: int, procedure: str | None, in_body: bool):
+        self.sql = sql
+        self.dialect = dialect
+        self.line_starts = _line_index(sql)
+        self.line_offset = line_offset
+        self.procedure = procedure
+        self.in_body = in_body
+        self.block_depth = 0
+        self.routine_depth: int | None = None
+        self.chunks: list[Chunk] = []
+        self.issues: list[ParseIssue] = []
+        self.state = _State()
+        self.depth = 0
+
+    def line_of(self, offset: int) -> int:
+        return bisect_right(self.line_starts, offset) + self.line_offset
+
+    def flush(self) -> None:
+        state = self.state
+        if state.tokens and state.role == "statement":
+            self.chunks.append(
+                Chunk(state.tokens, self.sql, self.line_of(state.tokens[0].start), self.procedure)
+            )
+        elif state.tokens and state.role == "header":
+            # A routine header that never reached AS/BEGIN is a whole statement (e.g. a SQL UDF).
+            self.procedure = None
+            self.chunks.append(Chunk(state.tokens, self.sql, self.line_of(state.tokens[0].start), None))
+        self.state = _State()
+        self.depth = 0
+
+    def start(self, role: str, head: str | None) -> None:
+        self.flush()
+        self.state.role = role
+        self.state.head = head
+
+    def run(self, tokens: list[Token]) -> None:
+        i = 0
+        n = len(tokens)
+        while i < n:
+            i = self.step(tokens, i)
+        self.flush()
+
+    def step(self, tokens: list[Token], i: int) -> int:
+        token = tokens[i]
+        kind = token.token_type
+        state = self.state
+        word = _word(tokens, i)
+        if kind == TokenType.SEMICOLON:
+            if state.role == "declarations":
+                state.tokens = []
+                return i + 1
+            self.flush()
+            return i + 1
+        separator = _separator_line(tokens, i, self.sql, self.dialect, word)
+        if separator:
+            self.flush()
+            if self.dialect in _GO_DIALECTS:
+                self.procedure = None
+                self.routine_depth = None
+                self.block_depth = 0
+            return i + separator
+        if kind == TokenType.L_PAREN:
+            self.depth += 1
+        elif kind == TokenType.R_PAREN:
+            self.depth = max(0, self.depth - 1)
+        if self.depth or word is None or (kind == TokenType.L_PAREN):
+            if not state.tokens and state.head is None and word is None and state.role == "statement":
+                state.head = "("
+            state.tokens.append(token)
+            if word:
+                state.prev_word = word
+            elif kind not in (TokenType.L_PAREN, TokenType.R_PAREN) or not self.depth:
+                state.prev_word = None if kind != TokenType.R_PAREN else state.prev_word
+            return i + 1
+        return self.keyword(tokens, i, word)
+
+    def keyword(self, tokens: list[Token], i: int, word: str) -> int:
+        state = self.state
+        nxt = _word(tokens, i + 1) if i + 1 < len(tokens) else None
+        if state.role == "declarations":
+            if word == "BEGIN":
+                self.state = _State()
+                self.block_depth += 1
+            return i + 1
+        if state.role == "header":
+            return self.header_keyword(tokens, i, word)
+        if word == "CASE":
+            state.case_depth += 1
+        elif word == "END" and state.case_depth:
+            state.case_depth -= 1
+        elif word == "END":
+            return self.block_end(tokens, i)
+        elif word == "BEGIN":
+            if nxt in ("TRY", "CATCH"):
+                self.flush()
+                return i + 2
+            if nxt in _TRANSACTION_WORDS or i + 1 >= len(tokens) or tokens[i + 1].token_type == TokenType.SEMICOLON:
+                self.start("statement", word)
+            else:
+                self.flush()
+                self.block_depth += 1
+                return i + 1
+        elif word in ("ELSE", "ELSIF", "ELSEIF") and not state.case_depth:
+            if word == "ELSE":
+                self.flush()
+                return i + 1
+            self.start("condition", word)
+        elif word in ("THEN", "DO", "LOOP") and state.role == "condition" and not state.case_depth:
+            self.flush()
+            return i + 1
+        elif word in ("IF", "WHILE", "FOR") and not state.case_depth and self.control_flow(tokens, i, word):
+            self.start("condition", word)
+        elif word == "DECLARE" and self.in_body and self.dialect in _DECLARE_SECTION_DIALECTS and not state.tokens:
+            self.state.role = "declarations"
+            return i + 1
+        elif word == "RETURN" and nxt in ("SELECT", "WITH") or (
+            word == "RETURN" and i + 1 < len(tokens) and tokens[i + 1].token_type == TokenType.L_PAREN
+        ):
+            # An inline function's ``RETURN (SELECT ...)`` reads like the query it returns.
+            self.flush()
+            return i + 1
+        elif word in _STARTERS:
+            if state.role == "condition" or not state.tokens or not _continues(state, word, tokens, i):
+                self.start("statement", word)
+                if word in ("CREATE", "ALTER"):
+                    self.state.routine_words = 1
+            else:
+                _note_keyword(state, word)
+        elif state.routine_words and word in _ROUTINE_WORDS and len(state.tokens) <= 4:
+            state.role = "header"
+        elif not state.tokens:
+            state.head = word
+        state.tokens.append(tokens[i])
+        state.prev_word = word
+        return i + 1
+
+    def control_flow(self, tokens: list[Token], i: int, word: str) -> bool:
+        """``IF``/``WHILE``/``FOR`` opening a control statement, not ``IF EXISTS``, ``IF(...)`` or ``FOR UPDATE``."""
+        state = self.state
+        if state.role == "condition":
+            return False
+        if not state.tokens:
+            return word != "FOR" or self.dialect not in _GO_DIALECTS
+        if word == "FOR":
+            return False
+        if state.prev_word in _DDL_BEFORE_IF:
+            return False
+        return i + 1 < len(tokens) and tokens[i + 1].token_type != TokenType.L_PAREN
+
+    def block_end(self, tokens: list[Token], i: int) -> int:
+        self.flush()
+        self.block_depth = max(0, self.block_depth - 1)
+        if self.routine_depth is not None and self.block_depth <= self.routine_depth and self.dialect not in _GO_DIALECTS:
+            self.procedure = None
+            self.routine_depth = None
+        i += 1
+        if i < len(tokens) and not _starts_line(tokens, i, self.sql):
+            nxt = _word(tokens, i)
+            label = tokens[i].token_type in (TokenType.VAR, TokenType.IDENTIFIER) and (
+                i + 1 >= len(tokens) or tokens[i + 1].token_type == TokenType.SEMICOLON
+            )
+            if (nxt in _END_SUFFIXES or label) and nxt not in _STARTERS:
+                i += 1
+        return i
+
+    def header_keyword(self, tokens: list[Token], i: int, word: str) -> int:
+        """Inside a routine header: collect until the body starts at ``AS``/``IS``/``BEGIN``."""
+        state = self.state
+        if word in ("AS", "IS") and state.prev_word != "EXECUTE":
+            body = tokens[i + 1] if i + 1 < len(tokens) else None
+            self.enter_routine(state.tokens)
+            if body is not None and "STRING" in body.token_type.name:
+                return self.string_body(tokens, i + 1)
+            if self.dialect == "oracle":
+                self.state.role = "declarations"
+            return i + 1
+        if word == "BEGIN":
+            self.enter_routine(state.tokens)
+            self.block_depth += 1
+            return i + 1
+        state.tokens.append(tokens[i])
+        state.prev_word = word
+        return i + 1
+
+    def enter_routine(self, header: list[Token]) -> None:
+        self.procedure = _routine_name(header, self.dialect)
+        self.routine_depth = self.block_depth
+        self.state = _State()
+        self.depth = 0
+
+    def string_body(self, tokens: list[Token], i: int) -> int:
+        """Split a routine body quoted as a string (``AS $$ ... $$``) unless its LANGUAGE is not SQL."""
+        body = tokens[i]
+        end = i + 1
+        language = "SQL"
+        while end < len(tokens) and tokens[end].token_type != TokenType.SEMICOLON:
+            if tokens[end].text.upper() == "LANGUAGE" and end + 1 < len(tokens):
+                language = tokens[end + 1].text.upper()
+            end += 1
+        for j in range(i - 1, -1, -1):
+            if tokens[j].text.upper() == "LANGUAGE" and j + 1 < len(tokens):
+                language = tokens[j + 1].text.upper()
+                break
+            if tokens[j].token_type == TokenType.SEMICOLON:
+                break
+        if language in _SQL_LANGUAGES:
+            chunks, issues = split_statements(
+                body.text, self.dialect, self.line_of(body.start) - 1, self.procedure, in_body=True
+            )
+            self.chunks.extend(chunks)
+            self.issues.extend(issues)
+        self.procedure = None
+        self.routine_depth = None
+        return end
+
+
+def _routine_name(header: list[Token], dialect: str) -> str | None:
+    from lineage_pipeline.parsing.dialects import folds_case
+
+    fold = folds_case(dialect)
+    parts: list[str] = []
+    seen_word = False
+    for token in header:
+        if not seen_word:
+            seen_word = token.text.upper() in _ROUTINE_WORDS
+            continue
+        if token.token_type == TokenType.DOT:
+            continue
+        if token.token_type not in (TokenType.VAR, TokenType.IDENTIFIER) and not token.text.isidentifier():
+            break
+        if parts and token.start > 0 and token.token_type != TokenType.IDENTIFIER and not parts[-1:]:
+            break
+        from sqlglot import exp
+
+        parts.append(identifier_name(exp.Identifier(this=token.text, quoted=token.token_type == TokenType.IDENTIFIER), fold))
+        if len(parts) >= 3:
+            break
+    return ".".join(parts) or None
+
+
+def tokenize(sql: str, dialect: str) -> list[Token]:
+    """The dialect's tokens for ``sql``; raises ``TokenError`` on unterminated strings/comments."""
+    return Dialect.get_or_raise(dialect).tokenize(sql)
+
+
+def split_statements(
+    sql: str,
+    dialect: str,
+    line_offset: int = 0,
+    procedure: str | None = None,
+    in_body: bool = False,
+) -> tuple[list[Chunk], list[ParseIssue]]:
+    """Statement chunks of ``sql`` in order, plus issues for text that could not even be tokenized."""
+    try:
+        tokens = tokenize(sql, dialect)
+    except TokenError:
+        return _split_coarsely(sql, dialect, line_offset, procedure, in_body)
+    splitter = _Splitter(sql, dialect, line_offset, procedure, in_body)
+    splitter.run(tokens)
+    return splitter.chunks, splitter.issues
+
+
+def _split_coarsely(
+    sql: str, dialect: str, line_offset: int, procedure: str | None, in_body: bool
+) -> tuple[list[Chunk], list[ParseIssue]]:
+    """Fallback when the whole text does not tokenize: cut at line-ending ``;`` and ``GO`` lines, retry each."""
+    chunks: list[Chunk] = []
+    issues: list[ParseIssue] = []
+    starts = _line_index(sql)
+    position = 0
+    pieces = []
+    for match in _COARSE_SPLIT.finditer(sql):
+        pieces.append((position, sql[position : match.start()]))
+        position = match.end()
+    pieces.append((position, sql[position:]))
+    for offset, piece in pieces:
+        if not piece.strip():
+            continue
+        line = bisect_right(starts, offset) + line_offset
+        try:
+            tokens = tokenize(piece, dialect)
+        except TokenError as error:
+            first_text = len(piece) - len(piece.lstrip())
+            issues.append(
+                ParseIssue(line=line + piece.count("\n", 0, first_text), message=f"cannot tokenize: {error}")
+            )
+            continue
+        splitter = _Splitter(piece, dialect, line - 1, procedure, in_body)
+        splitter.run(tokens)
+        chunks.extend(splitter.chunks)
+        issues.extend(splitter.issues)
+    return chunks, issues

@@ -1,0 +1,70 @@
+"""Spec of corpus.files: which files form the corpus, their domains, and that nothing escapes the root."""
+
+import os
+
+import pytest
+
+from lineage_pipeline.corpus.files import (
+    ROOT_DOMAIN,
+    CorpusPathError,
+    discover_domains,
+    domain_of,
+    iter_corpus_files,
+    resolve_inside,
+)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    root = tmp_path / "corpus"
+    for relative in [
+        "loose.sql", "staging/a.sql", "staging/deep/b.SQL", "core/c.sql", "core/notes.txt",
+        "core/c.sql~", "core/.c.sql.swp", "core/x.tmp", ".git/config.sql", "core/.hidden/d.sql",
+    ]:
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("select 1;")
+    (tmp_path / "outside.sql").write_text("select 2;")
+    (tmp_path / "outside_dir").mkdir()
+    (tmp_path / "outside_dir" / "e.sql").write_text("select 3;")
+    return root
+
+
+def test_lists_sql_files_sorted_and_ignores_litter(corpus):
+    assert list(iter_corpus_files(corpus, [".sql"])) == ["core/c.sql", "loose.sql", "staging/a.sql", "staging/deep/b.SQL"]
+
+
+def test_domains_are_top_level_folders_plus_root(corpus):
+    assert discover_domains(corpus, [".sql"]) == [ROOT_DOMAIN, "core", "staging"]
+    assert domain_of("staging/deep/b.sql") == "staging"
+    assert domain_of("loose.sql") == ROOT_DOMAIN
+
+
+def test_one_domain_only(corpus):
+    assert list(iter_corpus_files(corpus, [".sql"], domain="staging")) == ["staging/a.sql", "staging/deep/b.SQL"]
+    assert list(iter_corpus_files(corpus, [".sql"], domain=ROOT_DOMAIN)) == ["loose.sql"]
+
+
+def test_symlinks_leaving_the_root_are_not_followed(corpus, tmp_path):
+    os.symlink(tmp_path / "outside.sql", corpus / "core" / "link_out.sql")
+    os.symlink(tmp_path / "outside_dir", corpus / "linked_dir")
+    os.symlink(corpus / "staging" / "a.sql", corpus / "core" / "link_in.sql")
+    os.symlink(corpus / "core", corpus / "core" / "loop")
+    files = list(iter_corpus_files(corpus, [".sql"]))
+    assert "core/link_out.sql" not in files
+    assert not any(f.startswith("linked_dir") for f in files)
+    assert "core/link_in.sql" in files
+
+
+def test_resolve_inside_rejects_escapes(corpus, tmp_path):
+    assert resolve_inside(corpus, "staging/a.sql") == (corpus / "staging" / "a.sql").resolve()
+    with pytest.raises(CorpusPathError, match="outside the corpus root"):
+        resolve_inside(corpus, "../outside.sql")
+    os.symlink(tmp_path / "outside.sql", corpus / "sneaky.sql")
+    with pytest.raises(CorpusPathError, match="outside the corpus root"):
+        resolve_inside(corpus, "sneaky.sql")
+
+
+def test_missing_root_is_named(tmp_path):
+    with pytest.raises(CorpusPathError, match="nope is not a readable directory"):
+        list(iter_corpus_files(tmp_path / "nope", [".sql"]))
