@@ -1,9 +1,9 @@
 -- =============================================================================
 -- core/usp_load_dim_date.sql
 -- Dialect : T-SQL (SQL Server 2019)
--- Purpose : Maintain dw.dim_date for a date range. A day is a business day
---           when the ECB published reference rates for it (stg.fx_rates).
--- Sources : stg.fx_rates, #dates (generated)
+-- Purpose : Maintain dw.dim_date for a date range (Mon-Fri = business day;
+--           TARGET holidays are maintained manually by the finance team).
+-- Sources : #dates (generated in the procedure)
 -- Target  : dw.dim_date
 -- =============================================================================
 
@@ -41,10 +41,8 @@ BEGIN
             DATENAME(MONTH, d.calendar_date)                         AS month_name,
             DATEPART(WEEKDAY, d.calendar_date)                       AS day_of_week,
             CASE WHEN d.calendar_date = EOMONTH(d.calendar_date) THEN 1 ELSE 0 END AS is_month_end,
-            CASE WHEN EXISTS (SELECT 1 FROM stg.fx_rates AS fx
-                              WHERE fx.rate_date = d.calendar_date
-                                AND fx.currency_code = 'USD')
-                 THEN 1 ELSE 0 END                                   AS is_business_day
+            CASE WHEN DATENAME(WEEKDAY, d.calendar_date) IN ('Saturday', 'Sunday')
+                 THEN 0 ELSE 1 END                                   AS is_business_day
         FROM #dates AS d
     ) AS src
         ON tgt.date_key = src.date_key
