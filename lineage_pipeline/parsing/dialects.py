@@ -1,10 +1,12 @@
 """Dialect names accepted by the parser, their aliases, and the per-file ``-- dialect: x`` header override."""
 
 import re
+from functools import lru_cache
 
 from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 
 SUPPORTED_DIALECTS: tuple[str, ...] = (
+    "ansi",
     "tsql",
     "fabric",
     "snowflake",
@@ -25,6 +27,9 @@ SUPPORTED_DIALECTS: tuple[str, ...] = (
 )
 
 _ALIASES = {
+    "generic": "ansi",
+    "sql": "ansi",
+    "none": "ansi",
     "sqlserver": "tsql",
     "mssql": "tsql",
     "t-sql": "tsql",
@@ -44,6 +49,7 @@ _ALIASES = {
 
 # Only the first lines count: a dialect comment deep in a file is prose, not a directive.
 _HEADER_LINES = 5
+_COMMENT_RE = re.compile(r"^\s*(?:--|#|//|/\*|\*)")
 _HEADER_RE = re.compile(r"^\s*(?:--|#|//|/\*)\s*dialect\s*[:=]\s*([A-Za-z0-9_\-]+)", re.IGNORECASE)
 
 # Dialects where an identifier keeps its spelling only when quoted and different from the dialect's
@@ -52,29 +58,40 @@ _FOLDING_STRATEGIES = (NormalizationStrategy.LOWERCASE, NormalizationStrategy.UP
 
 
 def canonical_dialect(name: str | None) -> str | None:
-    """Map a user-supplied dialect name (any case, common aliases) to a supported name, else ``None``."""
-    if not name:
-        return None
+    """Map a user-supplied dialect name (any case, common aliases) to a supported name, else ``None``.
+
+    No name at all (``None``/``""``) means sqlglot's generic dialect, ``ansi``.
+    """
+    if not name or not name.strip():
+        return "ansi"
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
     return key if key in SUPPORTED_DIALECTS else None
 
 
 def header_dialect(text: str) -> str | None:
-    """The dialect named by a ``-- dialect: x`` comment in the first few lines of ``text``, if supported."""
+    """The dialect named by a ``-- dialect: x`` comment among the first few lines of ``text``, before any SQL."""
     try:
         for line in text.splitlines()[:_HEADER_LINES]:
             match = _HEADER_RE.match(line)
             if match:
                 return canonical_dialect(match.group(1))
+            if line.strip() and not _COMMENT_RE.match(line):
+                return None
     except Exception:  # a header is a hint; a bad one must never break parsing
         return None
     return None
 
 
+@lru_cache(maxsize=None)
+def sqlglot_dialect(dialect: str) -> Dialect:
+    """The sqlglot dialect object for a supported name (``ansi`` is sqlglot's generic dialect)."""
+    return Dialect.get_or_raise("" if dialect == "ansi" else dialect)
+
+
 def folds_case(dialect: str) -> str | None:
     """``"lower"``/``"upper"`` if unquoted names fold to that case and quoted ones are exact; else ``None``."""
-    strategy = Dialect.get_or_raise(dialect).NORMALIZATION_STRATEGY
+    strategy = sqlglot_dialect(dialect).NORMALIZATION_STRATEGY
     if strategy not in _FOLDING_STRATEGIES:
         return None
     return "lower" if strategy == NormalizationStrategy.LOWERCASE else "upper"

@@ -57,6 +57,15 @@ class StatementLineage(_Record):
     calls: list[Call] = Field(default_factory=list)
     temp_tables: list[str] = Field(default_factory=list)
     target_kind: Literal["table", "view"] = "table"
+    defined_columns: list[str] = Field(default_factory=list)
+    """Ordered columns this statement defines for its single target (CREATE TABLE/VIEW, CTAS, SELECT INTO)."""
+    procedure: str | None = None
+    """The procedure/function/trigger whose body holds this statement, if any."""
+    unresolved_columns: list[str] = Field(default_factory=list)
+    """Source columns that feed a written column but whose table the SQL does not determine (no catalog)."""
+    column_mapping: Literal["named", "catalog", "assumed"] | None = None
+    """How written columns were matched to values: listed in the SQL, from the catalog, or assumed from
+    the query's output names because the target's columns are unknown."""
 
 
 class ParseIssue(_Record):
@@ -74,3 +83,5 @@ class FileLineage(_Record):
     dialect: str
     statements: list[StatementLineage] = Field(default_factory=list)
     errors: list[ParseIssue] = Field(default_factory=list)
+    encoding: str | None = None
+    """Text encoding the file was decoded with (set by ``parse_file_bytes``)."""

@@ -7,7 +7,7 @@ snowflake is ``orders``); in case-insensitive dialects every name is lower-cased
 
 from sqlglot import exp
 
-TEMP_PREFIXES = ("#", "@")
+_TEMP_PREFIXES = ("#", "@")
 
 
 def identifier_name(node: exp.Expression | str | None, fold: str | None) -> str:
@@ -26,6 +26,34 @@ def identifier_name(node: exp.Expression | str | None, fold: str | None) -> str:
     return text.lower()
 
 
+# Stand-ins for "no catalog"/"no schema" while qualifying (sqlglot's schema needs equal nesting
+# depth for all tables); they are dropped again when a name is read back.
+PLACEHOLDER_CATALOG = "__lineage_catalog__"
+PLACEHOLDER_DB = "__lineage_db__"
+_PLACEHOLDERS = (PLACEHOLDER_CATALOG, PLACEHOLDER_DB)
+
+
+# Temp tables and table variables are spelled as plain identifiers while qualifying (sqlglot's schema
+# cannot key ``#t`` or ``@t``) and turned back into ``#t``/``##t``/``@t`` when read back.
+_TEMP_SPELLINGS = (("__lineage_gtemp__", "##"), ("__lineage_temp__", "#"), ("__lineage_var__", "@"))
+
+
+def temp_identifier(name: str) -> str:
+    """The plain identifier that stands for temp name ``name`` (``#t``, ``##t`` or ``@t``) during qualification."""
+    for spelling, prefix in _TEMP_SPELLINGS:
+        if name.startswith(prefix):
+            return spelling + name[len(prefix) :]
+    return name
+
+
+def _part(node: exp.Expression | str | None, fold: str | None) -> str | None:
+    # sqlglot stores the empty middle of T-SQL ``db..table`` as a bare string.
+    text = node if isinstance(node, str) else (node.name if node is not None else "")
+    if not text or text.lower() in _PLACEHOLDERS:
+        return None
+    return identifier_name(node, fold)
+
+
 def table_name(table: exp.Table, fold: str | None) -> str | None:
     """``[catalog.]db.]name`` as far as written; ``#t``/``##t`` for temp tables, ``@t`` for table variables.
 
@@ -34,25 +62,33 @@ def table_name(table: exp.Table, fold: str | None) -> str | None:
     this = table.this
     if isinstance(this, exp.Parameter):
         return "@" + identifier_name(this.this, None)
+    # Four-part names (``server.db.schema.table``) put the last two parts in a Dot.
+    inner: list[str] = []
+    if isinstance(this, exp.Dot) and all(isinstance(p, exp.Identifier) for p in this.flatten()):
+        *leading, this = list(this.flatten())
+        inner = [identifier_name(part, fold) for part in leading]
     if not isinstance(this, exp.Identifier):
         return None
     base = identifier_name(this, fold)
+    for spelling, prefix in _TEMP_SPELLINGS:
+        if base.startswith(spelling):
+            return prefix + base[len(spelling) :]
     if this.args.get("global_"):
         return "##" + base
     if this.args.get("temporary") or base.startswith("#"):
         return base if base.startswith("#") else "#" + base
-    catalog = table.args.get("catalog")
-    db = table.args.get("db")
-    parts = [identifier_name(catalog, fold)] if catalog is not None and catalog.name else []
-    if parts or (db is not None and db.name):
-        parts.append(identifier_name(db, fold) if db is not None else "")
+    catalog = _part(table.args.get("catalog"), fold)
+    db = _part(table.args.get("db"), fold)
+    # ``db..table`` (T-SQL default schema) keeps its empty middle part: the SQL does not say which schema.
+    parts = [catalog, db or ""] if catalog else ([db] if db else [])
+    parts += inner
     parts.append(base)
     return ".".join(parts)
 
 
 def is_temp(name: str) -> bool:
     """True for ``#temp``, ``##global_temp`` and ``@table_variable`` names."""
-    return name.startswith(TEMP_PREFIXES)
+    return name.startswith(_TEMP_PREFIXES)
 
 
 def column_name(table: str, column: str) -> str:

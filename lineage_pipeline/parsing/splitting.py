@@ -10,11 +10,13 @@ procedure headers are dropped; a procedure's statements are those of its body, t
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from sqlglot.dialects.dialect import Dialect
+from sqlglot import exp
 from sqlglot.errors import TokenError
-from sqlglot.tokens import Token, TokenType
+from sqlglot.tokens import Token, Tokenizer, TokenType
 
+from lineage_pipeline.parsing.dialects import folds_case, sqlglot_dialect
 from lineage_pipeline.parsing.models import ParseIssue
 from lineage_pipeline.parsing.names import identifier_name
 
@@ -27,6 +29,7 @@ class Chunk:
     sql: str
     line: int
     procedure: str | None = None
+    batch: int = 0  # T-SQL batch (GO-separated) number: variables live within one batch
 
 
 _LITERAL_TYPES = frozenset(
@@ -39,13 +42,26 @@ _STARTERS = frozenset(
     """SELECT INSERT UPDATE DELETE MERGE CREATE DROP ALTER TRUNCATE WITH DECLARE SET PRINT EXEC EXECUTE
     USE GRANT REVOKE DENY RAISERROR THROW RETURN OPEN FETCH CLOSE DEALLOCATE WAITFOR BREAK CONTINUE
     GOTO CALL COPY UNLOAD COMMIT ROLLBACK SAVE BULK REPLACE UPSERT VACUUM ANALYZE OPTIMIZE REFRESH
-    MSCK CACHE UNCACHE EXPLAIN LET RAISE LEAVE ITERATE SIGNAL""".split()
+    MSCK CACHE UNCACHE EXPLAIN LET RAISE LEAVE ITERATE SIGNAL REVERT""".split()
 )
-# Statement keywords that continue the statement when the previous word is one of these
-# (``ON DELETE``, ``CREATE OR REPLACE``, ``FOR UPDATE``, trigger events, ``OFFSET .. ROWS FETCH``).
-_ATTACHING_PREVIOUS = frozenset(
-    "ON OR FOR OF AFTER BEFORE INSTEAD ROWS ROW STATEMENT CHARACTER NOT IS TO BY".split()
-)
+# Statement keywords that continue the statement after these words (``ON DELETE``, ``CREATE OR
+# REPLACE``, ``FOR UPDATE``, trigger events, ``OFFSET .. ROWS FETCH``, ``FOR EACH ROW EXECUTE``,
+# ``ON CONFLICT DO UPDATE``, ``ON DUPLICATE KEY UPDATE``).
+_ATTACHING_PREVIOUS = {
+    "ON": frozenset(("DELETE", "UPDATE", "INSERT", "COMMIT")),
+    "DO": frozenset(("UPDATE",)),
+    "KEY": frozenset(("UPDATE",)),
+    "OR": frozenset(("REPLACE", "ALTER")),
+    "FOR": frozenset(("UPDATE", "INSERT", "DELETE", "SELECT")),
+    "OF": frozenset(("INSERT", "UPDATE", "DELETE")),
+    "AFTER": frozenset(("INSERT", "UPDATE", "DELETE")),
+    "BEFORE": frozenset(("INSERT", "UPDATE", "DELETE")),
+    "INSTEAD": frozenset(("INSERT", "UPDATE", "DELETE")),
+    "ROWS": frozenset(("FETCH",)),
+    "ROW": frozenset(("FETCH", "EXECUTE")),
+    "STATEMENT": frozenset(("EXECUTE",)),
+    "CHARACTER": frozenset(("SET",)),
+}
 _SET_OPERATORS = frozenset("UNION ALL DISTINCT EXCEPT INTERSECT MINUS AS FOR".split())
 _PERMISSION_HEADS = frozenset(("GRANT", "REVOKE", "DENY"))
 _OBJECT_WORDS = frozenset(
@@ -84,10 +100,10 @@ class _State:
     role: str = "statement"  # "statement", "condition" (IF/WHILE), "header" (routine), "declarations"
     has_query: bool = False
     set_seen: bool = False
-    main_started: bool = False
+    cte_open: bool = False  # a WITH list was read; its main statement keyword is still to come
     case_depth: int = 0
     prev_word: str | None = None
-    routine_words: int = 0
+    routine_words: bool = False
 
 
 def _line_index(text: str) -> list[int]:
@@ -102,6 +118,10 @@ def _word(tokens: list[Token], i: int) -> str | None:
         return None
     text = token.text
     return text.upper() if text[:1].isalpha() or text[:1] == "_" else None
+
+
+def _next_type(tokens: list[Token], i: int) -> TokenType | None:
+    return tokens[i + 1].token_type if i + 1 < len(tokens) else None
 
 
 def _starts_line(tokens: list[Token], i: int, sql: str) -> bool:
@@ -147,7 +167,7 @@ def _continues(state: _State, word: str, tokens: list[Token], i: int) -> bool:
     head, prev = state.head, state.prev_word
     prev_token = tokens[i - 1] if i else None
     nxt = tokens[i + 1].text.upper() if i + 1 < len(tokens) else ""
-    if prev in _ATTACHING_PREVIOUS or head in _PERMISSION_HEADS:
+    if word in _ATTACHING_PREVIOUS.get(prev or "", ()) or head in _PERMISSION_HEADS:
         return True
     if prev_token is not None and prev_token.token_type == TokenType.COMMA:
         return True
@@ -155,16 +175,17 @@ def _continues(state: _State, word: str, tokens: list[Token], i: int) -> bool:
         return (
             prev in _SET_OPERATORS
             or (head == "INSERT" and not state.has_query)
-            or (head == "WITH" and not state.main_started)
+            or state.cte_open
             or head not in _STARTERS
         )
     if word in ("INSERT", "UPDATE", "DELETE", "MERGE"):
-        return prev == "THEN" or (head == "WITH" and not state.main_started) or head == "BULK"
+        return prev == "THEN" or state.cte_open or head == "BULK"
     if word == "SET":
         return (head == "UPDATE" and not state.set_seen) or prev in ("UPDATE", "DELETE") or head == "ALTER"
     if word == "WITH":
         return (
             prev == "AS"
+            or state.cte_open
             or (head == "INSERT" and not state.has_query)
             or not _is_cte_start(tokens, i)
         )
@@ -181,17 +202,19 @@ def _continues(state: _State, word: str, tokens: list[Token], i: int) -> bool:
     return False
 
 
-def _note_keyword(state: _State, word: str) -> None:
+def _note_keyword(state: _State, word: str, tokens: list[Token], i: int) -> None:
     """Record what a continuing keyword tells about the statement's shape."""
+    if word == "WITH" and _is_cte_start(tokens, i):
+        state.cte_open = True
+        return
+    if state.cte_open and word in ("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE"):
+        state.cte_open = False
+        if state.head == "WITH":
+            state.head = word
     if word in ("SELECT", "VALUES", "EXEC", "EXECUTE", "DEFAULT") and state.head == "INSERT":
         state.has_query = True
     if word == "SET" and state.head == "UPDATE":
         state.set_seen = True
-    if state.head == "WITH" and not state.main_started and word in ("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE"):
-        state.main_started = True
-        state.head = word
-        if word == "INSERT":
-            state.has_query = False
 
 
 class _Splitter:
@@ -205,11 +228,21 @@ class _Splitter:
         self.procedure = procedure
         self.in_body = in_body
         self.block_depth = 0
+        self.batch = 0
         self.routine_depth: int | None = None
         self.chunks: list[Chunk] = []
         self.issues: list[ParseIssue] = []
         self.state = _State()
         self.depth = 0
+        self.words: list[str | None] = []
+
+    def routine_closed(self) -> bool:
+        """Outside T-SQL (where a routine runs to the end of its batch), a routine ends with its block."""
+        return (
+            self.routine_depth is not None
+            and self.block_depth <= self.routine_depth
+            and self.dialect not in _GO_DIALECTS
+        )
 
     def line_of(self, offset: int) -> int:
         return bisect_right(self.line_starts, offset) + self.line_offset
@@ -218,12 +251,12 @@ class _Splitter:
         state = self.state
         if state.tokens and state.role == "statement":
             self.chunks.append(
-                Chunk(state.tokens, self.sql, self.line_of(state.tokens[0].start), self.procedure)
+                Chunk(state.tokens, self.sql, self.line_of(state.tokens[0].start), self.procedure, self.batch)
             )
         elif state.tokens and state.role == "header":
             # A routine header that never reached AS/BEGIN is a whole statement (e.g. a SQL UDF).
             self.procedure = None
-            self.chunks.append(Chunk(state.tokens, self.sql, self.line_of(state.tokens[0].start), None))
+            self.chunks.append(Chunk(state.tokens, self.sql, self.line_of(state.tokens[0].start), None, self.batch))
         self.state = _State()
         self.depth = 0
 
@@ -233,6 +266,7 @@ class _Splitter:
         self.state.head = head
 
     def run(self, tokens: list[Token]) -> None:
+        self.words = [_word(tokens, i) for i in range(len(tokens))]
         i = 0
         n = len(tokens)
         while i < n:
@@ -243,16 +277,21 @@ class _Splitter:
         token = tokens[i]
         kind = token.token_type
         state = self.state
-        word = _word(tokens, i)
+        word = self.words[i]
         if kind == TokenType.SEMICOLON:
             if state.role == "declarations":
                 state.tokens = []
                 return i + 1
             self.flush()
+            if self.routine_closed():
+                # A routine whose body is one statement (no BEGIN block) ends with it.
+                self.procedure = None
+                self.routine_depth = None
             return i + 1
         separator = _separator_line(tokens, i, self.sql, self.dialect, word)
         if separator:
             self.flush()
+            self.batch += 1
             if self.dialect in _GO_DIALECTS:
                 self.procedure = None
                 self.routine_depth = None
@@ -262,20 +301,17 @@ class _Splitter:
             self.depth += 1
         elif kind == TokenType.R_PAREN:
             self.depth = max(0, self.depth - 1)
-        if self.depth or word is None or (kind == TokenType.L_PAREN):
-            if not state.tokens and state.head is None and word is None and state.role == "statement":
-                state.head = "("
+        if self.depth or word is None or kind in (TokenType.L_PAREN, TokenType.R_PAREN):
+            if not state.tokens and state.role == "statement":
+                state.head = word or token.text
             state.tokens.append(token)
-            if word:
-                state.prev_word = word
-            elif kind not in (TokenType.L_PAREN, TokenType.R_PAREN) or not self.depth:
-                state.prev_word = None if kind != TokenType.R_PAREN else state.prev_word
+            state.prev_word = word if self.depth else None
             return i + 1
         return self.keyword(tokens, i, word)
 
     def keyword(self, tokens: list[Token], i: int, word: str) -> int:
         state = self.state
-        nxt = _word(tokens, i + 1) if i + 1 < len(tokens) else None
+        nxt = self.words[i + 1] if i + 1 < len(tokens) else None
         if state.role == "declarations":
             if word == "BEGIN":
                 self.state = _State()
@@ -293,7 +329,7 @@ class _Splitter:
             if nxt in ("TRY", "CATCH"):
                 self.flush()
                 return i + 2
-            if nxt in _TRANSACTION_WORDS or i + 1 >= len(tokens) or tokens[i + 1].token_type == TokenType.SEMICOLON:
+            if nxt in _TRANSACTION_WORDS or _next_type(tokens, i) in (None, TokenType.SEMICOLON):
                 self.start("statement", word)
             else:
                 self.flush()
@@ -305,32 +341,39 @@ class _Splitter:
                 return i + 1
             self.start("condition", word)
         elif word in ("THEN", "DO", "LOOP") and state.role == "condition" and not state.case_depth:
+            # IF/WHILE/FOR ... THEN|DO|LOOP opens a block closed by END IF/END WHILE/END LOOP.
+            if state.head in ("IF", "WHILE", "FOR"):
+                self.block_depth += 1
             self.flush()
             return i + 1
+        elif word in ("LOOP", "REPEAT") and not state.tokens:
+            self.block_depth += 1
+            return i + 1
+        elif word == "EXCEPTION" and not state.tokens and (self.in_body or self.procedure):
+            self.start("condition", word)
         elif word in ("IF", "WHILE", "FOR") and not state.case_depth and self.control_flow(tokens, i, word):
             self.start("condition", word)
         elif word == "DECLARE" and self.in_body and self.dialect in _DECLARE_SECTION_DIALECTS and not state.tokens:
             self.state.role = "declarations"
             return i + 1
-        elif word == "RETURN" and nxt in ("SELECT", "WITH") or (
-            word == "RETURN" and i + 1 < len(tokens) and tokens[i + 1].token_type == TokenType.L_PAREN
-        ):
+        elif word == "RETURN" and (nxt in ("SELECT", "WITH") or _next_type(tokens, i) == TokenType.L_PAREN):
             # An inline function's ``RETURN (SELECT ...)`` reads like the query it returns.
             self.flush()
             return i + 1
         elif word in _STARTERS:
             if state.role == "condition" or not state.tokens or not _continues(state, word, tokens, i):
                 self.start("statement", word)
-                if word in ("CREATE", "ALTER"):
-                    self.state.routine_words = 1
+                self.state.routine_words = word in ("CREATE", "ALTER")
+                self.state.cte_open = word == "WITH"
             else:
-                _note_keyword(state, word)
+                _note_keyword(state, word, tokens, i)
         elif state.routine_words and word in _ROUTINE_WORDS and len(state.tokens) <= 4:
             state.role = "header"
         elif not state.tokens:
             state.head = word
-        state.tokens.append(tokens[i])
-        state.prev_word = word
+        # start() may have replaced the state; the keyword belongs to the current one.
+        self.state.tokens.append(tokens[i])
+        self.state.prev_word = word
         return i + 1
 
     def control_flow(self, tokens: list[Token], i: int, word: str) -> bool:
@@ -349,12 +392,12 @@ class _Splitter:
     def block_end(self, tokens: list[Token], i: int) -> int:
         self.flush()
         self.block_depth = max(0, self.block_depth - 1)
-        if self.routine_depth is not None and self.block_depth <= self.routine_depth and self.dialect not in _GO_DIALECTS:
+        if self.routine_closed():
             self.procedure = None
             self.routine_depth = None
         i += 1
         if i < len(tokens) and not _starts_line(tokens, i, self.sql):
-            nxt = _word(tokens, i)
+            nxt = self.words[i]
             label = tokens[i].token_type in (TokenType.VAR, TokenType.IDENTIFIER) and (
                 i + 1 >= len(tokens) or tokens[i + 1].token_type == TokenType.SEMICOLON
             )
@@ -367,6 +410,11 @@ class _Splitter:
         state = self.state
         if word in ("AS", "IS") and state.prev_word != "EXECUTE":
             body = tokens[i + 1] if i + 1 < len(tokens) else None
+            if body is not None and body.token_type == TokenType.L_PAREN and self.dialect not in _GO_DIALECTS:
+                # ``CREATE FUNCTION f(x) AS (x + 1)``: an expression body, the whole thing is one statement.
+                state.role = "statement"
+                state.tokens.append(tokens[i])
+                return i + 1
             self.enter_routine(state.tokens)
             if body is not None and "STRING" in body.token_type.name:
                 return self.string_body(tokens, i + 1)
@@ -414,32 +462,62 @@ class _Splitter:
 
 
 def _routine_name(header: list[Token], dialect: str) -> str | None:
-    from lineage_pipeline.parsing.dialects import folds_case
-
+    """``schema.proc`` from a routine header's tokens (the name follows PROCEDURE/FUNCTION/TRIGGER)."""
     fold = folds_case(dialect)
     parts: list[str] = []
-    seen_word = False
+    after_word = False
+    expect_part = True
     for token in header:
-        if not seen_word:
-            seen_word = token.text.upper() in _ROUTINE_WORDS
+        if not after_word:
+            after_word = token.text.upper() in _ROUTINE_WORDS
             continue
         if token.token_type == TokenType.DOT:
+            expect_part = True
             continue
-        if token.token_type not in (TokenType.VAR, TokenType.IDENTIFIER) and not token.text.isidentifier():
+        if not expect_part or not (token.token_type == TokenType.IDENTIFIER or token.text.isidentifier()):
             break
-        if parts and token.start > 0 and token.token_type != TokenType.IDENTIFIER and not parts[-1:]:
-            break
-        from sqlglot import exp
-
-        parts.append(identifier_name(exp.Identifier(this=token.text, quoted=token.token_type == TokenType.IDENTIFIER), fold))
-        if len(parts) >= 3:
-            break
+        quoted = token.token_type == TokenType.IDENTIFIER
+        parts.append(identifier_name(exp.Identifier(this=token.text, quoted=quoted), fold))
+        expect_part = False
     return ".".join(parts) or None
 
 
+@lru_cache(maxsize=None)
+def _splitting_tokenizer(dialect: str) -> type[Tokenizer]:
+    """The dialect's tokenizer class with command swallowing turned off.
+
+    sqlglot turns everything after a leading command keyword (PRINT, EXEC, CALL, T-SQL's END ...) into
+    one string token up to the next ``;``, which would swallow the following statements; for splitting,
+    commands are tokenized like any other keyword.
+    """
+    base = sqlglot_dialect(dialect).tokenizer_class
+    return type(f"Splitting{base.__name__}", (base,), {"COMMANDS": set()})
+
+
 def tokenize(sql: str, dialect: str) -> list[Token]:
-    """The dialect's tokens for ``sql``; raises ``TokenError`` on unterminated strings/comments."""
-    return Dialect.get_or_raise(dialect).tokenize(sql)
+    """The dialect's tokens for ``sql`` (commands not swallowed); raises ``TokenError`` on bad input."""
+    # A tokenizer holds per-run state: one instance per call keeps this safe across threads.
+    return _splitting_tokenizer(dialect)(dialect=sqlglot_dialect(dialect)).tokenize(sql)
+
+
+_MYSQL_DELIMITER = re.compile(r"^[ \t]*DELIMITER[ \t]+(\S+)[ \t]*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _mysql_delimiters(sql: str) -> str:
+    """Rewrite mysql-client ``DELIMITER $$`` scripts to plain ``;`` scripts, keeping every line in place."""
+    if "delimiter" not in sql.lower():
+        return sql
+    out: list[str] = []
+    delimiter = ";"
+    position = 0
+    for match in _MYSQL_DELIMITER.finditer(sql):
+        segment = sql[position : match.start()]
+        out.append(segment.replace(delimiter, ";") if delimiter != ";" else segment)
+        delimiter = match.group(1)
+        position = match.end()
+    segment = sql[position:]
+    out.append(segment.replace(delimiter, ";") if delimiter != ";" else segment)
+    return "".join(out)
 
 
 def split_statements(
@@ -450,6 +528,8 @@ def split_statements(
     in_body: bool = False,
 ) -> tuple[list[Chunk], list[ParseIssue]]:
     """Statement chunks of ``sql`` in order, plus issues for text that could not even be tokenized."""
+    if dialect == "mysql":
+        sql = _mysql_delimiters(sql)
     try:
         tokens = tokenize(sql, dialect)
     except TokenError:

@@ -47,7 +47,7 @@ def register_domains(instance: dg.DagsterInstance, domains: list[str]) -> list[s
     return added
 
 
-def _failure_message(result: dg.ExecuteJobResult) -> str:
+def _failure_message(result: dg.JobExecutionResult) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error

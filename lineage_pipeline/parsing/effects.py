@@ -1,0 +1,63 @@
+"""DROP, TRUNCATE and ALTER/RENAME: effects on tables that are not lineage."""
+
+from sqlglot import exp
+
+from lineage_pipeline.parsing.extraction import Context, Extracted, name_of
+from lineage_pipeline.parsing.models import Effect
+
+
+def _drop(drop: exp.Drop, ctx: Context) -> Extracted:
+    """DROP TABLE/VIEW/...: effects; dropping a temp table forgets its lineage."""
+    kind = (drop.args.get("kind") or "").lower()
+    result = Extracted(kind=f"drop_{kind}" if kind else "drop")
+    for table in drop.find_all(exp.Table):
+        name = name_of(table, ctx)
+        if name is None:
+            continue
+        if ctx.tables.is_temp(name):
+            ctx.tables.drop_temp(name)
+            result.temp_tables.add(name)
+        else:
+            result.effects.append(Effect(kind="drop", table=name, detail=kind or None))
+    return result
+
+
+def _truncate(truncate: exp.TruncateTable, ctx: Context) -> Extracted:
+    """TRUNCATE: effects; truncating a temp table empties its recorded lineage."""
+    result = Extracted(kind="truncate")
+    for table in truncate.expressions:
+        if not isinstance(table, exp.Table):
+            continue
+        name = name_of(table, ctx)
+        if name is None:
+            continue
+        if ctx.tables.is_temp(name):
+            ctx.tables.define_temp(name, list(ctx.tables.columns_of(name) or ()))
+            result.temp_tables.add(name)
+        else:
+            result.effects.append(Effect(kind="truncate", table=name))
+    return result
+
+
+def _alter(alter: exp.Alter, ctx: Context) -> Extracted:
+    """ALTER: a rename is ``Effect(rename, old, new)``, anything else ``Effect(alter, table, action)``."""
+    result = Extracted(kind="alter")
+    table = alter.this
+    name = name_of(table, ctx) if isinstance(table, exp.Table) else None
+    if name is None or ctx.tables.is_temp(name):
+        return result
+    for action in alter.args.get("actions") or []:
+        if isinstance(action, exp.AlterRename) and isinstance(action.this, exp.Table):
+            new = name_of(action.this, ctx)
+            # ``ALTER TABLE s.a RENAME TO b`` keeps the schema of the old name.
+            if new and "." not in new and "." in name:
+                new = name.rsplit(".", 1)[0] + "." + new
+            result.effects.append(Effect(kind="rename", table=name, detail=new))
+        else:
+            result.effects.append(Effect(kind="alter", table=name, detail=action.key))
+    if not result.effects:
+        result.effects.append(Effect(kind="alter", table=name))
+    return result
+
+
+HANDLERS = {exp.Drop: _drop, exp.TruncateTable: _truncate, exp.Alter: _alter}

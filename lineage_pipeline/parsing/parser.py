@@ -1,0 +1,299 @@
+"""File-level entry points: split, parse each statement with sqlglot, extract lineage; never raise."""
+
+import logging
+
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, ParseError
+from sqlglot.tokens import TokenType
+
+from lineage_pipeline.parsing.budget import DEFAULT_STATEMENT_SECONDS, BudgetExceeded, Deadline
+from lineage_pipeline.parsing.catalog import Catalog
+from lineage_pipeline.parsing.decoding import decode
+from lineage_pipeline.parsing.dialects import canonical_dialect, folds_case, header_dialect, sqlglot_dialect
+from lineage_pipeline.parsing.dynamic import dynamic_sql_literal, dynamic_sql_variable, string_assignment
+from lineage_pipeline.parsing.extraction import Context, Extracted
+from lineage_pipeline.parsing.models import Call, FileLineage, ParseIssue, StatementLineage
+from lineage_pipeline.parsing.rewrites import rewrite_dml
+from lineage_pipeline.parsing.splitting import Chunk, split_statements
+from lineage_pipeline.parsing.statements import extract, extract_tables_only
+from lineage_pipeline.parsing.tables import FileTables
+from lineage_pipeline.parsing.writes import extract_insert_exec
+
+PARSER_VERSION = "4"
+"""Bumped whenever the lineage produced for the same input can change (parse caches key on it)."""
+
+MAX_FILE_BYTES = 5_000_000
+"""Files larger than this are not parsed; a ParseIssue says so."""
+
+MAX_STATEMENT_TOKENS = 50_000
+"""Statements with more tokens are skipped (generated SQL); a ParseIssue says so."""
+
+_FALLBACK_DIALECT = "ansi"
+_MAX_DYNAMIC_DEPTH = 3
+_REWRITE_DIALECTS = frozenset(("tsql", "fabric"))
+
+
+class _DropCommandFallbackWarnings(logging.Filter):
+    """sqlglot warns for every statement it keeps as an opaque Command; the parser reports those itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "contains unsupported syntax" not in record.getMessage()
+
+
+logging.getLogger("sqlglot").addFilter(_DropCommandFallbackWarnings())
+
+
+def _parse_chunk(chunk: Chunk, dialect: str):
+    resolved = sqlglot_dialect(dialect)
+    tokens = chunk.tokens
+    sql = chunk.sql
+    if tokens[0].token_type in resolved.tokenizer_class.COMMANDS:
+        # The splitter tokenizes commands like keywords; sqlglot's parser wants its own command tokens.
+        sql = chunk.sql[tokens[0].start : tokens[-1].end + 1]
+        tokens = resolved.tokenize(sql)
+    expressions = resolved.parser(error_level=ErrorLevel.RAISE).parse(tokens, sql)
+    return [e for e in expressions if e is not None]
+
+
+def _insert_exec(chunk: Chunk, dialect: str):
+    """``INSERT [INTO] t [(cols)] EXEC proc ...`` (T-SQL), which sqlglot cannot parse: ``(insert, execute)``."""
+    tokens = chunk.tokens
+    if tokens[0].text.upper() != "INSERT":
+        return None
+    depth = 0
+    for position, token in enumerate(tokens):
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif depth == 0 and position > 1 and token.text.upper() in ("EXEC", "EXECUTE"):
+            resolved = sqlglot_dialect(dialect)
+            head = chunk.sql[tokens[0].start : token.start] + " DEFAULT VALUES"
+            call = chunk.sql[token.start : tokens[-1].end + 1]
+            insert = resolved.parse(head)[0]
+            execute = resolved.parse(call)[0]
+            if isinstance(insert, exp.Insert) and execute is not None:
+                return insert, execute
+            return None
+    return None
+
+
+def _message(error: Exception) -> str:
+    """One-line description of a parse or extraction error."""
+    """sqlglot expressions of one statement chunk; raises on a parse error."""
+    if isinstance(error, ParseError) and error.errors:
+        first = error.errors[0]
+        return f"{first.get('description', 'parse error')} near {first.get('highlight', '')!r}"
+    return f"{type(error).__name__}: {error}".splitlines()[0][:300]
+
+
+def _statement(index: int, chunk: Chunk, extracted: Extracted) -> StatementLineage:
+    """The contract record for one extracted statement."""
+    return StatementLineage(
+        index=index,
+        kind=extracted.kind,
+        line=chunk.line,
+        sources=sorted(extracted.sources),
+        targets=list(dict.fromkeys(extracted.targets)),
+        columns=extracted.columns,
+        effects=extracted.effects,
+        calls=extracted.calls,
+        temp_tables=sorted(extracted.temp_tables),
+        target_kind=extracted.target_kind,
+        defined_columns=extracted.defined_columns,
+        procedure=chunk.procedure,
+        unresolved_columns=sorted(extracted.unresolved),
+        column_mapping=extracted.column_mapping,
+    )
+
+
+def parse_sql(
+    text: str,
+    dialect: str,
+    path: str = "<string>",
+    catalog: Catalog | None = None,
+    statement_seconds: float = DEFAULT_STATEMENT_SECONDS,
+) -> FileLineage:
+    """Lineage of every statement in ``text``; unreadable statements become ``errors``. Never raises."""
+    errors: list[ParseIssue] = []
+    resolved = canonical_dialect(dialect)
+    if resolved is None:
+        resolved = _FALLBACK_DIALECT
+        errors.append(ParseIssue(message=f"unknown dialect {dialect!r}; parsed as {resolved}"))
+    statements: list[StatementLineage] = []
+    try:
+        if len(text) > MAX_FILE_BYTES:
+            errors.append(ParseIssue(message=f"file too large ({len(text)} chars > {MAX_FILE_BYTES}); not parsed"))
+            return FileLineage(path=path, dialect=resolved, errors=errors)
+        chunks, issues = split_statements(text, resolved)
+        errors.extend(issues)
+        ctx = Context(resolved, folds_case(resolved), FileTables(catalog), Deadline(statement_seconds))
+        for index, chunk in enumerate(chunks):
+            statement, issue = _parse_statement(index, chunk, ctx, statement_seconds)
+            if statement is not None:
+                statements.append(statement)
+            if issue is not None:
+                errors.append(issue)
+    except Exception as error:  # last resort: the contract is that parsing never raises
+        errors.append(ParseIssue(message=f"internal parser error: {_message(error)}"))
+    return FileLineage(path=path, dialect=resolved, statements=statements, errors=errors)
+
+
+def _parse_statement(
+    index: int, chunk: Chunk, ctx: Context, seconds: float
+) -> tuple[StatementLineage | None, ParseIssue | None]:
+    """Parse and extract one chunk; returns its lineage and/or the issue that explains what is missing."""
+    if len(chunk.tokens) > MAX_STATEMENT_TOKENS:
+        return None, ParseIssue(
+            statement=index, line=chunk.line, message=f"statement too long ({len(chunk.tokens)} tokens); skipped"
+        )
+    ctx.deadline = Deadline(seconds)
+    ctx.text = chunk.sql[chunk.tokens[0].start : chunk.tokens[-1].end + 1]
+    if chunk.batch != ctx.batch:
+        ctx.batch = chunk.batch
+        ctx.variables.clear()
+    rewritten = rewrite_dml(chunk.tokens, chunk.sql) if ctx.dialect in _REWRITE_DIALECTS else None
+    if rewritten is not None:
+        tokens = sqlglot_dialect(ctx.dialect).tokenize(rewritten.sql)
+        chunk = Chunk(tokens, rewritten.sql, chunk.line, chunk.procedure, chunk.batch) if tokens else chunk
+    try:
+        expressions = _parse_chunk(chunk, ctx.dialect)
+    except Exception as error:
+        try:
+            parts = _unparsed_statement(chunk, ctx.dialect, ctx.text)
+        except Exception:
+            parts = None
+        if parts is None:
+            return None, ParseIssue(statement=index, line=chunk.line, message=_message(error))
+        expressions = [parts]
+    if not expressions:
+        return None, None
+    first = expressions[0]
+    try:
+        extracted = _extract(first, ctx)
+    except Exception as error:
+        # Keep what is cheap and safe (tables read and written); say why the columns are missing.
+        reason = str(error) if isinstance(error, BudgetExceeded) else f"lineage failed: {_message(error)}"
+        issue = ParseIssue(statement=index, line=chunk.line, message=f"{reason}; table-level lineage only")
+        if not isinstance(first, exp.Expression):
+            return None, issue
+        try:
+            # Extraction rewrites the tree as it goes; start again from a fresh parse.
+            fresh = _parse_chunk(chunk, ctx.dialect)[0]
+            return _statement(index, chunk, extract_tables_only(fresh, ctx)), issue
+        except Exception:
+            return None, issue
+    assignment = string_assignment(chunk.tokens)
+    if assignment is not None:
+        ctx.variables[assignment[0]] = assignment[1]
+    if extracted.kind == "dynamic_sql":
+        literal = _dynamic_literal(chunk, ctx)
+        if literal is not None:
+            _merge_nested(extracted, literal, ctx, depth=0)
+    if rewritten is not None and rewritten.output_into:
+        _add_output_into(extracted, rewritten.output_into, ctx)
+    return _statement(index, chunk, extracted), None
+
+
+def _extract(parsed, ctx: Context) -> Extracted:
+    """Lineage of what ``_parse_chunk``/``_unparsed_statement`` produced."""
+    if isinstance(parsed, tuple):
+        insert, execute = parsed
+        return extract_insert_exec(insert, extract(execute, ctx), ctx)
+    if isinstance(parsed, Extracted):
+        return parsed
+    return extract(parsed, ctx)
+
+
+def _unparsed_statement(chunk: Chunk, dialect: str, text: str):
+    """Statements sqlglot cannot parse but whose meaning is known: ``INSERT ... EXEC``, ``EXECUTE AS``,
+    and any other ``EXEC`` - a dynamic-SQL call (``EXEC ('...' + @x)``) or a procedure call."""
+    tokens = chunk.tokens
+    first = tokens[0].text.upper()
+    if first not in ("EXEC", "EXECUTE") or len(tokens) < 2:
+        return _insert_exec(chunk, dialect)
+    second = tokens[1]
+    if second.text.upper() == "AS":
+        return Extracted(kind="execute_as")
+    if second.token_type in (TokenType.L_PAREN, TokenType.PARAMETER) or second.text.upper() == "IMMEDIATE":
+        return Extracted(kind="dynamic_sql", calls=[Call(kind="dynamic_sql", text=text)])
+    name = []
+    for token in tokens[1:]:
+        if token.token_type == TokenType.DOT or not name or name[-1] == ".":
+            name.append("." if token.token_type == TokenType.DOT else token.text.lower())
+        else:
+            break
+    return Extracted(kind="execute", calls=[Call(kind="procedure", target="".join(name), text=text)])
+
+
+def _dynamic_literal(chunk: Chunk, ctx: Context) -> str | None:
+    """The SQL text a dynamic-SQL statement runs, when it is a literal or a variable holding one."""
+    literal = dynamic_sql_literal(chunk.tokens)
+    if literal is not None:
+        return literal
+    variable = dynamic_sql_variable(chunk.tokens)
+    return ctx.variables.get(variable) if variable else None
+
+
+def _merge_nested(extracted: Extracted, sql: str, ctx: Context, depth: int) -> None:
+    """Merge into ``extracted`` the lineage of SQL that the statement runs itself (a dynamic-SQL literal,
+    an OUTPUT ... INTO clause); unreadable inner SQL adds nothing, the statement's own record stands."""
+    if depth >= _MAX_DYNAMIC_DEPTH:
+        return
+    chunks, _ = split_statements(sql, ctx.dialect)
+    for inner in chunks:
+        try:
+            nested = _extract(_parse_chunk(inner, ctx.dialect)[0], ctx)
+        except Exception:
+            continue
+        if nested.kind == "dynamic_sql":
+            literal = _dynamic_literal(inner, ctx)
+            if literal is not None:
+                _merge_nested(nested, literal, ctx, depth + 1)
+        extracted.sources |= nested.sources
+        extracted.targets += nested.targets
+        extracted.columns += nested.columns
+        extracted.effects += nested.effects
+        extracted.temp_tables |= nested.temp_tables
+        extracted.unresolved |= nested.unresolved
+
+
+def _add_output_into(extracted: Extracted, output_into: str, ctx: Context) -> None:
+    """``OUTPUT inserted.x, deleted.y INTO t``: ``t`` is written from the DML target's columns."""
+    changed = extracted.targets[:1] or [e.table for e in extracted.effects if e.kind == "delete"][:1]
+    changed = changed or sorted(extracted.temp_tables)[:1]
+    if not changed:
+        return
+    table = changed[0]
+    _merge_nested(extracted, f"{output_into} FROM {table} AS inserted CROSS JOIN {table} AS deleted", ctx, depth=0)
+
+
+def parse_file_bytes(
+    data: bytes,
+    dialect: str,
+    path: str,
+    catalog: Catalog | None = None,
+    statement_seconds: float = DEFAULT_STATEMENT_SECONDS,
+) -> FileLineage:
+    """Decode ``data``, apply a ``-- dialect: x`` header override, and parse. Never raises."""
+    try:
+        if len(data) > MAX_FILE_BYTES:
+            return FileLineage(
+                path=path,
+                dialect=canonical_dialect(dialect) or _FALLBACK_DIALECT,
+                errors=[ParseIssue(message=f"file too large ({len(data)} bytes > {MAX_FILE_BYTES}); not parsed")],
+            )
+        text, encoding, issue = decode(data)
+        if text is None:
+            return FileLineage(
+                path=path, dialect=canonical_dialect(dialect) or _FALLBACK_DIALECT, errors=[issue] if issue else []
+            )
+        chosen = header_dialect(text) or dialect
+        result = parse_sql(text, chosen, path, catalog, statement_seconds)
+        return result.model_copy(update={"encoding": encoding})
+    except Exception as error:
+        return FileLineage(
+            path=path,
+            dialect=canonical_dialect(dialect) or _FALLBACK_DIALECT,
+            errors=[ParseIssue(message=f"internal parser error: {_message(error)}")],
+        )

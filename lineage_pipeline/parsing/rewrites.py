@@ -1,0 +1,112 @@
+"""T-SQL token rewrites applied before sqlglot parses a DML statement.
+
+Drops what sqlglot 30 cannot parse (or misparses) and lineage does not need - ``TOP (n)`` right after
+UPDATE/DELETE/INSERT and table hints after the INSERT target - and cuts an ``OUTPUT ... [INTO t]``
+clause out, returning ``INSERT INTO t SELECT <items>`` so it can be read as a write of its own.
+"""
+
+from dataclasses import dataclass
+
+from sqlglot.tokens import Token, TokenType
+
+_DML = frozenset(("UPDATE", "DELETE", "INSERT", "MERGE"))
+# Where an OUTPUT clause ends: the next clause of its statement.
+_OUTPUT_END = frozenset(("FROM", "WHERE", "SELECT", "VALUES", "DEFAULT", "EXEC", "EXECUTE", "OPTION", "WITH"))
+_NAME_TYPES = frozenset((TokenType.VAR, TokenType.IDENTIFIER, TokenType.DOT, TokenType.HASH, TokenType.PARAMETER))
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    """Statement text to parse instead, and ``INSERT INTO t SELECT ...`` for an OUTPUT ... INTO clause."""
+
+    sql: str
+    output_into: str | None = None
+
+
+def _word(token: Token) -> str:
+    return token.text.upper() if token.token_type not in (TokenType.STRING, TokenType.IDENTIFIER) else ""
+
+
+def _group_end(tokens: list[Token], i: int) -> int:
+    """Index just past the parenthesized group opening at ``i``."""
+    depth = 0
+    for j in range(i, len(tokens)):
+        if tokens[j].token_type == TokenType.L_PAREN:
+            depth += 1
+        elif tokens[j].token_type == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                return j + 1
+    return len(tokens)
+
+
+def _top_span(tokens: list[Token]) -> tuple[int, int] | None:
+    if len(tokens) < 3 or _word(tokens[1]) != "TOP":
+        return None
+    end = _group_end(tokens, 2) if tokens[2].token_type == TokenType.L_PAREN else 3
+    if end < len(tokens) and _word(tokens[end]) == "PERCENT":
+        end += 1
+    return 1, end
+
+
+def _insert_hint_span(tokens: list[Token]) -> tuple[int, int] | None:
+    i = 1
+    if i < len(tokens) and _word(tokens[i]) == "INTO":
+        i += 1
+    while i < len(tokens) and tokens[i].token_type in _NAME_TYPES and _word(tokens[i]) != "WITH":
+        i += 1
+    if i + 1 < len(tokens) and _word(tokens[i]) == "WITH" and tokens[i + 1].token_type == TokenType.L_PAREN:
+        return i, _group_end(tokens, i + 1)
+    return None
+
+
+def _output_span(tokens: list[Token]) -> tuple[int, int, int | None] | None:
+    """``(start, end, into)`` token positions of a depth-0 OUTPUT clause (``into`` = its INTO keyword)."""
+    depth = 0
+    start = into = None
+    for i, token in enumerate(tokens):
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif depth == 0 and start is None and _word(token) == "OUTPUT":
+            start = i
+        elif depth == 0 and start is not None:
+            word = _word(token)
+            if word == "INTO" and into is None:
+                into = i
+            elif word in _OUTPUT_END and (into is None or i > into + 1):
+                return start, i, into
+    return (start, len(tokens), into) if start is not None else None
+
+
+def rewrite_dml(tokens: list[Token], sql: str) -> Rewritten | None:
+    """The rewritten statement, or ``None`` when the tokens need no rewrite."""
+    if not tokens or _word(tokens[0]) not in _DML:
+        return None
+    spans: list[tuple[int, int]] = []
+    top = _top_span(tokens) if _word(tokens[0]) != "MERGE" else None
+    if top:
+        spans.append(top)
+    hint = _insert_hint_span(tokens) if _word(tokens[0]) == "INSERT" else None
+    if hint:
+        spans.append(hint)
+    text = sql[tokens[0].start : tokens[-1].end + 1]
+    output = _output_span(tokens) if "OUTPUT" in text.upper() else None
+    output_into = None
+    if output:
+        start, end, into = output
+        spans.append((start, end))
+        if into is not None and into + 1 < end:
+            items = sql[tokens[start + 1].start : tokens[into - 1].end + 1].replace("$action", "NULL")
+            target = sql[tokens[into + 1].start : tokens[end - 1].end + 1]
+            output_into = f"INSERT INTO {target} SELECT {items}"
+    if not spans:
+        return None
+    pieces = []
+    position = tokens[0].start
+    for start, end in sorted(spans):
+        pieces.append(sql[position : tokens[start].start])
+        position = tokens[end - 1].end + 1 if end > start else tokens[start].start
+    pieces.append(sql[position : tokens[-1].end + 1])
+    return Rewritten(" ".join(piece.strip() for piece in pieces if piece.strip()), output_into)

@@ -1,0 +1,86 @@
+"""Spec of ``lineage ingest`` run as a user would (subprocess, real Dagster instance, real FalkorDB)."""
+
+import json
+import re
+
+from dagster import DagsterInstance
+
+from lineage_pipeline.graph.connect import graph_backend
+from lineage_pipeline_tests.graph.test_writer import snapshot
+
+DOMAINS = ["_root", "core", "reporting", "risk", "staging"]
+
+
+def totals(stdout: str) -> dict[str, int]:
+    line = next(line for line in stdout.splitlines() if line.startswith("Totals: "))
+    return {name: int(value) for name, value in re.findall(r"(\w+) (\d+)", line)}
+
+
+def test_ingest_prints_counts_and_rerun_changes_nothing(project_env):
+    first = project_env.run("lineage", "ingest")
+    counts = totals(first.stdout)
+    assert set(counts) == {"files", "statements", "tables", "columns", "edges", "errors"}
+    assert counts["files"] == len(list(project_env.corpus.rglob("*.sql")))
+    assert counts["statements"] > counts["files"] and counts["tables"] > 20 and counts["edges"] > 100
+    for domain in DOMAINS:
+        assert re.search(rf"^{domain}\s+\d+\s+\d+\s+\d+\s+\d+\s+0\s+0\s+ok", first.stdout, re.M), first.stdout
+    with graph_backend(project_env.graph_config()) as backend:
+        before = snapshot(backend)
+
+    second = project_env.run("lineage", "ingest")
+    assert totals(second.stdout) == counts
+    for domain in DOMAINS:
+        assert re.search(rf"^{domain}\s+\d+\s+\d+\s+\d+\s+0\s+0\s+\d+\s+ok", second.stdout, re.M), second.stdout
+    with graph_backend(project_env.graph_config()) as backend:
+        assert snapshot(backend) == before
+    with DagsterInstance.from_config(str(project_env.dagster_home)) as instance:
+        runs = instance.get_runs()
+        assert sorted(instance.get_dynamic_partitions("corpus_domain")) == DOMAINS
+    assert len(runs) == 2 * len(DOMAINS) and all(r.status.value == "SUCCESS" for r in runs)
+
+
+def test_bad_files_are_reported_with_file_line_and_message(project_env):
+    result = project_env.run("lineage", "ingest")
+    errors = result.stdout.split("\nErrors (", 1)[1]
+    assert re.search(r"staging/broken_load_branches\.sql:\d+ statement \d+: ", errors)
+    assert re.search(r"risk/binary_junk_model_export\.sql: .*binary", errors)
+    # the good statements around the broken one still made it into the graph
+    with graph_backend(project_env.graph_config()) as backend:
+        rows = backend.read(
+            "MATCH (:Table {key: 'src_core_banking.branches'})-[e:FEEDS]->(:Table {key: 'stg.branches'}) RETURN e.file"
+        )
+        latin1 = backend.read("MATCH (f:SqlFile {path: 'staging/latin1_load_crm_contacts.sql'})-[:WRITES]->(t) RETURN t.key")
+    assert [r[0] for r in rows] == ["staging/broken_load_branches.sql"]
+    assert latin1, "the latin-1 file is decoded and its lineage ingested"
+
+
+def test_edited_and_deleted_files_equal_a_clean_ingest(project_env, tmp_path):
+    project_env.run("lineage", "ingest")
+    loader = project_env.corpus / "staging" / "load_stg_fx_rates.sql"
+    loader.write_text(
+        "TRUNCATE TABLE stg.fx_rates;\n"
+        "INSERT INTO stg.fx_rates (rate_date, currency_code, rate)\n"
+        "SELECT q.quote_date, q.ccy, q.mid_rate FROM src_market.ecb_quotes AS q;\n"
+    )
+    deleted = project_env.corpus / "core" / "views_dw_customer.sql"
+    deleted.unlink()
+    result = project_env.run("lineage", "ingest")
+    assert re.search(r"^staging\s+\d+\s+\d+\s+\d+\s+1\s+0\s+\d+\s+ok", result.stdout, re.M), result.stdout
+    assert re.search(r"^core\s+\d+\s+\d+\s+\d+\s+0\s+1\s+\d+\s+ok", result.stdout, re.M), result.stdout
+    with graph_backend(project_env.graph_config()) as backend:
+        incremental = snapshot(backend)
+        backend.write("MATCH (n) DETACH DELETE n")
+    project_env.run("lineage", "ingest")
+    with graph_backend(project_env.graph_config()) as backend:
+        assert snapshot(backend) == incremental
+    nodes, rels = incremental
+    assert ("FEEDS", "src_market.ecb_quotes", "stg.fx_rates", "staging/load_stg_fx_rates.sql") in {r[:4] for r in rels}
+    assert ("SqlFile", "core/views_dw_customer.sql") not in nodes
+    assert not any(r[3] == "core/views_dw_customer.sql" for r in rels)
+
+
+def test_unknown_domain_and_missing_corpus_are_named(project_env, tmp_path):
+    result = project_env.run("lineage", "ingest", "--domain", "nope", check=False)
+    assert result.returncode != 0 and "no such domain(s)" in result.stderr and "nope" in result.stderr
+    result = project_env.run("lineage", "ingest", "--corpus", str(tmp_path / "missing"), check=False)
+    assert result.returncode != 0 and "is not a readable directory" in result.stderr
