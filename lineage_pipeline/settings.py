@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -47,6 +47,21 @@ class IngestionSettings(BaseSettings):
     neo4j_database: str = "neo4j"
     write_batch_size: int = Field(default=1000, ge=1, le=50_000)
     max_delete_fraction: float = Field(default=0.5, gt=0, le=1)
+
+    # sensor knobs (sql_corpus_sensor): LINEAGE_<KEY> wins over the bare <KEY> spelling of the issue
+    enable_batching: bool = Field(default=True, validation_alias=AliasChoices("lineage_enable_batching", "enable_batching"))
+    debounce_window_seconds: float = Field(
+        default=5.0, ge=0, validation_alias=AliasChoices("lineage_debounce_window_seconds", "debounce_window_seconds")
+    )
+    batch_size_threshold: int = Field(
+        default=50, ge=1, validation_alias=AliasChoices("lineage_batch_size_threshold", "batch_size_threshold")
+    )
+    max_in_flight_runs: int = Field(
+        default=4, ge=1, validation_alias=AliasChoices("lineage_max_in_flight_runs", "max_in_flight_runs")
+    )
+    sensor_interval_seconds: int = Field(
+        default=5, ge=1, validation_alias=AliasChoices("lineage_sensor_interval_seconds", "sensor_interval_seconds")
+    )
 
     @field_validator("file_extensions")
     @classmethod

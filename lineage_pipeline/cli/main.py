@@ -4,6 +4,7 @@ import os
 
 import click
 
+from lineage_pipeline.cli.bench_cmd import bench
 from lineage_pipeline.cli.graph_cmd import downstream, graph, upstream
 from lineage_pipeline.cli.ingest_cmd import ingest
 from lineage_pipeline.cli.parse_cmd import parse
@@ -23,5 +24,5 @@ def cli(config_file: str | None) -> None:
         os.environ["LINEAGE_CONFIG"] = os.path.abspath(config_file)
 
 
-for command in (ingest, parse, upstream, downstream, graph):
+for command in (ingest, parse, upstream, downstream, graph, bench):
     cli.add_command(command)

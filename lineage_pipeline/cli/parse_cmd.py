@@ -8,7 +8,7 @@ import click
 from lineage_pipeline.cli.common import settings_or_exit
 from lineage_pipeline.corpus.files import iter_corpus_files
 from lineage_pipeline.corpus.manifest import folder_dialect
-from lineage_pipeline.parsing import SUPPORTED_DIALECTS, header_dialect, parse_file_bytes
+from lineage_pipeline.parsing import SUPPORTED_DIALECTS, header_dialect, parse_file_bytes, resolve_with_catalog
 from lineage_pipeline.parsing.models import FileLineage
 
 
@@ -43,15 +43,22 @@ def _statement_json(lineage: FileLineage) -> dict:
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.argument("paths", nargs=-1, required=True)
 def parse(dialect: str | None, output: str, paths: tuple[str, ...]) -> None:
-    """Extract table- and column-level lineage from SQL files or folders (PATH...)."""
+    """Extract table- and column-level lineage from SQL files or folders (PATH...).
+
+    The tables and views the given files define form a catalog, so ``SELECT *`` expands and
+    unqualified columns resolve across them.
+    """
     settings = settings_or_exit()
-    results = []
+    inputs: dict[str, tuple[bytes, str]] = {}
     for path in _files(paths, settings.file_extensions):
         data = path.read_bytes()
         chosen = dialect or header_dialect(data[:2048].decode("utf-8", errors="replace")) or _configured_dialect(
             path, settings.corpus_root, settings.folder_dialects, settings.default_dialect
         )
-        results.append(parse_file_bytes(data, chosen, str(path)))
+        inputs[str(path)] = (data, chosen)
+    first = {name: parse_file_bytes(data, chosen, name) for name, (data, chosen) in inputs.items()}
+    final, _ = resolve_with_catalog(first, lambda name, catalog: parse_file_bytes(*inputs[name], name, catalog))
+    results = list(final.values())
     if output == "json":
         click.echo(json.dumps({"files": [_statement_json(r) for r in results]}, indent=2))
         return

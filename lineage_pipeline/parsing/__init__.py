@@ -7,12 +7,33 @@ Conventions: ``StatementLineage.index`` is the 0-based position of the statement
 split from the file (a failed statement keeps its number, in ``ParseIssue.statement``); ``line`` is the
 1-based line of its first token. A procedure/function/trigger contributes the statements of its body
 (``procedure`` names it); IF/WHILE conditions and BEGIN/END/TRY/CATCH are dropped. An empty or
-comment-only file yields no statements and no errors. Two passes give full column lineage: parse
-everything, ``build_catalog`` the results, parse again with the catalog (``SELECT *`` expands and
-unqualified columns resolve; without a catalog ``*`` is recorded as ``table.*``).
+comment-only file yields no statements and no errors. ``StatementLineage.kind`` is upper-case SQL
+words (``INSERT``, ``CREATE VIEW``, ``SELECT INTO``, ``DYNAMIC SQL``).
+
+Corpus-wide catalog pass (pure functions, for the pipeline and ``lineage parse``): without a catalog
+``*`` is recorded as ``table.*`` and a column whose table the SQL does not say is in
+``unresolved_columns``; with one, ``SELECT *`` expands and columns resolve.
+
+- ``catalog_entries(lineage)``: ``{table: (columns...)}`` the file defines (DDL, views, CTAS, SELECT INTO);
+  ``build_catalog(lineages)`` merges them (later files win).
+- ``needs_catalog(lineage)``: whether any catalog could change the file's lineage (``*``, unresolved
+  columns, INSERT without a column list); ``catalog_dependencies(lineage)``: the tables whose entries
+  matter (empty when none do).
+- ``catalog.subset(catalog_dependencies(first_pass)).fingerprint()``: a per-file cache key part that
+  changes only when an entry the file depends on changes (compute it from the first-pass lineage,
+  which still shows every ``*``); re-parse with ``parse_file_bytes(..., catalog=catalog)``.
+- ``resolve_with_catalog(first_pass_by_path, reparse)``: the whole second pass - build the catalog,
+  re-parse only the files it can change, repeat while new columns appear (views over views).
 """
 
-from lineage_pipeline.parsing.catalog import Catalog, build_catalog
+from lineage_pipeline.parsing.catalog import (
+    Catalog,
+    build_catalog,
+    catalog_dependencies,
+    catalog_entries,
+    needs_catalog,
+    resolve_with_catalog,
+)
 from lineage_pipeline.parsing.decoding import decode_sql_bytes
 from lineage_pipeline.parsing.dialects import SUPPORTED_DIALECTS, header_dialect
 from lineage_pipeline.parsing.models import (
@@ -44,8 +65,12 @@ __all__ = [
     "ParseIssue",
     "StatementLineage",
     "build_catalog",
+    "catalog_dependencies",
+    "catalog_entries",
     "decode_sql_bytes",
     "header_dialect",
+    "needs_catalog",
     "parse_file_bytes",
     "parse_sql",
+    "resolve_with_catalog",
 ]

@@ -49,6 +49,7 @@ class StatementLineage(_Record):
 
     index: int
     kind: str
+    """Upper-case SQL words: ``INSERT``, ``INSERT OVERWRITE``, ``CREATE VIEW``, ``MERGE``, ``DYNAMIC SQL``..."""
     line: int = 1
     sources: list[str] = Field(default_factory=list)
     targets: list[str] = Field(default_factory=list)

@@ -19,7 +19,7 @@ from lineage_pipeline.parsing.statements import extract, extract_tables_only
 from lineage_pipeline.parsing.tables import FileTables
 from lineage_pipeline.parsing.writes import extract_insert_exec
 
-PARSER_VERSION = "4"
+PARSER_VERSION = "5"
 """Bumped whenever the lineage produced for the same input can change (parse caches key on it)."""
 
 MAX_FILE_BYTES = 5_000_000
@@ -87,11 +87,16 @@ def _message(error: Exception) -> str:
     return f"{type(error).__name__}: {error}".splitlines()[0][:300]
 
 
+def statement_kind(kind: str) -> str:
+    """The contract spelling of a statement kind: upper-case SQL words (``create_view`` -> ``CREATE VIEW``)."""
+    return kind.replace("_", " ").upper()
+
+
 def _statement(index: int, chunk: Chunk, extracted: Extracted) -> StatementLineage:
     """The contract record for one extracted statement."""
     return StatementLineage(
         index=index,
-        kind=extracted.kind,
+        kind=statement_kind(extracted.kind),
         line=chunk.line,
         sources=sorted(extracted.sources),
         targets=list(dict.fromkeys(extracted.targets)),

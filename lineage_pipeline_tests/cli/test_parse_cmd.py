@@ -10,7 +10,7 @@ def test_json_contract_for_a_file(project_env, tmp_path):
     (file,) = result["files"]
     assert file["path"] == str(sql) and file["dialect"] == "tsql" and file["errors"] == []
     (statement,) = file["statements"]
-    assert statement["index"] == 0 and statement["kind"] == "insert"
+    assert statement["index"] == 0 and statement["kind"] == "INSERT"
     assert statement["sources"] == ["stg.s"] and statement["targets"] == ["dw.t"]
     assert {(c["target"], tuple(c["sources"]), c["transform"]) for c in statement["columns"]} == {
         ("dw.t.a", ("stg.s.x",), "direct"),
@@ -30,3 +30,36 @@ def test_folder_uses_folder_dialects_and_reports_errors(project_env):
 def test_missing_path_is_named(project_env, tmp_path):
     result = project_env.run("lineage", "parse", str(tmp_path / "nope.sql"), check=False)
     assert result.returncode == 2 and "nope.sql: no such file or folder" in result.stderr
+
+
+def test_star_expands_from_tables_defined_in_other_files_given(project_env, tmp_path):
+    (tmp_path / "ddl.sql").write_text("CREATE TABLE stg.account (account_id INT, iban VARCHAR(34));\n")
+    (tmp_path / "views.sql").write_text(
+        "CREATE VIEW dw.v_account AS SELECT * FROM stg.account;\n"
+        "CREATE VIEW rpt.v_iban AS SELECT v.* FROM dw.v_account AS v;\n"
+    )
+    result = json.loads(project_env.run("lineage", "parse", "--dialect", "postgres", "--format", "json", str(tmp_path)).stdout)
+    by_name = {f["path"].rsplit("/", 1)[1]: f for f in result["files"]}
+    views = by_name["views.sql"]["statements"]
+    assert [s["kind"] for s in views] == ["CREATE VIEW", "CREATE VIEW"]
+    assert [{(c["target"], tuple(c["sources"])) for c in s["columns"]} for s in views] == [
+        {("dw.v_account.account_id", ("stg.account.account_id",)), ("dw.v_account.iban", ("stg.account.iban",))},
+        {("rpt.v_iban.account_id", ("dw.v_account.account_id",)), ("rpt.v_iban.iban", ("dw.v_account.iban",))},
+    ]
+
+
+def test_star_stays_explicit_without_the_defining_file(project_env, tmp_path):
+    view = tmp_path / "views.sql"
+    view.write_text("CREATE VIEW dw.v_account AS SELECT * FROM stg.account;\n")
+    result = json.loads(project_env.run("lineage", "parse", "--dialect", "postgres", "--format", "json", str(view)).stdout)
+    (statement,) = result["files"][0]["statements"]
+    assert statement["columns"] == [{"target": "dw.v_account.*", "sources": ["stg.account.*"], "transform": "direct"}]
+
+
+def test_table_format_lists_reads_writes_and_edges(project_env, tmp_path):
+    sql = tmp_path / "load.sql"
+    sql.write_text("INSERT INTO dw.t (a) SELECT SUM(s.x) FROM stg.s AS s;\n")
+    out = project_env.run("lineage", "parse", "--dialect", "tsql", str(sql)).stdout
+    assert "#0 INSERT (line 1)" in out
+    assert "reads:  stg.s" in out and "writes: dw.t" in out
+    assert "dw.t.a <- stg.s.x [aggregation]" in out

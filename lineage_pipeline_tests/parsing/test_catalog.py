@@ -1,6 +1,16 @@
 """Spec: the corpus-wide catalog - built from DDL/CTAS/views, used to qualify columns and expand stars."""
 
-from lineage_pipeline.parsing import Catalog, build_catalog, parse_sql
+import pytest
+
+from lineage_pipeline.parsing import (
+    Catalog,
+    build_catalog,
+    catalog_dependencies,
+    catalog_entries,
+    needs_catalog,
+    parse_sql,
+    resolve_with_catalog,
+)
 
 from .support import edges
 
@@ -67,3 +77,73 @@ def test_catalog_drives_positional_insert_mapping():
     catalog = Catalog({"t": ["k", "v"]})
     statement = parse_sql("INSERT INTO t SELECT a, b FROM s", "postgres", catalog=catalog).statements[0]
     assert edges(statement) == {"t.k": (["s.a"], "direct"), "t.v": (["s.b"], "direct")}
+
+
+def test_catalog_entries_are_what_one_file_defines():
+    lineage = parse_sql(
+        "CREATE TABLE dw.account (id INT, iban VARCHAR(34));\n"
+        "CREATE VIEW dw.v_account AS SELECT id, iban AS account_iban FROM dw.account;\n"
+        "INSERT INTO dw.account (id) SELECT id FROM stg.account;\n"
+        "CREATE TABLE dw.account (id INT, iban VARCHAR(34), currency CHAR(3));",
+        "postgres",
+    )
+    assert catalog_entries(lineage) == {
+        "dw.account": ("id", "iban", "currency"),
+        "dw.v_account": ("id", "account_iban"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("sql", "needs", "dependencies"),
+    [
+        ("INSERT INTO dw.t (a) SELECT a FROM stg.s", False, set()),
+        ("INSERT INTO dw.t SELECT * FROM stg.s", True, {"dw.t", "stg.s"}),
+        ("INSERT INTO dw.t (a) SELECT amount FROM stg.x JOIN stg.y ON x.id = y.id", True, {"dw.t", "stg.x", "stg.y"}),
+        ("INSERT INTO dw.t SELECT a, b FROM stg.s", True, {"dw.t", "stg.s"}),
+        ("CREATE VIEW rpt.v AS SELECT c.* FROM dw.c AS c", True, {"dw.c"}),
+        ("SELECT * FROM dw.c", False, set()),
+        ("SELECT a INTO #t FROM stg.s; INSERT INTO dw.t (a) SELECT a FROM #t", False, set()),
+        # Through a one-table star the column is known to be that table's; through two it is not.
+        ("SELECT * INTO #t FROM stg.s; INSERT INTO dw.t (a) SELECT a FROM #t", False, set()),
+        ("SELECT * INTO #t FROM stg.s JOIN stg.u ON s.id = u.id; INSERT INTO dw.t (a) SELECT a FROM #t", True,
+         {"dw.t", "stg.s", "stg.u"}),
+    ],
+)
+def test_needs_catalog_and_dependencies(sql, needs, dependencies):
+    lineage = parse_sql(sql, "tsql")
+    assert lineage.errors == []
+    assert needs_catalog(lineage) is needs
+    assert catalog_dependencies(lineage) == dependencies
+
+
+def test_subset_keeps_only_resolvable_entries_and_fingerprints_them():
+    catalog = Catalog({"stg.s": ["a", "b"], "dw.t": ["x"], "dw.other": ["y"]})
+    subset = catalog.subset({"s", "dw.t", "missing"})
+    assert dict(subset) == {"stg.s": ("a", "b"), "dw.t": ("x",)}
+    changed_elsewhere = Catalog({"stg.s": ["a", "b"], "dw.t": ["x"], "dw.other": ["z"]})
+    assert changed_elsewhere.subset({"s", "dw.t"}).fingerprint() == subset.fingerprint()
+
+
+def test_resolve_with_catalog_reparses_only_what_the_catalog_changes_until_stable():
+    texts = {
+        "ddl.sql": "CREATE TABLE stg.account (id INT, iban VARCHAR(34));",
+        "view1.sql": "CREATE VIEW dw.v_account AS SELECT * FROM stg.account;",
+        "view2.sql": "CREATE VIEW rpt.v_account AS SELECT v.* FROM dw.v_account AS v;",
+        "plain.sql": "INSERT INTO dw.t (a) SELECT id FROM stg.account;",
+    }
+    first = {path: parse_sql(text, "postgres", path) for path, text in texts.items()}
+    reparsed = []
+
+    def reparse(path, catalog):
+        reparsed.append(path)
+        return parse_sql(texts[path], "postgres", path, catalog)
+
+    final, catalog = resolve_with_catalog(first, reparse)
+    # view2 waits for the second round: dw.v_account's columns are known once view1 is re-parsed.
+    assert reparsed == ["view1.sql", "view2.sql"]
+    assert catalog["rpt.v_account"] == ("id", "iban")
+    assert edges(final["view2.sql"].statements[0]) == {
+        "rpt.v_account.id": (["dw.v_account.id"], "direct"),
+        "rpt.v_account.iban": (["dw.v_account.iban"], "direct"),
+    }
+    assert final["plain.sql"] is first["plain.sql"]

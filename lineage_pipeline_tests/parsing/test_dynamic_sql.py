@@ -31,7 +31,7 @@ def test_literal_detection(dialect, sql, literal):
 
 def test_literal_exec_contributes_lineage():
     statement = clean("EXEC('INSERT INTO dbo.t (a) SELECT a FROM dbo.s')").statements[0]
-    assert (statement.kind, statement.sources, statement.targets) == ("dynamic_sql", ["dbo.s"], ["dbo.t"])
+    assert (statement.kind, statement.sources, statement.targets) == ("DYNAMIC SQL", ["dbo.s"], ["dbo.t"])
     assert edges(statement) == {"dbo.t.a": (["dbo.s.a"], "direct")}
     assert [c.kind for c in statement.calls] == ["dynamic_sql"]
 
@@ -58,16 +58,16 @@ def test_snowflake_execute_immediate_literal():
 )
 def test_runtime_built_sql_is_an_opaque_call_not_an_error(sql):
     statement = clean(sql).statements[0]
-    assert (statement.kind, statement.sources, statement.targets) == ("dynamic_sql", [], [])
+    assert (statement.kind, statement.sources, statement.targets) == ("DYNAMIC SQL", [], [])
     assert [(c.kind, c.target, c.text) for c in statement.calls] == [("dynamic_sql", None, sql)]
 
 
 @pytest.mark.parametrize(
     ("sql", "kinds"),
     [
-        ("EXECUTE AS USER = 'etl'\nINSERT INTO t (a) SELECT a FROM s\nREVERT", ["execute_as", "insert", "revert"]),
-        ("EXEC [etl].[p] @a = 1, @b = @c OUTPUT WITH RECOMPILE", ["execute"]),
-        ("EXEC @rc = dbo.p 1", ["execute"]),
+        ("EXECUTE AS USER = 'etl'\nINSERT INTO t (a) SELECT a FROM s\nREVERT", ["EXECUTE AS", "INSERT", "REVERT"]),
+        ("EXEC [etl].[p] @a = 1, @b = @c OUTPUT WITH RECOMPILE", ["EXECUTE"]),
+        ("EXEC @rc = dbo.p 1", ["EXECUTE"]),
     ],
 )
 def test_exec_variants(sql, kinds):
@@ -85,7 +85,7 @@ def test_variable_holding_a_literal_is_followed():
     EXEC (@sql)
     """
     result = clean(sql)
-    dynamic = [s for s in result.statements if s.kind == "dynamic_sql"]
+    dynamic = [s for s in result.statements if s.kind == "DYNAMIC SQL"]
     assert [(s.sources, s.targets, s.effects) for s in dynamic] == [
         (["dbo.s"], ["dbo.t"], []),
         ([], [], [Effect(kind="delete", table="dbo.t")]),
@@ -97,4 +97,4 @@ def test_variable_holding_a_literal_is_followed():
 def test_variables_do_not_leak_across_go_batches():
     sql = "DECLARE @sql NVARCHAR(100) = N'TRUNCATE TABLE dbo.t'\nGO\nEXEC sp_executesql @sql"
     statement = clean(sql).statements[-1]
-    assert (statement.kind, statement.effects) == ("dynamic_sql", [])
+    assert (statement.kind, statement.effects) == ("DYNAMIC SQL", [])

@@ -10,13 +10,13 @@ from .support import clean, edges
 @pytest.mark.parametrize(
     ("sql", "kind", "sources", "targets"),
     [
-        ("UPDATE TOP (100) dbo.t SET a = s.b FROM dbo.t JOIN dbo.s s ON s.id = t.id", "update", ["dbo.s"], ["dbo.t"]),
-        ("DELETE TOP (10) PERCENT FROM dbo.t WHERE a = 1", "delete", [], []),
-        ("INSERT TOP (5) INTO dbo.t (a) SELECT a FROM dbo.s", "insert", ["dbo.s"], ["dbo.t"]),
-        ("INSERT INTO dbo.t WITH (TABLOCK) (a, b) SELECT x, y FROM dbo.s", "insert", ["dbo.s"], ["dbo.t"]),
-        ("INSERT dbo.t WITH (TABLOCKX, HOLDLOCK) SELECT x FROM dbo.s", "insert", ["dbo.s"], ["dbo.t"]),
+        ("UPDATE TOP (100) dbo.t SET a = s.b FROM dbo.t JOIN dbo.s s ON s.id = t.id", "UPDATE", ["dbo.s"], ["dbo.t"]),
+        ("DELETE TOP (10) PERCENT FROM dbo.t WHERE a = 1", "DELETE", [], []),
+        ("INSERT TOP (5) INTO dbo.t (a) SELECT a FROM dbo.s", "INSERT", ["dbo.s"], ["dbo.t"]),
+        ("INSERT INTO dbo.t WITH (TABLOCK) (a, b) SELECT x, y FROM dbo.s", "INSERT", ["dbo.s"], ["dbo.t"]),
+        ("INSERT dbo.t WITH (TABLOCKX, HOLDLOCK) SELECT x FROM dbo.s", "INSERT", ["dbo.s"], ["dbo.t"]),
         ("MERGE dbo.t WITH (HOLDLOCK) AS t USING dbo.s AS s ON t.id = s.id WHEN MATCHED THEN UPDATE SET t.v = s.v;",
-         "merge", ["dbo.s"], ["dbo.t"]),
+         "MERGE", ["dbo.s"], ["dbo.t"]),
     ],
 )
 def test_unsupported_clauses_are_dropped(sql, kind, sources, targets):

@@ -90,7 +90,7 @@ def test_temp_join_with_persistent_table():
     UPDATE c SET c.balance = t.total FROM dbo.customers c JOIN #totals t ON t.customer_id = c.id
     """
     statement = last_writer(sql)
-    assert (statement.kind, statement.sources, statement.targets) == ("update", ["dbo.orders"], ["dbo.customers"])
+    assert (statement.kind, statement.sources, statement.targets) == ("UPDATE", ["dbo.orders"], ["dbo.customers"])
     assert edges(statement) == {"dbo.customers.balance": (["dbo.orders.amount"], "aggregation")}
 
 
@@ -156,6 +156,6 @@ def test_drop_temp_forgets_it():
 def test_tempdb_qualified_name_is_the_same_temp():
     sql = "IF OBJECT_ID('tempdb..#t') IS NOT NULL DROP TABLE tempdb..#t\nSELECT a INTO #t FROM s\nINSERT INTO t (a) SELECT a FROM #t"
     result = clean(sql)
-    assert [s.kind for s in result.statements] == ["drop_table", "select_into", "insert"]
+    assert [s.kind for s in result.statements] == ["DROP TABLE", "SELECT INTO", "INSERT"]
     assert result.statements[0].effects == []
     assert result.statements[-1].sources == ["s"]

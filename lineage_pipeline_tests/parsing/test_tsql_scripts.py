@@ -71,10 +71,10 @@ def test_procedure_body_statements_in_order():
     result = clean(LOAD_PROCEDURE)
     kinds = [s.kind for s in result.statements]
     assert kinds == [
-        "use", "set", "drop_procedure",
-        "set", "declare", "declare", "set", "print", "transaction", "drop_table", "select_into",
-        "create_table", "insert", "truncate", "insert", "set", "print", "execute", "commit",
-        "rollback", "set", "raiserror",
+        "USE", "SET", "DROP PROCEDURE",
+        "SET", "DECLARE", "DECLARE", "SET", "PRINT", "TRANSACTION", "DROP TABLE", "SELECT INTO",
+        "CREATE TABLE", "INSERT", "TRUNCATE", "INSERT", "SET", "PRINT", "EXECUTE", "COMMIT",
+        "ROLLBACK", "SET", "RAISERROR",
     ]
 
 
@@ -109,14 +109,14 @@ def test_procedure_effects_and_calls():
 def test_statement_lines_are_file_lines():
     result = clean(LOAD_PROCEDURE)
     by_kind = {s.kind: s.line for s in result.statements}
-    assert by_kind["select_into"] == 27
-    assert by_kind["truncate"] == 39
-    assert by_kind["execute"] == 49
+    assert by_kind["SELECT INTO"] == 27
+    assert by_kind["TRUNCATE"] == 39
+    assert by_kind["EXECUTE"] == 49
 
 
 def test_print_does_not_swallow_next_statement():
     result = clean("PRINT 'starting'\nINSERT INTO dbo.t (a) SELECT a FROM dbo.s\nPRINT 'done'")
-    assert [s.kind for s in result.statements] == ["print", "insert", "print"]
+    assert [s.kind for s in result.statements] == ["PRINT", "INSERT", "PRINT"]
     assert result.statements[1].targets == ["dbo.t"]
 
 
@@ -129,7 +129,7 @@ def test_statements_without_semicolons():
         "SELECT * FROM dbo.c"
     )
     result = clean(sql)
-    assert [s.kind for s in result.statements] == ["declare", "set", "update", "delete", "insert", "select"]
+    assert [s.kind for s in result.statements] == ["DECLARE", "SET", "UPDATE", "DELETE", "INSERT", "SELECT"]
 
 
 def test_go_separator_variants():
@@ -141,7 +141,7 @@ def test_go_separator_variants():
 def test_go_inside_string_or_comment_is_not_a_separator():
     sql = "INSERT INTO t (a) SELECT 'x\nGO\ny' FROM s\n/*\nGO\n*/\nSELECT 1 FROM u"
     result = clean(sql)
-    assert [s.kind for s in result.statements] == ["insert", "select"]
+    assert [s.kind for s in result.statements] == ["INSERT", "SELECT"]
 
 
 def test_unparseable_statement_costs_only_itself():
@@ -163,9 +163,9 @@ def test_if_else_blocks():
     """
     result = clean(sql)
     assert [(s.kind, s.sources, s.targets) for s in result.statements] == [
-        ("truncate", [], []),
-        ("insert", ["dbo.s"], ["dbo.t"]),
-        ("insert", ["dbo.s_delta"], ["dbo.t"]),
+        ("TRUNCATE", [], []),
+        ("INSERT", ["dbo.s"], ["dbo.t"]),
+        ("INSERT", ["dbo.s_delta"], ["dbo.t"]),
     ]
 
 
@@ -179,14 +179,14 @@ def test_while_loop_body():
     END
     """
     result = clean(sql)
-    assert [s.kind for s in result.statements] == ["declare", "insert", "set"]
+    assert [s.kind for s in result.statements] == ["DECLARE", "INSERT", "SET"]
 
 
 def test_cte_with_leading_semicolon():
     sql = "SET NOCOUNT ON\n;WITH x AS (SELECT id FROM dbo.s)\nINSERT INTO dbo.t (id) SELECT id FROM x"
     result = clean(sql)
     assert [(s.kind, s.sources, s.targets) for s in result.statements] == [
-        ("set", [], []), ("insert", ["dbo.s"], ["dbo.t"])]
+        ("SET", [], []), ("INSERT", ["dbo.s"], ["dbo.t"])]
 
 
 def test_dynamic_sql_is_recorded():
@@ -210,7 +210,7 @@ def test_insert_exec_targets_table_and_records_call():
     result = clean("INSERT INTO dbo.t (a, b) EXEC dbo.usp_source @x = 1")
     statement = result.statements[0]
     assert (statement.kind, statement.targets, statement.calls) == (
-        "insert_exec", ["dbo.t"], [Call(kind="procedure", target="dbo.usp_source", text="INSERT INTO dbo.t (a, b) EXEC dbo.usp_source @x = 1")])
+        "INSERT EXEC", ["dbo.t"], [Call(kind="procedure", target="dbo.usp_source", text="INSERT INTO dbo.t (a, b) EXEC dbo.usp_source @x = 1")])
 
 
 def test_sp_rename_is_an_effect():
@@ -234,7 +234,7 @@ def test_trigger_body():
 def test_inline_table_function_body_is_a_read():
     sql = "CREATE FUNCTION dbo.f (@p INT) RETURNS TABLE AS RETURN (SELECT a FROM dbo.t WHERE b = @p)"
     result = clean(sql)
-    assert [(s.kind, s.sources, s.procedure) for s in result.statements] == [("select", ["dbo.t"], "dbo.f")]
+    assert [(s.kind, s.sources, s.procedure) for s in result.statements] == [("SELECT", ["dbo.t"], "dbo.f")]
 
 
 def test_multi_statement_function():
@@ -246,7 +246,7 @@ def test_multi_statement_function():
     END
     """
     result = clean(sql)
-    assert result.statements[0].kind == "insert"
+    assert result.statements[0].kind == "INSERT"
     assert result.statements[0].temp_tables == ["@r"]
     assert result.statements[0].sources == ["dbo.t"]
 
@@ -273,6 +273,6 @@ def test_cursor_loop():
     """
     result = parse(sql)
     kinds = [s.kind for s in result.statements]
-    assert "update" in kinds
-    update = result.statements[kinds.index("update")]
+    assert "UPDATE" in kinds
+    update = result.statements[kinds.index("UPDATE")]
     assert update.targets == ["dbo.queue"]

@@ -1,0 +1,389 @@
+"""SQLite cache of parse results keyed by content hash, dialect and parser version (plus a catalog digest).
+
+It is how ``parsed_sql`` hands its results to ``lineage_graph`` and why an unchanged file is never
+parsed twice: the same bytes in the same dialect under the same parser give the same lineage, so
+the path is not part of the key (it is restored on read). Payloads are zlib-compressed JSON (never
+pickle: the file may be foreign). Each entry also keeps the counts and errors of its lineage so a
+warm run can report without decoding payloads. Hit/miss/eviction counters live in the database, so
+they add up across processes. Several processes may read and write at once (WAL, busy timeout).
+"""
+
+import fcntl
+import json
+import logging
+import os
+import random
+import sqlite3
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from lineage_pipeline.parsing import PARSER_VERSION
+from lineage_pipeline.parsing.models import FileLineage, ParseIssue
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1"
+"""Layout of this database; a file with another layout is moved aside and rebuilt."""
+_APP_ID = "lineage_pipeline.parse_cache"
+DEFAULT_MAX_ENTRIES = 10_000
+DEFAULT_TTL_SECONDS = 30 * 24 * 3600.0
+_LOOKUP_BATCH = 500
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stats (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (
+    sha256 TEXT NOT NULL,
+    dialect TEXT NOT NULL,
+    parser_version TEXT NOT NULL,
+    context TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    statements INTEGER NOT NULL,
+    column_edges INTEGER NOT NULL,
+    errors TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    last_used_at REAL NOT NULL,
+    PRIMARY KEY (sha256, dialect, parser_version, context)
+);
+CREATE INDEX IF NOT EXISTS entries_last_used ON entries (last_used_at);
+"""
+_COUNTERS = ("hits", "misses", "evictions")
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    """What a parse result depends on: content, dialect and ``context`` (catalog digest, '' for none)."""
+
+    sha256: str
+    dialect: str
+    context: str = ""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The figures a run reports about one file without decoding its lineage."""
+
+    statements: int
+    column_edges: int
+    errors: tuple[ParseIssue, ...]
+
+    @staticmethod
+    def of(lineage: FileLineage) -> "Summary":
+        return Summary(
+            statements=len(lineage.statements),
+            column_edges=sum(len(s.columns) for s in lineage.statements),
+            errors=tuple(lineage.errors),
+        )
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A parse result ready to store: compressed payload plus its summary."""
+
+    payload: bytes
+    summary: Summary
+
+
+def encode(lineage: FileLineage) -> Encoded:
+    """Compact, path-free serialized form of ``lineage`` (workers call this so the parent only stores bytes)."""
+    body = lineage.model_dump_json(exclude={"path"}, exclude_defaults=True).encode()
+    return Encoded(zlib.compress(body, 6), Summary.of(lineage))
+
+
+def decode(payload: bytes, path: str) -> FileLineage:
+    """The lineage in ``payload``, labelled with ``path``; raises ValueError if the payload is not one."""
+    try:
+        data = json.loads(zlib.decompress(payload))
+        return FileLineage.model_validate({**data, "path": path})
+    except (zlib.error, ValueError, TypeError) as error:
+        raise ValueError(f"undecodable parse-cache payload: {error}") from error
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """Counters since the last clear, and what the cache holds now."""
+
+    hits: int
+    misses: int
+    hit_rate: float
+    entries: int
+    bytes: int
+    evictions: int
+
+    def as_dict(self) -> dict[str, int | float]:
+        return {k: getattr(self, k) for k in ("hits", "misses", "hit_rate", "entries", "bytes", "evictions")}
+
+
+@dataclass(frozen=True)
+class IntegrityReport:
+    """Outcome of ``verify_integrity``: ``problem`` is None when the file was sound."""
+
+    path: Path
+    problem: str | None = None
+    moved_to: Path | None = None
+
+
+class ParseCache:
+    """Parse results on disk with LRU eviction beyond ``max_entries`` and expiry after ``ttl_seconds`` unused.
+
+    ``enabled=False`` means nothing is reused (``lookup`` always misses and counts nothing), but results
+    are still stored so that the graph stage can read this run's lineage via ``get_many``.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        parser_version: str = PARSER_VERSION,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        enabled: bool = True,
+        clock: Callable[[], float] = time.time,
+    ):
+        if max_entries < 1 or ttl_seconds <= 0:
+            raise ValueError(f"parse cache needs max_entries >= 1 and ttl > 0, got {max_entries} and {ttl_seconds}")
+        self.path = Path(path)
+        self.parser_version = parser_version
+        self.max_entries = max_entries
+        self.ttl_seconds = ttl_seconds
+        self.enabled = enabled
+        self.clock = clock
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._exclusive():
+            # an existing file is only checked by verify_integrity: writing our layout into a foreign
+            # database here would make it look like ours
+            if not self.path.exists() or self.path.stat().st_size == 0:
+                self._create()
+
+    # -- connection and layout ------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=60)
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with closing(self._connect()) as db:
+            # BEGIN IMMEDIATE takes the write lock up front so concurrent writers queue on the busy timeout
+            # instead of failing on a read-to-write lock upgrade.
+            db.isolation_level = None
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Serialize layout checks and rebuilds across processes (the database itself may be unusable)."""
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _create(self) -> None:
+        with closing(self._connect()) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            with db:
+                db.executescript(_SCHEMA)
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('app', ?)", (_APP_ID,))
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+                db.executemany("INSERT OR IGNORE INTO stats VALUES (?, 0)", [(c,) for c in _COUNTERS])
+
+    # -- integrity ------------------------------------------------------------------------------
+
+    def verify_integrity(self, sample_size: int = 10) -> IntegrityReport:
+        """SQLite integrity check, layout check and decoding of ``sample_size`` random payloads.
+
+        A corrupt, truncated or foreign file is moved aside (``<name>.corrupt-<time>``) and an empty
+        cache is created in its place, with a warning; this never raises for a bad file.
+        """
+        with self._exclusive():
+            problem = self._problem(sample_size)
+            if problem is None:
+                return IntegrityReport(self.path)
+            moved_to = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time() * 1000)}")
+            for suffix in ("", "-wal", "-shm"):
+                part = Path(str(self.path) + suffix)
+                if part.exists():
+                    os.replace(part, Path(str(moved_to) + suffix))
+            log.warning("parse cache %s is unusable (%s); moved to %s and rebuilt empty", self.path, problem, moved_to)
+            self._create()
+            return IntegrityReport(self.path, problem, moved_to)
+
+    def _problem(self, sample_size: int) -> str | None:
+        try:
+            with closing(self._connect()) as db:
+                result = db.execute("PRAGMA integrity_check").fetchall()
+                if result != [("ok",)]:
+                    return "integrity check failed: " + "; ".join(str(r[0]) for r in result[:3])
+                tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                if not {"meta", "stats", "entries"} <= tables:
+                    return f"not a parse cache (tables: {', '.join(sorted(tables)) or 'none'})"
+                meta = dict(db.execute("SELECT name, value FROM meta"))
+                if meta.get("app") != _APP_ID or meta.get("schema_version") != SCHEMA_VERSION:
+                    return f"foreign or old layout (app={meta.get('app')!r}, schema_version={meta.get('schema_version')!r})"
+                count = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+                offsets = random.sample(range(count), min(sample_size, count))
+                for offset in offsets:
+                    (payload,) = db.execute("SELECT payload FROM entries LIMIT 1 OFFSET ?", (offset,)).fetchone()
+                    decode(payload, "sample")
+        except sqlite3.DatabaseError as error:
+            return f"unreadable database: {error}"
+        except ValueError as error:
+            return str(error)
+        return None
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def lookup(self, keys: Iterable[CacheKey]) -> Iterator[tuple[CacheKey, Summary | None]]:
+        """For each key, its cached summary (a hit, marked used now) or None (a miss), counted in the stats.
+
+        Streams in batches so memory does not grow with the number of keys. When disabled, every key
+        misses and nothing is counted.
+        """
+        for batch in _batched(keys, _LOOKUP_BATCH):
+            if not self.enabled:
+                yield from ((key, None) for key in batch)
+                continue
+            now = self.clock()
+            fresh_after = now - self.ttl_seconds
+            found: list[tuple[CacheKey, Summary | None]] = []
+            with self._transaction() as db:
+                for key in batch:
+                    row = db.execute(
+                        "SELECT statements, column_edges, errors FROM entries WHERE sha256=? AND dialect=? "
+                        "AND parser_version=? AND context=? AND last_used_at>=?",
+                        (key.sha256, key.dialect, self.parser_version, key.context, fresh_after),
+                    ).fetchone()
+                    summary = None if row is None else Summary(row[0], row[1], _issues(row[2]))
+                    found.append((key, summary))
+                hits = [k for k, s in found if s is not None]
+                db.executemany(
+                    "UPDATE entries SET last_used_at=? WHERE sha256=? AND dialect=? AND parser_version=? AND context=?",
+                    [(now, k.sha256, k.dialect, self.parser_version, k.context) for k in hits],
+                )
+                _bump(db, hits=len(hits), misses=len(found) - len(hits))
+            yield from found
+
+    def get_many(
+        self, keys: Iterable[tuple[str, str, str]], context: str = ""
+    ) -> dict[tuple[str, str, str], FileLineage]:
+        """Stored lineage for each ``(sha256, dialect, path)`` that has a result; misses are left out.
+
+        This is the hand-off read of the graph stage and the CLI: it ignores ``enabled`` and TTL and
+        does not count in the hit/miss stats.
+        """
+        found: dict[tuple[str, str, str], FileLineage] = {}
+        with closing(self._connect()) as db:
+            for sha256, dialect, path in keys:
+                row = db.execute(
+                    "SELECT payload FROM entries WHERE sha256=? AND dialect=? AND parser_version=? AND context=?",
+                    (sha256, dialect, self.parser_version, context),
+                ).fetchone()
+                if row is not None:
+                    found[(sha256, dialect, path)] = decode(row[0], path)
+        return found
+
+    def get(self, sha256: str, dialect: str, path: str) -> FileLineage | None:
+        """The stored lineage of this content, labelled with ``path``; None if absent."""
+        return self.get_many([(sha256, dialect, path)]).get((sha256, dialect, path))
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def put_encoded(self, items: Iterable[tuple[CacheKey, Encoded]], keep_since: float | None = None) -> int:
+        """Store encoded results, then evict least-recently-used entries beyond ``max_entries``.
+
+        Entries used at or after ``keep_since`` are never evicted here, so a run's own results survive
+        until its graph stage has read them even when the run alone exceeds ``max_entries``.
+        """
+        now = self.clock()
+        rows = [
+            (
+                key.sha256, key.dialect, self.parser_version, key.context, enc.payload,
+                enc.summary.statements, enc.summary.column_edges, _issues_json(enc.summary.errors), now, now,
+            )
+            for key, enc in items
+        ]
+        with self._transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self._evict(db, keep_since)
+        return len(rows)
+
+    def put_many(self, items: Iterable[tuple[str, str, FileLineage]], keep_since: float | None = None) -> int:
+        """Store ``(sha256, dialect, lineage)`` triples; returns how many."""
+        return self.put_encoded(((CacheKey(s, d), encode(lin)) for s, d, lin in items), keep_since)
+
+    def _evict(self, db: sqlite3.Connection, keep_since: float | None) -> None:
+        excess = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0] - self.max_entries
+        if excess <= 0:
+            return
+        floor = float("inf") if keep_since is None else keep_since
+        deleted = db.execute(
+            "DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries WHERE last_used_at < ? "
+            "ORDER BY last_used_at, rowid LIMIT ?)",
+            (floor, excess),
+        ).rowcount
+        _bump(db, evictions=deleted)
+
+    def prune(self) -> int:
+        """Drop entries unused for longer than the TTL or written by another parser version, then
+        evict beyond ``max_entries``; returns how many entries went."""
+        with self._transaction() as db:
+            before = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+            db.execute(
+                "DELETE FROM entries WHERE last_used_at < ? OR parser_version != ?",
+                (self.clock() - self.ttl_seconds, self.parser_version),
+            )
+            self._evict(db, None)
+            return before - db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+
+    def clear(self) -> None:
+        """Remove every entry and reset the counters."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM entries")
+            db.execute("UPDATE stats SET value=0")
+        with closing(self._connect()) as db:
+            db.execute("VACUUM")
+
+    def get_stats(self) -> CacheStats:
+        """Hits, misses, hit rate, entries, payload bytes and evictions since the last ``clear``."""
+        with closing(self._connect()) as db:
+            counters = dict(db.execute("SELECT name, value FROM stats"))
+            entries, size = db.execute("SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM entries").fetchone()
+        hits, misses = counters.get("hits", 0), counters.get("misses", 0)
+        rate = round(hits / (hits + misses), 4) if hits + misses else 0.0
+        return CacheStats(hits, misses, rate, entries, size, counters.get("evictions", 0))
+
+
+def _bump(db: sqlite3.Connection, **counts: int) -> None:
+    db.executemany(
+        "UPDATE stats SET value = value + ? WHERE name = ?", [(n, name) for name, n in counts.items() if n]
+    )
+
+
+def _issues_json(issues: Iterable[ParseIssue]) -> str:
+    return json.dumps([i.model_dump(exclude_defaults=True) for i in issues]) if issues else "[]"
+
+
+def _issues(text: str) -> tuple[ParseIssue, ...]:
+    return () if text == "[]" else tuple(ParseIssue.model_validate(i) for i in json.loads(text))
+
+
+def _batched(items: Iterable, size: int) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
