@@ -14,8 +14,10 @@ from pydantic import Field
 from lineage_pipeline.corpus.manifest import DomainManifest, build_manifest, load_manifest, save_manifest
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
+from lineage_pipeline.graph.dead_letter import DEAD_LETTER_FILE_NAME, DeadLetterFile
+from lineage_pipeline.graph.faults import RetryPolicy
 from lineage_pipeline.settings import load_settings
-from lineage_pipeline.stores.parse_store import ParseStore
+from lineage_pipeline.stores.parse_cache import ParseCache
 
 _settings = load_settings()
 
@@ -41,6 +43,13 @@ class LocalStoresResource(dg.ConfigurableResource):
     """Manifests and parse results kept in the project's data directory between steps and runs."""
 
     data_dir: str = Field(default=str(_settings.data_dir), description="Project data directory.")
+    parse_cache_path: str | None = Field(
+        default=str(_settings.parse_cache_path) if _settings.parse_cache_path else None,
+        description="SQLite parse cache; unset = <data_dir>/parse_cache.sqlite.",
+    )
+    enable_parse_cache: bool = Field(default=_settings.enable_parse_cache, description="Reuse cached parse results.")
+    parse_cache_max_entries: int = Field(default=_settings.parse_cache_max_entries, description="LRU bound.")
+    parse_cache_ttl_days: float = Field(default=_settings.parse_cache_ttl_days, description="Drop entries unused this long.")
 
     @property
     def manifests_dir(self) -> Path:
@@ -52,8 +61,14 @@ class LocalStoresResource(dg.ConfigurableResource):
     def load_manifest(self, domain: str) -> DomainManifest:
         return load_manifest(self.manifests_dir, domain)
 
-    def parse_store(self) -> ParseStore:
-        return ParseStore(Path(self.data_dir) / "parse_results.sqlite")
+    def parse_store(self, enabled: bool | None = None, max_entries: int | None = None) -> ParseCache:
+        """The parse cache; ``enabled``/``max_entries`` override this resource's values for one run."""
+        return ParseCache(
+            Path(self.parse_cache_path) if self.parse_cache_path else Path(self.data_dir) / "parse_cache.sqlite",
+            max_entries=max_entries or self.parse_cache_max_entries,
+            ttl_seconds=self.parse_cache_ttl_days * 86400,
+            enabled=self.enable_parse_cache if enabled is None else enabled,
+        )
 
 
 class GraphStoreResource(dg.ConfigurableResource):
@@ -71,6 +86,22 @@ class GraphStoreResource(dg.ConfigurableResource):
     max_delete_fraction: float = Field(
         default=_settings.max_delete_fraction, description="Refuse to delete a larger share of a domain's files."
     )
+    write_max_retries: int = Field(default=_settings.write_max_retries, description="Retries of a transient failure.")
+    write_retry_base_delay_s: float = Field(
+        default=_settings.write_retry_base_delay_s, description="First retry delay; doubles per retry."
+    )
+    timeout_s: float = Field(default=_settings.graph_timeout_s, description="Graph store socket/transaction timeout.")
+    orphan_policy: str = Field(default=_settings.orphan_policy, description="remove or mark unreferenced tables/columns.")
+    dead_letter_path: str | None = Field(
+        default=str(_settings.dead_letter_path) if _settings.dead_letter_path else None,
+        description="Rejected rows (JSONL); unset = <data_dir>/failed_ingestion.jsonl.",
+    )
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(max_retries=self.write_max_retries, base_delay_s=self.write_retry_base_delay_s)
+
+    def dead_letters(self) -> DeadLetterFile:
+        return DeadLetterFile(Path(self.dead_letter_path or Path(self.data_dir) / DEAD_LETTER_FILE_NAME))
 
     def store_config(self) -> GraphStoreConfig:
         return GraphStoreConfig(
@@ -82,6 +113,7 @@ class GraphStoreResource(dg.ConfigurableResource):
             neo4j_user=self.neo4j_user,
             neo4j_password=self.neo4j_password,
             neo4j_database=self.neo4j_database,
+            timeout_s=self.timeout_s,
         )
 
     @contextmanager

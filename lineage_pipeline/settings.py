@@ -9,7 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,6 +20,15 @@ from pydantic_settings import (
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "ingestion.yaml"
+
+BACKEND_WRITE_BATCH_LIMITS = {"falkordb": 10_000, "neo4j": 50_000}
+"""Most rows one write transaction may carry per backend: FalkorDB inlines parameters into the query
+text (a larger batch is one huge string the server must parse), Neo4j holds the batch in one tx state."""
+
+
+def combination_error(keys: tuple[str, ...], message: str) -> PydanticCustomError:
+    """A validation error about several keys at once; ``keys`` lets the error report name their sources."""
+    return PydanticCustomError("invalid_combination", message, {"keys": ",".join(keys)})
 
 
 def config_file() -> Path:
@@ -45,8 +55,15 @@ class IngestionSettings(BaseSettings):
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr | None = None
     neo4j_database: str = "neo4j"
-    write_batch_size: int = Field(default=1000, ge=1, le=50_000)
+    write_batch_size: int = Field(default=1000, ge=1)  # upper bound per backend: BACKEND_WRITE_BATCH_LIMITS
     max_delete_fraction: float = Field(default=0.5, gt=0, le=1)
+    # graph write faults (issue 5): transient errors retried after base * 2**n s (1, 2, 4, 8, 16 by default)
+    write_max_retries: int = Field(default=5, ge=0, le=20)
+    write_retry_base_delay_s: float = Field(default=1.0, ge=0)
+    graph_timeout_s: float = Field(default=120.0, gt=0)
+    orphan_policy: Literal["remove", "mark"] = "remove"
+    dead_letter_path: Path | None = None
+    """Rows the graph store rejected; unset = ``<data_dir>/failed_ingestion.jsonl``."""
 
     # sensor knobs (sql_corpus_sensor): LINEAGE_<KEY> wins over the bare <KEY> spelling of the issue
     enable_batching: bool = Field(default=True, validation_alias=AliasChoices("lineage_enable_batching", "enable_batching"))
@@ -63,6 +80,45 @@ class IngestionSettings(BaseSettings):
         default=5, ge=1, validation_alias=AliasChoices("lineage_sensor_interval_seconds", "sensor_interval_seconds")
     )
 
+    # parse cache and parse pool (parsed_sql); enable_parse_cache and workers are with the feature flags below
+    parse_cache_path: Path | None = Field(
+        default=None, validation_alias=AliasChoices("lineage_parse_cache_path", "parse_cache_path")
+    )
+    """SQLite parse cache; unset = ``<data_dir>/parse_cache.sqlite``."""
+    parse_cache_max_entries: int = Field(default=10_000, ge=1)
+    parse_cache_ttl_days: float = Field(default=30.0, gt=0)
+    parse_chunk_size: int = Field(default=16, ge=1, le=10_000)
+    parse_file_timeout_s: float = Field(default=120.0, gt=0)
+
+    @field_validator("parse_cache_path")
+    @classmethod
+    def _parse_cache_inside_project(cls, path: Path | None) -> Path | None:
+        return path if path is None or path.is_absolute() else PROJECT_ROOT / path
+
+    @property
+    def effective_parse_cache_path(self) -> Path:
+        """``parse_cache_path`` or ``<data_dir>/parse_cache.sqlite``."""
+        return self.parse_cache_path or self.data_dir / "parse_cache.sqlite"
+
+    # feature flags: each optimisation can be switched off alone; baseline_mode switches them all off
+    baseline_mode: bool = False
+    enable_parse_cache: bool = Field(
+        default=True, validation_alias=AliasChoices("lineage_enable_parse_cache", "enable_parse_cache")
+    )
+    enable_batched_writes: bool = True
+    enable_parallel_workers: bool = True
+    workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1, le=64)
+
+    # observability
+    metrics_dir: Path | None = None
+    parse_error_rate_threshold: float = Field(default=0.25, ge=0, le=1)
+    statsd_host: str | None = Field(default=None, validation_alias=AliasChoices("lineage_statsd_host", "statsd_host"))
+    statsd_port: int = Field(default=8125, ge=1, le=65535, validation_alias=AliasChoices("lineage_statsd_port", "statsd_port"))
+    statsd_prefix: str = "lineage"
+
+    # knob -> why its configured value was replaced (a feature flag or baseline_mode); read by `lineage config show`
+    _overridden: dict[str, str] = PrivateAttr(default_factory=dict)
+
     @field_validator("file_extensions")
     @classmethod
     def _dotted_lowercase(cls, extensions: list[str]) -> list[str]:
@@ -75,11 +131,61 @@ class IngestionSettings(BaseSettings):
     def _inside_project(cls, path: Path) -> Path:
         return path if path.is_absolute() else PROJECT_ROOT / path
 
+    @field_validator("metrics_dir")
+    @classmethod
+    def _metrics_dir_inside_project(cls, path: Path | None) -> Path | None:
+        return path if path is None or path.is_absolute() else PROJECT_ROOT / path
+
+    @field_validator("corpus_root")
+    @classmethod
+    def _corpus_root_readable(cls, path: Path) -> Path:
+        if not path.is_dir():
+            raise ValueError(f"corpus root {path} does not exist or is not a directory")
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise ValueError(f"corpus root {path} is not readable by this process")
+        return path
+
     @model_validator(mode="after")
     def _backend_needs_location(self) -> "IngestionSettings":
         if self.graph_backend == "neo4j" and not self.neo4j_uri:
-            raise ValueError("graph_backend is 'neo4j' but neo4j_uri (LINEAGE_NEO4J_URI) is not set")
+            raise combination_error(("graph_backend", "neo4j_uri"), "graph_backend is 'neo4j' but neo4j_uri is not set")
         return self
+
+    @model_validator(mode="after")
+    def _batch_within_backend_limit(self) -> "IngestionSettings":
+        limit = BACKEND_WRITE_BATCH_LIMITS[self.graph_backend]
+        if self.write_batch_size > limit:
+            raise combination_error(
+                ("write_batch_size", "graph_backend"),
+                f"write_batch_size {self.write_batch_size} is above the {self.graph_backend} backend's limit of {limit}",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _apply_feature_flags(self) -> "IngestionSettings":
+        # baseline_mode and the flags rewrite the knobs they govern, so every consumer obeys them by reading settings
+        if self.baseline_mode:
+            for flag in ("enable_parse_cache", "enable_batching", "enable_batched_writes", "enable_parallel_workers"):
+                if getattr(self, flag):
+                    setattr(self, flag, False)
+                    self._overridden[flag] = "baseline_mode"
+        if not self.enable_batched_writes and self.write_batch_size != 1:
+            self.write_batch_size = 1
+            self._overridden["write_batch_size"] = "enable_batched_writes=false"
+        if not self.enable_parallel_workers and self.workers != 1:
+            self.workers = 1
+            self._overridden["workers"] = "enable_parallel_workers=false"
+        return self
+
+    @property
+    def overridden(self) -> dict[str, str]:
+        """Knobs whose configured value a feature flag or ``baseline_mode`` replaced, with the reason."""
+        return dict(self._overridden)
+
+    @property
+    def effective_metrics_dir(self) -> Path:
+        """Where prometheus-client's multiprocess files live: ``metrics_dir`` or ``<data_dir>/metrics``."""
+        return self.metrics_dir or self.data_dir / "metrics"
 
     @classmethod
     def settings_customise_sources(

@@ -1,11 +1,42 @@
 """``sql_corpus``: the manifest of one domain's SQL files (path, size, SHA-256, dialect)."""
 
 import collections
+from pathlib import Path
 
 import dagster as dg
+from pydantic import Field
 
+from lineage_pipeline.corpus.manifest import DomainManifest, update_manifest
 from lineage_pipeline.partitions import domain_partitions
 from lineage_pipeline.resources import CorpusResource, LocalStoresResource
+
+
+class CorpusScanConfig(dg.Config):
+    """Per-run scope of the scan: the whole domain, or only the files a sensor saw change."""
+
+    changed_paths: list[str] | None = Field(
+        default=None,
+        description="Corpus-relative paths to re-read (new, modified, deleted, renamed); the rest of the "
+        "previous manifest is reused. Unset = rescan the whole domain.",
+    )
+
+
+def _scan(
+    domain: str, config: CorpusScanConfig, corpus: CorpusResource, stores: LocalStoresResource
+) -> tuple[DomainManifest, str]:
+    """The domain's manifest and how it was obtained (``full`` or ``incremental``)."""
+    if config.changed_paths is None:
+        return corpus.scan(domain), "full"
+    try:
+        previous = stores.load_manifest(domain)
+    except FileNotFoundError:
+        return corpus.scan(domain), "full (no previous manifest)"
+    if Path(previous.corpus_root) != corpus.root_path:
+        return corpus.scan(domain), "full (corpus root changed)"
+    manifest = update_manifest(
+        previous, corpus.root_path, config.changed_paths, corpus.extensions, corpus.folder_dialects, corpus.default_dialect
+    )
+    return manifest, "incremental"
 
 
 @dg.asset(
@@ -14,9 +45,9 @@ from lineage_pipeline.resources import CorpusResource, LocalStoresResource
     description="Manifest of the domain's SQL files: path, size, SHA-256 and dialect.",
 )
 def sql_corpus(
-    context: dg.AssetExecutionContext, corpus: CorpusResource, stores: LocalStoresResource
+    context: dg.AssetExecutionContext, config: CorpusScanConfig, corpus: CorpusResource, stores: LocalStoresResource
 ) -> dg.MaterializeResult:
-    manifest = corpus.scan(context.partition_key)
+    manifest, mode = _scan(context.partition_key, config, corpus, stores)
     location = stores.save_manifest(manifest)
     dialects = collections.Counter(entry.dialect for entry in manifest.files)
     preview = "\n".join(
@@ -29,9 +60,10 @@ def sql_corpus(
             "bytes": sum(entry.size for entry in manifest.files),
             "dialects": dict(dialects),
             "corpus_root": manifest.corpus_root,
+            "scan_mode": mode,
+            "files_rescanned": len(manifest.files) if mode != "incremental" else len(set(config.changed_paths or [])),
             "manifest_path": dg.MetadataValue.path(str(location)),
             "files_table": dg.MetadataValue.md(preview),
         },
         data_version=dg.DataVersion(manifest.version),
     )
-

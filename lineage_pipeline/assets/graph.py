@@ -31,15 +31,28 @@ def lineage_graph(
     graph_store: GraphStoreResource,
     stores: LocalStoresResource,
 ) -> dg.MaterializeResult:
+    """Sync the partition's files to the graph; rejected rows are in metadata and the dead-letter file."""
     started = time.perf_counter()
     manifest = stores.load_manifest(context.partition_key)
     batch_size = config.write_batch_size or graph_store.write_batch_size
+    dead_letters = graph_store.dead_letters()
     with graph_store.open() as backend:
         report = sync_manifest(
-            manifest, stores.parse_store(), backend, batch_size, graph_store.max_delete_fraction, config.force_delete
+            manifest,
+            stores.parse_store(),
+            backend,
+            batch_size,
+            graph_store.max_delete_fraction,
+            config.force_delete,
+            retry=graph_store.retry_policy(),
+            orphan_policy=graph_store.orphan_policy,
+            dead_letters=dead_letters,
+            run_id=context.run.run_id,
         )
         nodes, relationships = graph_counts(backend)
         location = backend.location
+    for entry in report.dead_lettered:
+        context.log.error(f"graph store rejected a {entry.statement} row of {entry.file}: {entry.error}")
     return dg.MaterializeResult(
         metadata={
             "files_written": len(report.files_written),
@@ -50,6 +63,10 @@ def lineage_graph(
             "relationships_created": report.stats.relationships_created,
             "relationships_deleted": report.stats.relationships_deleted,
             "transactions": report.stats.transactions,
+            "retries": report.retries,
+            "orphans": report.orphans,
+            "dead_lettered": len(report.dead_lettered),
+            "dead_letter_path": str(dead_letters.path),
             "graph_nodes": nodes,
             "graph_relationships": relationships,
             "graph_location": location,

@@ -1,13 +1,15 @@
-"""``parsed_sql``: table- and column-level lineage of every file of a domain, kept in the parse store."""
-
-import statistics
+"""``parsed_sql``: table- and column-level lineage of every file of a domain, kept in the parse cache."""
 
 import dagster as dg
+from pydantic import Field
 
 from lineage_pipeline.assets.corpus import sql_corpus
 from lineage_pipeline.partitions import domain_partitions
-from lineage_pipeline.pipeline.parse_stage import FileError, parse_manifest
+from lineage_pipeline.pipeline.parse_stage import FileError, ParseOptions, parse_manifest
 from lineage_pipeline.resources import CorpusResource, LocalStoresResource
+from lineage_pipeline.settings import load_settings
+
+_settings = load_settings()
 
 
 def errors_markdown(errors: list[FileError], limit: int = 200) -> str:
@@ -23,32 +25,61 @@ def errors_markdown(errors: list[FileError], limit: int = 200) -> str:
     return "\n".join(["| file | statement | line | message |", "|---|---|---|---|", *rows, *more])
 
 
+class ParseRunConfig(dg.Config):
+    """Per-run knobs of the parse; unset values come from the settings and the stores resource."""
+
+    enable_parse_cache: bool | None = Field(default=None, description="Reuse cached results (default: resource).")
+    workers: int | None = Field(default=None, ge=1, le=64, description="Parser processes (default: settings workers).")
+    parse_cache_max_entries: int | None = Field(default=None, ge=1, description="LRU bound (default: resource).")
+    chunk_size: int = Field(default=_settings.parse_chunk_size, ge=1, description="Files sent to a worker at once.")
+    file_timeout_s: float = Field(
+        default=_settings.parse_file_timeout_s, gt=0, description="A file parsing longer is reported and its worker replaced."
+    )
+
+
 @dg.asset(
     partitions_def=domain_partitions,
     deps=[sql_corpus],
     group_name="lineage",
-    description="Lineage extracted from each SQL file of the domain (sources, targets, column edges, errors).",
+    description="Lineage extracted from each SQL file of the domain (sources, targets, column edges, errors), "
+    "kept in the parse cache.",
 )
 def parsed_sql(
-    context: dg.AssetExecutionContext, corpus: CorpusResource, stores: LocalStoresResource
+    context: dg.AssetExecutionContext, config: ParseRunConfig, corpus: CorpusResource, stores: LocalStoresResource
 ) -> dg.MaterializeResult:
     manifest = stores.load_manifest(context.partition_key)
-    outcome = parse_manifest(manifest, stores.parse_store(), corpus.max_file_bytes)
+    cache = stores.parse_store(config.enable_parse_cache, config.parse_cache_max_entries)
+    options = ParseOptions(config.workers or _settings.workers, config.chunk_size, config.file_timeout_s)
+    outcome = parse_manifest(manifest, cache, corpus.max_file_bytes, options)
+    if outcome.cache_check and outcome.cache_check.problem:
+        context.log.warning(
+            f"parse cache was unusable ({outcome.cache_check.problem}); moved to {outcome.cache_check.moved_to}, rebuilt"
+        )
     errors = outcome.errors
     for error in errors:
         context.log.warning(f"{error.path}:{error.line or '?'} statement {error.statement}: {error.message}")
-    ms = sorted(outcome.file_ms)
     return dg.MaterializeResult(
         metadata={
-            "files": len(outcome.lineages),
-            "files_parsed": outcome.parsed,
-            "files_reused": outcome.reused,
+            "files": outcome.files,
+            "files_parsed": outcome.misses,
+            "files_reused": outcome.hits,
             "statements": outcome.statements,
-            "column_edges": sum(len(s.columns) for f in outcome.lineages.values() for s in f.statements),
+            "column_edges": outcome.column_edges,
             "errors": len(errors),
             "files_with_errors": len({e.path for e in errors}),
             "error_list": dg.MetadataValue.md(errors_markdown(errors)),
             "duration_s": round(outcome.seconds, 3),
-            "p50_file_ms": round(statistics.median(ms), 2) if ms else 0.0,
+            "cache_enabled": outcome.cache_enabled,
+            "cache_hits": outcome.hits,
+            "cache_misses": outcome.misses,
+            "cache_hit_rate": outcome.hit_rate,
+            "files_per_s": outcome.files_per_second,
+            "p50_file_ms": outcome.percentile_ms(50),
+            "p95_file_ms": outcome.percentile_ms(95),
+            "workers": outcome.workers,
+            "worker_crashes": outcome.worker_crashes,
+            "worker_timeouts": outcome.worker_timeouts,
+            "peak_rss_mb": round(outcome.peak_rss_bytes / 2**20, 1),
+            "worker_peak_rss_mb": round(outcome.worker_peak_rss_bytes / 2**20, 1),
         }
     )

@@ -127,7 +127,8 @@ SUMMARY_COLUMNS = ("report_month", "country_code", "segment", "customer_count", 
 
 @dataclass(frozen=True)
 class GeneratedCorpus:
-    """What ``generate_corpus`` wrote: relative paths, planned statement and broken-statement counts."""
+    """What ``generate_corpus`` wrote: relative paths, statement counts as the parser splits them
+    (procedure bodies statement by statement), how many of those are deliberately broken."""
 
     root: Path
     seed: int
@@ -456,11 +457,6 @@ def _build_file(rng: random.Random, index: int, kind: str, unit: str) -> _File:
     return _File(domain, name, header, statements, broken)
 
 
-def _planned_statements(sql: str) -> int:
-    """Statements the parser will see: GO-terminated procedure bodies count their inner statements."""
-    return sql.count(";") + (0 if "PROCEDURE" not in sql else 0)
-
-
 def _kinds(rng: random.Random, files: int) -> list[str]:
     """File kinds in proportion to the weights (exact counts), shuffled deterministically."""
     total = sum(_KIND_WEIGHTS.values())
@@ -478,7 +474,7 @@ def _prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
         if not (out_dir / MARKER_FILE).exists():
             raise CorpusExistsError(f"{out_dir} is not empty and is not a generated corpus (no {MARKER_FILE}); choose another --out")
         if not overwrite:
-            raise CorpusExistsError(f"{out_dir} already holds a generated corpus; pass overwrite to replace it")
+            raise CorpusExistsError(f"{out_dir} already holds a generated corpus; pass overwrite=True (--overwrite) to replace it")
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -508,7 +504,8 @@ def generate_corpus(out_dir: Path, files: int, seed: int, overwrite: bool = Fals
         target.write_bytes(data)
         paths.append(relative)
         domains[built.domain] += 1
-        statements += len(built.statements)
+        # every generated statement, procedure bodies included, ends with exactly one ';'
+        statements += sum(sql.count(";") for sql in built.statements)
         broken += built.broken
         written += len(data)
     (out_dir / MARKER_FILE).write_text(f"seed={seed} files={files}\n")

@@ -1,9 +1,12 @@
 """Helpers shared by the CLI commands: settings errors as clean messages, simple table output."""
 
 import click
+import yaml
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
-from lineage_pipeline.settings import IngestionSettings, load_settings
+from lineage_pipeline.settings import IngestionSettings, config_file, load_settings
+from lineage_pipeline.settings_sources import format_settings_error, format_validation_error
 
 
 def settings_or_exit() -> IngestionSettings:
@@ -11,8 +14,11 @@ def settings_or_exit() -> IngestionSettings:
     try:
         return load_settings()
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors())
-        raise click.ClickException(f"invalid settings: {problems}") from None
+        raise click.ClickException(f"invalid settings:\n{format_validation_error(error)}") from None
+    except SettingsError as error:
+        raise click.ClickException(f"invalid settings:\n{format_settings_error(error)}") from None
+    except yaml.YAMLError as error:
+        raise click.ClickException(f"invalid settings file {config_file()}: {error}") from None
 
 
 def print_table(headers: list[str], rows: list[list[object]]) -> None:

@@ -9,8 +9,18 @@ from lineage_pipeline.corpus.files import CorpusPathError
 from lineage_pipeline.corpus.manifest import load_manifest
 from lineage_pipeline.graph.connect import graph_backend, store_config_from_settings
 from lineage_pipeline.graph.queries import graph_counts
+from lineage_pipeline.parsing.models import FileLineage
 from lineage_pipeline.pipeline.launch import ingest_corpus_root
-from lineage_pipeline.stores.parse_store import ParseStore
+from lineage_pipeline.stores.parse_cache import ParseCache
+
+
+def _file_warning(lineage: FileLineage) -> str | None:
+    """What a user should know about a file that parsed without errors but is suspicious."""
+    if not lineage.statements and not lineage.errors:
+        return "no SQL statements (empty or comments only)"
+    if lineage.encoding and lineage.encoding not in ("utf-8", "ascii"):
+        return f"not UTF-8; decoded as {lineage.encoding}"
+    return None
 
 
 @click.command()
@@ -37,12 +47,14 @@ def ingest(corpus: str | None, domains: tuple[str, ...], force_delete: bool) -> 
         ])
     print_table(["domain", "files", "statements", "errors", "written", "deleted", "unchanged", "status", "run"], rows)
 
-    store = ParseStore(settings.data_dir / "parse_results.sqlite")
+    store = ParseCache(settings.effective_parse_cache_path)
     errors = []
+    warnings = []
     for run in runs:
         manifest = load_manifest(settings.data_dir / "manifests", run.domain)
         stored = store.get_many((e.sha256, e.dialect, e.path) for e in manifest.files)
         errors += [(path, issue) for (_, _, path), lineage in sorted(stored.items()) for issue in lineage.errors]
+        warnings += [(path, warning) for (_, _, path), lineage in sorted(stored.items()) if (warning := _file_warning(lineage))]
     with graph_backend(store_config_from_settings(settings)) as backend:
         nodes, relationships = graph_counts(backend)
         location = backend.location
@@ -63,6 +75,10 @@ def ingest(corpus: str | None, domains: tuple[str, ...], force_delete: bool) -> 
             where = f"{path}:{issue.line}" if issue.line else path
             statement = "" if issue.statement is None else f" statement {issue.statement}"
             click.echo(f"  {where}{statement}: {issue.message}")
+    if warnings:
+        click.echo(f"\nWarnings ({len(warnings)}):")
+        for path, warning in warnings:
+            click.echo(f"  {path}: {warning}")
     failed = [run for run in runs if not run.success]
     for run in failed:
         click.echo(f"\nrun {run.run_id} for domain {run.domain} failed: {run.failure}", err=True)

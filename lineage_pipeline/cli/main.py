@@ -5,9 +5,13 @@ import os
 import click
 
 from lineage_pipeline.cli.bench_cmd import bench
+from lineage_pipeline.cli.cache_cmd import cache
+from lineage_pipeline.cli.config_cmd import config
 from lineage_pipeline.cli.graph_cmd import downstream, graph, upstream
 from lineage_pipeline.cli.ingest_cmd import ingest
+from lineage_pipeline.cli.metrics_cmd import metrics
 from lineage_pipeline.cli.parse_cmd import parse
+from lineage_pipeline.cli.replay_cmd import replay_failed_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,3 +30,7 @@ def cli(config_file: str | None) -> None:
 
 for command in (ingest, parse, upstream, downstream, graph, bench):
     cli.add_command(command)
+cli.add_command(config)
+cli.add_command(metrics)
+cli.add_command(replay_failed_command)
+cli.add_command(cache)

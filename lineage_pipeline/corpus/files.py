@@ -1,6 +1,7 @@
 """Walking a corpus root safely: SQL files only, nothing outside the root, editor litter ignored."""
 
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,44 +35,80 @@ def resolve_inside(root: Path, relative_path: str) -> Path:
     return candidate
 
 
-def iter_corpus_files(root: Path, extensions: list[str], domain: str | None = None) -> Iterator[str]:
-    """Corpus-relative POSIX paths of SQL files under ``root`` (optionally one domain), sorted.
+def _inside(real: str, real_root: str) -> bool:
+    return real == real_root or real.startswith(real_root + os.sep)
 
-    Symlinks are followed only while they stay inside the root; a link loop or an unreadable folder
-    is skipped rather than failing the scan.
+
+def walk_corpus(root: Path, extensions: list[str], domain: str | None = None) -> Iterator[tuple[str, os.stat_result]]:
+    """Corpus-relative POSIX path and ``stat`` of every SQL file under ``root`` (optionally one domain).
+
+    Metadata only, one ``lstat`` per file: only symlinks are resolved, and followed only while they
+    stay inside the root; a link loop, an unreadable folder or a file vanishing mid-scan is skipped.
     """
-    real_root = root.resolve()
-    if not real_root.is_dir():
+    real_root = str(root.resolve())
+    if not os.path.isdir(real_root):
         raise CorpusPathError(f"corpus root {root} is not a readable directory")
-    found: list[str] = []
-    seen_dirs: set[Path] = set()
-
-    def walk(directory: Path, prefix: str, depth: int) -> None:
-        if directory in seen_dirs:
-            return
-        seen_dirs.add(directory)
+    suffixes = tuple(e.lower() for e in extensions)
+    seen_dirs: set[tuple[int, int]] = set()
+    stack = [(real_root, "", 0)]
+    while stack:
+        directory, prefix, depth = stack.pop()
         try:
-            entries = list(os.scandir(directory))
+            identity = os.stat(directory)
+            if (identity.st_dev, identity.st_ino) in seen_dirs:
+                continue
+            seen_dirs.add((identity.st_dev, identity.st_ino))
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda e: e.name, reverse=True)
         except OSError:
-            return
+            continue
         for entry in entries:
-            if is_ignored_name(entry.name):
+            name = entry.name
+            if is_ignored_name(name):
+                continue
+            try:
+                if entry.is_symlink():
+                    target = os.path.realpath(entry.path)
+                    if not _inside(target, real_root):
+                        continue
+                    info = os.stat(target)
+                    is_dir, path = stat.S_ISDIR(info.st_mode), target
+                else:
+                    is_dir, path = entry.is_dir(follow_symlinks=False), entry.path
+                    info = None if is_dir else entry.stat(follow_symlinks=False)
+            except OSError:
                 continue
             if depth == 0 and domain is not None:
-                is_root_file = not entry.is_dir()
-                if (domain == ROOT_DOMAIN) != is_root_file or (domain != ROOT_DOMAIN and entry.name != domain):
+                if (domain == ROOT_DOMAIN) == is_dir or (domain != ROOT_DOMAIN and name != domain):
                     continue
-            relative = f"{prefix}{entry.name}"
-            real = Path(entry.path).resolve()
-            if real != real_root and real_root not in real.parents:
-                continue
-            if real.is_dir():
-                walk(real, f"{relative}/", depth + 1)
-            elif real.is_file() and entry.name.lower().endswith(tuple(extensions)):
-                found.append(relative)
+            if is_dir:
+                stack.append((path, f"{prefix}{name}/", depth + 1))
+            elif info is not None and stat.S_ISREG(info.st_mode) and name.lower().endswith(suffixes):
+                yield f"{prefix}{name}", info
 
-    walk(real_root, "", 0)
-    return iter(sorted(found))
+
+def iter_corpus_files(root: Path, extensions: list[str], domain: str | None = None) -> Iterator[str]:
+    """Corpus-relative POSIX paths of SQL files under ``root`` (optionally one domain), sorted."""
+    return iter(sorted(path for path, _ in walk_corpus(root, extensions, domain)))
+
+
+def is_corpus_path(root: Path, relative_path: str, extensions: list[str]) -> bool:
+    """True when ``relative_path`` names a SQL file the walk would list (existing, inside, not litter)."""
+    parts = relative_path.split("/")
+    if any(is_ignored_name(part) for part in parts) or not parts[-1].lower().endswith(tuple(extensions)):
+        return False
+    try:
+        return resolve_inside(root, relative_path).is_file()
+    except (CorpusPathError, OSError):
+        return False
+
+
+def check_relative_path(relative_path: str) -> str:
+    """``relative_path`` if it is a plain corpus-relative POSIX path; raises naming it otherwise."""
+    parts = relative_path.split("/")
+    if relative_path.startswith("/") or "\\" in relative_path or any(p in ("", ".", "..") for p in parts):
+        raise CorpusPathError(f"{relative_path!r} is not a corpus-relative path (expected e.g. 'staging/load.sql')")
+    return relative_path
 
 
 def discover_domains(root: Path, extensions: list[str]) -> list[str]:

@@ -6,7 +6,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from lineage_pipeline.corpus.files import domain_of, iter_corpus_files, resolve_inside
+from lineage_pipeline.corpus.files import (
+    CorpusPathError,
+    check_relative_path,
+    domain_of,
+    is_corpus_path,
+    iter_corpus_files,
+    resolve_inside,
+)
 from lineage_pipeline.parsing import header_dialect
 
 _HEADER_BYTES = 2048
@@ -73,6 +80,35 @@ def build_manifest(
         for path in iter_corpus_files(root, extensions, domain=domain)
     ]
     return DomainManifest(domain=domain, corpus_root=str(root.resolve()), files=files)
+
+
+def update_manifest(
+    previous: DomainManifest,
+    root: Path,
+    changed_paths: list[str],
+    extensions: list[str],
+    folder_dialects: dict[str, str],
+    default_dialect: str,
+) -> DomainManifest:
+    """``previous`` with only ``changed_paths`` re-read: re-hashed if still a corpus file, dropped if not.
+
+    Raises CorpusPathError for a path that is not corpus-relative or lies in another domain.
+    """
+    for path in changed_paths:
+        check_relative_path(path)
+        if domain_of(path) != previous.domain:
+            raise CorpusPathError(f"changed path {path!r} is not in domain {previous.domain!r}")
+    entries = {entry.path: entry for entry in previous.files}
+    for path in dict.fromkeys(changed_paths):
+        entries.pop(path, None)
+        if is_corpus_path(root, path, extensions):
+            try:
+                entries[path] = manifest_entry(root, path, folder_dialects, default_dialect)
+            except FileNotFoundError:
+                pass  # deleted between the check and the read: absent is the truth now
+    return DomainManifest(
+        domain=previous.domain, corpus_root=str(root.resolve()), files=[entries[p] for p in sorted(entries)]
+    )
 
 
 def save_manifest(manifest: DomainManifest, directory: Path) -> Path:

@@ -20,6 +20,19 @@ class WriteStats:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+@dataclass
+class WriteResult:
+    """A write's statistics and, for statements that RETURN one, the count of rows it applied."""
+
+    stats: WriteStats
+    applied: int | None = None
+
+
+def applied_count(records: list[list[Any]]) -> int | None:
+    """The single ``RETURN count(...)`` value of a write, or None if it returns nothing."""
+    return int(records[0][0]) if records and records[0] else None
+
+
 class GraphBackend(Protocol):
     """A Cypher graph store: one write = one transaction."""
 
@@ -32,8 +45,11 @@ class GraphBackend(Protocol):
     def read(self, query: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
         """Rows of a read-only query."""
 
-    def write(self, query: str, params: dict[str, Any] | None = None) -> WriteStats:
-        """Run one write statement in its own transaction."""
+    def write(self, query: str, params: dict[str, Any] | None = None) -> WriteResult:
+        """Run one write statement in its own transaction (all of it or none of it)."""
+
+    def recover(self) -> None:
+        """Reconnect after a transient failure (restarting the embedded server if it died)."""
 
     def close(self) -> None:
         """Release connections."""

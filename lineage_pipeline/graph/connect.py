@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 import falkordb
 from pydantic import BaseModel, SecretStr
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.falkordb_backend import FalkorDBBackend
@@ -26,6 +28,11 @@ class GraphStoreConfig(BaseModel):
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr | None = None
     neo4j_database: str = "neo4j"
+    timeout_s: float = 120.0
+
+
+# The writer owns retries (with backoff and an embedded-server restart); the client must not add its own.
+_NO_CLIENT_RETRY = Retry(NoBackoff(), 0)
 
 
 class GraphStoreUnavailable(RuntimeError):
@@ -45,16 +52,30 @@ def open_backend(config: GraphStoreConfig) -> GraphBackend:
         if not config.neo4j_uri:
             raise GraphStoreUnavailable("graph backend is neo4j but no neo4j_uri (LINEAGE_NEO4J_URI) is set")
         password = config.neo4j_password.get_secret_value() if config.neo4j_password else None
-        backend: GraphBackend = Neo4jBackend(config.neo4j_uri, config.neo4j_user, password, config.neo4j_database)
+        backend: GraphBackend = Neo4jBackend(
+            config.neo4j_uri, config.neo4j_user, password, config.neo4j_database, config.timeout_s
+        )
     elif config.falkordb_url:
-        location = f"{_redacted(config.falkordb_url)} graph {config.graph_name}"
-        backend = FalkorDBBackend(falkordb.FalkorDB.from_url(config.falkordb_url), config.graph_name, location)
-    else:
-        from lineage_pipeline.graph.embedded_server import connect, ensure_server
+        url = config.falkordb_url
 
-        info = ensure_server(config.data_dir)
-        location = f"embedded FalkorDB at {info.socket_path} (pid {info.pid}) graph {config.graph_name}"
-        backend = FalkorDBBackend(connect(info), config.graph_name, location)
+        def remote() -> tuple[falkordb.FalkorDB, str]:
+            client = falkordb.FalkorDB.from_url(url, retry=_NO_CLIENT_RETRY, socket_timeout=config.timeout_s)
+            return client, f"{_redacted(url)} graph {config.graph_name}"
+
+        backend = FalkorDBBackend(remote, config.graph_name)
+    else:
+        from lineage_pipeline.graph.embedded_server import ensure_server
+
+        def embedded() -> tuple[falkordb.FalkorDB, str]:
+            # ensure_server restarts a server that died (e.g. kill -9) before handing out a client
+            info = ensure_server(config.data_dir)
+            client = falkordb.FalkorDB(
+                unix_socket_path=str(info.socket_path), retry=_NO_CLIENT_RETRY, socket_timeout=config.timeout_s
+            )
+            location = f"embedded FalkorDB at {info.socket_path} (pid {info.pid}) graph {config.graph_name}"
+            return client, location
+
+        backend = FalkorDBBackend(embedded, config.graph_name)
     try:
         backend.ensure_schema()
     except Exception as error:
@@ -84,4 +105,5 @@ def store_config_from_settings(settings: IngestionSettings) -> GraphStoreConfig:
         neo4j_user=settings.neo4j_user,
         neo4j_password=settings.neo4j_password,
         neo4j_database=settings.neo4j_database,
+        timeout_s=settings.graph_timeout_s,
     )

@@ -14,19 +14,21 @@ UNWIND $rows AS r
 MATCH (f:SqlFile {path: r.path})
 SET f.domain = r.domain, f.sha256 = r.sha256, f.rev = r.rev, f.dialect = r.dialect,
     f.statements = r.statements, f.errors = r.errors
+RETURN count(f)
 """
 
 MERGE_TABLES = """
 UNWIND $rows AS r
 MERGE (t:Table {key: r.key})
 ON CREATE SET t.name = r.name, t.kind = r.kind
-ON MATCH SET t.kind = CASE WHEN r.kind = 'view' THEN 'view' ELSE t.kind END
+ON MATCH SET t.kind = CASE WHEN r.kind = 'view' THEN 'view' ELSE t.kind END, t.orphan = null
 """
 
 MERGE_COLUMNS = """
 UNWIND $rows AS r
 MERGE (c:Column {key: r.key})
 ON CREATE SET c.name = r.name, c.table = r.table
+ON MATCH SET c.orphan = null
 """
 
 RELATIONSHIP_ENDPOINTS = {
@@ -39,13 +41,17 @@ RELATIONSHIP_ENDPOINTS = {
 
 
 def merge_relationships(rel_type: str) -> str:
-    """MERGE one relationship per row, identified by its endpoints, file and revision."""
+    """MERGE one relationship per row, identified by its endpoints, file and revision.
+
+    Returns how many rows found both endpoints, so a row whose node is missing is noticed, not dropped.
+    """
     src_label, src_key, dst_label, dst_key = RELATIONSHIP_ENDPOINTS[rel_type]
     extra = " SET e.transform = r.transform" if rel_type == "DERIVES" else ""
     return (
         f"UNWIND $rows AS r "
         f"MATCH (a:{src_label} {{{src_key}: r.src}}), (b:{dst_label} {{{dst_key}: r.dst}}) "
-        f"MERGE (a)-[e:{rel_type} {{file: r.file, rev: r.rev}}]->(b){extra}"
+        f"MERGE (a)-[e:{rel_type} {{file: r.file, rev: r.rev}}]->(b){extra} "
+        f"RETURN count(e)"
     )
 
 
@@ -61,8 +67,23 @@ def delete_file_relationships(rel_type: str) -> str:
 
 DELETE_FILES = "UNWIND $paths AS p MATCH (f:SqlFile {path: p}) DELETE f"
 
-DELETE_ORPHAN_COLUMNS = "MATCH (c:Column) WHERE NOT (c)--() DELETE c"
-DELETE_ORPHAN_TABLES = "MATCH (t:Table) WHERE NOT (t)--() DELETE t"
+ORPHAN_LABELS = ("Column", "Table")  # columns first: a table loses its last edge when its columns go
+
+
+def count_orphans(label: str, unmarked_only: bool) -> str:
+    """Count ``label`` nodes with no relationship at all (optionally only those not yet marked)."""
+    unmarked = " AND n.orphan IS NULL" if unmarked_only else ""
+    return f"MATCH (n:{label}) WHERE NOT (n)--(){unmarked} RETURN count(n)"
+
+
+def delete_orphans(label: str) -> str:
+    return f"MATCH (n:{label}) WHERE NOT (n)--() DELETE n"
+
+
+def mark_orphans(label: str) -> str:
+    """Flag unreferenced nodes instead of deleting them; the next MERGE that references them clears it."""
+    return f"MATCH (n:{label}) WHERE NOT (n)--() AND n.orphan IS NULL SET n.orphan = true"
+
 
 FILE_REVISIONS = "MATCH (f:SqlFile) WHERE f.domain = $domain RETURN f.path, f.rev"
 FILE_COUNT = "MATCH (f:SqlFile) RETURN count(f)"
@@ -72,3 +93,23 @@ RELATIONSHIP_COUNTS = "MATCH ()-[e]->() RETURN type(e), count(e)"
 
 NODE_KEYS = {"SqlFile": "path", "Table": "key", "Column": "key"}
 RELATIONSHIP_INDEX_PROPERTY = "file"
+
+
+def _statements() -> dict[str, tuple[str, str]]:
+    statements = {"files": (MERGE_FILES, "rows"), "tables": (MERGE_TABLES, "rows"), "columns": (MERGE_COLUMNS, "rows")}
+    for rel_type in RELATIONSHIP_ENDPOINTS:
+        statements[f"merge:{rel_type}"] = (merge_relationships(rel_type), "rows")
+    for rel_type in RELATIONSHIP_ENDPOINTS:
+        statements[f"stale:{rel_type}"] = (delete_stale_relationships(rel_type), "rows")
+    statements["commit"] = (COMMIT_FILES, "rows")
+    for rel_type in RELATIONSHIP_ENDPOINTS:
+        statements[f"unlink:{rel_type}"] = (delete_file_relationships(rel_type), "paths")
+    statements["delete_files"] = (DELETE_FILES, "paths")
+    return statements
+
+
+STATEMENTS = _statements()
+"""Every batched write by name -> (Cypher, parameter name), in the order a sync applies them.
+
+Dead-letter entries refer to statements by these names, and replay applies them in this order
+(nodes before the relationships that need them)."""

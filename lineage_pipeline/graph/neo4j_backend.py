@@ -5,7 +5,7 @@ from typing import Any
 import neo4j
 
 from lineage_pipeline.graph import cypher
-from lineage_pipeline.graph.backend import WriteStats
+from lineage_pipeline.graph.backend import WriteResult, WriteStats, applied_count
 
 
 def schema_statements() -> list[str]:
@@ -27,10 +27,16 @@ class Neo4jBackend:
 
     name = "neo4j"
 
-    def __init__(self, uri: str, user: str, password: str | None, database: str):
-        self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password or ""))
+    def __init__(self, uri: str, user: str, password: str | None, database: str, timeout_s: float = 120.0):
+        self._driver = neo4j.GraphDatabase.driver(
+            uri, auth=(user, password or ""), connection_timeout=timeout_s, max_transaction_retry_time=timeout_s
+        )
         self._database = database
+        self._timeout_s = timeout_s
         self.location = f"{uri} (database {database})"
+
+    def recover(self) -> None:
+        """Nothing to do: the driver's pool drops broken connections and reconnects on the next write."""
 
     def ensure_schema(self) -> None:
         for statement in schema_statements():
@@ -42,13 +48,16 @@ class Neo4jBackend:
         )
         return [list(record.values()) for record in records]
 
-    def write(self, query: str, params: dict[str, Any] | None = None) -> WriteStats:
-        def work(tx: neo4j.ManagedTransaction) -> neo4j.SummaryCounters:
-            return tx.run(query, params or {}).consume().counters
+    def write(self, query: str, params: dict[str, Any] | None = None) -> WriteResult:
+        @neo4j.unit_of_work(timeout=self._timeout_s)
+        def work(tx: neo4j.ManagedTransaction) -> tuple[list[list[Any]], neo4j.SummaryCounters]:
+            result = tx.run(query, params or {})
+            records = [list(record.values()) for record in result]
+            return records, result.consume().counters
 
         with self._driver.session(database=self._database) as session:
-            counters = session.execute_write(work)
-        return WriteStats(
+            records, counters = session.execute_write(work)
+        stats = WriteStats(
             nodes_created=counters.nodes_created,
             nodes_deleted=counters.nodes_deleted,
             relationships_created=counters.relationships_created,
@@ -56,6 +65,7 @@ class Neo4jBackend:
             properties_set=counters.properties_set,
             transactions=1,
         )
+        return WriteResult(stats, applied_count(records))
 
     def close(self) -> None:
         self._driver.close()

@@ -1,20 +1,34 @@
 """Bring a domain's subgraph to exactly the lineage of its current files, in batched transactions.
 
-Order matters for readers and for crashes: a changed file's new relationships are written before its
-old-revision relationships are removed (its lineage never disappears), and its ``SqlFile.rev`` is set
-last, so a run that dies half-way leaves the file looking stale and the next run redoes it.
+Order matters for readers and for crashes: nodes are written before the relationships that need
+them; a changed file's new relationships are written before its old-revision relationships are
+removed (its lineage never disappears); and its ``SqlFile.rev`` is set last, so a run that dies
+half-way leaves the file looking stale and the next run redoes it. Every statement is idempotent,
+which is what makes retrying a write whose outcome is unknown (server killed mid-reply) safe.
+
+Faults: a transient error is retried with backoff (``faults.call_with_retry``); a batch the store
+rejects is split progressively to isolate the rows at fault, which go to the dead-letter file while
+the rest of the batch is written.
 """
 
+import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from lineage_pipeline.graph import cypher
 from lineage_pipeline.graph.backend import GraphBackend, WriteStats
+from lineage_pipeline.graph.dead_letter import DeadLetter, DeadLetterFile, dead_letter_entry
+from lineage_pipeline.graph.faults import RetryPolicy, RowsNotApplied, call_with_retry, is_statement_error
 from lineage_pipeline.graph.rows import RELATIONSHIP_TYPES, FileGraph
 
+log = logging.getLogger(__name__)
 
 GUARD_MIN_FILES = 5
 """Deleting fewer files than this is never suspicious, whatever the share."""
+
+OrphanPolicy = Literal["remove", "mark"]
 
 
 class DeletionGuardError(RuntimeError):
@@ -30,6 +44,41 @@ class SyncReport:
     files_deleted: list[str] = field(default_factory=list)
     files_unchanged: int = 0
     stats: WriteStats = field(default_factory=WriteStats)
+    retries: int = 0
+    dead_lettered: list[DeadLetter] = field(default_factory=list)
+    orphans: int = 0
+
+
+def split_sizes(batch_size: int) -> list[int]:
+    """Chunk sizes a failing batch is split into, largest first: 100 -> [50, 10, 1], 1000 -> [500, 100, 10, 1]."""
+    sizes = {batch_size // 2}
+    step = batch_size // 10
+    while step >= 1:
+        sizes.add(step)
+        step //= 10
+    return sorted((s for s in sizes | {1} if 1 <= s < batch_size), reverse=True)
+
+
+def file_statements(graphs: Sequence[FileGraph]) -> list[tuple[str, list]]:
+    """(statement name, rows) that replace the files' lineage, in the order they must be applied."""
+    if not graphs:
+        return []
+    tables = {key: row for g in graphs for key, row in g.tables.items() if row["kind"] != "view"}
+    tables.update({key: row for g in graphs for key, row in g.tables.items() if row["kind"] == "view"})
+    columns = {key: row for g in graphs for key, row in g.columns.items()}
+    statements = [
+        ("files", [g.file for g in graphs]),
+        ("tables", sorted(tables.values(), key=lambda r: r["key"])),
+        ("columns", sorted(columns.values(), key=lambda r: r["key"])),
+    ]
+    for rel_type in RELATIONSHIP_TYPES:
+        # sorted by endpoints so concurrent Neo4j transactions lock nodes in the same order
+        rows = sorted((row for g in graphs for row in g.relationships[rel_type]), key=lambda r: (r["src"], r["dst"]))
+        statements.append((f"merge:{rel_type}", rows))
+    revisions = [{"path": g.path, "rev": g.rev} for g in graphs]
+    statements += [(f"stale:{rel_type}", revisions) for rel_type in RELATIONSHIP_TYPES]
+    statements.append(("commit", [g.file for g in graphs]))
+    return statements
 
 
 def _batches(rows: Sequence, size: int) -> Iterable[list]:
@@ -40,48 +89,107 @@ def _batches(rows: Sequence, size: int) -> Iterable[list]:
 class GraphWriter:
     """Writes FileGraph rows to a backend with one transaction per batch of ``batch_size`` rows."""
 
-    def __init__(self, backend: GraphBackend, batch_size: int = 1000):
+    def __init__(
+        self,
+        backend: GraphBackend,
+        batch_size: int = 1000,
+        retry: RetryPolicy = RetryPolicy(),
+        orphan_policy: OrphanPolicy = "remove",
+        dead_letters: DeadLetterFile | None = None,
+        run_id: str = "local",
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        if orphan_policy not in ("remove", "mark"):
+            raise ValueError(f"orphan_policy must be 'remove' or 'mark', got {orphan_policy!r}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.backend = backend
         self.batch_size = batch_size
+        self.retry = retry
+        self.orphan_policy = orphan_policy
+        self.dead_letters = dead_letters
+        self.run_id = run_id
+        self._sleep = sleep
+        self._domain = ""
+        self._rejected: list[DeadLetter] = []
+        self.retries = 0
 
-    def _write_rows(self, query: str, rows: Sequence, stats: WriteStats, key: str = "rows") -> None:
+    # -- transport -------------------------------------------------------------------------
+
+    def _on_retry(self, error: BaseException, delay: float) -> None:
+        self.retries += 1
+        log.warning("graph store %s: %s: %s; retry in %.2fs", self.backend.location, type(error).__name__, error, delay)
+
+    def _retrying(self, operation: Callable[[], Any]) -> Any:
+        return call_with_retry(operation, self.retry, self.backend.recover, self._on_retry, self._sleep)
+
+    def read(self, query: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+        """A read, retried like writes."""
+        return self._retrying(lambda: self.backend.read(query, params))
+
+    def write_batch(self, name: str, rows: list, stats: WriteStats) -> None:
+        """One transaction of statement ``name`` (retried if transient); raises if the store rejects it."""
+        query, key = cypher.STATEMENTS[name]
+        result = self._retrying(lambda: self.backend.write(query, {key: rows}))
+        stats.add(result.stats)
+        if result.applied is not None and result.applied < len(rows):
+            raise RowsNotApplied(
+                f"{name}: {len(rows) - result.applied} of {len(rows)} row(s) found no node to attach to "
+                "(a node they need is missing)"
+            )
+
+    def _write_isolating(self, name: str, rows: list, stats: WriteStats, sizes: list[int]) -> None:
+        """Write ``rows``; if the store rejects them, retry smaller chunks and dead-letter rows failing alone."""
+        try:
+            self.write_batch(name, rows, stats)
+            return
+        except Exception as error:
+            if is_statement_error(error):
+                raise
+            if len(rows) == 1:
+                self._rejected.append(dead_letter_entry(name, rows[0], error, self.run_id, self._domain))
+                log.error("graph store rejected a row of %s: %s", name, error)
+                return
+            log.warning("graph store rejected a batch of %d %s rows (%s); splitting it", len(rows), name, error)
+        smaller = [s for s in sizes if s < len(rows)]
+        for chunk in _batches(rows, smaller[0]):
+            self._write_isolating(name, chunk, stats, smaller)
+
+    def write_rows(self, name: str, rows: Sequence, stats: WriteStats) -> None:
+        """All ``rows`` of statement ``name``, ``batch_size`` per transaction, rejected rows isolated."""
+        sizes = split_sizes(self.batch_size)
         for batch in _batches(rows, self.batch_size):
-            stats.add(self.backend.write(query, {key: batch}))
+            self._write_isolating(name, batch, stats, sizes)
+
+    # -- sync steps ------------------------------------------------------------------------
 
     def file_revisions(self, domain: str) -> dict[str, str | None]:
         """Path -> committed revision of every file the graph holds for ``domain``."""
-        return {path: rev for path, rev in self.backend.read(cypher.FILE_REVISIONS, {"domain": domain})}
+        return {path: rev for path, rev in self.read(cypher.FILE_REVISIONS, {"domain": domain})}
 
     def write_files(self, graphs: Sequence[FileGraph], stats: WriteStats) -> None:
         """Replace the lineage of each file with the rows given (new edges first, then stale removal)."""
-        if not graphs:
-            return
-        self._write_rows(cypher.MERGE_FILES, [g.file for g in graphs], stats)
-        tables = {key: row for g in graphs for key, row in g.tables.items() if row["kind"] != "view"}
-        tables.update({key: row for g in graphs for key, row in g.tables.items() if row["kind"] == "view"})
-        self._write_rows(cypher.MERGE_TABLES, sorted(tables.values(), key=lambda r: r["key"]), stats)
-        columns = {key: row for g in graphs for key, row in g.columns.items()}
-        self._write_rows(cypher.MERGE_COLUMNS, sorted(columns.values(), key=lambda r: r["key"]), stats)
-        for rel_type in RELATIONSHIP_TYPES:
-            rows = sorted((row for g in graphs for row in g.relationships[rel_type]), key=lambda r: (r["src"], r["dst"]))
-            self._write_rows(cypher.merge_relationships(rel_type), rows, stats)
-        revisions = [{"path": g.path, "rev": g.rev} for g in graphs]
-        for rel_type in RELATIONSHIP_TYPES:
-            self._write_rows(cypher.delete_stale_relationships(rel_type), revisions, stats)
-        self._write_rows(cypher.COMMIT_FILES, [g.file for g in graphs], stats)
+        for name, rows in file_statements(graphs):
+            self.write_rows(name, rows, stats)
 
     def delete_files(self, paths: Sequence[str], stats: WriteStats) -> None:
         """Remove every relationship that came from ``paths`` and their SqlFile nodes."""
         if not paths:
             return
         for rel_type in RELATIONSHIP_TYPES:
-            self._write_rows(cypher.delete_file_relationships(rel_type), paths, stats, key="paths")
-        self._write_rows(cypher.DELETE_FILES, paths, stats, key="paths")
+            self.write_rows(f"unlink:{rel_type}", paths, stats)
+        self.write_rows("delete_files", paths, stats)
 
-    def prune_orphans(self, stats: WriteStats) -> None:
-        """Remove Column and Table nodes no file refers to any more."""
-        stats.add(self.backend.write(cypher.DELETE_ORPHAN_COLUMNS))
-        stats.add(self.backend.write(cypher.DELETE_ORPHAN_TABLES))
+    def prune_orphans(self, stats: WriteStats) -> int:
+        """Remove (or mark) Column and Table nodes no file refers to; reads first, so no orphans = no write."""
+        found = 0
+        for label in cypher.ORPHAN_LABELS:
+            count = self.read(cypher.count_orphans(label, unmarked_only=self.orphan_policy == "mark"))[0][0]
+            if count:
+                found += int(count)
+                query = cypher.delete_orphans(label) if self.orphan_policy == "remove" else cypher.mark_orphans(label)
+                stats.add(self._retrying(lambda q=query: self.backend.write(q)).stats)
+        return found
 
     def sync_domain(
         self,
@@ -94,9 +202,11 @@ class GraphWriter:
         """Make the graph hold exactly the files in ``current`` (path -> rev) for ``domain``.
 
         ``graphs_for(paths)`` builds the rows of the files that need writing; unchanged files cost a
-        revision comparison only, and a sync with nothing to do writes nothing.
+        revision comparison only, and a sync with nothing to do writes nothing. Orphans left by an
+        interrupted earlier run are pruned even when no file changed.
         """
         report = SyncReport(domain=domain)
+        self._domain, self._rejected, self.retries = domain, [], 0
         stored = self.file_revisions(domain)
         changed = sorted(path for path, rev in current.items() if stored.get(path) != rev)
         deleted = sorted(path for path in stored if path not in current)
@@ -107,9 +217,17 @@ class GraphWriter:
                 f"refusing to delete {len(deleted)} of {len(stored)} files of domain {domain!r} from the graph "
                 f"(more than {max_delete_fraction:.0%}); check the corpus path, or force the sync"
             )
-        self.write_files(graphs_for(changed), report.stats)
-        self.delete_files(deleted, report.stats)
-        if changed or deleted:
-            self.prune_orphans(report.stats)
+        if self.dead_letters is not None:
+            # the rows of a file being rewritten or deleted are superseded by this sync
+            self.dead_letters.discard_files(changed + deleted)
+        try:
+            self.write_files(graphs_for(changed), report.stats)
+            self.delete_files(deleted, report.stats)
+            report.orphans = self.prune_orphans(report.stats)
+        finally:
+            # whatever was rejected before a crash is recorded, never lost
+            if self.dead_letters is not None:
+                self.dead_letters.append(self._rejected)
+            report.dead_lettered, report.retries = list(self._rejected), self.retries
         report.files_written, report.files_deleted = changed, deleted
         return report

@@ -19,13 +19,23 @@ _STAR = "*"
 class QueryLineage:
     """Output-column derivations of the scopes of one query, computed on demand and memoized."""
 
-    def __init__(self, query: exp.Expression, tables: FileTables, fold: str | None, deadline: Deadline):
+    def __init__(
+        self,
+        query: exp.Expression,
+        tables: FileTables,
+        fold: str | None,
+        deadline: Deadline,
+        lateral_aliases: bool = False,
+    ):
         self.tables = tables
         self.fold = fold
         self.deadline = deadline
         self.query = query
+        self.lateral_aliases = lateral_aliases
         self.root = build_scope(query)
         self._outputs: dict[int, Outputs] = {}
+        # Per SELECT scope, its earlier projections by alias (``SELECT a * r AS eur, eur * 2 AS dbl``).
+        self._aliases: dict[int, dict[str, Derivation]] = {}
         self._by_expression: dict[int, Scope] = {}
         if self.root is not None:
             for scope in self.root.traverse():
@@ -52,9 +62,14 @@ class QueryLineage:
         if isinstance(expression, exp.SetOperation) and scope.set_operation_scopes:
             return self._renamed(expression, self._set_operation(scope))
         if isinstance(expression, exp.Select):
-            outputs = [
-                (_output_name(p, i, self.fold), self.derive(p, scope)) for i, p in enumerate(expression.selects)
-            ]
+            outputs = []
+            aliases = self._aliases.setdefault(id(scope), {}) if self.lateral_aliases else None
+            for i, projection in enumerate(expression.selects):
+                name = _output_name(projection, i, self.fold)
+                derivation = self.derive(projection, scope)
+                outputs.append((name, derivation))
+                if aliases is not None and isinstance(projection, exp.Alias):
+                    aliases.setdefault(name, derivation)
             return self._renamed(expression, outputs)
         if isinstance(expression, exp.Values):
             return self._values(expression)
@@ -114,6 +129,11 @@ class QueryLineage:
     def derive(self, node: exp.Expression, scope: Scope | None) -> Derivation:
         """Derivation of one value expression evaluated in ``scope``."""
         inner = node.unalias() if isinstance(node, exp.Alias) else node
+        while isinstance(inner, exp.Paren):
+            inner = inner.this
+        if isinstance(inner, exp.Subquery):
+            # A scalar subquery as the whole value passes its output through unchanged.
+            return self._subquery(inner)
         if isinstance(inner, exp.Column) and not isinstance(inner.this, exp.Star):
             return self.column(inner, scope)
         if isinstance(inner, exp.Star) or (isinstance(inner, exp.Column) and isinstance(inner.this, exp.Star)):
@@ -183,6 +203,13 @@ class QueryLineage:
             pivoted = self._pivot_column(scope, column, name)
             if pivoted is not None:
                 return pivoted
+        if not column.table and scope is not None:
+            alias = self._aliases.get(id(scope), {}).get(name)
+            # A lateral alias reference, unless a source is known to have a column of that name.
+            if alias is not None and not any(
+                name in self._columns_of(source) for _, source in scope.selected_sources.values()
+            ):
+                return alias
         source = self._source(scope, column.table) if column.table else self._provider(scope, name)
         if source is not None:
             return self._from_source(source, name)
@@ -211,9 +238,11 @@ class QueryLineage:
         columns; any other column passes through from the pivoted source. ``None`` if not a pivot column."""
         for pivot in scope.pivots:
             alias = pivot.alias
-            if pivot.args.get("unpivot") or (column.table and column.table != alias):
+            if column.table and column.table != alias:
                 continue
             source_alias = pivot.parent.alias_or_name if pivot.parent is not None else ""
+            if pivot.args.get("unpivot"):
+                return self._unpivot_column(scope, pivot, source_alias, name)
             pivoted = {identifier_name(c, self.fold) for c in pivot.args.get("columns") or []}
             if name in pivoted:
                 result = Derivation(transform="aggregation")
@@ -223,6 +252,25 @@ class QueryLineage:
             if source_alias:
                 return self._from_source(scope.sources.get(source_alias), name)
         return None
+
+    def _unpivot_column(self, scope: Scope, pivot: exp.Pivot, source_alias: str, name: str) -> Derivation | None:
+        """A column of an UNPIVOT result: a value column takes the unpivoted columns' values, the name
+        column holds their names (a constant), any other column passes through."""
+        source = scope.sources.get(source_alias)
+        values = {identifier_name(value, self.fold) for value in pivot.expressions}
+        for field in pivot.args.get("fields") or []:
+            if not isinstance(field, exp.In):
+                continue
+            if name == identifier_name(field.this, self.fold):
+                return Derivation(transform="expression")
+            if name in values:
+                result = EMPTY
+                for item in field.expressions:
+                    item = item.this if isinstance(item, exp.PivotAlias) else item
+                    for unpivoted in item.find_all(exp.Column):
+                        result = result.merge(self._from_source(source, identifier_name(unpivoted.this, self.fold)))
+                return result
+        return self._from_source(source, name) if source is not None else None
 
     def star(self, node: exp.Expression, scope: Scope | None) -> Derivation:
         """Derivation of an unexpanded ``*`` or ``t.*``: explicit ``table.*`` sources, never guessed columns."""

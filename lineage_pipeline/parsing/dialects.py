@@ -26,6 +26,9 @@ SUPPORTED_DIALECTS: tuple[str, ...] = (
     "teradata",
 )
 
+LATERAL_ALIAS_DIALECTS = frozenset(("snowflake", "databricks", "spark", "duckdb", "redshift", "teradata"))
+"""Dialects where a projection may use an earlier projection's alias (``SELECT a * r AS eur, eur * 2 ...``)."""
+
 _ALIASES = {
     "generic": "ansi",
     "sql": "ansi",

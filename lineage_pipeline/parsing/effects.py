@@ -54,7 +54,9 @@ def _alter(alter: exp.Alter, ctx: Context) -> Extracted:
                 new = name.rsplit(".", 1)[0] + "." + new
             result.effects.append(Effect(kind="rename", table=name, detail=new))
         else:
-            result.effects.append(Effect(kind="alter", table=name, detail=action.key))
+            # ``ADD COLUMNS (a, b)`` (Hive/Spark) and Oracle's ``ADD (a)`` are column definitions too.
+            columns = isinstance(action, exp.Schema) and all(isinstance(e, exp.ColumnDef) for e in action.expressions)
+            result.effects.append(Effect(kind="alter", table=name, detail="columndef" if columns else action.key))
     if not result.effects:
         result.effects.append(Effect(kind="alter", table=name))
     return result

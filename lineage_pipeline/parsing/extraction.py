@@ -10,6 +10,7 @@ from sqlglot import exp
 
 from lineage_pipeline.parsing.budget import Deadline
 from lineage_pipeline.parsing.columns import QueryLineage
+from lineage_pipeline.parsing.dialects import LATERAL_ALIAS_DIALECTS
 from lineage_pipeline.parsing.models import Call, ColumnEdge, Effect
 from lineage_pipeline.parsing.names import column_name, identifier_name, table_name
 from lineage_pipeline.parsing.qualifying import needs_qualify, normalize_query, qualify_query
@@ -87,7 +88,7 @@ def query_lineage(query: exp.Expression, ctx: Context) -> QueryLineage:
     else:
         query = normalize_query(query, ctx.dialect)
     ctx.deadline.check()
-    return QueryLineage(query, ctx.tables, ctx.fold, ctx.deadline)
+    return QueryLineage(query, ctx.tables, ctx.fold, ctx.deadline, ctx.dialect in LATERAL_ALIAS_DIALECTS)
 
 
 def add_query_reads(lineage: QueryLineage, ctx: Context, result: Extracted) -> None:
@@ -142,6 +143,7 @@ def write(
             result.sources.add(source.rsplit(".", 1)[0])
     if defines and star is None:
         result.defined_columns = [column for column, _ in columns]
+        ctx.tables.define(target, result.defined_columns)
 
 
 def map_columns(

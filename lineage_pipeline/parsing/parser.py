@@ -212,9 +212,12 @@ def _extract(parsed, ctx: Context) -> Extracted:
 
 def _unparsed_statement(chunk: Chunk, dialect: str, text: str):
     """Statements sqlglot cannot parse but whose meaning is known: ``INSERT ... EXEC``, ``EXECUTE AS``,
-    and any other ``EXEC`` - a dynamic-SQL call (``EXEC ('...' + @x)``) or a procedure call."""
+    ``RETURN <value>``, and any other ``EXEC`` - a dynamic-SQL call (``EXEC ('...' + @x)``) or a procedure call."""
     tokens = chunk.tokens
     first = tokens[0].text.upper()
+    if first == "RETURN":
+        # A routine's ``RETURN <value>`` (a query after RETURN is split off as a statement of its own).
+        return Extracted(kind="return")
     if first not in ("EXEC", "EXECUTE") or len(tokens) < 2:
         return _insert_exec(chunk, dialect)
     second = tokens[1]

@@ -25,6 +25,21 @@ def mark_temp_names(expression: exp.Expression) -> None:
             table.set("catalog", None)
 
 
+def mark_recursive_ctes(expression: exp.Expression) -> None:
+    """Flag a WITH as recursive when a CTE reads itself: T-SQL, Oracle and Spark write recursive CTEs
+    without ``RECURSIVE``, and sqlglot's scopes would take the self-reference for a table."""
+    for with_ in expression.find_all(exp.With):
+        if with_.args.get("recursive"):
+            continue
+        for cte in with_.expressions:
+            name = cte.alias.lower()
+            if name and any(
+                not table.db and table.name.lower() == name for table in cte.this.find_all(exp.Table)
+            ):
+                with_.set("recursive", True)
+                break
+
+
 def _schema_for(expression: exp.Expression, fold: str | None, tables: FileTables) -> dict:
     """Nested ``{catalog: {db: {table: {column: type}}}}`` for the tables referenced with known columns."""
     schema: dict = {}
@@ -53,7 +68,7 @@ class _Schema(MappingSchema):
 # Dialects without lateral column aliases (``SELECT a AS x, x + 1``): there, a query without stars and
 # without USING/NATURAL joins has nothing sqlglot's qualification would change for lineage - the
 # lineage walk binds bare columns to their single (or single providing) source itself.
-_PLAIN_DIALECTS = frozenset(("tsql", "fabric"))
+_PLAIN_DIALECTS = frozenset(("tsql", "fabric", "postgres", "mysql", "oracle", "hive", "bigquery", "ansi"))
 
 
 def needs_qualify(expression: exp.Expression, dialect: str) -> bool:

@@ -179,7 +179,8 @@ def _continues(state: _State, word: str, tokens: list[Token], i: int) -> bool:
             or head not in _STARTERS
         )
     if word in ("INSERT", "UPDATE", "DELETE", "MERGE"):
-        return prev == "THEN" or state.cte_open or head == "BULK"
+        # ``FROM src INSERT ... SELECT ... INSERT ...``: Hive's multi-insert is one statement.
+        return prev == "THEN" or state.cte_open or head in ("BULK", "FROM")
     if word == "SET":
         return (head == "UPDATE" and not state.set_seen) or prev in ("UPDATE", "DELETE") or head == "ALTER"
     if word == "WITH":

@@ -49,6 +49,8 @@ class FileTables:
     catalog: Catalog | None = None
     temps: dict[str, TempTable] = field(default_factory=dict)
     temp_names: set[str] = field(default_factory=set)
+    # Persistent tables the file itself defined earlier (DDL, CTAS, views): they outrank the catalog.
+    defined: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def is_temp(self, name: str) -> bool:
         return is_temp(name) or name in self.temp_names
@@ -62,7 +64,14 @@ class FileTables:
         if self.is_temp(name):
             temp = self.temps.get(name)
             return tuple(temp.columns) if temp and temp.columns and temp.star is None else None
+        if name in self.defined:
+            return self.defined[name]
         return self.catalog.columns(name) if self.catalog is not None else None
+
+    def define(self, name: str, columns: list[str]) -> None:
+        """Record the columns of persistent table ``name`` as defined by a statement of this file."""
+        if columns:
+            self.defined[name] = tuple(columns)
 
     def column(self, table: str, column: str) -> Derivation:
         """Derivation of ``table.column``: itself if persistent, else what was written into the temp."""

@@ -122,14 +122,43 @@ def _create(create: exp.Create, ctx: Context) -> Extracted:
         return result
     result.targets.append(target)
     result.defined_columns = columns
+    ctx.tables.define(target, columns)
     result.effects.append(Effect(kind="create", table=target))
+    return result
+
+
+def _from_first_inserts(statement: exp.Expression, source: exp.Expression, ctx: Context) -> Extracted:
+    """Hive ``FROM src INSERT OVERWRITE TABLE a SELECT ... INSERT INTO TABLE b SELECT ...``: each branch
+    is an INSERT ... SELECT over ``src`` (its joins included)."""
+    branches = [branch for branch in statement.expressions if isinstance(branch, exp.Insert)]
+    result = Extracted(kind="insert_overwrite" if any(b.args.get("overwrite") for b in branches) else "insert")
+    joins = source.args.get("joins") or []
+    base = source.copy()
+    base.set("joins", None)
+    for branch in branches:
+        select = branch.expression
+        if isinstance(select, exp.Select) and not select.args.get("from_"):
+            select.set("from_", exp.From(this=base.copy()))
+            select.set("joins", [join.copy() for join in joins] + list(select.args.get("joins") or []))
+        one = _insert(branch, ctx)
+        result.sources |= one.sources
+        result.targets += one.targets
+        result.columns += one.columns
+        result.temp_tables |= one.temp_tables
+        result.unresolved |= one.unresolved
+        result.column_mapping = result.column_mapping or one.column_mapping
     return result
 
 
 def _multitable_insert(statement: exp.Expression, ctx: Context) -> Extracted:
     """Oracle/Snowflake ``INSERT ALL|FIRST INTO t1 ... INTO t2 ... SELECT``: every branch reads the source."""
-    result = Extracted(kind="insert_all")
     source = statement.args.get("source")
+    # Oracle's branches hold VALUES (or nothing); Hive's hold their own SELECT over the shared FROM.
+    if isinstance(source, exp.Expression) and any(
+        isinstance(branch, exp.Insert) and isinstance(branch.expression, exp.Query) for branch in statement.expressions
+    ):
+        return _from_first_inserts(statement, source, ctx)
+    result = Extracted(kind="insert_all")
     outputs = query_outputs(source, ctx, result) if isinstance(source, exp.Expression) else []
     by_name = dict(outputs)
     for branch in statement.find_all(exp.Insert):

@@ -1,11 +1,22 @@
 """Write a domain's parsed lineage to the graph so that it equals the manifest, file for file."""
 
+from collections.abc import Iterable
+from typing import Protocol
+
 from lineage_pipeline.corpus.manifest import DomainManifest
 from lineage_pipeline.graph.backend import GraphBackend
+from lineage_pipeline.graph.dead_letter import DeadLetterFile
+from lineage_pipeline.graph.faults import RetryPolicy
 from lineage_pipeline.graph.rows import FileGraph, build_file_graph, file_revision
-from lineage_pipeline.graph.writer import GraphWriter, SyncReport
+from lineage_pipeline.graph.writer import GraphWriter, OrphanPolicy, SyncReport
 from lineage_pipeline.parsing import PARSER_VERSION
-from lineage_pipeline.stores.parse_store import ParseStore
+from lineage_pipeline.parsing.models import FileLineage
+
+
+class ParseResults(Protocol):
+    """Where ``parsed_sql`` left its results (the parse cache)."""
+
+    def get_many(self, keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], FileLineage]: ...
 
 
 class MissingParseResultError(RuntimeError):
@@ -14,13 +25,21 @@ class MissingParseResultError(RuntimeError):
 
 def sync_manifest(
     manifest: DomainManifest,
-    store: ParseStore,
+    store: ParseResults,
     backend: GraphBackend,
     batch_size: int,
     max_delete_fraction: float = 0.5,
     force: bool = False,
+    *,
+    retry: RetryPolicy = RetryPolicy(),
+    orphan_policy: OrphanPolicy = "remove",
+    dead_letters: DeadLetterFile | None = None,
+    run_id: str = "local",
 ) -> SyncReport:
-    """Bring the domain's subgraph to the manifest's files; only changed files are read from the store."""
+    """Bring the domain's subgraph to the manifest's files; only changed files are read from the store.
+
+    Rows the store rejects go to ``dead_letters`` tagged with ``run_id`` (and are in the report).
+    """
     entries = {entry.path: entry for entry in manifest.files}
     current = {path: file_revision(entry.sha256, PARSER_VERSION) for path, entry in entries.items()}
 
@@ -35,5 +54,7 @@ def sync_manifest(
             )
         return [build_file_graph(stored[key], manifest.domain, key[0], current[key[2]]) for key in keys]
 
-    writer = GraphWriter(backend, batch_size=batch_size)
+    writer = GraphWriter(
+        backend, batch_size=batch_size, retry=retry, orphan_policy=orphan_policy, dead_letters=dead_letters, run_id=run_id
+    )
     return writer.sync_domain(manifest.domain, current, graphs_for, max_delete_fraction, force)

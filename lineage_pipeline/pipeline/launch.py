@@ -89,6 +89,8 @@ def ingest_corpus_root(
         raise ValueError(f"no such domain(s) under {corpus_root}: {', '.join(unknown)} (found: {', '.join(found)})")
     register_domains(instance, selected)
     run_config = {
+        # the command prints its own summary; step logs stay in the instance (UI) at full detail
+        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
         "resources": {"corpus": {"config": {"root": str(corpus_root)}}},
         "ops": {"lineage_graph": {"config": {"force_delete": force_delete}}},
     }

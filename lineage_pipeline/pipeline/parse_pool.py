@@ -1,16 +1,18 @@
 """Parse files in worker processes, in chunks, with bounded work in flight and per-file fault isolation.
 
-Each worker owns a pipe: the parent sends it a chunk of files, the worker answers file by file, so
-the parent always knows which file a worker is on. A worker that dies, or spends longer than
+Each worker owns a socket: the parent sends it a chunk of files, the worker answers file by file,
+so the parent always knows which file a worker is on. A worker that dies, or spends longer than
 ``file_timeout_s`` on one file, is killed and replaced; that file gets an error record and the rest
 of its chunk is sent again. At most ``2 * workers`` chunks are outstanding, so memory does not grow
-with the corpus. Workers come from a ``forkserver`` context (no fork of a threaded Dagster process)
-with the parser preloaded, so starting or replacing one is cheap.
+with the corpus. Workers are fresh interpreters (``parse_worker``): multiprocessing's forkserver and
+spawn children re-import the parent's ``__main__`` (the Dagster or CLI entry point, about a second
+and tens of MB per worker), and fork is unsafe in a threaded Dagster process.
 """
 
-import multiprocessing
 import os
-import resource
+import socket
+import subprocess
+import sys
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -18,14 +20,14 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from lineage_pipeline.corpus.files import CorpusPathError, resolve_inside
-from lineage_pipeline.parsing import parse_file_bytes
-from lineage_pipeline.parsing.models import FileLineage, ParseIssue
+from lineage_pipeline.pipeline.parse_worker import READY, error_lineage
 from lineage_pipeline.stores.parse_cache import Encoded, encode
 
 DEFAULT_CHUNK_SIZE = 16
 DEFAULT_FILE_TIMEOUT_S = 120.0
 _CHUNKS_PER_WORKER = 2
+_MAX_RESTARTS_WITHOUT_PROGRESS = 20
+_STARTUP_TIMEOUT_S = 60.0
 
 
 def default_workers() -> int:
@@ -51,49 +53,23 @@ class FileResult:
     worker_peak_rss: int = 0
 
 
-def read_and_parse(root: Path, task: FileTask, max_file_bytes: int) -> FileLineage:
-    """Lineage of one corpus file; unreadable, oversized or escaping files become an error record."""
-    try:
-        path = resolve_inside(root, task.path)
-        size = path.stat().st_size
-        if size > max_file_bytes:
-            message = f"file is {size} bytes, over the {max_file_bytes}-byte limit (max_file_bytes); not parsed"
-            return _error(task, message)
-        data = path.read_bytes()
-    except (OSError, CorpusPathError) as error:
-        return _error(task, f"cannot read file: {error}")
-    return parse_file_bytes(data, task.dialect, task.path)
-
-
-def _error(task: FileTask, message: str) -> FileLineage:
-    return FileLineage(path=task.path, dialect=task.dialect, errors=[ParseIssue(message=message)])
-
-
-def _peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
-
-
-def _worker_main(conn: Connection, root: str, max_file_bytes: int) -> None:
-    """Worker loop: receive a chunk (list of tasks), send ``(ms, encoded, peak_rss)`` per file; None stops."""
-    root_path = Path(root)
-    while True:
-        chunk = conn.recv()
-        if chunk is None:
-            return
-        for task in chunk:
-            started = time.perf_counter()
-            encoded = encode(read_and_parse(root_path, task, max_file_bytes))
-            conn.send(((time.perf_counter() - started) * 1000, encoded, _peak_rss()))
-
-
 @dataclass
 class _Worker:
-    process: multiprocessing.process.BaseProcess
+    process: subprocess.Popen
     conn: Connection
     pending: deque = field(default_factory=deque)
     """Tasks sent and not answered yet, in the order the worker handles them."""
-    chunks: int = 0
+    chunk_left: deque = field(default_factory=deque)
+    """Unanswered task count of each outstanding chunk."""
     last_progress: float = 0.0
+    """When the worker last became ready, was handed work while idle, or answered a file."""
+    ready: bool = False
+    started: float = field(default_factory=time.monotonic)
+
+    def deadline(self, file_timeout_s: float) -> float:
+        if not self.ready:
+            return self.started + max(_STARTUP_TIMEOUT_S, file_timeout_s)
+        return self.last_progress + file_timeout_s
 
 
 @dataclass
@@ -125,9 +101,8 @@ class ParsePool:
         self.chunk_size = chunk_size
         self.file_timeout_s = file_timeout_s
         self.stats = PoolStats(workers=workers or default_workers())
-        self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["lineage_pipeline.pipeline.parse_pool"])
         self._workers: list[_Worker] = []
+        self._restarts = 0
 
     def __enter__(self) -> "ParsePool":
         return self
@@ -139,27 +114,28 @@ class ParsePool:
         return [w.process.pid for w in self._workers if w.process.pid is not None]
 
     def _start_worker(self) -> _Worker:
-        parent, child = self._context.Pipe()
-        process = self._context.Process(
-            target=_worker_main, args=(child, str(self.root), self.max_file_bytes), daemon=True,
-            name="lineage-parse-worker",
-        )
-        process.start()
-        child.close()
-        return _Worker(process, parent)
+        parent, child = socket.socketpair()
+        with child:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "lineage_pipeline.pipeline.parse_worker", str(child.fileno()),
+                 str(self.root), str(self.max_file_bytes)],
+                pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
+            )
+        return _Worker(process, Connection(parent.detach()))
 
     def _stop(self, worker: _Worker, kill: bool) -> None:
-        if kill:
-            worker.process.kill()
-        else:
+        if not kill:
             try:
                 worker.conn.send(None)
             except OSError:
-                worker.process.kill()
-        worker.process.join(5)
-        if worker.process.is_alive():
+                kill = True
+        if kill:
             worker.process.kill()
-            worker.process.join()
+        try:
+            worker.process.wait(5)
+        except subprocess.TimeoutExpired:
+            worker.process.kill()
+            worker.process.wait()
         worker.conn.close()
 
     def close(self) -> None:
@@ -185,68 +161,97 @@ class ParsePool:
                     break
             return chunk
 
-        exhausted = False
         while True:
             for worker in self._workers:
-                while not exhausted and worker.chunks < _CHUNKS_PER_WORKER:
+                while len(worker.chunk_left) < _CHUNKS_PER_WORKER:
                     chunk = next_chunk()
                     if not chunk:
-                        exhausted = not retry
                         break
-                    if not worker.pending:
-                        worker.last_progress = time.monotonic()
-                    worker.conn.send(chunk)
-                    worker.pending.extend(chunk)
-                    worker.chunks += 1
+                    if not self._send(worker, chunk):
+                        retry.appendleft(chunk)
+                        break
             busy = [w for w in self._workers if w.pending]
             if not busy:
-                if exhausted and not retry:
-                    return
-                continue
-            deadline = min(w.last_progress for w in busy) + self.file_timeout_s
+                return
+            deadline = min(w.deadline(self.file_timeout_s) for w in busy)
             ready = wait([w.conn for w in busy], timeout=max(0.0, deadline - time.monotonic()))
             for worker in busy:
                 if worker.conn in ready:
                     result = self._receive(worker, retry)
                     if result is not None:
                         yield result
-                elif time.monotonic() - worker.last_progress >= self.file_timeout_s:
+                elif time.monotonic() >= worker.deadline(self.file_timeout_s):
+                    if not worker.ready:
+                        self._requeue(worker, retry)
+                        self._restart(worker)
+                        continue
                     self.stats.timeouts += 1
                     yield self._replace(
                         worker, retry,
                         f"parsing took longer than {self.file_timeout_s:g} s (file_timeout_s); worker stopped",
-                        kill=True,
                     )
-            exhausted = exhausted and not retry
+
+    def _send(self, worker: _Worker, chunk: list[FileTask]) -> bool:
+        """Hand ``chunk`` to ``worker``; False if the worker is gone (an idle one is replaced at once)."""
+        try:
+            worker.conn.send([(t.path, t.dialect) for t in chunk])
+        except OSError:
+            if not worker.pending:
+                self._restart(worker)
+            return False  # a busy worker's death shows up as EOF on its pipe, which blames its current file
+        if not worker.pending:
+            worker.last_progress = time.monotonic()
+        worker.pending.extend(chunk)
+        worker.chunk_left.append(len(chunk))
+        return True
+
+    def _restart(self, worker: _Worker) -> None:
+        self._stop(worker, kill=True)
+        self._restarts += 1
+        if self._restarts > _MAX_RESTARTS_WITHOUT_PROGRESS:
+            raise RuntimeError(
+                f"parser worker processes keep dying before finishing any file ({self._restarts} restarts in a row)"
+            )
+        self._workers[self._workers.index(worker)] = self._start_worker()
 
     def _receive(self, worker: _Worker, retry: deque) -> FileResult | None:
+        """The worker's next message: a file's result, or None for its start-up signal or a start-up crash."""
         try:
-            ms, encoded, peak = worker.conn.recv()
+            message = worker.conn.recv()
         except (EOFError, OSError):
-            worker.process.join(5)
-            code = worker.process.exitcode
+            try:
+                code = worker.process.wait(5)
+            except subprocess.TimeoutExpired:
+                code = None
+            if not worker.ready:
+                self._requeue(worker, retry)
+                self._restart(worker)
+                return None
             self.stats.crashes += 1
             return self._replace(worker, retry, f"parser worker process died (exit code {code}) while parsing this file")
+        if message == READY:
+            worker.ready = True
+            worker.last_progress = time.monotonic()
+            return None
+        ms, encoded, peak = message
         task = worker.pending.popleft()
+        self._restarts = 0
         worker.last_progress = time.monotonic()
+        worker.chunk_left[0] -= 1
+        if worker.chunk_left[0] == 0:
+            worker.chunk_left.popleft()
         self.stats.worker_peak_rss = max(self.stats.worker_peak_rss, peak)
-        if self._chunk_done(worker):
-            worker.chunks -= 1
         return FileResult(task, encoded, ms, peak)
 
-    def _chunk_done(self, worker: _Worker) -> bool:
-        # chunks are sent whole, so a chunk ends whenever the outstanding count drops to a chunk boundary;
-        # tracking sizes keeps this exact when chunks have different lengths
-        sizes = worker.__dict__.setdefault("_sizes", deque())
-        return False if not sizes else sizes[0] == 0
+    def _requeue(self, worker: _Worker, retry: deque) -> None:
+        if worker.pending:
+            retry.appendleft(list(worker.pending))
+            worker.pending.clear()
 
-    def _replace(self, worker: _Worker, retry: deque, message: str, kill: bool = False) -> FileResult:
+    def _replace(self, worker: _Worker, retry: deque, message: str) -> FileResult:
         """Blame the file the worker was on, requeue the rest of its work, start a fresh worker."""
         culprit = worker.pending.popleft()
-        rest = list(worker.pending)
-        if rest:
-            retry.appendleft(rest)
-        self._stop(worker, kill=True) if kill or worker.process.is_alive() else worker.conn.close()
-        self._workers[self._workers.index(worker)] = self._start_worker()
-        lineage = _error(culprit, message)
-        return FileResult(culprit, encode(lineage), (time.monotonic() - worker.last_progress) * 1000)
+        spent_ms = (time.monotonic() - worker.last_progress) * 1000
+        self._requeue(worker, retry)
+        self._restart(worker)
+        return FileResult(culprit, encode(error_lineage(culprit.path, culprit.dialect, message)), spent_ms)

@@ -1,14 +1,26 @@
-"""Parse a domain's manifest into lineage, reusing stored results for unchanged content."""
+"""Parse a domain's manifest into the parse cache: cached content is reused, the rest is parsed in a pool.
 
+Nothing here holds a whole corpus's lineage: cache lookups stream in batches, parsed results go to
+the cache in batches as they arrive, and the outcome keeps only counts, timings and errors.
+"""
+
+import resource
+import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lineage_pipeline.corpus.files import CorpusPathError, resolve_inside
 from lineage_pipeline.corpus.manifest import DomainManifest, ManifestEntry
-from lineage_pipeline.parsing import parse_file_bytes
-from lineage_pipeline.parsing.models import FileLineage, ParseIssue
-from lineage_pipeline.stores.parse_store import ParseStore
+from lineage_pipeline.pipeline.parse_pool import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_FILE_TIMEOUT_S,
+    FileTask,
+    ParsePool,
+    default_workers,
+)
+from lineage_pipeline.stores.parse_cache import CacheKey, Encoded, IntegrityReport, ParseCache, Summary
+
+_WRITE_BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -21,60 +33,104 @@ class FileError:
     message: str
 
 
+@dataclass(frozen=True)
+class ParseOptions:
+    """How misses are parsed: worker processes, files per chunk, and the per-file time limit."""
+
+    workers: int = field(default_factory=default_workers)
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    file_timeout_s: float = DEFAULT_FILE_TIMEOUT_S
+
+
 @dataclass
 class ParseOutcome:
-    """Lineage of every file of a domain plus what it cost."""
+    """Counts, timings and errors of one domain's parse (not the lineage itself: that is in the cache)."""
 
-    lineages: dict[str, FileLineage]
-    parsed: int = 0
-    reused: int = 0
+    files: int = 0
+    hits: int = 0
+    misses: int = 0
+    statements: int = 0
+    column_edges: int = 0
+    errors: list[FileError] = field(default_factory=list)
     seconds: float = 0.0
     file_ms: list[float] = field(default_factory=list)
+    workers: int = 0
+    cache_enabled: bool = True
+    worker_crashes: int = 0
+    worker_timeouts: int = 0
+    peak_rss_bytes: int = 0
+    worker_peak_rss_bytes: int = 0
+    cache_check: IntegrityReport | None = None
 
     @property
-    def statements(self) -> int:
-        return sum(len(f.statements) for f in self.lineages.values())
+    def hit_rate(self) -> float:
+        return round(self.hits / self.files, 4) if self.files else 0.0
 
     @property
-    def errors(self) -> list[FileError]:
-        return [
-            FileError(path, issue.statement, issue.line, issue.message)
-            for path, lineage in sorted(self.lineages.items())
-            for issue in lineage.errors
-        ]
+    def files_per_second(self) -> float:
+        return round(self.files / self.seconds, 1) if self.seconds else 0.0
+
+    def percentile_ms(self, q: int) -> float:
+        """The ``q``-th percentile of per-file parse time of the files parsed in this run (0 if none)."""
+        if not self.file_ms:
+            return 0.0
+        if len(self.file_ms) == 1:
+            return round(self.file_ms[0], 2)
+        return round(statistics.quantiles(self.file_ms, n=100, method="inclusive")[q - 1], 2)
+
+    def _add(self, path: str, summary: Summary) -> None:
+        self.files += 1
+        self.statements += summary.statements
+        self.column_edges += summary.column_edges
+        self.errors += [FileError(path, i.statement, i.line, i.message) for i in summary.errors]
 
 
-def read_and_parse(root: Path, entry: ManifestEntry, max_file_bytes: int) -> FileLineage:
-    """Lineage of one corpus file; unreadable, oversized or escaping files become an error record."""
-    try:
-        path = resolve_inside(root, entry.path)
-        size = path.stat().st_size
-        if size > max_file_bytes:
-            message = f"file is {size} bytes, over the {max_file_bytes}-byte limit (max_file_bytes); not parsed"
-            return FileLineage(path=entry.path, dialect=entry.dialect, errors=[ParseIssue(message=message)])
-        data = path.read_bytes()
-    except (OSError, CorpusPathError) as error:
-        return FileLineage(path=entry.path, dialect=entry.dialect, errors=[ParseIssue(message=f"cannot read file: {error}")])
-    return parse_file_bytes(data, entry.dialect, entry.path)
+def parse_manifest(
+    manifest: DomainManifest,
+    cache: ParseCache,
+    max_file_bytes: int,
+    options: ParseOptions | None = None,
+) -> ParseOutcome:
+    """Make sure every manifest file has a result in ``cache`` and report on them.
 
-
-def parse_manifest(manifest: DomainManifest, store: ParseStore, max_file_bytes: int) -> ParseOutcome:
-    """Lineage for every manifest file: from the store when this content was parsed before, else parsed now."""
+    The cache is checked first (a damaged file is moved aside and rebuilt, never failing the run).
+    A file whose parse crashes or hangs a worker gets an error record; the others are unaffected.
+    """
+    options = options or ParseOptions()
     started = time.perf_counter()
-    root = Path(manifest.corpus_root)
-    keys = [(e.sha256, e.dialect, e.path) for e in manifest.files]
-    stored = store.get_many(keys)
-    outcome = ParseOutcome(lineages={key[2]: lineage for key, lineage in stored.items()}, reused=len(stored))
-    fresh: list[tuple[str, str, FileLineage]] = []
-    for entry in manifest.files:
-        if entry.path in outcome.lineages:
-            continue
-        file_started = time.perf_counter()
-        lineage = read_and_parse(root, entry, max_file_bytes)
-        outcome.file_ms.append((time.perf_counter() - file_started) * 1000)
-        outcome.lineages[entry.path] = lineage
-        fresh.append((entry.sha256, entry.dialect, lineage))
-    store.put_many(fresh)
-    outcome.parsed = len(fresh)
+    keep_since = cache.clock()
+    outcome = ParseOutcome(cache_enabled=cache.enabled, cache_check=cache.verify_integrity())
+    entries = {entry.path: entry for entry in manifest.files}
+    missed: list[ManifestEntry] = []
+    for entry, (_, summary) in zip(manifest.files, cache.lookup(_key(e) for e in manifest.files)):
+        if summary is None:
+            missed.append(entry)
+        else:
+            outcome.hits += 1
+            outcome._add(entry.path, summary)
+    outcome.misses = len(missed)
+    if missed:
+        outcome.workers = min(options.workers, len(missed))
+        pending: list[tuple[CacheKey, Encoded]] = []
+        with ParsePool(
+            Path(manifest.corpus_root), max_file_bytes, outcome.workers, options.chunk_size, options.file_timeout_s
+        ) as pool:
+            for result in pool.parse(FileTask(e.path, e.dialect) for e in missed):
+                outcome._add(result.task.path, result.encoded.summary)
+                outcome.file_ms.append(result.ms)
+                pending.append((_key(entries[result.task.path]), result.encoded))
+                if len(pending) >= _WRITE_BATCH:
+                    cache.put_encoded(pending, keep_since)
+                    pending = []
+            cache.put_encoded(pending, keep_since)
+        outcome.worker_crashes = pool.stats.crashes
+        outcome.worker_timeouts = pool.stats.timeouts
+        outcome.worker_peak_rss_bytes = pool.stats.worker_peak_rss
+    outcome.errors.sort(key=lambda e: (e.path, e.statement is not None, e.statement or 0))
+    outcome.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def _key(entry: ManifestEntry) -> CacheKey:
+    return CacheKey(entry.sha256, entry.dialect)

@@ -256,16 +256,18 @@ class ParseCache:
                 continue
             now = self.clock()
             fresh_after = now - self.ttl_seconds
-            found: list[tuple[CacheKey, Summary | None]] = []
             with self._transaction() as db:
+                marks = ",".join("?" * len(batch))
+                rows = db.execute(
+                    "SELECT sha256, dialect, context, statements, column_edges, errors FROM entries "
+                    f"WHERE parser_version=? AND last_used_at>=? AND sha256 IN ({marks})",
+                    (self.parser_version, fresh_after, *(k.sha256 for k in batch)),
+                ).fetchall()
+                by_key = {CacheKey(r[0], r[1], r[2]): r for r in rows}
+                found = []
                 for key in batch:
-                    row = db.execute(
-                        "SELECT statements, column_edges, errors FROM entries WHERE sha256=? AND dialect=? "
-                        "AND parser_version=? AND context=? AND last_used_at>=?",
-                        (key.sha256, key.dialect, self.parser_version, key.context, fresh_after),
-                    ).fetchone()
-                    summary = None if row is None else Summary(row[0], row[1], _issues(row[2]))
-                    found.append((key, summary))
+                    row = by_key.get(key)
+                    found.append((key, None if row is None else Summary(row[3], row[4], _issues(row[5]))))
                 hits = [k for k, s in found if s is not None]
                 db.executemany(
                     "UPDATE entries SET last_used_at=? WHERE sha256=? AND dialect=? AND parser_version=? AND context=?",

@@ -44,6 +44,10 @@ def test_bad_files_are_reported_with_file_line_and_message(project_env):
     errors = result.stdout.split("\nErrors (", 1)[1]
     assert re.search(r"staging/broken_load_branches\.sql:\d+ statement \d+: ", errors)
     assert re.search(r"risk/binary_junk_model_export\.sql: .*binary", errors)
+    warnings = result.stdout.split("\nWarnings (", 1)[1]
+    assert "core/empty_usp_load_fact_fees.sql: no SQL statements" in warnings
+    assert re.search(r"staging/latin1_load_crm_contacts\.sql: not UTF-8; decoded as (cp1252|latin-1)", warnings)
+    assert "STEP_START" not in result.stdout + result.stderr, "Dagster's debug log stays in the instance"
     # the good statements around the broken one still made it into the graph
     with graph_backend(project_env.graph_config()) as backend:
         rows = backend.read(

@@ -1,10 +1,27 @@
-"""Spec of graph.writer against a real embedded FalkorDB: exact per-file replacement, no-op reruns, guard."""
+"""Spec of graph.writer on real stores (embedded FalkorDB; Neo4j when configured): exact per-file
+replacement, no-op reruns, the deletion guard, orphans, rejected rows isolated into the dead-letter file,
+and a server killed (kill -9) in the middle of a large write.
+"""
 
+import json
+import os
+import re
+import signal
+import threading
+import time
+from datetime import datetime
+
+import falkordb
 import pytest
 
-from lineage_pipeline.graph.backend import GraphBackend
+from lineage_pipeline.bench.graph_bench import synthetic_lineages
+from lineage_pipeline.graph.backend import GraphBackend, WriteStats
+from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
+from lineage_pipeline.graph.dead_letter import DeadLetterFile
+from lineage_pipeline.graph.embedded_server import server_status, stop_server
+from lineage_pipeline.graph.faults import RetryPolicy
 from lineage_pipeline.graph.rows import build_file_graph
-from lineage_pipeline.graph.writer import DeletionGuardError, GraphWriter
+from lineage_pipeline.graph.writer import DeletionGuardError, GraphWriter, split_sizes
 from lineage_pipeline.parsing.models import FileLineage
 from lineage_pipeline_tests.graph.lineage_fixtures import insert_select
 
@@ -24,9 +41,11 @@ def snapshot(backend: GraphBackend) -> tuple[set, set]:
     return nodes, rels
 
 
-def sync(backend: GraphBackend, domain: str, files: dict[str, tuple[str, FileLineage]], batch_size: int = 1000, **kw):
+def sync(
+    backend: GraphBackend, domain: str, files: dict[str, tuple[str, FileLineage]], batch_size: int = 1000, writer_kw=None, **kw
+):
     """Sync ``domain`` to ``files`` (path -> (rev, lineage))."""
-    writer = GraphWriter(backend, batch_size=batch_size)
+    writer = GraphWriter(backend, batch_size=batch_size, **(writer_kw or {}))
     current = {path: rev for path, (rev, _) in files.items()}
 
     def graphs_for(paths):
@@ -40,68 +59,68 @@ B = insert_select("core/b.sql", "dw.dim_account", "rpt.accounts", {"id": ["id"]}
 A2 = insert_select("core/a.sql", "stg.accounts_v2", "dw.dim_account", {"id": ["acct_no"]})
 
 
-def test_first_sync_writes_all_files(falkordb_backend):
-    report = sync(falkordb_backend, "core", {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)})
+def test_first_sync_writes_all_files(store):
+    report = sync(store.backend, "core", {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)})
     assert report.files_written == ["core/a.sql", "core/b.sql"]
-    nodes, rels = snapshot(falkordb_backend)
+    nodes, rels = snapshot(store.backend)
     assert ("Table", "rpt.accounts") in nodes and ("SqlFile", "core/a.sql") in nodes
     assert ("FEEDS", "stg.accounts", "dw.dim_account", "core/a.sql", "r1") in rels
     assert ("DERIVES", "dw.dim_account.id", "rpt.accounts.id", "core/b.sql", "r1") in rels
 
 
-def test_unchanged_rerun_writes_nothing(falkordb_backend):
+def test_unchanged_rerun_writes_nothing(store):
     files = {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)}
-    sync(falkordb_backend, "core", files)
-    before = snapshot(falkordb_backend)
-    report = sync(falkordb_backend, "core", files)
+    sync(store.backend, "core", files)
+    before = snapshot(store.backend)
+    report = sync(store.backend, "core", files)
     assert report.files_written == [] and report.files_deleted == []
     assert report.stats.transactions == 0
-    assert snapshot(falkordb_backend) == before
+    assert snapshot(store.backend) == before
 
 
 @pytest.mark.parametrize("batch_size", [1, 3, 1000])
-def test_changed_file_equals_clean_ingest(falkordb_backend, batch_size):
-    sync(falkordb_backend, "core", {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)}, batch_size=batch_size)
-    sync(falkordb_backend, "core", {"core/a.sql": ("r2", A2), "core/b.sql": ("r1", B)}, batch_size=batch_size)
-    incremental = snapshot(falkordb_backend)
-    falkordb_backend.write("MATCH (n) DETACH DELETE n")
-    sync(falkordb_backend, "core", {"core/a.sql": ("r2", A2), "core/b.sql": ("r1", B)})
-    assert incremental == snapshot(falkordb_backend)
+def test_changed_file_equals_clean_ingest(store, batch_size):
+    sync(store.backend, "core", {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)}, batch_size=batch_size)
+    sync(store.backend, "core", {"core/a.sql": ("r2", A2), "core/b.sql": ("r1", B)}, batch_size=batch_size)
+    incremental = snapshot(store.backend)
+    store.backend.write("MATCH (n) DETACH DELETE n")
+    sync(store.backend, "core", {"core/a.sql": ("r2", A2), "core/b.sql": ("r1", B)})
+    assert incremental == snapshot(store.backend)
     nodes, rels = incremental
     assert ("Table", "stg.accounts") not in nodes, "a table no file mentions any more is pruned"
     assert ("Column", "stg.accounts.account_id") not in nodes
     assert not any(rel[3] == "core/a.sql" and rel[4] == "r1" for rel in rels)
 
 
-def test_deleted_file_leaves_no_trace(falkordb_backend):
-    sync(falkordb_backend, "core", {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)})
-    report = sync(falkordb_backend, "core", {"core/b.sql": ("r1", B)})
+def test_deleted_file_leaves_no_trace(store):
+    sync(store.backend, "core", {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)})
+    report = sync(store.backend, "core", {"core/b.sql": ("r1", B)})
     assert report.files_deleted == ["core/a.sql"]
-    nodes, rels = snapshot(falkordb_backend)
+    nodes, rels = snapshot(store.backend)
     assert ("SqlFile", "core/a.sql") not in nodes
     assert ("Table", "stg.accounts") not in nodes
     assert ("Table", "dw.dim_account") in nodes, "still read by core/b.sql"
     assert not any(rel[3] == "core/a.sql" for rel in rels)
 
 
-def test_shared_table_survives_other_domain_change(falkordb_backend):
-    sync(falkordb_backend, "core", {"core/a.sql": ("r1", A)})
-    sync(falkordb_backend, "reporting", {"reporting/b.sql": ("r1", B.model_copy(update={"path": "reporting/b.sql"}))})
-    sync(falkordb_backend, "core", {})
-    nodes, rels = snapshot(falkordb_backend)
+def test_shared_table_survives_other_domain_change(store):
+    sync(store.backend, "core", {"core/a.sql": ("r1", A)})
+    sync(store.backend, "reporting", {"reporting/b.sql": ("r1", B.model_copy(update={"path": "reporting/b.sql"}))})
+    sync(store.backend, "core", {})
+    nodes, rels = snapshot(store.backend)
     assert ("Table", "dw.dim_account") in nodes
     assert ("FEEDS", "dw.dim_account", "rpt.accounts", "reporting/b.sql", "r1") in rels
 
 
-def test_guard_refuses_mass_deletion_unless_forced(falkordb_backend):
+def test_guard_refuses_mass_deletion_unless_forced(store):
     files = {f"core/f{i}.sql": ("r1", insert_select(f"core/f{i}.sql", f"s.t{i}", f"d.t{i}", {"c": ["c"]})) for i in range(8)}
-    sync(falkordb_backend, "core", files)
+    sync(store.backend, "core", files)
     with pytest.raises(DeletionGuardError, match="refusing to delete 8 of 8 files of domain 'core'"):
-        sync(falkordb_backend, "core", {})
-    assert len(snapshot(falkordb_backend)[0]) > 8, "nothing was deleted"
-    report = sync(falkordb_backend, "core", {}, force=True)
+        sync(store.backend, "core", {})
+    assert len(snapshot(store.backend)[0]) > 8, "nothing was deleted"
+    report = sync(store.backend, "core", {}, force=True)
     assert len(report.files_deleted) == 8
-    assert snapshot(falkordb_backend) == (set(), set())
+    assert snapshot(store.backend) == (set(), set())
 
 
 HOSTILE_NAMES = [
@@ -115,16 +134,149 @@ HOSTILE_NAMES = [
 ]
 
 
-def test_hostile_names_stored_verbatim_and_nothing_else_changes(falkordb_backend):
-    sync(falkordb_backend, "core", {"core/a.sql": ("r1", A)})
-    before_nodes, before_rels = snapshot(falkordb_backend)
+def test_hostile_names_stored_verbatim_and_nothing_else_changes(store):
+    sync(store.backend, "core", {"core/a.sql": ("r1", A)})
+    before_nodes, before_rels = snapshot(store.backend)
     lineages = {
         f"core/h{i}.sql": ("r1", insert_select(f"core/h{i}.sql", name, "dw.target", {"col": ["c"]}))
         for i, name in enumerate(HOSTILE_NAMES)
     }
-    sync(falkordb_backend, "core", {"core/a.sql": ("r1", A), **lineages})
-    nodes, rels = snapshot(falkordb_backend)
+    sync(store.backend, "core", {"core/a.sql": ("r1", A), **lineages})
+    nodes, rels = snapshot(store.backend)
     for name in HOSTILE_NAMES:
         assert ("Table", name) in nodes
         assert ("FEEDS", name, "dw.target", next(p for p, (_, l) in lineages.items() if l.statements[0].sources == [name]), "r1") in rels
     assert before_nodes <= nodes and before_rels <= rels
+
+
+def clean_ingest_snapshot(backend: GraphBackend, domain: str, files: dict) -> tuple[set, set]:
+    """Wipe the graph, ingest ``files`` from scratch and return its snapshot."""
+    backend.write("MATCH (n) DETACH DELETE n")
+    sync(backend, domain, files)
+    return snapshot(backend)
+
+
+def test_renamed_file_equals_clean_ingest(store):
+    sync(store.backend, "core", {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)})
+    renamed = {"core/a_renamed.sql": ("r1", A.model_copy(update={"path": "core/a_renamed.sql"})), "core/b.sql": ("r1", B)}
+    report = sync(store.backend, "core", renamed)
+    assert report.files_written == ["core/a_renamed.sql"] and report.files_deleted == ["core/a.sql"]
+    incremental = snapshot(store.backend)
+    assert not any(rel[3] == "core/a.sql" for rel in incremental[1])
+    assert incremental == clean_ingest_snapshot(store.backend, "core", renamed)
+
+
+def test_split_sizes_narrow_down_to_single_rows():
+    assert split_sizes(100) == [50, 10, 1]
+    assert split_sizes(1000) == [500, 100, 10, 1]
+    assert split_sizes(2) == [1]
+    assert split_sizes(1) == []
+
+
+# stg.orders and raw.orders share the short name "orders": under a unique constraint on Table.name the
+# store accepts raw.orders (written first, keys are sorted) and rejects stg.orders.
+X = insert_select("core/x.sql", "stg.orders", "dw.orders_fact", {"id": ["id"]})
+Y = insert_select("core/y.sql", "raw.orders", "dw.y", {"id": ["id"]})
+
+
+def test_rejected_row_is_dead_lettered_and_rest_of_batch_written(store, tmp_path):
+    store.forbid_duplicate_table_names()
+    dead_letters = DeadLetterFile(tmp_path / "failed_ingestion.jsonl")
+    kw = {"dead_letters": dead_letters, "run_id": "run-1", "retry": RetryPolicy(2, 0.01)}
+    report = sync(store.backend, "core", {"core/x.sql": ("r1", X), "core/y.sql": ("r1", Y)}, batch_size=100, writer_kw=kw)
+
+    nodes, rels = snapshot(store.backend)
+    assert {("Table", "dw.orders_fact"), ("Table", "dw.y"), ("Table", "raw.orders")} <= nodes
+    assert ("Table", "stg.orders") not in nodes
+    assert ("FEEDS", "raw.orders", "dw.y", "core/y.sql", "r1") in rels
+    assert ("DERIVES", "stg.orders.id", "dw.orders_fact.id", "core/x.sql", "r1") in rels, "columns do not depend on it"
+
+    entries = dead_letters.read()
+    assert [(e.statement, e.row.get("key") or (e.row["src"], e.row["dst"])) for e in entries] == [
+        ("tables", "stg.orders"),
+        ("merge:READS", ("core/x.sql", "stg.orders")),
+        ("merge:FEEDS", ("stg.orders", "dw.orders_fact")),
+        ("merge:HAS_COLUMN", ("stg.orders", "stg.orders.id")),
+    ], "the rejected node and every relationship that needed it are recorded, none dropped silently"
+    assert re.search("unique|already exists", entries[0].error.lower()) and "missing" in entries[1].error.lower()
+    assert {(e.run_id, e.domain) for e in entries} == {("run-1", "core")}
+    assert all(datetime.fromisoformat(e.time) for e in entries)
+    assert [e.file for e in entries[1:]] == ["core/x.sql"] * 3 and entries[1].rev == "r1"
+    assert len(report.dead_lettered) == 4
+    lines = (tmp_path / "failed_ingestion.jsonl").read_text().splitlines()
+    assert json.loads(lines[0])["row"]["key"] == "stg.orders"
+
+    again = sync(store.backend, "core", {"core/x.sql": ("r1", X), "core/y.sql": ("r1", Y)}, writer_kw=kw)
+    assert again.stats.transactions == 0 and len(dead_letters.read()) == 4, "an unchanged rerun neither writes nor duplicates"
+
+
+def test_rewriting_a_file_supersedes_its_dead_letters(store, tmp_path):
+    store.forbid_duplicate_table_names()
+    dead_letters = DeadLetterFile(tmp_path / "failed_ingestion.jsonl")
+    kw = {"dead_letters": dead_letters, "run_id": "run-1"}
+    sync(store.backend, "core", {"core/x.sql": ("r1", X), "core/y.sql": ("r1", Y)}, writer_kw=kw)
+    fixed_x = insert_select("core/x.sql", "stg.orders_new", "dw.orders_fact", {"id": ["id"]})
+    sync(store.backend, "core", {"core/x.sql": ("r2", fixed_x), "core/y.sql": ("r1", Y)}, writer_kw=kw)
+    assert [e.statement for e in dead_letters.read()] == ["tables"], "only the file-less node row is left"
+
+
+def test_unknown_orphan_policy_is_refused(store):
+    with pytest.raises(ValueError, match="orphan_policy must be 'remove' or 'mark', got 'keep'"):
+        GraphWriter(store.backend, orphan_policy="keep")
+
+
+def test_orphans_marked_instead_of_removed_when_configured(store):
+    files = {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)}
+    sync(store.backend, "core", files, writer_kw={"orphan_policy": "mark"})
+    report = sync(store.backend, "core", {"core/b.sql": ("r1", B)}, writer_kw={"orphan_policy": "mark"})
+    assert report.orphans == 2  # stg.accounts and stg.accounts.account_id
+    marked = {row[0] for row in store.backend.read("MATCH (n) WHERE n.orphan = true RETURN n.key")}
+    assert marked == {"stg.accounts", "stg.accounts.account_id"}
+    sync(store.backend, "core", files, writer_kw={"orphan_policy": "mark"})
+    assert store.backend.read("MATCH (n) WHERE n.orphan = true RETURN n.key") == [], "referenced again: unmarked"
+
+
+def test_orphans_left_by_an_interrupted_run_are_pruned_by_the_next(store):
+    files = {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)}
+    sync(store.backend, "core", files)
+    # the steps of a sync that deletes core/a.sql, killed before it pruned orphans
+    GraphWriter(store.backend).delete_files(["core/a.sql"], WriteStats())
+    assert ("Table", "stg.accounts") in snapshot(store.backend)[0]
+    report = sync(store.backend, "core", {"core/b.sql": ("r1", B)})
+    assert report.files_written == [] and report.files_deleted == [] and report.orphans == 2
+    assert snapshot(store.backend) == clean_ingest_snapshot(store.backend, "core", {"core/b.sql": ("r1", B)})
+
+
+def _kill_when_written(data_dir, graph_name: str, min_nodes: int, killed: list) -> None:
+    """kill -9 the server once the write under test has put ``min_nodes`` nodes in the graph."""
+    info = server_status(data_dir)
+    graph = falkordb.FalkorDB(unix_socket_path=str(info.socket_path)).select_graph(graph_name)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if graph.ro_query("MATCH (n) RETURN count(n)").result_set[0][0] >= min_nodes:
+            os.kill(info.pid, signal.SIGKILL)
+            killed.append(info.pid)
+            return
+        time.sleep(0.01)
+
+
+def test_server_killed_mid_write_run_completes_and_equals_clean_ingest(tmp_path):
+    data_dir = tmp_path / "graph-data"
+    backend = open_backend(GraphStoreConfig(data_dir=data_dir, graph_name="killed"))
+    try:
+        files = {lin.path: ("r1", lin) for lin in synthetic_lineages(400, 6)}
+        killed: list[int] = []
+        killer = threading.Thread(target=_kill_when_written, args=(data_dir, "killed", 1500, killed))
+        killer.start()
+        report = sync(backend, "bench", files, batch_size=50, writer_kw={"retry": RetryPolicy(6, 0.05)})
+        killer.join()
+        assert killed, "the server was killed during the write"
+        assert report.retries >= 1, "the write saw the failure and retried"
+        assert server_status(data_dir).pid != killed[0], "the writer restarted the embedded server"
+        assert not report.dead_lettered
+        after_kill = snapshot(backend)
+        assert len(after_kill[1]) > 5000
+        assert after_kill == clean_ingest_snapshot(backend, "bench", files)
+    finally:
+        backend.close()
+        stop_server(data_dir)

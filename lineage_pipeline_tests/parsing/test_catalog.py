@@ -31,8 +31,26 @@ def test_build_catalog_from_ddl_ctas_views_and_select_into():
 
 
 def test_defined_columns_recorded_on_statements():
-    result = parse_sql("CREATE TABLE t (a INT, b INT); CREATE TABLE u AS SELECT * FROM t;", "postgres")
-    assert [s.defined_columns for s in result.statements] == [["a", "b"], []]
+    result = parse_sql(
+        "CREATE TABLE t (a INT, b INT); CREATE TABLE u AS SELECT * FROM t; CREATE TABLE w AS SELECT * FROM elsewhere;",
+        "postgres",
+    )
+    # The file's own DDL is known to its later statements; a star over an unknown table defines nothing.
+    assert [s.defined_columns for s in result.statements] == [["a", "b"], ["a", "b"], []]
+
+
+def test_tables_defined_earlier_in_the_file_map_positional_inserts_and_outrank_the_catalog():
+    sql = (
+        "CREATE TABLE dw.fee (account_id INT, fee_amount DECIMAL(19,4));\n"
+        "INSERT INTO dw.fee SELECT e.acct, SUM(e.fee) FROM stg.fee_events e GROUP BY e.acct;"
+    )
+    stale = Catalog({"dw.fee": ["old_a", "old_b"]})
+    statement = parse_sql(sql, "tsql", catalog=stale).statements[1]
+    assert statement.column_mapping == "catalog"
+    assert edges(statement) == {
+        "dw.fee.account_id": (["stg.fee_events.acct"], "direct"),
+        "dw.fee.fee_amount": (["stg.fee_events.fee"], "aggregation"),
+    }
 
 
 def test_star_is_recorded_explicitly_without_catalog():

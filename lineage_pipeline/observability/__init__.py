@@ -1,0 +1,1 @@
+"""Operational telemetry: Prometheus metrics aggregated across processes, optional StatsD export, the /metrics server."""

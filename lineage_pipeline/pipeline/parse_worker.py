@@ -1,0 +1,61 @@
+"""A parse worker process: ``python -m lineage_pipeline.pipeline.parse_worker FD ROOT MAX_FILE_BYTES``.
+
+Reads chunks of ``(path, dialect)`` from the connection on file descriptor FD and answers each file
+with ``(ms, Encoded, peak_rss_bytes)`` as soon as it is parsed; ``None`` stops it. Its first message,
+``READY``, says the imports are done (start-up time is not charged to a file). Started as a fresh
+interpreter (not forked, not multiprocessing's spawn) so it never re-imports the parent's ``__main__``
+(a Dagster or CLI process) and stays small.
+"""
+
+import resource
+import sys
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from lineage_pipeline.corpus.files import CorpusPathError, resolve_inside
+from lineage_pipeline.parsing import parse_file_bytes
+from lineage_pipeline.parsing.models import FileLineage, ParseIssue
+from lineage_pipeline.stores.parse_cache import encode
+
+READY = "ready"
+
+
+def error_lineage(path: str, dialect: str, message: str) -> FileLineage:
+    """A file-level error record for ``path``."""
+    return FileLineage(path=path, dialect=dialect, errors=[ParseIssue(message=message)])
+
+
+def read_and_parse(root: Path, path: str, dialect: str, max_file_bytes: int) -> FileLineage:
+    """Lineage of one corpus file; unreadable, oversized or escaping files become an error record."""
+    try:
+        resolved = resolve_inside(root, path)
+        size = resolved.stat().st_size
+        if size > max_file_bytes:
+            message = f"file is {size} bytes, over the {max_file_bytes}-byte limit (max_file_bytes); not parsed"
+            return error_lineage(path, dialect, message)
+        data = resolved.read_bytes()
+    except (OSError, CorpusPathError) as error:
+        return error_lineage(path, dialect, f"cannot read file: {error}")
+    return parse_file_bytes(data, dialect, path)
+
+
+def serve(conn: Connection, root: Path, max_file_bytes: int) -> None:
+    """Answer chunks until told to stop (``None``) or the parent goes away."""
+    conn.send(READY)
+    while True:
+        try:
+            chunk = conn.recv()
+        except EOFError:
+            return
+        if chunk is None:
+            return
+        for path, dialect in chunk:
+            started = time.perf_counter()
+            encoded = encode(read_and_parse(root, path, dialect, max_file_bytes))
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+            conn.send(((time.perf_counter() - started) * 1000, encoded, peak))
+
+
+if __name__ == "__main__":
+    serve(Connection(int(sys.argv[1])), Path(sys.argv[2]), int(sys.argv[3]))

@@ -1,0 +1,1 @@
+"""Sensor-driven ingestion: change detection, debounced batching and the corpus sensor."""

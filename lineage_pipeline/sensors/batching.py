@@ -1,0 +1,238 @@
+"""The debounce state machine: pending changes per domain, when to flush, what each run covers.
+
+Pure and clock-free (``now`` is passed in), so every transition is unit-testable. The cursor holds
+only the pending batch, bounded by ``MAX_CURSOR_PATHS``: beyond it the busiest domains collapse to a
+whole-domain rescan, which the manifest reuse keeps cheap.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from lineage_pipeline.corpus.files import domain_of
+
+CURSOR_VERSION = 2
+MAX_CURSOR_PATHS = 500
+"""Paths the cursor may name in total; keeps it a few tens of KB whatever the corpus size."""
+INTERACTIVE_MAX_FILES = 10
+"""A domain batch this small is someone editing: it gets the interactive run priority."""
+INTERACTIVE_PRIORITY = "10"
+BULK_PRIORITY = "-10"
+
+Trigger = Literal["debounce", "threshold", "realtime", "unbatched", "manual", "recovery"]
+
+
+class BatchPolicy(BaseModel):
+    """The knobs of batching and back-pressure."""
+
+    enable_batching: bool = True
+    debounce_window_seconds: float = Field(default=5.0, ge=0)
+    batch_size_threshold: int = Field(default=50, ge=1)
+    max_in_flight_runs: int = Field(default=4, ge=1)
+
+
+class DomainPending(BaseModel):
+    """Pending work of one domain: named paths, or the whole domain (``full``); ``retire`` = folder gone."""
+
+    paths: list[str] = Field(default_factory=list)
+    full: bool = False
+    retire: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.paths)
+
+
+class SensorCursor(BaseModel):
+    """Everything the sensor carries from tick to tick (small: no manifest in here)."""
+
+    version: Literal[2] = CURSOR_VERSION
+    epoch: str
+    generation: int = Field(ge=0)
+    pending: dict[str, DomainPending] = Field(default_factory=dict)
+    first_change: float | None = None
+    last_change: float | None = None
+    recovery: bool = False
+    flushes_served: int = 0
+    retiring: list[str] = Field(default_factory=list)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude_defaults=False)
+
+    @property
+    def pending_files(self) -> int:
+        return sum(p.size for p in self.pending.values())
+
+
+def parse_cursor(raw: str | None) -> SensorCursor | None:
+    """The cursor, or None when it is missing, corrupt or of another format version."""
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict) or data.get("version") != CURSOR_VERSION:
+            return None
+        return SensorCursor.model_validate(data)
+    except (ValueError, ValidationError):
+        return None
+
+
+def add_changes(cursor: SensorCursor, paths: list[str], now: float) -> SensorCursor:
+    """Coalesce changed ``paths`` into the pending set (a path saved ten times is one entry)."""
+    if not paths:
+        return cursor
+    pending = {d: p.model_copy(deep=True) for d, p in cursor.pending.items()}
+    for path in paths:
+        entry = pending.setdefault(domain_of(path), DomainPending())
+        if not entry.full:
+            entry.paths.append(path)
+    for entry in pending.values():
+        entry.paths = sorted(set(entry.paths))
+    return cursor.model_copy(
+        update={
+            "pending": _bounded(pending),
+            "first_change": cursor.first_change if cursor.first_change is not None else now,
+            "last_change": now,
+        }
+    )
+
+
+def mark_domains(cursor: SensorCursor, domains: set[str], now: float, retire: bool = False) -> SensorCursor:
+    """Queue whole-domain rescans (recovery), or retirements of domains whose folder is gone."""
+    if not domains:
+        return cursor
+    pending = {d: p.model_copy(deep=True) for d, p in cursor.pending.items()}
+    for domain in domains:
+        pending[domain] = DomainPending(full=True, retire=retire)
+    return cursor.model_copy(
+        update={
+            "pending": pending,
+            "first_change": cursor.first_change if cursor.first_change is not None else now,
+            "last_change": now,
+        }
+    )
+
+
+def _bounded(pending: dict[str, DomainPending]) -> dict[str, DomainPending]:
+    """Collapse the domains with most paths to whole-domain rescans until the cursor fits."""
+    total = sum(p.size for p in pending.values())
+    for domain in sorted(pending, key=lambda d: pending[d].size, reverse=True):
+        if total <= MAX_CURSOR_PATHS:
+            break
+        total -= pending[domain].size
+        pending[domain] = DomainPending(full=True, retire=pending[domain].retire)
+    return pending
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The work of one run: a domain and the paths to re-read (None = the whole domain)."""
+
+    domain: str
+    paths: tuple[str, ...] | None
+    retire: bool
+    trigger: Trigger
+
+    @property
+    def size(self) -> int | None:
+        return None if self.paths is None else len(self.paths)
+
+    @property
+    def priority(self) -> str:
+        small = self.paths is not None and len(self.paths) <= INTERACTIVE_MAX_FILES
+        return INTERACTIVE_PRIORITY if small and not self.retire else BULK_PRIORITY
+
+    def run_key(self, epoch: str, generation: int) -> str:
+        """Same batch, same key (a retried tick never double-launches); store epoch and generation
+        make it unique per batch, so a reset cursor's rescans are not mistaken for an old batch."""
+        body = json.dumps([self.domain, self.paths, self.retire])
+        return f"{epoch[:8]}-g{generation}-{self.domain}-{hashlib.sha256(body.encode()).hexdigest()[:12]}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a tick does with the pending set: the batches to launch now, the cursor after, and why."""
+
+    batches: list[Batch]
+    cursor: SensorCursor
+    reason: str
+
+
+def flush_trigger(cursor: SensorCursor, now: float, policy: BatchPolicy, manual: bool) -> Trigger | None:
+    """Why the pending set should go out now, or None to keep accumulating."""
+    if not cursor.pending:
+        return None
+    if manual:
+        return "manual"
+    if cursor.recovery:
+        return "recovery"
+    if not policy.enable_batching:
+        return "unbatched"
+    if policy.debounce_window_seconds == 0:
+        return "realtime"
+    if cursor.pending_files >= policy.batch_size_threshold or any(p.full for p in cursor.pending.values()):
+        return "threshold"
+    if cursor.last_change is not None and now - cursor.last_change >= policy.debounce_window_seconds:
+        return "debounce"
+    return None
+
+
+def _batches(cursor: SensorCursor, trigger: Trigger, per_file: bool) -> list[Batch]:
+    batches = []
+    for domain in sorted(cursor.pending):
+        entry = cursor.pending[domain]
+        if entry.full or entry.retire:
+            batches.append(Batch(domain, None, entry.retire, trigger))
+        elif per_file:
+            batches.extend(Batch(domain, (path,), False, trigger) for path in entry.paths)
+        else:
+            batches.append(Batch(domain, tuple(entry.paths), False, trigger))
+    # interactive batches first: under back-pressure they are the ones that go out
+    return sorted(batches, key=lambda b: (b.priority != INTERACTIVE_PRIORITY, b.domain, b.paths or ()))
+
+
+def decide(cursor: SensorCursor, now: float, policy: BatchPolicy, in_flight: int, manual: bool = False) -> Decision:
+    """Flush (part of) the pending set if a trigger fired and the run queue has room."""
+    trigger = flush_trigger(cursor, now, policy, manual)
+    if trigger is None:
+        if not cursor.pending:
+            return Decision([], cursor, "no pending changes")
+        waited = now - (cursor.last_change or now)
+        return Decision(
+            [], cursor,
+            f"{cursor.pending_files} file(s) pending in {len(cursor.pending)} domain(s); waiting for "
+            f"{policy.debounce_window_seconds:g}s without changes (quiet for {waited:.1f}s) or "
+            f"{policy.batch_size_threshold} files",
+        )
+    room = policy.max_in_flight_runs - in_flight
+    if room <= 0:
+        return Decision(
+            [], cursor,
+            f"back-pressure: {in_flight} run(s) of the job queued or running (max {policy.max_in_flight_runs}); "
+            f"{cursor.pending_files} file(s) in {len(cursor.pending)} domain(s) keep accumulating",
+        )
+    candidates = _batches(cursor, trigger, per_file=trigger == "unbatched")
+    launched = candidates[:room]
+    pending = {d: p.model_copy(deep=True) for d, p in cursor.pending.items()}
+    for batch in launched:
+        entry = pending[batch.domain]
+        if batch.paths is None or set(batch.paths) >= set(entry.paths):
+            del pending[batch.domain]
+        else:
+            entry.paths = [p for p in entry.paths if p not in batch.paths]
+    rest = len(candidates) - len(launched)
+    after = cursor.model_copy(
+        update={
+            "pending": pending,
+            "recovery": cursor.recovery and bool(pending),
+            "first_change": cursor.first_change if pending else None,
+            "last_change": cursor.last_change if pending else None,
+        }
+    )
+    reason = f"{trigger} flush: {len(launched)} run(s)"
+    if rest:
+        reason += f"; {rest} more held back (max {policy.max_in_flight_runs} in flight, {in_flight} already)"
+    return Decision(launched, after, reason)

@@ -1,0 +1,59 @@
+"""Spec of assets.parsed: parsed_sql in a real Dagster materialization reports cache and pool figures."""
+
+import shutil
+
+import dagster as dg
+import pytest
+
+from lineage_pipeline.assets.corpus import sql_corpus
+from lineage_pipeline.assets.parsed import parsed_sql
+from lineage_pipeline.partitions import domain_partitions
+from lineage_pipeline.resources import CorpusResource, LocalStoresResource
+from lineage_pipeline_tests.conftest import DEMO_CORPUS
+
+DIALECTS = {"staging": "tsql", "core": "tsql", "risk": "snowflake", "reporting": "bigquery"}
+FIGURES = {
+    "files", "statements", "errors", "cache_hits", "cache_misses", "cache_hit_rate", "files_per_s",
+    "p50_file_ms", "p95_file_ms", "workers", "peak_rss_mb", "worker_peak_rss_mb", "error_list",
+}
+
+
+@pytest.fixture
+def setup(tmp_path):
+    shutil.copytree(DEMO_CORPUS, tmp_path / "corpus")
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(domain_partitions.name, ["core"])
+    resources = {
+        "corpus": CorpusResource(root=str(tmp_path / "corpus"), folder_dialects=DIALECTS),
+        "stores": LocalStoresResource(data_dir=str(tmp_path / "data"), parse_cache_path=None),
+    }
+    return instance, resources
+
+
+def _run(instance, resources, parse_config=None) -> dict:
+    result = dg.materialize(
+        [sql_corpus, parsed_sql], instance=instance, resources=resources, partition_key="core",
+        run_config={"ops": {"parsed_sql": {"config": parse_config or {"workers": 2}}}},
+    )
+    assert result.success
+    (event,) = result.asset_materializations_for_node("parsed_sql")
+    return {k: v.value for k, v in event.metadata.items()}
+
+
+def test_cold_then_warm_materialization_metadata(setup, tmp_path):
+    instance, resources = setup
+    cold = _run(instance, resources)
+    assert FIGURES <= set(cold)
+    assert cold["cache_misses"] == cold["files"] > 0 and cold["cache_hits"] == 0 and cold["workers"] == 2
+    assert cold["peak_rss_mb"] > 0 and cold["worker_peak_rss_mb"] > 0 and cold["p95_file_ms"] >= cold["p50_file_ms"] > 0
+    warm = _run(instance, resources)
+    assert (warm["cache_hits"], warm["cache_misses"], warm["cache_hit_rate"]) == (cold["files"], 0, 1.0)
+    assert (warm["statements"], warm["errors"]) == (cold["statements"], cold["errors"])
+    assert (tmp_path / "data" / "parse_cache.sqlite").exists()
+
+
+def test_run_config_turns_the_cache_off_for_one_run(setup):
+    instance, resources = setup
+    _run(instance, resources)
+    off = _run(instance, resources, {"enable_parse_cache": False, "workers": 1})
+    assert (off["cache_enabled"], off["cache_hits"], off["cache_misses"], off["workers"]) == (False, 0, off["files"], 1)

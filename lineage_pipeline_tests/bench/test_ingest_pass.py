@@ -1,0 +1,39 @@
+"""Spec of one ingest pass process: the stage functions run on the demo corpus with the knobs the environment sets."""
+
+import json
+import subprocess
+import sys
+
+from lineage_pipeline.bench.run_bench import pass_environment
+from lineage_pipeline.graph.embedded_server import stop_server
+from lineage_pipeline.graph.queries import graph_counts
+from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
+
+
+def _run_pass(project_env, baseline: bool) -> dict:
+    env = pass_environment(project_env.data_dir, project_env.corpus, baseline=baseline, workers=2)
+    result = subprocess.run(
+        [sys.executable, "-m", "lineage_pipeline.bench.ingest_pass", "--corpus", str(project_env.corpus)],
+        env=env, capture_output=True, text=True, timeout=600, check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_baseline_pass_then_optimized_pass_on_the_same_graph(project_env):
+    try:
+        cold = _run_pass(project_env, baseline=True)
+        assert cold["settings"]["baseline_mode"] is True and cold["settings"]["write_batch_size"] == 1
+        assert cold["files"] == cold["parsed"] > 30 and cold["reused"] == 0
+        assert cold["errors"] > 0  # the demo corpus holds deliberately bad files
+        assert len(cold["file_ms"]) == cold["parsed"]
+        assert cold["transactions"] >= cold["entities_written"] > 0
+        with graph_backend(GraphStoreConfig(data_dir=project_env.data_dir, graph_name="lineage")) as backend:
+            nodes, relationships = graph_counts(backend)
+        assert nodes > 0 and relationships > 0
+
+        again = _run_pass(project_env, baseline=False)
+        # baseline mode stored its results without reusing them; the optimized pass reuses them all
+        assert again["reused"] == again["files"] == cold["files"] and again["parsed"] == 0
+        assert again["transactions"] == 0 and again["files_written"] == 0
+    finally:
+        stop_server(project_env.data_dir)

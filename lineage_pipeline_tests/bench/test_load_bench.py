@@ -1,0 +1,17 @@
+"""Spec of ``bench load``: a cold pass then change passes on one data dir, each re-parsing only what changed."""
+
+from lineage_pipeline.bench.load_bench import markdown_table, run_load
+from lineage_pipeline.graph.embedded_server import server_status
+
+
+def test_change_passes_reparse_only_the_changed_share(tmp_path):
+    report = run_load(files=20, seed=4, workers=1, change_rate=0.2, passes=2, work_dir=tmp_path)
+    assert report.cold.figures.parsed == 20 and report.cold.changed_files == 0
+    assert [p.changed_files for p in report.passes] == [4, 4]
+    assert [p.figures.parsed for p in report.passes] == [4, 4]
+    assert all(p.figures.files == 20 and p.figures.transactions > 0 for p in report.passes)
+    data = report.as_dict()
+    assert data["baseline_files_per_s"] is None and len(data["passes"]) == 3
+    assert data["steady_files_per_s"] > 0 and data["peak_rss_mb"] > 0
+    assert server_status(tmp_path / "data-optimized") is None
+    assert markdown_table(report).count("| change ") == 2

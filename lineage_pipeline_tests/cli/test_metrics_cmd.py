@@ -1,0 +1,52 @@
+"""Spec of ``lineage metrics serve|show|reset`` run as a user would (real processes, real HTTP scrape)."""
+
+import subprocess
+import time
+import urllib.request
+
+from lineage_pipeline_tests.conftest import VENV_BIN
+from lineage_pipeline_tests.observability.support import free_port, metrics_env, record_in_subprocess, samples
+
+
+def _scrape(url: str, deadline_s: float = 30) -> str:
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                assert response.status == 200
+                return response.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_counters_from_two_processes_are_summed_in_one_http_scrape(project_env):
+    env = metrics_env(project_env.data_dir, **{k: v for k, v in project_env.env.items() if k.startswith(("LINEAGE_", "DAGSTER"))})
+    record_in_subprocess(env, "m.record_files(3, 1)\nm.record_parse_cache(hits=5, misses=2)\nm.record_file_parse_durations([0.01])")
+    record_in_subprocess(env, "m.record_files(4, 0)\nm.record_parse_cache(hits=1, misses=0)\nm.record_file_parse_durations([0.5, 2])")
+    port = free_port()
+    server = subprocess.Popen(
+        [str(VENV_BIN / "lineage"), "metrics", "serve", "--port", str(port), "--address", "127.0.0.1"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        values = samples(_scrape(f"http://127.0.0.1:{port}/metrics"))
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    assert server.returncode == 0, stderr
+    assert f"Serving metrics from {project_env.data_dir / 'metrics'}" in stderr
+    assert values["files_processed_total"] == 7 and values["files_failed_total"] == 1
+    assert values["parse_cache_hit_total"] == 6 and values["parse_cache_miss_total"] == 2
+    assert values["file_parse_duration_seconds_count"] == 3
+
+
+def test_show_prints_the_aggregate_and_reset_clears_it(project_env):
+    env = metrics_env(project_env.data_dir, **{k: v for k, v in project_env.env.items() if k.startswith("LINEAGE_")})
+    record_in_subprocess(env, "m.record_graph_retry(2)")
+    record_in_subprocess(env, "m.record_graph_retry(3)")
+    project_env.env = env
+    assert samples(project_env.run("lineage", "metrics", "show").stdout)["graph_write_retries_total"] == 5
+    assert project_env.run("lineage", "metrics", "reset", "--yes").stdout.startswith("Removed ")
+    assert "graph_write_retries_total" not in samples(project_env.run("lineage", "metrics", "show").stdout)

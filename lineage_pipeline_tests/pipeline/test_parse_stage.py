@@ -1,0 +1,94 @@
+"""Spec of pipeline.parse_stage: cold parse fills the cache, warm run reuses it, damage never fails a run."""
+
+import shutil
+
+import pytest
+
+from lineage_pipeline.corpus.manifest import build_manifest
+from lineage_pipeline.pipeline.parse_stage import ParseOptions, parse_manifest
+from lineage_pipeline.stores.parse_cache import ParseCache
+from lineage_pipeline_tests.conftest import DEMO_CORPUS
+
+DIALECTS = {"staging": "tsql", "core": "tsql", "risk": "snowflake", "reporting": "bigquery"}
+OPTIONS = ParseOptions(workers=2, chunk_size=4)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    root = tmp_path / "corpus"
+    shutil.copytree(DEMO_CORPUS, root)
+    return root
+
+
+def _manifest(root, domain="core"):
+    return build_manifest(root, domain, [".sql"], DIALECTS, "postgres")
+
+
+def _stored(cache, manifest):
+    return cache.get_many((e.sha256, e.dialect, e.path) for e in manifest.files)
+
+
+def test_cold_then_warm_gives_the_same_figures_from_the_cache(corpus, tmp_path):
+    manifest = _manifest(corpus)
+    cache = ParseCache(tmp_path / "cache.sqlite")
+    cold = parse_manifest(manifest, cache, 5_000_000, OPTIONS)
+    assert (cold.files, cold.hits, cold.misses) == (len(manifest.files), 0, len(manifest.files))
+    assert cold.workers == 2 and len(cold.file_ms) == cold.files and cold.percentile_ms(95) >= cold.percentile_ms(50) > 0
+    warm = parse_manifest(manifest, ParseCache(tmp_path / "cache.sqlite"), 5_000_000, OPTIONS)
+    assert (warm.hits, warm.misses, warm.hit_rate, warm.workers, warm.file_ms) == (cold.files, 0, 1.0, 0, [])
+    assert (warm.statements, warm.column_edges, warm.errors) == (cold.statements, cold.column_edges, cold.errors)
+    assert cold.statements > 0 and cold.column_edges > 0
+    stats = cache.get_stats()
+    assert (stats.hits, stats.misses, stats.entries) == (cold.files, cold.files, cold.files)
+    assert set(_stored(cache, manifest)) == {(e.sha256, e.dialect, e.path) for e in manifest.files}
+
+
+def test_a_changed_file_is_parsed_again_and_only_it(corpus, tmp_path):
+    cache = ParseCache(tmp_path / "cache.sqlite")
+    parse_manifest(_manifest(corpus), cache, 5_000_000, OPTIONS)
+    changed = sorted((corpus / "core").glob("*.sql"))[0]
+    changed.write_text(changed.read_text() + "\nINSERT INTO dw.extra (a) SELECT b FROM stg.src;\n")
+    manifest = _manifest(corpus)
+    outcome = parse_manifest(manifest, cache, 5_000_000, OPTIONS)
+    assert (outcome.misses, outcome.hits) == (1, len(manifest.files) - 1)
+    relative = changed.relative_to(corpus).as_posix()
+    entry = next(e for e in manifest.files if e.path == relative)
+    lineage = cache.get(entry.sha256, entry.dialect, entry.path)
+    assert any(s.targets == ["dw.extra"] for s in lineage.statements)
+
+
+def test_a_parser_version_bump_parses_everything_again(corpus, tmp_path):
+    manifest = _manifest(corpus)
+    parse_manifest(manifest, ParseCache(tmp_path / "cache.sqlite", parser_version="old"), 5_000_000, OPTIONS)
+    outcome = parse_manifest(manifest, ParseCache(tmp_path / "cache.sqlite", parser_version="new"), 5_000_000, OPTIONS)
+    assert (outcome.hits, outcome.misses) == (0, len(manifest.files))
+
+
+def test_a_garbage_cache_file_is_rebuilt_and_the_run_succeeds(corpus, tmp_path):
+    manifest = _manifest(corpus)
+    path = tmp_path / "cache.sqlite"
+    path.write_bytes(b"SQLite format 3\x00" + b"\xde\xad\xbe\xef" * 4000)
+    cache = ParseCache(path)
+    outcome = parse_manifest(manifest, cache, 5_000_000, OPTIONS)
+    assert outcome.cache_check.problem and outcome.cache_check.moved_to.exists()
+    assert outcome.misses == len(manifest.files)
+    assert len(_stored(cache, manifest)) == len(manifest.files)
+
+
+def test_cache_disabled_reuses_nothing_but_hands_results_on(corpus, tmp_path):
+    manifest = _manifest(corpus)
+    cache = ParseCache(tmp_path / "cache.sqlite", enabled=False)
+    first = parse_manifest(manifest, cache, 5_000_000, OPTIONS)
+    second = parse_manifest(manifest, cache, 5_000_000, OPTIONS)
+    assert first.misses == second.misses == len(manifest.files) and second.hits == 0
+    assert not second.cache_enabled
+    assert len(_stored(cache, manifest)) == len(manifest.files)
+    stats = cache.get_stats()
+    assert (stats.hits, stats.misses) == (0, 0)
+
+
+def test_bad_files_are_errors_not_failures(corpus, tmp_path):
+    manifest = _manifest(corpus, "staging")
+    outcome = parse_manifest(manifest, ParseCache(tmp_path / "cache.sqlite"), 5_000_000, OPTIONS)
+    assert outcome.files == len(manifest.files) and outcome.errors
+    assert all(e.path.startswith("staging/") and e.message for e in outcome.errors)

@@ -1,0 +1,215 @@
+"""Spec of stores.parse_cache: keyed reuse, LRU and TTL with an injected clock, persisted stats, self-repair."""
+
+import multiprocessing
+import sqlite3
+
+import pytest
+
+from lineage_pipeline.parsing.models import ColumnEdge, FileLineage, ParseIssue, StatementLineage
+from lineage_pipeline.stores.parse_cache import CacheKey, ParseCache, encode
+
+LINEAGE = FileLineage(
+    path="core/a.sql", dialect="tsql",
+    statements=[StatementLineage(
+        index=0, kind="INSERT", sources=["s.a"], targets=["t.b"],
+        columns=[ColumnEdge(target="t.b.x", sources=["s.a.x"]), ColumnEdge(target="t.b.y", sources=["s.a.y"])],
+    )],
+    errors=[ParseIssue(statement=1, line=4, message="bad")],
+)
+DAY = 86400.0
+
+
+class Clock:
+    def __init__(self, now: float = 1_000_000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _cache(tmp_path, **kwargs) -> ParseCache:
+    return ParseCache(tmp_path / "cache.sqlite", parser_version=kwargs.pop("parser_version", "1"), **kwargs)
+
+
+def _hits(cache: ParseCache, *hashes: str) -> list[str]:
+    return [key.sha256 for key, summary in cache.lookup(CacheKey(h, "tsql") for h in hashes) if summary is not None]
+
+
+def _present(cache: ParseCache, *hashes: str) -> list[str]:
+    """Hashes with an entry, read without touching recency or stats."""
+    found = cache.get_many((h, "tsql", "x.sql") for h in hashes)
+    return [h for h in hashes if (h, "tsql", "x.sql") in found]
+
+
+def test_round_trip_restores_path_and_summary(tmp_path):
+    cache = _cache(tmp_path)
+    cache.put_many([("h1", "tsql", LINEAGE)])
+    assert cache.get("h1", "tsql", "core/a.sql") == LINEAGE
+    assert cache.get("h1", "tsql", "copy/a.sql") == LINEAGE.model_copy(update={"path": "copy/a.sql"})
+    ((_, summary),) = cache.lookup([CacheKey("h1", "tsql")])
+    assert (summary.statements, summary.column_edges, summary.errors) == (1, 2, tuple(LINEAGE.errors))
+
+
+def test_hit_miss_and_cumulative_stats(tmp_path):
+    cache = _cache(tmp_path)
+    cache.put_many([("h1", "tsql", LINEAGE)])
+    assert _hits(cache, "h1", "h2") == ["h1"]
+    assert _hits(_cache(tmp_path), "h1") == ["h1"]  # another instance (process) adds to the same counters
+    stats = _cache(tmp_path).get_stats()
+    assert (stats.hits, stats.misses, stats.hit_rate, stats.entries, stats.evictions) == (2, 1, round(2 / 3, 4), 1, 0)
+    assert stats.bytes == len(encode(LINEAGE).payload)
+
+
+def test_other_content_dialect_or_parser_version_misses(tmp_path):
+    _cache(tmp_path).put_many([("h1", "tsql", LINEAGE)])
+    cache = _cache(tmp_path)
+    assert _hits(cache, "h2") == []
+    assert [k for k, s in cache.lookup([CacheKey("h1", "snowflake")]) if s] == []
+    assert [k for k, s in cache.lookup([CacheKey("h1", "tsql", context="catalog-digest")]) if s] == []
+    bumped = _cache(tmp_path, parser_version="2")
+    assert _hits(bumped, "h1") == [] and bumped.get("h1", "tsql", "a.sql") is None
+    assert bumped.prune() == 1  # entries of another parser version are dropped
+    assert _cache(tmp_path).get("h1", "tsql", "a.sql") is None
+
+
+def test_lru_evicts_least_recently_used_beyond_max_entries(tmp_path):
+    clock = Clock()
+    cache = _cache(tmp_path, max_entries=3, clock=clock)
+    for name in ("a", "b", "c"):
+        clock.now += 1
+        cache.put_many([(name, "tsql", LINEAGE)])
+    clock.now += 1
+    assert _hits(cache, "a") == ["a"]  # a is now more recent than b and c
+    clock.now += 1
+    cache.put_many([("d", "tsql", LINEAGE)])
+    assert _present(cache, "a", "b", "c", "d") == ["a", "c", "d"]
+    clock.now += 1
+    cache.put_many([("e", "tsql", LINEAGE)])
+    assert _present(cache, "a", "b", "c", "d", "e") == ["a", "d", "e"]  # c was the least recently used left
+    stats = cache.get_stats()
+    assert (stats.entries, stats.evictions) == (3, 2)
+
+
+def test_entries_used_by_the_running_ingest_are_not_evicted(tmp_path):
+    clock = Clock()
+    cache = _cache(tmp_path, max_entries=2, clock=clock)
+    cache.put_many([("old", "tsql", LINEAGE)])
+    clock.now += 10
+    run_started = clock.now
+    cache.put_many([(f"run{i}", "tsql", LINEAGE) for i in range(3)], keep_since=run_started)
+    assert _present(cache, "old", "run0", "run1", "run2") == ["run0", "run1", "run2"]
+    assert cache.prune() == 1  # outside a run the bound holds again
+    assert cache.get_stats().entries == 2
+
+
+def test_ttl_expiry_with_injected_clock(tmp_path):
+    clock = Clock()
+    cache = _cache(tmp_path, ttl_seconds=30 * DAY, clock=clock)
+    cache.put_many([("old", "tsql", LINEAGE)])
+    clock.now += 20 * DAY
+    cache.put_many([("young", "tsql", LINEAGE)])
+    clock.now += 15 * DAY  # old unused for 35 days, young for 15
+    assert _hits(cache, "old", "young") == ["young"]
+    assert cache.prune() == 1
+    assert cache.get("old", "tsql", "a.sql") is None and cache.get_stats().entries == 1
+
+
+def _fill(cache: ParseCache, n: int) -> None:
+    cache.put_many([(f"h{i}", "tsql", LINEAGE.model_copy(update={"path": f"f{i}.sql"})) for i in range(n)])
+
+
+def _truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _garbage(path):
+    path.write_bytes(b"\x00\xffnot a database at all" * 500)
+
+
+def _foreign_schema(path):
+    path.unlink()
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE entries (id INTEGER PRIMARY KEY, payload TEXT)")
+        db.execute("INSERT INTO entries (payload) VALUES ('x')")
+
+
+def _old_layout(path):
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value='0' WHERE name='schema_version'")
+
+
+def _bad_payload(path):
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE entries SET payload=x'00112233'")
+
+
+@pytest.mark.parametrize("damage", [_truncate, _garbage, _foreign_schema, _old_layout, _bad_payload])
+def test_damaged_file_is_moved_aside_and_rebuilt(tmp_path, damage, caplog):
+    path = tmp_path / "cache.sqlite"
+    cache = _cache(tmp_path)
+    _fill(cache, 300)
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    damage(path)
+    report = _cache(tmp_path).verify_integrity(sample_size=10)
+    assert report.problem and report.moved_to and report.moved_to.exists()
+    assert "moved to" in caplog.text
+    rebuilt = _cache(tmp_path)
+    assert rebuilt.verify_integrity().problem is None
+    assert rebuilt.get_stats().entries == 0
+    rebuilt.put_many([("h1", "tsql", LINEAGE)])
+    assert _hits(rebuilt, "h1") == ["h1"]
+
+
+def test_sound_file_passes_verification_untouched(tmp_path):
+    cache = _cache(tmp_path)
+    _fill(cache, 50)
+    report = cache.verify_integrity(sample_size=10)
+    assert report.problem is None and report.moved_to is None
+    assert cache.get_stats().entries == 50
+    assert list(tmp_path.glob("*.corrupt-*")) == []
+
+
+def test_disabled_cache_never_hits_but_keeps_results_for_the_graph_stage(tmp_path):
+    _cache(tmp_path).put_many([("h1", "tsql", LINEAGE)])
+    disabled = _cache(tmp_path, enabled=False)
+    assert _hits(disabled, "h1", "h2") == []
+    disabled.put_many([("h2", "tsql", LINEAGE)])
+    assert set(disabled.get_many([("h1", "tsql", "a.sql"), ("h2", "tsql", "b.sql")])) == {
+        ("h1", "tsql", "a.sql"), ("h2", "tsql", "b.sql"),
+    }
+    stats = disabled.get_stats()
+    assert (stats.hits, stats.misses) == (0, 0)
+
+
+def test_clear_empties_entries_and_resets_counters(tmp_path):
+    cache = _cache(tmp_path, max_entries=1)
+    _fill(cache, 3)
+    _hits(cache, "h2", "nope")
+    cache.clear()
+    assert cache.get_stats().as_dict() == {"hits": 0, "misses": 0, "hit_rate": 0.0, "entries": 0, "bytes": 0, "evictions": 0}
+
+
+def _writer(path, worker):
+    cache = ParseCache(path, parser_version="1")
+    for i in range(40):
+        cache.put_many([(f"w{worker}-{i}", "tsql", LINEAGE)])
+        list(cache.lookup([CacheKey(f"w{worker}-{i}", "tsql"), CacheKey("absent", "tsql")]))
+
+
+def test_two_processes_write_at_once(tmp_path):
+    path = tmp_path / "cache.sqlite"
+    ParseCache(path, parser_version="1")
+    processes = [multiprocessing.get_context("spawn").Process(target=_writer, args=(path, w)) for w in range(2)]
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join(120)
+        assert p.exitcode == 0
+    cache = ParseCache(path, parser_version="1")
+    keys = [(f"w{w}-{i}", "tsql", "x.sql") for w in range(2) for i in range(40)]
+    assert len(cache.get_many(keys)) == 80
+    stats = cache.get_stats()
+    assert (stats.hits, stats.misses, stats.entries) == (80, 80, 80)
+    assert cache.verify_integrity().problem is None
