@@ -14,7 +14,7 @@ from pydantic import Field
 from lineage_pipeline.corpus.manifest import DomainManifest, build_manifest, load_manifest, save_manifest
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
-from lineage_pipeline.graph.dead_letter import DEAD_LETTER_FILE_NAME, DeadLetterFile
+from lineage_pipeline.graph.dead_letter import DeadLetterFile, dead_letter_path
 from lineage_pipeline.graph.faults import RetryPolicy
 from lineage_pipeline.settings import load_settings
 from lineage_pipeline.stores.parse_cache import ParseCache
@@ -94,14 +94,14 @@ class GraphStoreResource(dg.ConfigurableResource):
     orphan_policy: str = Field(default=_settings.orphan_policy, description="remove or mark unreferenced tables/columns.")
     dead_letter_path: str | None = Field(
         default=str(_settings.dead_letter_path) if _settings.dead_letter_path else None,
-        description="Rejected rows (JSONL); unset = <data_dir>/failed_ingestion.jsonl.",
+        description="Rejected rows (JSONL), relative to data_dir; unset = <data_dir>/failed_ingestion.jsonl.",
     )
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(max_retries=self.write_max_retries, base_delay_s=self.write_retry_base_delay_s)
 
     def dead_letters(self) -> DeadLetterFile:
-        return DeadLetterFile(Path(self.dead_letter_path or Path(self.data_dir) / DEAD_LETTER_FILE_NAME))
+        return DeadLetterFile(dead_letter_path(Path(self.data_dir), self.dead_letter_path))
 
     def store_config(self) -> GraphStoreConfig:
         return GraphStoreConfig(

@@ -9,12 +9,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, field_validator, model_validator
+import yaml
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     YamlConfigSettingsSource,
 )
 
@@ -63,7 +65,7 @@ class IngestionSettings(BaseSettings):
     graph_timeout_s: float = Field(default=120.0, gt=0)
     orphan_policy: Literal["remove", "mark"] = "remove"
     dead_letter_path: Path | None = None
-    """Rows the graph store rejected; unset = ``<data_dir>/failed_ingestion.jsonl``."""
+    """Rows the graph store rejected (relative to data_dir); unset = ``<data_dir>/failed_ingestion.jsonl``."""
 
     # sensor knobs (sql_corpus_sensor): LINEAGE_<KEY> wins over the bare <KEY> spelling of the issue
     enable_batching: bool = Field(default=True, validation_alias=AliasChoices("lineage_enable_batching", "enable_batching"))
@@ -200,7 +202,26 @@ class IngestionSettings(BaseSettings):
         return (init_settings, env_settings, yaml_source)
 
 
-@lru_cache(maxsize=1)
+class InvalidSettingsError(ValueError):
+    """The settings failed validation; the message names each key, its value and where it came from."""
+
+
 def load_settings() -> IngestionSettings:
-    """The settings of this process, read once."""
-    return IngestionSettings()
+    """The settings of this process, read once per settings file (``--config-file`` may switch files after start).
+
+    Raises InvalidSettingsError with a report naming key, value and source, so a failed start (CLI,
+    Dagster code location, run worker) says what to fix.
+    """
+    return _load_settings(str(config_file()))
+
+
+@lru_cache(maxsize=4)
+def _load_settings(path: str) -> IngestionSettings:
+    try:
+        return IngestionSettings()
+    except (ValidationError, SettingsError) as error:
+        from lineage_pipeline.settings_sources import describe_error  # it introspects this module's model
+
+        raise InvalidSettingsError(f"invalid settings:\n{describe_error(error)}") from None
+    except yaml.YAMLError as error:
+        raise InvalidSettingsError(f"invalid settings file {path}: {error}") from None

@@ -189,3 +189,8 @@ def format_settings_error(error: SettingsError) -> str:
         value = MASK if is_secret(name) else repr(os.environ.get(env_var, ""))
         return f"{name}={value} (from env {env_var}): not valid JSON for a {_fields()[name].annotation} setting"
     return f"{name} (from {match['source']}): {error.__cause__ or error}"
+
+
+def describe_error(error: ValidationError | SettingsError) -> str:
+    """The report of either kind of settings failure."""
+    return format_validation_error(error) if isinstance(error, ValidationError) else format_settings_error(error)

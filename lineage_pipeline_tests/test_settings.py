@@ -260,3 +260,17 @@ def test_run_config_overrides_env_which_overrides_yaml(project_env, tmp_path):
     for path in project_env.dagster_home.rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
+
+
+def test_unknown_yaml_key_is_rejected_naming_the_file(isolated):
+    config = isolated({"bogus_key": 3})
+    assert error_text() == f"bogus_key (from yaml {config.resolve()}): unknown setting"
+
+
+def test_configuration_reference_documents_every_key():
+    reference = (PROJECT_ROOT / "docs" / "configuration.md").read_text()
+    undocumented = [
+        name for name in IngestionSettings.model_fields
+        if f"| `{name}` |" not in reference or any(env not in reference for env in env_names(name))
+    ]
+    assert undocumented == []

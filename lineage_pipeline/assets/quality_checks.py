@@ -8,6 +8,7 @@ are still a Dagster preview feature, hence the tag.)
 import dagster as dg
 from pydantic import Field
 
+from lineage_pipeline.assets.corpus import sql_corpus
 from lineage_pipeline.assets.graph import lineage_graph
 from lineage_pipeline.assets.parsed import parsed_sql
 from lineage_pipeline.graph.consistency import check_domain
@@ -83,6 +84,7 @@ def _listing(paths: list[str]) -> str:
 
 @dg.asset_check(
     asset=lineage_graph,
+    additional_deps=[sql_corpus],  # it compares against the manifest, so it runs after any rescan in the same run
     description="Every file of the domain is in the graph with the manifest's content hash; no edges from deleted files.",
 )
 def graph_matches_manifest(

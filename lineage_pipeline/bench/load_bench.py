@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lineage_pipeline.bench.generate import GeneratedCorpus, generate_corpus, mutate_corpus
-from lineage_pipeline.bench.run_bench import PassResult, run_pass_process
+from lineage_pipeline.bench.run_bench import PassResult, fresh_work_dir, run_pass_process
 from lineage_pipeline.graph.embedded_server import stop_server
 
 
@@ -56,8 +56,8 @@ def run_load(files: int, seed: int, workers: int | None, change_rate: float, pas
     """Generate ``files`` files and run the cold pass plus ``passes`` change passes; servers stopped after."""
     say = progress or (lambda message: None)
     with tempfile.TemporaryDirectory(prefix="lineage-load-") as scratch:
-        root = Path(work_dir) if work_dir else Path(scratch)
-        corpus = generate_corpus(root / "corpus", files, seed, overwrite=True)
+        root = fresh_work_dir(work_dir) if work_dir else Path(scratch)
+        corpus = generate_corpus(root / "corpus", files, seed)
         say(f"generated {corpus.files} files, {corpus.statements} statements")
         data_dir, baseline_dir = root / "data-optimized", root / "data-baseline"
         try:

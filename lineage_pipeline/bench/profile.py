@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from lineage_pipeline.bench.generate import DOMAIN_DIALECTS, GeneratedCorpus
 from lineage_pipeline.parsing import extraction, parser

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -127,6 +127,7 @@ class BenchReport:
             "files": self.corpus.files,
             "seed": self.corpus.seed,
             "statements": self.corpus.statements,
+            "broken_statements": self.corpus.broken_statements,
             "workers": self.workers,
             "baseline_files_per_s": round(baseline.files_per_s, 1),
             "optimized_files_per_s": round(optimized.files_per_s, 1),
@@ -208,6 +209,15 @@ class _TreeRss:
             self._stop.wait(_SAMPLE_INTERVAL_S)
 
 
+def fresh_work_dir(path: Path) -> Path:
+    """``path`` created if missing; a non-empty folder is refused (old caches or graphs would void a cold pass)."""
+    path = Path(path)
+    if path.exists() and any(path.iterdir()):
+        raise BenchError(f"work folder {path} is not empty; a benchmark needs a new or empty folder")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def run_pass_process(name: str, corpus_root: Path, data_dir: Path, baseline: bool, workers: int | None,
                      timeout_s: float = 3600) -> PassResult:
     """Run one pass in a fresh process and measure it; raises BenchError if the pass fails."""
@@ -240,8 +250,8 @@ def run_benchmark(files: int, seed: int = 0, workers: int | None = 2, change_rat
     """
     say = progress or (lambda message: None)
     with tempfile.TemporaryDirectory(prefix="lineage-bench-") as scratch:
-        root = Path(work_dir) if work_dir else Path(scratch)
-        corpus = generate_corpus(root / "corpus", files, seed, overwrite=True)
+        root = fresh_work_dir(work_dir) if work_dir else Path(scratch)
+        corpus = generate_corpus(root / "corpus", files, seed)
         say(f"generated {corpus.files} files, {corpus.statements} statements under {corpus.root}")
         report = BenchReport(corpus, workers or 0, change_rate)
         baseline_dir, optimized_dir = root / "data-baseline", root / "data-optimized"

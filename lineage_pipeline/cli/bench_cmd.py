@@ -31,15 +31,6 @@ def generate(files: int, seed: int, out_dir: Path, overwrite: bool) -> None:
     )
 
 
-from lineage_pipeline.bench.parse_bench import parse_bench  # noqa: E402  (registered here; others add their lines too)
-
-bench.add_command(parse_bench)
-
-from lineage_pipeline.bench.graph_bench import graph_bench  # noqa: E402
-
-bench.add_command(graph_bench)
-
-
 @bench.command()
 @click.option("--files", type=click.IntRange(min=10), default=1000, show_default=True, help="Corpus size.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Corpus generator seed.")
@@ -47,7 +38,7 @@ bench.add_command(graph_bench)
 @click.option("--change-rate", type=click.FloatRange(0.0, 1.0, min_open=True), default=0.1, show_default=True,
               help="Share of files changed before the incremental pass.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON report here.")
-@click.option("--keep", "keep_dir", type=click.Path(file_okay=False, path_type=Path), help="Keep corpus and data dirs here.")
+@click.option("--keep", "keep_dir", type=click.Path(file_okay=False, path_type=Path), help="Keep corpus and data dirs in this new or empty folder.")
 @click.option("--min-ratio", type=click.FloatRange(min=0), help="Exit 1 if optimized/baseline files/s (cold) is below this.")
 @click.option("--min-warm-ratio", type=click.FloatRange(min=0), help="Exit 1 if warm/baseline files/s is below this.")
 def run(files: int, seed: int, workers: int, change_rate: float, json_path: Path | None, keep_dir: Path | None,
@@ -67,10 +58,6 @@ def run(files: int, seed: int, workers: int, change_rate: float, json_path: Path
     failures = check(report, min_ratio, min_warm_ratio)
     if failures:
         raise click.ClickException("; ".join(failures))
-
-from lineage_pipeline.bench.cache_bench import cache_bench  # noqa: E402
-
-bench.add_command(cache_bench)
 
 
 @bench.command()
@@ -116,7 +103,7 @@ def profile(files: int, seed: int, workers: int) -> None:
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Parse workers.")
 @click.option("--baseline", is_flag=True, help="Also run a cold baseline-mode pass for the ratio (slow on large corpora).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON report here.")
-@click.option("--keep", "keep_dir", type=click.Path(file_okay=False, path_type=Path), help="Keep corpus and data dirs here.")
+@click.option("--keep", "keep_dir", type=click.Path(file_okay=False, path_type=Path), help="Keep corpus and data dirs in this new or empty folder.")
 def load(files: int, change_rate: float, passes: int, seed: int, workers: int, baseline: bool,
          json_path: Path | None, keep_dir: Path | None) -> None:
     """Steady-state throughput and memory over repeated passes, each after changing a share of the files."""
@@ -131,3 +118,20 @@ def load(files: int, change_rate: float, passes: int, seed: int, workers: int, b
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+
+
+from lineage_pipeline.bench.parse_bench import parse_bench  # noqa: E402  (registered here; others add their lines too)
+
+bench.add_command(parse_bench)
+
+from lineage_pipeline.bench.graph_bench import graph_bench  # noqa: E402
+
+bench.add_command(graph_bench)
+
+from lineage_pipeline.bench.cache_bench import cache_bench  # noqa: E402
+
+bench.add_command(cache_bench)
+
+from lineage_pipeline.bench.scan_bench import scan_bench  # noqa: E402
+
+bench.add_command(scan_bench)

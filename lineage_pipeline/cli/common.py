@@ -1,24 +1,16 @@
 """Helpers shared by the CLI commands: settings errors as clean messages, simple table output."""
 
 import click
-import yaml
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
 
-from lineage_pipeline.settings import IngestionSettings, config_file, load_settings
-from lineage_pipeline.settings_sources import format_settings_error, format_validation_error
+from lineage_pipeline.settings import IngestionSettings, InvalidSettingsError, load_settings
 
 
 def settings_or_exit() -> IngestionSettings:
     """The project settings; an invalid value ends the command with the key and the reason."""
     try:
         return load_settings()
-    except ValidationError as error:
-        raise click.ClickException(f"invalid settings:\n{format_validation_error(error)}") from None
-    except SettingsError as error:
-        raise click.ClickException(f"invalid settings:\n{format_settings_error(error)}") from None
-    except yaml.YAMLError as error:
-        raise click.ClickException(f"invalid settings file {config_file()}: {error}") from None
+    except InvalidSettingsError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def print_table(headers: list[str], rows: list[list[object]]) -> None:

@@ -5,6 +5,7 @@ import os
 import click
 
 from lineage_pipeline.cli.bench_cmd import bench
+from lineage_pipeline.cli.flush_cmd import flush
 from lineage_pipeline.cli.cache_cmd import cache
 from lineage_pipeline.cli.config_cmd import config
 from lineage_pipeline.cli.graph_cmd import downstream, graph, upstream
@@ -30,6 +31,7 @@ def cli(config_file: str | None) -> None:
 
 for command in (ingest, parse, upstream, downstream, graph, bench):
     cli.add_command(command)
+cli.add_command(flush)
 cli.add_command(config)
 cli.add_command(metrics)
 cli.add_command(replay_failed_command)

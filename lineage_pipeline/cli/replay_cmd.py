@@ -6,7 +6,7 @@ import click
 
 from lineage_pipeline.cli.common import print_table, settings_or_exit
 from lineage_pipeline.graph.connect import GraphStoreUnavailable, graph_backend, store_config_from_settings
-from lineage_pipeline.graph.dead_letter import DEAD_LETTER_FILE_NAME, DeadLetterFile, DeadLetterFileError
+from lineage_pipeline.graph.dead_letter import DeadLetterFile, DeadLetterFileError, dead_letter_path
 from lineage_pipeline.graph.faults import GraphStoreDown, RetryPolicy
 from lineage_pipeline.graph.replay import UnknownStatementError, replay_failed
 
@@ -17,7 +17,7 @@ from lineage_pipeline.graph.replay import UnknownStatementError, replay_failed
 def replay_failed_command(domain: str | None, output: str) -> None:
     """Re-apply the dead-lettered rows (failed_ingestion.jsonl); exits 1 if any still fail."""
     settings = settings_or_exit()
-    dead_letters = DeadLetterFile(settings.dead_letter_path or settings.data_dir / DEAD_LETTER_FILE_NAME)
+    dead_letters = DeadLetterFile(dead_letter_path(settings.data_dir, settings.dead_letter_path))
     retry = RetryPolicy(settings.write_max_retries, settings.write_retry_base_delay_s)
     try:
         with graph_backend(store_config_from_settings(settings)) as backend:

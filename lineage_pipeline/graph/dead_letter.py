@@ -18,6 +18,11 @@ from pydantic import BaseModel, Field
 DEAD_LETTER_FILE_NAME = "failed_ingestion.jsonl"
 
 
+def dead_letter_path(data_dir: Path, configured: Path | str | None = None) -> Path:
+    """The dead-letter file: ``configured`` (relative to ``data_dir``), else ``<data_dir>/failed_ingestion.jsonl``."""
+    return Path(data_dir) / (configured or DEAD_LETTER_FILE_NAME)
+
+
 class DeadLetter(BaseModel):
     """One rejected row: what was written, why it failed, in which run and when."""
 

@@ -13,6 +13,7 @@ the rest of the batch is written.
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -29,6 +30,9 @@ GUARD_MIN_FILES = 5
 """Deleting fewer files than this is never suspicious, whatever the share."""
 
 OrphanPolicy = Literal["remove", "mark"]
+
+_NODE_STATEMENTS = {"SqlFile": ("files", "path"), "Table": ("tables", "key"), "Column": ("columns", "key")}
+"""Node label -> (statement that merges it, key property of its rows)."""
 
 
 class DeletionGuardError(RuntimeError):
@@ -98,6 +102,7 @@ class GraphWriter:
         dead_letters: DeadLetterFile | None = None,
         run_id: str = "local",
         sleep: Callable[[float], None] = time.sleep,
+        overlap_files: int = 0,
     ):
         if orphan_policy not in ("remove", "mark"):
             raise ValueError(f"orphan_policy must be 'remove' or 'mark', got {orphan_policy!r}")
@@ -109,9 +114,11 @@ class GraphWriter:
         self.orphan_policy = orphan_policy
         self.dead_letters = dead_letters
         self.run_id = run_id
+        self.overlap_files = overlap_files
         self._sleep = sleep
         self._domain = ""
         self._rejected: list[DeadLetter] = []
+        self._node_rows: dict[str, dict[str, dict]] = {}
         self.retries = 0
 
     # -- transport -------------------------------------------------------------------------
@@ -147,6 +154,8 @@ class GraphWriter:
             if is_statement_error(error):
                 raise
             if len(rows) == 1:
+                if isinstance(error, RowsNotApplied) and self._heal(name, rows[0], stats):
+                    return
                 self._rejected.append(dead_letter_entry(name, rows[0], error, self.run_id, self._domain))
                 log.error("graph store rejected a row of %s: %s", name, error)
                 return
@@ -154,6 +163,27 @@ class GraphWriter:
         smaller = [s for s in sizes if s < len(rows)]
         for chunk in _batches(rows, smaller[0]):
             self._write_isolating(name, chunk, stats, smaller)
+
+    def _heal(self, name: str, row: dict, stats: WriteStats) -> bool:
+        """Re-merge the endpoints of a relationship row that found one missing, then retry it once.
+
+        Another domain's sync may have pruned a node this sync merged moments ago (it had no edges yet);
+        re-merging it from this sync's own rows closes that race. A node the store rejects stays missing.
+        """
+        if not name.startswith("merge:"):
+            return False
+        src_label, _, dst_label, _ = cypher.RELATIONSHIP_ENDPOINTS[name.removeprefix("merge:")]
+        try:
+            for label, key in ((src_label, row["src"]), (dst_label, row["dst"])):
+                node = self._node_rows.get(label, {}).get(key)
+                if node is not None:
+                    self.write_batch(_NODE_STATEMENTS[label][0], [node], stats)
+            self.write_batch(name, [row], stats)
+        except Exception as error:
+            if is_statement_error(error):
+                raise
+            return False
+        return True
 
     def write_rows(self, name: str, rows: Sequence, stats: WriteStats) -> None:
         """All ``rows`` of statement ``name``, ``batch_size`` per transaction, rejected rows isolated."""
@@ -169,8 +199,29 @@ class GraphWriter:
 
     def write_files(self, graphs: Sequence[FileGraph], stats: WriteStats) -> None:
         """Replace the lineage of each file with the rows given (new edges first, then stale removal)."""
-        for name, rows in file_statements(graphs):
+        statements = file_statements(graphs)
+        by_name = dict(statements)
+        self._node_rows = {
+            label: {row[key]: row for row in by_name.get(name, [])} for label, (name, key) in _NODE_STATEMENTS.items()
+        }
+        for name, rows in statements:
             self.write_rows(name, rows, stats)
+
+    def _write_changed(self, paths: list[str], graphs_for: Callable[[list[str]], list[FileGraph]], stats: WriteStats) -> None:
+        """All rows at once; or, with ``overlap_files``, chunks of that many files, the rows of chunk N+1
+        prepared in a thread while chunk N is written (each chunk keeps the per-file write order)."""
+        size = self.overlap_files
+        if not size or len(paths) <= size:
+            self.write_files(graphs_for(paths), stats)
+            return
+        chunks = [paths[start : start + size] for start in range(0, len(paths), size)]
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-rows") as pool:
+            pending = pool.submit(graphs_for, chunks[0])
+            for following in [*chunks[1:], None]:
+                graphs = pending.result()
+                if following is not None:
+                    pending = pool.submit(graphs_for, following)
+                self.write_files(graphs, stats)
 
     def delete_files(self, paths: Sequence[str], stats: WriteStats) -> None:
         """Remove every relationship that came from ``paths`` and their SqlFile nodes."""
@@ -221,7 +272,7 @@ class GraphWriter:
             # the rows of a file being rewritten or deleted are superseded by this sync
             self.dead_letters.discard_files(changed + deleted)
         try:
-            self.write_files(graphs_for(changed), report.stats)
+            self._write_changed(changed, graphs_for, report.stats)
             self.delete_files(deleted, report.stats)
             report.orphans = self.prune_orphans(report.stats)
         finally:

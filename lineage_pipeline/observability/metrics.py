@@ -116,10 +116,16 @@ def record_files(processed: int, failed: int, elapsed_seconds: float | None = No
 
 
 def record_parse_stage(
-    files: int, failed: int, cache_hits: int, cache_misses: int, file_ms: Iterable[float], seconds: float
+    files: int,
+    failed: int,
+    cache_hits: int,
+    cache_misses: int,
+    file_ms: Iterable[float],
+    seconds: float,
+    cache_entries: int | None = None,
 ) -> None:
     """Everything one ``parsed_sql`` materialization reports, in one call for the asset glue."""
-    record_parse_cache(cache_hits, cache_misses)
+    record_parse_cache(cache_hits, cache_misses, cache_entries)
     record_file_parse_durations(ms / 1000 for ms in file_ms)
     record_files(files, failed, seconds)
 
@@ -151,6 +157,13 @@ def record_graph_write(entities: int, relationships: int, seconds: float) -> Non
     _count(GRAPH_ENTITIES_WRITTEN, entities)
     _count(GRAPH_RELATIONSHIPS_WRITTEN, relationships)
     _observe(GRAPH_BATCH_DURATION, seconds)
+
+
+def record_graph_sync(files_changed: int, retries: int, dead_lettered: int, seconds: float) -> None:
+    """One ``lineage_graph`` sync: its batch of changed files, its duration, retries and dead-lettered rows."""
+    record_batch(files_changed, seconds)
+    record_graph_retry(retries)
+    record_dead_letter(dead_lettered)
 
 
 def record_graph_retry(count: int = 1) -> None:

@@ -214,9 +214,21 @@ class QueryLineage:
         if source is not None:
             return self._from_source(source, name)
         if column.table:
-            # An alias sqlglot could not bind (e.g. a table function): nothing persistent to point at.
-            return EMPTY
+            return self._field_access(column, scope)
         return Derivation(unresolved=frozenset((name,)))
+
+    def _field_access(self, column: exp.Column, scope: Scope | None) -> Derivation:
+        """``alias.struct_col.field`` / ``struct_col.field`` (BigQuery, Spark, Snowflake paths): the
+        struct column, as an expression. An alias nothing binds (a table function's) yields nothing."""
+        parts = [identifier_name(part, self.fold) for part in column.parts]
+        for position, part in enumerate(parts[:-1]):
+            source = self._source(scope, part)
+            if source is not None:
+                return self._from_source(source, parts[position + 1]).at_least("expression")
+        provider = self._provider(scope, parts[0])
+        if provider is not None:
+            return self._from_source(provider, parts[0]).at_least("expression")
+        return EMPTY
 
     def _from_source(self, source: object, name: str) -> Derivation:
         """Derivation of column ``name`` of a physical table or a derived scope."""

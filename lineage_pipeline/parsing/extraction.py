@@ -33,6 +33,8 @@ class Context:
     # ``EXEC (@v)`` / ``sp_executesql @v`` runs.
     variables: dict[str, str | None] = field(default_factory=dict)
     batch: int = 0
+    in_body: bool = False  # the current statement is inside a routine or procedural block
+    trigger_table: str | None = None  # set inside a T-SQL trigger body: what ``inserted``/``deleted`` are
 
 
 @dataclass
@@ -83,7 +85,7 @@ def add_read(name: str, ctx: Context, result: Extracted) -> None:
 
 def query_lineage(query: exp.Expression, ctx: Context) -> QueryLineage:
     """Qualify ``query`` once (when that can matter) and wrap it for column lineage."""
-    if needs_qualify(query, ctx.dialect):
+    if needs_qualify(query):
         query = qualify_query(query, ctx.dialect, ctx.fold, ctx.tables)
     else:
         query = normalize_query(query, ctx.dialect)

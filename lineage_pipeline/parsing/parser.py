@@ -13,6 +13,12 @@ from lineage_pipeline.parsing.dialects import canonical_dialect, folds_case, hea
 from lineage_pipeline.parsing.dynamic import dynamic_sql_literal, dynamic_sql_variable, string_assignment
 from lineage_pipeline.parsing.extraction import Context, Extracted
 from lineage_pipeline.parsing.models import Call, FileLineage, ParseIssue, StatementLineage
+from lineage_pipeline.parsing.procedural import (
+    PARSE_FAILURE_HEADS,
+    PROCEDURAL_HEADS,
+    Embedded,
+    procedural_statement,
+)
 from lineage_pipeline.parsing.rewrites import rewrite_dml
 from lineage_pipeline.parsing.splitting import Chunk, split_statements
 from lineage_pipeline.parsing.statements import extract, extract_tables_only
@@ -160,9 +166,18 @@ def _parse_statement(
     rewritten = rewrite_dml(chunk.tokens, chunk.sql) if ctx.dialect in _REWRITE_DIALECTS else None
     if rewritten is not None:
         tokens = sqlglot_dialect(ctx.dialect).tokenize(rewritten.sql)
-        chunk = Chunk(tokens, rewritten.sql, chunk.line, chunk.procedure, chunk.batch) if tokens else chunk
+        chunk = (
+            Chunk(tokens, rewritten.sql, chunk.line, chunk.procedure, chunk.batch, chunk.in_body, chunk.trigger_table)
+            if tokens
+            else chunk
+        )
+    ctx.in_body = chunk.in_body
+    ctx.trigger_table = chunk.trigger_table
+    head = chunk.tokens[0].text.upper()
     try:
-        expressions = _parse_chunk(chunk, ctx.dialect)
+        # Procedural statements sqlglot misreads (``OPEN c`` as an alias) or cannot parse.
+        expressions = [procedural_statement(head, ctx.text, ctx.dialect)] if head in PROCEDURAL_HEADS else None
+        expressions = expressions or _parse_chunk(chunk, ctx.dialect)
     except Exception as error:
         try:
             parts = _unparsed_statement(chunk, ctx.dialect, ctx.text)
@@ -207,17 +222,21 @@ def _extract(parsed, ctx: Context) -> Extracted:
         return extract_insert_exec(insert, extract(execute, ctx), ctx)
     if isinstance(parsed, Extracted):
         return parsed
+    if isinstance(parsed, Embedded):
+        extracted = extract(parsed.query, ctx)
+        extracted.kind = parsed.kind
+        return extracted
     return extract(parsed, ctx)
 
 
 def _unparsed_statement(chunk: Chunk, dialect: str, text: str):
     """Statements sqlglot cannot parse but whose meaning is known: ``INSERT ... EXEC``, ``EXECUTE AS``,
-    ``RETURN <value>``, and any other ``EXEC`` - a dynamic-SQL call (``EXEC ('...' + @x)``) or a procedure call."""
+    procedural statements (``GET DIAGNOSTICS``, ``RAISE``, ``LET``, ``DECLARE ... CURSOR FOR``, ``PERFORM``),
+    and any other ``EXEC`` - a dynamic-SQL call (``EXEC ('...' + @x)``) or a procedure call."""
     tokens = chunk.tokens
     first = tokens[0].text.upper()
-    if first == "RETURN":
-        # A routine's ``RETURN <value>`` (a query after RETURN is split off as a statement of its own).
-        return Extracted(kind="return")
+    if first in PARSE_FAILURE_HEADS:
+        return procedural_statement(first, text, dialect)
     if first not in ("EXEC", "EXECUTE") or len(tokens) < 2:
         return _insert_exec(chunk, dialect)
     second = tokens[1]

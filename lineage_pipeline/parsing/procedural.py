@@ -1,11 +1,15 @@
 """Procedural statements: EXEC/CALL (procedure calls and dynamic SQL) and DECLARE (table variables)."""
 
+from dataclasses import dataclass
+
 from sqlglot import exp
+from sqlglot.tokens import TokenType
 
 from lineage_pipeline.parsing.dialects import sqlglot_dialect
 from lineage_pipeline.parsing.extraction import Context, Extracted, name_of, read_mentions
 from lineage_pipeline.parsing.models import Call, Effect
 from lineage_pipeline.parsing.names import identifier_name
+from lineage_pipeline.parsing.splitting import tokenize
 
 
 _DYNAMIC_PROCEDURES = frozenset(("sp_executesql", "sys.sp_executesql", "dbo.sp_executesql"))
@@ -45,11 +49,70 @@ def _execute(execute: exp.Expression, ctx: Context) -> Extracted:
     return result
 
 
+# Statements of routine languages (PL/pgSQL, PL/SQL, Snowflake Scripting, MySQL, T-SQL cursors) that
+# carry no lineage beyond a query some of them embed; sqlglot misreads or rejects them.
+PROCEDURAL_HEADS = frozenset(
+    "RETURN OPEN CLOSE DEALLOCATE FETCH LEAVE ITERATE BREAK CONTINUE EXIT GET SIGNAL RESIGNAL LET PERFORM NULL".split()
+)
+# Heads read as procedural only when sqlglot cannot parse them (T-SQL ``DECLARE @t TABLE`` it can).
+PARSE_FAILURE_HEADS = PROCEDURAL_HEADS | frozenset(("DECLARE", "RAISE"))
+_QUERY_STARTS = frozenset((TokenType.SELECT, TokenType.WITH))
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A procedural statement that embeds a query: its own kind, and the query (whose reads count)."""
+
+    kind: str
+    query: exp.Query
+
+
+def procedural_statement(head: str, text: str, dialect: str) -> Embedded | Extracted:
+    """``head ...`` as its own kind, with the query it embeds if any (``DECLARE c CURSOR FOR SELECT``,
+    ``RETURN QUERY SELECT``, ``OPEN c FOR SELECT``, ``PERFORM f(x) FROM t``)."""
+    query = embedded_query(("SELECT " + text.split(None, 1)[1]) if head == "PERFORM" and " " in text else text, dialect)
+    return Embedded(head.lower(), query) if query is not None else Extracted(kind=head.lower())
+
+
+def embedded_query(text: str, dialect: str) -> exp.Query | None:
+    """The first SELECT/WITH query inside ``text``, parsed; ``None`` if there is none or it does not parse."""
+    try:
+        tokens = tokenize(text, dialect)
+        start = next((token.start for token in tokens if token.token_type in _QUERY_STARTS), None)
+        if start is None:
+            return None
+        query = text[start:].rstrip().rstrip(";")
+        # A parenthesized ``(SELECT ...)`` leaves its closing parenthesis behind.
+        while query.count(")") > query.count("(") and query.endswith(")"):
+            query = query[:-1].rstrip()
+        parsed = sqlglot_dialect(dialect).parse(query)[0]
+    except Exception:  # an embedded query is a bonus; the statement stands without it
+        return None
+    return parsed if isinstance(parsed, exp.Query) else None
+
+
+def bare_call(call: exp.Dot, ctx: Context) -> Extracted:
+    """``pkg.proc(args)`` written as a statement (PL/SQL): a procedure call."""
+    function = call.expression
+    path = [identifier_name(part, ctx.fold) for part in call.this.parts] if isinstance(call.this, exp.Column) else []
+    target = ".".join([*path, identifier_name(function.this, ctx.fold)])
+    return Extracted(kind="call", calls=[Call(kind="procedure", target=target, text=ctx.text or call.sql())])
+
+
 def _command(command: exp.Command, ctx: Context) -> Extracted:
     """Statements sqlglot keeps as raw commands: EXECUTE IMMEDIATE and CALL become calls, others a kind."""
     name = str(command.this or "").upper()
-    rest = command.expression.name if isinstance(command.expression, exp.Literal) else ""
+    expression = command.expression
+    rest = expression.name if isinstance(expression, exp.Literal) else expression if isinstance(expression, str) else ""
+    rest = rest.strip()
     text = ctx.text or f"{name} {rest}".strip()
+    if name == "DECLARE":
+        # ``DECLARE c CURSOR FOR SELECT ...`` (T-SQL, MySQL): the cursor's query is read.
+        query = embedded_query(rest, ctx.dialect)
+        result = Extracted(kind="declare")
+        if query is not None:
+            read_mentions(query, ctx, result)
+        return result
     if name in ("EXECUTE", "EXEC") and rest.upper().startswith("IMMEDIATE"):
         return Extracted(kind="dynamic_sql", calls=[Call(kind="dynamic_sql", text=text)])
     if name in ("CALL", "EXECUTE", "EXEC"):

@@ -65,16 +65,10 @@ class _Schema(MappingSchema):
         return super().column_names(table, only_visible, dialect, normalize)
 
 
-# Dialects without lateral column aliases (``SELECT a AS x, x + 1``): there, a query without stars and
-# without USING/NATURAL joins has nothing sqlglot's qualification would change for lineage - the
-# lineage walk binds bare columns to their single (or single providing) source itself.
-_PLAIN_DIALECTS = frozenset(("tsql", "fabric", "postgres", "mysql", "oracle", "hive", "bigquery", "ansi"))
-
-
-def needs_qualify(expression: exp.Expression, dialect: str) -> bool:
-    """False for a query whose column lineage cannot change by qualifying it (saves a quarter of the time)."""
-    if dialect not in _PLAIN_DIALECTS:
-        return True
+def needs_qualify(expression: exp.Expression) -> bool:
+    """False for a query whose column lineage cannot change by qualifying it: without a star and
+    without USING/NATURAL joins, the lineage walk binds bare columns to their single (or single
+    providing) source and resolves lateral aliases itself. Skipping saves a fifth of the time."""
     for node in expression.walk():
         if isinstance(node, exp.Star) or (
             isinstance(node, exp.Join) and (node.args.get("using") or node.method.upper() == "NATURAL")

@@ -30,6 +30,8 @@ class Chunk:
     line: int
     procedure: str | None = None
     batch: int = 0  # T-SQL batch (GO-separated) number: variables live within one batch
+    in_body: bool = False  # inside a routine or procedural block body (where SELECT INTO sets variables)
+    trigger_table: str | None = None  # the table of the trigger whose body holds this statement
 
 
 _LITERAL_TYPES = frozenset(
@@ -85,6 +87,8 @@ _GO_DIALECTS = frozenset(("tsql", "fabric"))
 _SLASH_DIALECTS = frozenset(("oracle",))
 # Procedural dialects whose blocks open with a declaration section (``DECLARE x INT; BEGIN ... END``).
 _DECLARE_SECTION_DIALECTS = frozenset(("postgres", "redshift", "oracle", "snowflake"))
+# Where a script may start with such a block (``DECLARE ... BEGIN ... END;``) outside any routine.
+_ANONYMOUS_BLOCK_DIALECTS = frozenset(("oracle", "snowflake"))
 # Bodies in these languages are not SQL; they are skipped, not parsed.
 _SQL_LANGUAGES = frozenset(("SQL", "PLPGSQL", "TSQL"))
 
@@ -104,6 +108,7 @@ class _State:
     case_depth: int = 0
     prev_word: str | None = None
     routine_words: bool = False
+    loop_query: bool = False  # the query of ``FOR r IN SELECT ... LOOP``: LOOP ends it
 
 
 def _line_index(text: str) -> list[int]:
@@ -167,7 +172,8 @@ def _continues(state: _State, word: str, tokens: list[Token], i: int) -> bool:
     head, prev = state.head, state.prev_word
     prev_token = tokens[i - 1] if i else None
     nxt = tokens[i + 1].text.upper() if i + 1 < len(tokens) else ""
-    if word in _ATTACHING_PREVIOUS.get(prev or "", ()) or head in _PERMISSION_HEADS:
+    # ``SET NOCOUNT ON`` ends with its ON: the INSERT/UPDATE/DELETE after it is a new statement.
+    if (word in _ATTACHING_PREVIOUS.get(prev or "", ()) and head != "SET") or head in _PERMISSION_HEADS:
         return True
     if prev_token is not None and prev_token.token_type == TokenType.COMMA:
         return True
@@ -231,6 +237,7 @@ class _Splitter:
         self.block_depth = 0
         self.batch = 0
         self.routine_depth: int | None = None
+        self.trigger_table: str | None = None
         self.chunks: list[Chunk] = []
         self.issues: list[ParseIssue] = []
         self.state = _State()
@@ -252,7 +259,15 @@ class _Splitter:
         state = self.state
         if state.tokens and state.role == "statement":
             self.chunks.append(
-                Chunk(state.tokens, self.sql, self.line_of(state.tokens[0].start), self.procedure, self.batch)
+                Chunk(
+                    state.tokens,
+                    self.sql,
+                    self.line_of(state.tokens[0].start),
+                    self.procedure,
+                    self.batch,
+                    self.in_body or self.procedure is not None or self.block_depth > 0,
+                    self.trigger_table if self.procedure is not None else None,
+                )
             )
         elif state.tokens and state.role == "header":
             # A routine header that never reached AS/BEGIN is a whole statement (e.g. a SQL UDF).
@@ -341,12 +356,21 @@ class _Splitter:
                 self.flush()
                 return i + 1
             self.start("condition", word)
+        elif word == "LOOP" and state.loop_query and not state.case_depth:
+            self.flush()
+            self.block_depth += 1
+            return i + 1
         elif word in ("THEN", "DO", "LOOP") and state.role == "condition" and not state.case_depth:
             # IF/WHILE/FOR ... THEN|DO|LOOP opens a block closed by END IF/END WHILE/END LOOP.
             if state.head in ("IF", "WHILE", "FOR"):
                 self.block_depth += 1
+            if state.head == "FOR":
+                self.loop_subquery(state.tokens)
             self.flush()
             return i + 1
+        elif word == "DO" and not state.tokens and i + 1 < len(tokens) and "STRING" in tokens[i + 1].token_type.name:
+            # A Postgres anonymous block ``DO $$ ... $$``: its statements are read like a routine body's.
+            return self.string_body(tokens, i + 1)
         elif word in ("LOOP", "REPEAT") and not state.tokens:
             self.block_depth += 1
             return i + 1
@@ -354,7 +378,7 @@ class _Splitter:
             self.start("condition", word)
         elif word in ("IF", "WHILE", "FOR") and not state.case_depth and self.control_flow(tokens, i, word):
             self.start("condition", word)
-        elif word == "DECLARE" and self.in_body and self.dialect in _DECLARE_SECTION_DIALECTS and not state.tokens:
+        elif word == "DECLARE" and self.declare_section() and not state.tokens:
             self.state.role = "declarations"
             return i + 1
         elif word == "RETURN" and (nxt in ("SELECT", "WITH") or _next_type(tokens, i) == TokenType.L_PAREN):
@@ -363,9 +387,12 @@ class _Splitter:
             return i + 1
         elif word in _STARTERS:
             if state.role == "condition" or not state.tokens or not _continues(state, word, tokens, i):
+                # ``FOR r IN SELECT ... LOOP``: the loop's query is a statement (a read) ending at LOOP.
+                loop_query = state.role == "condition" and state.head == "FOR" and word in ("SELECT", "WITH")
                 self.start("statement", word)
                 self.state.routine_words = word in ("CREATE", "ALTER")
                 self.state.cte_open = word == "WITH"
+                self.state.loop_query = loop_query
             else:
                 _note_keyword(state, word, tokens, i)
         elif state.routine_words and word in _ROUTINE_WORDS and len(state.tokens) <= 4:
@@ -376,6 +403,27 @@ class _Splitter:
         self.state.tokens.append(tokens[i])
         self.state.prev_word = word
         return i + 1
+
+    def declare_section(self) -> bool:
+        """``DECLARE`` opens a declaration section: in procedural bodies, and at the top of Oracle and
+        Snowflake anonymous blocks."""
+        if self.dialect not in _DECLARE_SECTION_DIALECTS:
+            return False
+        return self.in_body or self.procedure is not None or self.dialect in _ANONYMOUS_BLOCK_DIALECTS
+
+    def loop_subquery(self, condition: list[Token]) -> None:
+        """Keep the parenthesized query of ``FOR r IN (SELECT ...) LOOP`` as a statement (a read)."""
+        for position in range(len(condition) - 1):
+            if condition[position].token_type == TokenType.L_PAREN and condition[position + 1].text.upper() in ("SELECT", "WITH"):
+                depth = 0
+                for end in range(position, len(condition)):
+                    depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(condition[end].token_type, 0)
+                    if depth == 0:
+                        inner = condition[position + 1 : end]
+                        self.chunks.append(Chunk(inner, self.sql, self.line_of(inner[0].start), self.procedure,
+                                                 self.batch, True, None))
+                        return
+                return
 
     def control_flow(self, tokens: list[Token], i: int, word: str) -> bool:
         """``IF``/``WHILE``/``FOR`` opening a control statement, not ``IF EXISTS``, ``IF(...)`` or ``FOR UPDATE``."""
@@ -432,6 +480,13 @@ class _Splitter:
 
     def enter_routine(self, header: list[Token]) -> None:
         self.procedure = _routine_name(header, self.dialect)
+        words = [token.text.upper() for token in header]
+        # A T-SQL trigger's ``inserted``/``deleted`` rows are rows of the table it is ON.
+        self.trigger_table = (
+            _routine_name(header[words.index("ON") :], self.dialect, frozenset(("ON",)))
+            if "TRIGGER" in words and "ON" in words
+            else None
+        )
         self.routine_depth = self.block_depth
         self.state = _State()
         self.depth = 0
@@ -462,15 +517,16 @@ class _Splitter:
         return end
 
 
-def _routine_name(header: list[Token], dialect: str) -> str | None:
-    """``schema.proc`` from a routine header's tokens (the name follows PROCEDURE/FUNCTION/TRIGGER)."""
+def _routine_name(header: list[Token], dialect: str, after: frozenset[str] = _ROUTINE_WORDS) -> str | None:
+    """``schema.proc`` from a routine header's tokens (the name follows PROCEDURE/FUNCTION/TRIGGER,
+    or whichever word of ``after`` comes first)."""
     fold = folds_case(dialect)
     parts: list[str] = []
     after_word = False
     expect_part = True
     for token in header:
         if not after_word:
-            after_word = token.text.upper() in _ROUTINE_WORDS
+            after_word = token.text.upper() in after
             continue
         if token.token_type == TokenType.DOT:
             expect_part = True

@@ -11,6 +11,8 @@ def extract(expression: exp.Expression, ctx: Context) -> Extracted:
     """Dispatch on the statement type; unknown statements still report the tables they mention."""
     mark_temp_names(expression)
     mark_recursive_ctes(expression)
+    if ctx.trigger_table:
+        _trigger_rows(expression, ctx.trigger_table)
     if isinstance(expression, exp.Select) and expression.args.get("into"):
         return writes.select_into(expression, ctx)
     if isinstance(expression, (exp.Query, exp.Subquery)):
@@ -18,11 +20,29 @@ def extract(expression: exp.Expression, ctx: Context) -> Extracted:
     handler = _HANDLERS.get(type(expression))
     if handler is not None:
         return handler(expression, ctx)
+    if isinstance(expression, exp.PropertyEQ):
+        # ``v := <value>`` in PL/pgSQL, PL/SQL and Snowflake Scripting.
+        result = Extracted(kind="assignment")
+        read_mentions(expression, ctx, result)
+        return result
+    if isinstance(expression, exp.Dot) and isinstance(expression.expression, exp.Anonymous):
+        # ``pkg.proc(args)`` as a statement: a PL/SQL procedure call.
+        return procedural.bare_call(expression, ctx)
     # A bare function call or keyword statement (RAISERROR(...), THROW, REVERT) is named after itself.
     kind = expression.name.lower() if isinstance(expression, (exp.Anonymous, exp.Column)) else expression.key
     result = Extracted(kind=kind or expression.key)
     read_mentions(expression, ctx, result)
     return result
+
+
+def _trigger_rows(expression: exp.Expression, table: str) -> None:
+    """Read a trigger's ``inserted``/``deleted`` pseudo-tables as the trigger's table (same alias)."""
+    for node in list(expression.find_all(exp.Table)):
+        if not node.db and node.name.lower() in ("inserted", "deleted") and not isinstance(node.this, exp.Dot):
+            *qualifiers, name = table.split(".")
+            replacement = exp.table_(name, *reversed(qualifiers)) if qualifiers else exp.table_(name)
+            replacement.set("alias", node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name)))
+            node.replace(replacement)
 
 
 def extract_tables_only(expression: exp.Expression, ctx: Context) -> Extracted:

@@ -30,10 +30,23 @@ def select(expression: exp.Expression, ctx: Context) -> Extracted:
     return result
 
 
+# Where ``SELECT ... INTO x`` creates table x: T-SQL always, Postgres/Redshift outside procedural code.
+# Elsewhere (PL/SQL, PL/pgSQL bodies, MySQL, Snowflake Scripting) it assigns variables.
+_INTO_TABLE_DIALECTS = frozenset(("tsql", "fabric"))
+_INTO_TABLE_OUTSIDE_BODIES = frozenset(("postgres", "redshift", "ansi"))
+
+
 def select_into(select: exp.Select, ctx: Context) -> Extracted:
-    """``SELECT ... INTO t``: creates ``t`` (a temp for ``#t``/``INTO TEMP``) with the query's columns."""
-    result = Extracted(kind="select_into")
+    """``SELECT ... INTO t``: creates ``t`` (a temp for ``#t``/``INTO TEMP``) with the query's columns;
+    where INTO names variables, a plain read."""
     into = select.args["into"]
+    creates = ctx.dialect in _INTO_TABLE_DIALECTS or (ctx.dialect in _INTO_TABLE_OUTSIDE_BODIES and not ctx.in_body)
+    if not creates:
+        select.set("into", None)
+        result = Extracted(kind="select_into_variable")
+        read_mentions(select, ctx, result)
+        return result
+    result = Extracted(kind="select_into")
     target_node = into.this
     target = name_of(target_node, ctx) if isinstance(target_node, exp.Table) else None
     if into.args.get("temporary") and target:

@@ -53,7 +53,7 @@ class FileResult:
     worker_peak_rss: int = 0
 
 
-@dataclass
+@dataclass(eq=False)
 class _Worker:
     process: subprocess.Popen
     conn: Connection
@@ -111,7 +111,8 @@ class ParsePool:
         self.close()
 
     def worker_pids(self) -> list[int]:
-        return [w.process.pid for w in self._workers if w.process.pid is not None]
+        """Process ids of the current workers."""
+        return [w.process.pid for w in self._workers]
 
     def _start_worker(self) -> _Worker:
         parent, child = socket.socketpair()

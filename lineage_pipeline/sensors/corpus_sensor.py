@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.definitions.run_request import InstigatorType  # not re-exported by dagster
 
 from lineage_pipeline.corpus.files import CorpusPathError, domain_of
 from lineage_pipeline.jobs import ingest_corpus
@@ -231,7 +232,7 @@ sql_corpus_sensor = build_corpus_sensor(CorpusSensorConfig.from_settings(load_se
 
 def read_sensor_cursor(instance: dg.DagsterInstance) -> SensorCursor | None:
     """The cursor the sensor last saved on ``instance``; None before its first tick or if unusable."""
-    for state in instance.all_instigator_state(instigator_type=dg.InstigatorType.SENSOR):
+    for state in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR):
         if state.name == SENSOR_NAME and state.instigator_data is not None:
             return parse_cursor(getattr(state.instigator_data, "cursor", None))
     return None

@@ -17,7 +17,7 @@ def test_synthetic_lineage_shares_tables_between_files():
 
 def test_every_batch_size_writes_the_same_graph_with_fewer_transactions(tmp_path):
     try:
-        report = run_graph_bench(files=20, columns=2, batch_sizes=[10, 1000], data_dir=tmp_path)
+        report = run_graph_bench(files=20, columns=2, batch_sizes=[10, 1000], data_dir=tmp_path, repeat=2)
     finally:
         stop_server(tmp_path)
     by_size = {r.batch_size: r for r in report.results}
@@ -28,6 +28,7 @@ def test_every_batch_size_writes_the_same_graph_with_fewer_transactions(tmp_path
     summary = report.as_dict()
     assert summary["per_entity"]["transactions"] == by_size[1].transactions
     assert 0 <= summary["overlap_bound"] <= 1
+    assert report.overlap.chunk_files == 2 and report.overlap.sequential_s > 0 and report.overlap.overlapped_s > 0
 
 
 def test_cli_json_report(project_env):

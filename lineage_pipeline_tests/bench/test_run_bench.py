@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from lineage_pipeline.bench.run_bench import markdown_table, pass_environment, run_benchmark
+from lineage_pipeline.bench.run_bench import BenchError, markdown_table, pass_environment, run_benchmark
 from lineage_pipeline.graph.embedded_server import server_status
 
 REQUIRED_KEYS = {
@@ -76,3 +76,10 @@ def test_pass_environment_drops_inherited_pipeline_settings(monkeypatch, tmp_pat
     assert env["LINEAGE_BASELINE_MODE"] == "false" and env["PATH"] == os.environ["PATH"]
     baseline = pass_environment(tmp_path / "data", tmp_path / "corpus", baseline=True, workers=3)
     assert baseline["LINEAGE_BASELINE_MODE"] == "true" and "LINEAGE_WORKERS" not in baseline
+
+
+def test_a_used_work_folder_is_refused_before_anything_runs(tmp_path):
+    (tmp_path / "data-optimized").mkdir()
+    with pytest.raises(BenchError, match="not empty"):
+        run_benchmark(files=10, work_dir=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data-optimized"]

@@ -9,7 +9,7 @@ from lineage_pipeline_tests.graph.test_writer import snapshot
 KEYS = ["hits", "misses", "hit_rate", "entries", "bytes", "evictions"]
 
 
-def _stats(project_env, **env) -> dict:
+def _stats(project_env) -> dict:
     result = project_env.run("lineage", "cache", "stats", "--format", "json")
     figures = json.loads(result.stdout)
     assert list(figures) == KEYS
@@ -61,10 +61,13 @@ def test_ingest_with_the_cache_disabled_still_builds_the_graph(project_env):
     assert (_stats(project_env)["hits"], _stats(project_env)["misses"]) == (0, 0)
 
 
-def test_verify_rebuilds_a_garbage_file(project_env):
-    cache_file = project_env.data_dir / "parse_cache.sqlite"
-    cache_file.parent.mkdir(parents=True)
+def test_verify_rebuilds_a_garbage_file_at_the_configured_path(project_env, tmp_path):
+    cache_file = tmp_path / "elsewhere" / "cache.sqlite"
+    cache_file.parent.mkdir()
     cache_file.write_bytes(b"definitely not sqlite" * 100)
+    project_env.env["PARSE_CACHE_PATH"] = str(cache_file)  # the bare name works next to LINEAGE_*
     out = project_env.run("lineage", "cache", "verify").stdout
     assert out.startswith(f"rebuilt {cache_file}") and "damaged file kept at" in out
+    assert len(list(cache_file.parent.glob("cache.sqlite.corrupt-*"))) == 1
     assert _stats(project_env)["entries"] == 0
+    assert not (project_env.data_dir / "parse_cache.sqlite").exists()

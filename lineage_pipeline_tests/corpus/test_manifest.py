@@ -4,7 +4,14 @@ import hashlib
 
 import pytest
 
-from lineage_pipeline.corpus.manifest import build_manifest, folder_dialect, load_manifest, save_manifest
+from lineage_pipeline.corpus.files import CorpusPathError
+from lineage_pipeline.corpus.manifest import (
+    build_manifest,
+    folder_dialect,
+    load_manifest,
+    save_manifest,
+    update_manifest,
+)
 
 
 def test_folder_dialect_deepest_configured_folder_wins():
@@ -44,3 +51,36 @@ def test_save_and_load_round_trip(tmp_path):
     assert load_manifest(tmp_path / "manifests", "_root") == manifest
     with pytest.raises(FileNotFoundError, match="no manifest for domain 'core'.*materialize sql_corpus first"):
         load_manifest(tmp_path / "manifests", "core")
+
+
+def test_update_rereads_only_the_named_paths(tmp_path):
+    core = tmp_path / "core"
+    core.mkdir()
+    for name in ("a", "b", "c"):
+        (core / f"{name}.sql").write_text(f"select '{name}';")
+    previous = build_manifest(tmp_path, "core", [".sql"], {}, "postgres")
+    (core / "a.sql").write_text("-- dialect: tsql\nselect 'a2';")
+    (core / "b.sql").write_text("select 'b2';")  # changed but not named: the old entry is kept
+    (core / "c.sql").unlink()
+    (core / "d.sql").write_text("select 'd';")
+    (core / "d.sql~").write_text("editor backup")
+    updated = update_manifest(previous, tmp_path, ["core/a.sql", "core/c.sql", "core/d.sql", "core/d.sql~"],
+                              [".sql"], {}, "postgres")
+    by_path = {e.path: e for e in updated.files}
+    assert list(by_path) == ["core/a.sql", "core/b.sql", "core/d.sql"]
+    assert by_path["core/a.sql"].dialect == "tsql"
+    assert by_path["core/a.sql"].sha256 == hashlib.sha256(b"-- dialect: tsql\nselect 'a2';").hexdigest()
+    assert by_path["core/b.sql"] == previous.files[1]
+    assert updated == update_manifest(updated, tmp_path, [], [".sql"], {}, "postgres")
+    rebuilt = build_manifest(tmp_path, "core", [".sql"], {}, "postgres")
+    assert update_manifest(previous, tmp_path, ["core/a.sql", "core/b.sql", "core/c.sql", "core/d.sql"],
+                           [".sql"], {}, "postgres") == rebuilt
+
+
+def test_update_rejects_paths_outside_the_domain_or_root(tmp_path):
+    (tmp_path / "core").mkdir()
+    previous = build_manifest(tmp_path, "core", [".sql"], {}, "postgres")
+    with pytest.raises(CorpusPathError, match="'risk/x.sql' is not in domain 'core'"):
+        update_manifest(previous, tmp_path, ["risk/x.sql"], [".sql"], {}, "postgres")
+    with pytest.raises(CorpusPathError, match="not a corpus-relative path"):
+        update_manifest(previous, tmp_path, ["core/../../etc.sql"], [".sql"], {}, "postgres")

@@ -1,10 +1,11 @@
 """Spec of graph.dead_letter: durable JSONL entries, safe under concurrent writers, clear errors."""
 
 import multiprocessing
+from pathlib import Path
 
 import pytest
 
-from lineage_pipeline.graph.dead_letter import DeadLetterFile, DeadLetterFileError, dead_letter_entry
+from lineage_pipeline.graph.dead_letter import DeadLetterFile, DeadLetterFileError, dead_letter_entry, dead_letter_path
 
 
 def _entry(statement="merge:FEEDS", row=None, domain="core"):
@@ -68,3 +69,9 @@ def test_corrupt_line_is_named(tmp_path):
         handle.write("{not json\n")
     with pytest.raises(DeadLetterFileError, match=r"failed_ingestion.jsonl:2: not a dead-letter entry"):
         DeadLetterFile(path).read()
+
+
+def test_path_defaults_to_the_data_dir_and_resolves_relative_paths_there(tmp_path):
+    assert dead_letter_path(tmp_path) == tmp_path / "failed_ingestion.jsonl"
+    assert dead_letter_path(tmp_path, "dl/rejected.jsonl") == tmp_path / "dl" / "rejected.jsonl"
+    assert dead_letter_path(tmp_path, "/var/x.jsonl") == Path("/var/x.jsonl")

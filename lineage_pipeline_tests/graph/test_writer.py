@@ -280,3 +280,40 @@ def test_server_killed_mid_write_run_completes_and_equals_clean_ingest(tmp_path)
     finally:
         backend.close()
         stop_server(data_dir)
+
+
+def test_overlapped_chunks_write_the_same_graph(store):
+    files = {lin.path: ("r1", lin) for lin in synthetic_lineages(30, 3)}
+    report = sync(store.backend, "bench", files, batch_size=7, writer_kw={"overlap_files": 4})
+    assert len(report.files_written) == 30
+    overlapped = snapshot(store.backend)
+    assert overlapped == clean_ingest_snapshot(store.backend, "bench", files)
+
+
+class _ConcurrentPrune:
+    """The real backend, plus what another domain's orphan prune does at the worst moment: delete a node
+    this sync merged before its first relationship lands (a race real runs cannot be made to hit on demand)."""
+
+    def __init__(self, backend: GraphBackend, victim: str):
+        self._backend, self._victim, self.pruned = backend, victim, False
+        self.name, self.location = backend.name, backend.location
+
+    def write(self, query, params=None):
+        if not self.pruned and "READS" in query and "MERGE" in query:
+            self._backend.write("MATCH (t:Table {key: $key}) WHERE NOT (t)--() DELETE t", {"key": self._victim})
+            self.pruned = True
+        return self._backend.write(query, params)
+
+    def __getattr__(self, attribute):
+        return getattr(self._backend, attribute)
+
+
+def test_node_pruned_by_a_concurrent_sync_is_re_merged_not_dead_lettered(store):
+    racing = _ConcurrentPrune(store.backend, "stg.accounts")
+    report = sync(racing, "core", {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)})
+    assert racing.pruned and report.dead_lettered == []
+    healed = snapshot(store.backend)
+    assert ("READS", "core/a.sql", "stg.accounts", "core/a.sql", "r1") in healed[1]
+    kinds = store.backend.read("MATCH (t:Table {key: 'stg.accounts'}) RETURN t.name, t.kind")
+    assert kinds == [["accounts", "table"]], "re-merged with its properties"
+    assert healed == clean_ingest_snapshot(store.backend, "core", {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)})

@@ -2,6 +2,8 @@
 
 import json
 import re
+import subprocess
+import sys
 
 from lineage_pipeline.observability.metrics import HISTOGRAMS, METRIC_NAMES
 from lineage_pipeline.observability.server import exposition
@@ -42,9 +44,16 @@ def test_dashboard_references_only_exposed_series_and_covers_every_metric(tmp_pa
         "m.record_parse_stage(files=2, failed=1, cache_hits=1, cache_misses=1, file_ms=[3], seconds=1)\n"
         "m.record_graph_write(1, 1, 0.1)\nm.record_graph_retry()\nm.record_dead_letter()\nm.record_batch(2, 1)\n"
         "m.record_events_deduplicated(1)\nm.set_queue_size(1)\nm.set_parse_cache_entries(1)\n"
-        "import sys\nwith m.active_workers(1):\n    sys.stdout.write(open(0).read() if False else '')\n"
     ))
-    scraped = {name.split("{")[0] for name in samples(exposition(tmp_path / "data" / "metrics").decode())}
+    # active_workers is a live gauge: it is exposed while a worker process is running
+    script = "import sys\nfrom lineage_pipeline.observability import metrics as m\nwith m.active_workers(1):\n    print('busy', flush=True)\n    sys.stdin.readline()\n"
+    worker = subprocess.Popen([sys.executable, "-c", script], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert worker.stdout.readline().strip() == "busy"
+        scraped = {name.split("{")[0] for name in samples(exposition(tmp_path / "data" / "metrics").decode())}
+    finally:
+        worker.stdin.close()
+        worker.wait(timeout=30)
     assert referenced <= scraped, f"not exposed: {sorted(referenced - scraped)}"
 
     base_names = {re.sub(r"_(bucket|sum|count)$", "", n) if re.sub(r"_(bucket|sum|count)$", "", n) in HISTOGRAMS else n

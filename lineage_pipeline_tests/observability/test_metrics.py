@@ -28,9 +28,10 @@ def test_counters_histograms_and_gauges_aggregate_over_processes(tmp_path):
         "m.record_batch(size=10, seconds=3)\nm.set_queue_size(9)\nm.record_events_deduplicated(4)"
     ))
     record_in_subprocess(env, (
-        "m.record_parse_stage(files=5, failed=0, cache_hits=5, cache_misses=0, file_ms=[], seconds=0.5)\n"
+        "m.record_parse_stage(files=5, failed=0, cache_hits=5, cache_misses=0, file_ms=[], seconds=0.5, cache_entries=7)\n"
         "m.record_graph_write(entities=1, relationships=2, seconds=0.01)\nm.record_graph_retry(2)\n"
-        "m.record_dead_letter(1)\nm.set_queue_size(3)\nm.set_parse_cache_entries(42)"
+        "m.record_dead_letter(1)\nm.set_queue_size(3)\nm.set_parse_cache_entries(42)\n"
+        "m.record_graph_sync(files_changed=4, retries=1, dead_lettered=2, seconds=1)"
     ))
     values = samples(exposition(tmp_path / "data" / "metrics").decode())
     assert values["files_processed_total"] == 15 and values["files_failed_total"] == 2
@@ -38,10 +39,10 @@ def test_counters_histograms_and_gauges_aggregate_over_processes(tmp_path):
     assert values["file_parse_duration_seconds_count"] == 4
     assert values["file_parse_duration_seconds_bucket{le=0.05}"] == 2  # 5 ms and 50 ms
     assert values["graph_batch_writes_total"] == 2 and values["graph_entities_written_total"] == 31
-    assert values["graph_relationships_written_total"] == 72 and values["graph_write_retries_total"] == 2
-    assert values["dead_letter_items_total"] == 1 and values["events_deduplicated_total"] == 4
-    assert values["batch_size_count"] == 1 and values["batch_size_sum"] == 10
-    assert values["batch_processing_duration_seconds_sum"] == 3
+    assert values["graph_relationships_written_total"] == 72 and values["graph_write_retries_total"] == 3
+    assert values["dead_letter_items_total"] == 3 and values["events_deduplicated_total"] == 4
+    assert values["batch_size_count"] == 2 and values["batch_size_sum"] == 14
+    assert values["batch_processing_duration_seconds_sum"] == 4
     # most recent writer wins for throughput and queue gauges
     assert values["files_processed_per_second"] == 10 and values["queue_size"] == 3
     assert values["parse_cache_entries"] == 42

@@ -123,6 +123,7 @@ SELECT 1 FROM dual
 """
     assert texts(sql, "oracle") == [
         (4, "hr.p", "INSERT INTO hr.a SELECT id FROM hr.b"),
+        (5, "hr.p", "SELECT id FROM hr.c"),  # the cursor loop's query is a read
         (6, "hr.p", "UPDATE hr.a SET x = r.id"),
         (10, "hr.p", "ROLLBACK"),
         (13, None, "SELECT 1 FROM dual"),

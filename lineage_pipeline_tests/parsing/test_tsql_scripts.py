@@ -218,17 +218,29 @@ def test_sp_rename_is_an_effect():
     assert result.statements[0].effects == [Effect(kind="rename", table="dbo.old_t", detail="new_t")]
 
 
-def test_trigger_body():
+def test_trigger_body_reads_inserted_and_deleted_as_the_trigger_table():
     sql = """
     CREATE TRIGGER dbo.trg_audit ON dbo.orders AFTER INSERT, UPDATE AS
     BEGIN
         INSERT INTO dbo.orders_audit (id, amount) SELECT id, amount FROM inserted
+        INSERT INTO dbo.orders_history (id, old_amount) SELECT d.id, d.amount FROM deleted AS d
     END
+    GO
+    INSERT INTO dbo.t (a) SELECT a FROM inserted
     """
     result = clean(sql)
-    statement = result.statements[0]
-    assert (statement.procedure, statement.sources, statement.targets) == (
-        "dbo.trg_audit", ["inserted"], ["dbo.orders_audit"])
+    first, second, outside = result.statements
+    assert (first.procedure, first.sources, first.targets) == ("dbo.trg_audit", ["dbo.orders"], ["dbo.orders_audit"])
+    assert edges(first) == {
+        "dbo.orders_audit.id": (["dbo.orders.id"], "direct"),
+        "dbo.orders_audit.amount": (["dbo.orders.amount"], "direct"),
+    }
+    assert edges(second) == {
+        "dbo.orders_history.id": (["dbo.orders.id"], "direct"),
+        "dbo.orders_history.old_amount": (["dbo.orders.amount"], "direct"),
+    }
+    # Outside a trigger, ``inserted`` is just a table name.
+    assert (outside.procedure, outside.sources) == (None, ["inserted"])
 
 
 def test_inline_table_function_body_is_a_read():

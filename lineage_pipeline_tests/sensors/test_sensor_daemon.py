@@ -132,6 +132,8 @@ def test_daemon_follows_bursts_of_edits_with_a_handful_of_runs(project_env):
                 (corpus / "sales" / f"load_{i:03}.sql").write_text(sql("sales", i, source=f"edited{_}"))
         for i in range(30, 40):
             (corpus / "risk" / f"load_{i:03}.sql").unlink()
+        flushed = project_env.run("lineage", "flush", "--wait", "60")
+        assert "flush request #1 recorded" in flushed.stdout and "served:" in flushed.stdout, flushed.stdout
         time.sleep(6)
         shutil.rmtree(corpus / "ops")
         expected = {p.relative_to(corpus).as_posix() for p in corpus.rglob("*.sql")}
