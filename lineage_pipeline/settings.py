@@ -1,7 +1,9 @@
 """Project settings: defaults < YAML file (``config/ingestion.yaml`` or ``LINEAGE_CONFIG``) < ``LINEAGE_*`` env vars.
 
-Relative paths in settings resolve against the project root, so every process (CLI, Dagster step,
-test subprocess) sees the same corpus and data directory wherever it was started from.
+Dagster resources take their defaults from here and run config overrides them per run. Relative paths
+resolve against the project root, so every process (CLI, Dagster step, test subprocess) sees the same
+corpus and data directory wherever it was started from. Feature flags rewrite the knobs they govern
+(``baseline_mode`` turns every optimisation off); docs/configuration.md lists every key.
 """
 
 import os

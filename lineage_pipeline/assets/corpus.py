@@ -17,7 +17,8 @@ class CorpusScanConfig(dg.Config):
     changed_paths: list[str] | None = Field(
         default=None,
         description="Corpus-relative paths to re-read (new, modified, deleted, renamed); the rest of the "
-        "previous manifest is reused. Unset = rescan the whole domain.",
+        "previous manifest is reused unless a metadata walk shows a file new, resized or gone. "
+        "Unset = rescan the whole domain.",
     )
 
 
@@ -61,7 +62,7 @@ def sql_corpus(
             "dialects": dict(dialects),
             "corpus_root": manifest.corpus_root,
             "scan_mode": mode,
-            "files_rescanned": len(manifest.files) if mode != "incremental" else len(set(config.changed_paths or [])),
+            "changed_paths_named": len(set(config.changed_paths or [])),
             "manifest_path": dg.MetadataValue.path(str(location)),
             "files_table": dg.MetadataValue.md(preview),
         },

@@ -4,6 +4,7 @@ import dagster as dg
 from pydantic import Field
 
 from lineage_pipeline.assets.corpus import sql_corpus
+from lineage_pipeline.observability.metrics import record_parse_stage
 from lineage_pipeline.partitions import domain_partitions
 from lineage_pipeline.pipeline.parse_stage import FileError, ParseOptions, parse_manifest
 from lineage_pipeline.resources import CorpusResource, LocalStoresResource
@@ -58,6 +59,11 @@ def parsed_sql(
     errors = outcome.errors
     for error in errors:
         context.log.warning(f"{error.path}:{error.line or '?'} statement {error.statement}: {error.message}")
+    record_parse_stage(
+        files=outcome.files, failed=len({e.path for e in errors}), cache_hits=outcome.hits,
+        cache_misses=outcome.misses, file_ms=outcome.file_ms, seconds=outcome.seconds,
+        cache_entries=cache.get_stats().entries,
+    )
     return dg.MaterializeResult(
         metadata={
             "files": outcome.files,

@@ -79,6 +79,12 @@ def ingest(corpus: str | None, domains: tuple[str, ...], force_delete: bool) -> 
         click.echo(f"\nWarnings ({len(warnings)}):")
         for path, warning in warnings:
             click.echo(f"  {path}: {warning}")
+    dead_lettered = sum(run.metadata.get("lineage_graph", {}).get("dead_lettered", 0) for run in runs)
+    if dead_lettered:
+        click.echo(
+            f"\n{dead_lettered} graph row(s) rejected by the store went to the dead-letter file; "
+            "fix the cause, then run `lineage replay-failed`"
+        )
     failed = [run for run in runs if not run.success]
     for run in failed:
         click.echo(f"\nrun {run.run_id} for domain {run.domain} failed: {run.failure}", err=True)

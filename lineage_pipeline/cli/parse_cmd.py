@@ -8,7 +8,13 @@ import click
 from lineage_pipeline.cli.common import settings_or_exit
 from lineage_pipeline.corpus.files import iter_corpus_files
 from lineage_pipeline.corpus.manifest import folder_dialect
-from lineage_pipeline.parsing import SUPPORTED_DIALECTS, header_dialect, parse_file_bytes, resolve_with_catalog
+from lineage_pipeline.parsing import (
+    SUPPORTED_DIALECTS,
+    Catalog,
+    header_dialect,
+    parse_file_bytes,
+    resolve_with_catalog,
+)
 from lineage_pipeline.parsing.models import FileLineage
 
 
@@ -41,8 +47,9 @@ def _statement_json(lineage: FileLineage) -> dict:
 @click.command()
 @click.option("--dialect", type=click.Choice(SUPPORTED_DIALECTS), help="Force one dialect (default: header, folder, settings).")
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--default-schema", help="Schema for tables the SQL leaves unqualified (e.g. dbo); default: none invented.")
 @click.argument("paths", nargs=-1, required=True)
-def parse(dialect: str | None, output: str, paths: tuple[str, ...]) -> None:
+def parse(dialect: str | None, output: str, default_schema: str | None, paths: tuple[str, ...]) -> None:
     """Extract table- and column-level lineage from SQL files or folders (PATH...).
 
     The tables and views the given files define form a catalog, so ``SELECT *`` expands and
@@ -56,8 +63,11 @@ def parse(dialect: str | None, output: str, paths: tuple[str, ...]) -> None:
             path, settings.corpus_root, settings.folder_dialects, settings.default_dialect
         )
         inputs[str(path)] = (data, chosen)
-    first = {name: parse_file_bytes(data, chosen, name) for name, (data, chosen) in inputs.items()}
-    final, _ = resolve_with_catalog(first, lambda name, catalog: parse_file_bytes(*inputs[name], name, catalog))
+    def parsed(name: str, catalog: Catalog | None) -> FileLineage:
+        data, chosen = inputs[name]
+        return parse_file_bytes(data, chosen, name, catalog, default_schema=default_schema)
+
+    final, _ = resolve_with_catalog({name: parsed(name, None) for name in inputs}, parsed)
     results = list(final.values())
     if output == "json":
         click.echo(json.dumps({"files": [_statement_json(r) for r in results]}, indent=2))

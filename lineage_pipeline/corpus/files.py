@@ -92,17 +92,6 @@ def iter_corpus_files(root: Path, extensions: list[str], domain: str | None = No
     return iter(sorted(path for path, _ in walk_corpus(root, extensions, domain)))
 
 
-def is_corpus_path(root: Path, relative_path: str, extensions: list[str]) -> bool:
-    """True when ``relative_path`` names a SQL file the walk would list (existing, inside, not litter)."""
-    parts = relative_path.split("/")
-    if any(is_ignored_name(part) for part in parts) or not parts[-1].lower().endswith(tuple(extensions)):
-        return False
-    try:
-        return resolve_inside(root, relative_path).is_file()
-    except (CorpusPathError, OSError):
-        return False
-
-
 def check_relative_path(relative_path: str) -> str:
     """``relative_path`` if it is a plain corpus-relative POSIX path; raises naming it otherwise."""
     parts = relative_path.split("/")

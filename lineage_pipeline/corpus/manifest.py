@@ -10,9 +10,9 @@ from lineage_pipeline.corpus.files import (
     CorpusPathError,
     check_relative_path,
     domain_of,
-    is_corpus_path,
     iter_corpus_files,
     resolve_inside,
+    walk_corpus,
 )
 from lineage_pipeline.parsing import header_dialect
 
@@ -90,22 +90,26 @@ def update_manifest(
     folder_dialects: dict[str, str],
     default_dialect: str,
 ) -> DomainManifest:
-    """``previous`` with only ``changed_paths`` re-read: re-hashed if still a corpus file, dropped if not.
+    """``previous`` brought up to date re-reading only what may have changed: ``changed_paths``, plus files
+    a metadata walk of the domain shows as new or resized. Deleted files drop out.
 
+    The walk makes a lost batch (a failed earlier run) self-healing for additions and deletions.
     Raises CorpusPathError for a path that is not corpus-relative or lies in another domain.
     """
     for path in changed_paths:
         check_relative_path(path)
         if domain_of(path) != previous.domain:
             raise CorpusPathError(f"changed path {path!r} is not in domain {previous.domain!r}")
-    entries = {entry.path: entry for entry in previous.files}
-    for path in dict.fromkeys(changed_paths):
-        entries.pop(path, None)
-        if is_corpus_path(root, path, extensions):
-            try:
-                entries[path] = manifest_entry(root, path, folder_dialects, default_dialect)
-            except FileNotFoundError:
-                pass  # deleted between the check and the read: absent is the truth now
+    named = set(changed_paths)
+    on_disk = {path: info.st_size for path, info in walk_corpus(root, extensions, previous.domain)}
+    entries = {
+        e.path: e for e in previous.files if e.path not in named and on_disk.get(e.path) == e.size
+    }
+    for path in sorted(set(on_disk) - set(entries)):
+        try:
+            entries[path] = manifest_entry(root, path, folder_dialects, default_dialect)
+        except FileNotFoundError:
+            pass  # deleted since the walk: absent is the truth now
     return DomainManifest(
         domain=previous.domain, corpus_root=str(root.resolve()), files=[entries[p] for p in sorted(entries)]
     )

@@ -86,7 +86,6 @@ def mark_orphans(label: str) -> str:
 
 
 FILE_REVISIONS = "MATCH (f:SqlFile) WHERE f.domain = $domain RETURN f.path, f.rev"
-FILE_COUNT = "MATCH (f:SqlFile) RETURN count(f)"
 
 NODE_COUNTS = "MATCH (n) RETURN labels(n)[0], count(n)"
 RELATIONSHIP_COUNTS = "MATCH ()-[e]->() RETURN type(e), count(e)"

@@ -8,7 +8,8 @@ split from the file (a failed statement keeps its number, in ``ParseIssue.statem
 1-based line of its first token. A procedure/function/trigger contributes the statements of its body
 (``procedure`` names it); IF/WHILE conditions and BEGIN/END/TRY/CATCH are dropped. An empty or
 comment-only file yields no statements and no errors. ``StatementLineage.kind`` is upper-case SQL
-words (``INSERT``, ``CREATE VIEW``, ``SELECT INTO``, ``DYNAMIC SQL``).
+words (``INSERT``, ``CREATE VIEW``, ``SELECT INTO``, ``DYNAMIC SQL``). Names are qualified exactly as
+far as the SQL says unless ``default_schema`` is passed (then unqualified tables are put in it).
 
 Corpus-wide catalog pass (pure functions, for the pipeline and ``lineage parse``): without a catalog
 ``*`` is recorded as ``table.*`` and a column whose table the SQL does not say is in

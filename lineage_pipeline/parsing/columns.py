@@ -26,12 +26,14 @@ class QueryLineage:
         fold: str | None,
         deadline: Deadline,
         lateral_aliases: bool = False,
+        pseudo_columns: frozenset[str] = frozenset(),
     ):
         self.tables = tables
         self.fold = fold
         self.deadline = deadline
         self.query = query
         self.lateral_aliases = lateral_aliases
+        self.pseudo_columns = pseudo_columns
         self.root = build_scope(query)
         self._outputs: dict[int, Outputs] = {}
         # Per SELECT scope, its earlier projections by alias (``SELECT a * r AS eur, eur * 2 AS dbl``).
@@ -203,6 +205,9 @@ class QueryLineage:
             pivoted = self._pivot_column(scope, column, name)
             if pivoted is not None:
                 return pivoted
+        if not column.table and name in self.pseudo_columns:
+            # Oracle's LEVEL, ROWNUM, ...: values the engine computes, not columns of a table.
+            return Derivation(transform="expression")
         if not column.table and scope is not None:
             alias = self._aliases.get(id(scope), {}).get(name)
             # A lateral alias reference, unless a source is known to have a column of that name.

@@ -29,6 +29,13 @@ SUPPORTED_DIALECTS: tuple[str, ...] = (
 LATERAL_ALIAS_DIALECTS = frozenset(("snowflake", "databricks", "spark", "duckdb", "redshift", "teradata"))
 """Dialects where a projection may use an earlier projection's alias (``SELECT a * r AS eur, eur * 2 ...``)."""
 
+PSEUDO_COLUMNS: dict[str, frozenset[str]] = {
+    "oracle": frozenset(
+        "level rownum rowid connect_by_isleaf connect_by_iscycle ora_rowscn sysdate systimestamp user uid".split()
+    ),
+}
+"""Bare names a dialect computes itself; they never resolve to a table's column."""
+
 _ALIASES = {
     "generic": "ansi",
     "sql": "ansi",

@@ -10,7 +10,7 @@ from sqlglot import exp
 
 from lineage_pipeline.parsing.budget import Deadline
 from lineage_pipeline.parsing.columns import QueryLineage
-from lineage_pipeline.parsing.dialects import LATERAL_ALIAS_DIALECTS
+from lineage_pipeline.parsing.dialects import LATERAL_ALIAS_DIALECTS, PSEUDO_COLUMNS
 from lineage_pipeline.parsing.models import Call, ColumnEdge, Effect
 from lineage_pipeline.parsing.names import column_name, identifier_name, table_name
 from lineage_pipeline.parsing.qualifying import needs_qualify, normalize_query, qualify_query
@@ -90,7 +90,14 @@ def query_lineage(query: exp.Expression, ctx: Context) -> QueryLineage:
     else:
         query = normalize_query(query, ctx.dialect)
     ctx.deadline.check()
-    return QueryLineage(query, ctx.tables, ctx.fold, ctx.deadline, ctx.dialect in LATERAL_ALIAS_DIALECTS)
+    return QueryLineage(
+        query,
+        ctx.tables,
+        ctx.fold,
+        ctx.deadline,
+        ctx.dialect in LATERAL_ALIAS_DIALECTS,
+        PSEUDO_COLUMNS.get(ctx.dialect, frozenset()),
+    )
 
 
 def add_query_reads(lineage: QueryLineage, ctx: Context, result: Extracted) -> None:

@@ -94,3 +94,14 @@ def is_temp(name: str) -> bool:
 def column_name(table: str, column: str) -> str:
     """A column's full name: its table name plus ``.column``."""
     return f"{table}.{column}"
+
+
+def with_default_schema(name: str, schema: str) -> str:
+    """Table ``name`` in ``schema`` when the SQL gave it no qualifier; temp names and qualified names as they are."""
+    return name if "." in name or is_temp(name) else f"{schema}.{name}"
+
+
+def column_with_default_schema(name: str, schema: str) -> str:
+    """Column ``table.column`` with its table put in ``schema`` when unqualified (see ``with_default_schema``)."""
+    table, _, column = name.rpartition(".")
+    return f"{with_default_schema(table, schema)}.{column}" if table else name

@@ -110,3 +110,31 @@ def rewrite_dml(tokens: list[Token], sql: str) -> Rewritten | None:
         position = tokens[end - 1].end + 1 if end > start else tokens[start].start
     pieces.append(sql[position : tokens[-1].end + 1])
     return Rewritten(" ".join(piece.strip() for piece in pieces if piece.strip()), output_into)
+
+
+def merge_delete_span(tokens: list[Token]) -> tuple[int, int] | None:
+    """Token span of Oracle's ``DELETE WHERE <condition>`` clause of a MERGE (after UPDATE SET), up to
+    the next ``WHEN``; sqlglot cannot parse it and it carries no column lineage."""
+    if not tokens or _word(tokens[0]) != "MERGE":
+        return None
+    depth = 0
+    start = None
+    for i, token in enumerate(tokens):
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif depth == 0 and start is None and _word(token) == "DELETE" and i + 1 < len(tokens):
+            if _word(tokens[i + 1]) == "WHERE" and _word(tokens[i - 1]) != "THEN":
+                start = i
+        elif depth == 0 and start is not None and _word(token) == "WHEN":
+            return start, i
+    return (start, len(tokens)) if start is not None else None
+
+
+def drop_span(tokens: list[Token], sql: str, span: tuple[int, int]) -> str:
+    """The statement text without the tokens of ``span``."""
+    start, end = span
+    head = sql[tokens[0].start : tokens[start].start]
+    tail = sql[tokens[end].start : tokens[-1].end + 1] if end < len(tokens) else ""
+    return f"{head.rstrip()} {tail.lstrip()}".strip()

@@ -185,8 +185,14 @@ def _continues(state: _State, word: str, tokens: list[Token], i: int) -> bool:
             or head not in _STARTERS
         )
     if word in ("INSERT", "UPDATE", "DELETE", "MERGE"):
-        # ``FROM src INSERT ... SELECT ... INSERT ...``: Hive's multi-insert is one statement.
-        return prev == "THEN" or state.cte_open or head in ("BULK", "FROM")
+        # ``FROM src INSERT ... SELECT ... INSERT ...``: Hive's multi-insert is one statement; Oracle's
+        # ``MERGE ... UPDATE SET ... DELETE WHERE ...`` is one clause of its MERGE.
+        return (
+            prev == "THEN"
+            or state.cte_open
+            or head in ("BULK", "FROM")
+            or (head == "MERGE" and word == "DELETE" and nxt == "WHERE")
+        )
     if word == "SET":
         return (head == "UPDATE" and not state.set_seen) or prev in ("UPDATE", "DELETE") or head == "ALTER"
     if word == "WITH":
@@ -205,7 +211,8 @@ def _continues(state: _State, word: str, tokens: list[Token], i: int) -> bool:
             nxt == "NEXT" and i + 2 < len(tokens) and tokens[i + 2].text.upper() != "FROM"
         )
     if word == "REPLACE":
-        return nxt == "("
+        # ``REPLACE(...)`` the function; Databricks' ``INSERT INTO t REPLACE WHERE ...``.
+        return nxt == "(" or (head == "INSERT" and nxt == "WHERE")
     return False
 
 

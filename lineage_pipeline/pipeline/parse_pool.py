@@ -255,4 +255,5 @@ class ParsePool:
         spent_ms = (time.monotonic() - worker.last_progress) * 1000
         self._requeue(worker, retry)
         self._restart(worker)
-        return FileResult(culprit, encode(error_lineage(culprit.path, culprit.dialect, message)), spent_ms)
+        failure = encode(error_lineage(culprit.path, culprit.dialect, message), reusable=False)
+        return FileResult(culprit, failure, spent_ms)

@@ -93,13 +93,17 @@ def parse_manifest(
 ) -> ParseOutcome:
     """Make sure every manifest file has a result in ``cache`` and report on them.
 
-    The cache is checked first (a damaged file is moved aside and rebuilt, never failing the run).
+    The cache is checked first (a damaged file is moved aside and rebuilt, never failing the run) and
+    expired entries dropped.
     A file whose parse crashes or hangs a worker gets an error record; the others are unaffected.
     """
     options = options or ParseOptions()
     started = time.perf_counter()
     keep_since = cache.clock()
     outcome = ParseOutcome(cache_enabled=cache.enabled, cache_check=cache.verify_integrity())
+    # TTL and stale parser versions only: LRU eviction here could take entries a concurrent run of
+    # another domain has written and its graph stage has not read yet
+    cache.prune(evict=False)
     entries = {entry.path: entry for entry in manifest.files}
     missed: list[ManifestEntry] = []
     for entry, (_, summary) in zip(manifest.files, cache.lookup(_key(e) for e in manifest.files)):

@@ -116,6 +116,25 @@ def mark_domains(cursor: SensorCursor, domains: set[str], now: float, retire: bo
     )
 
 
+def absorb(
+    cursor: SensorCursor, changed_paths: list[str], domains_before: set[str], domains_now: set[str], now: float
+) -> SensorCursor:
+    """Fold one scan into the cursor: changed paths pend, a vanished folder pends its retirement, and a
+    folder that came back is rescanned instead of retired."""
+    vanished = domains_before - domains_now
+    revived = cursor.model_copy(
+        update={
+            "pending": {
+                d: p.model_copy(update={"retire": False}) if p.retire and d in domains_now else p
+                for d, p in cursor.pending.items()
+            },
+            "retiring": [d for d in cursor.retiring if d not in domains_now],
+        }
+    )
+    kept = [p for p in changed_paths if domain_of(p) not in vanished]
+    return mark_domains(add_changes(revived, kept, now), vanished, now, retire=True)
+
+
 def _bounded(pending: dict[str, DomainPending]) -> dict[str, DomainPending]:
     """Collapse the domains with most paths to whole-domain rescans until the cursor fits."""
     total = sum(p.size for p in pending.values())

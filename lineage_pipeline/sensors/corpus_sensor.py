@@ -20,12 +20,13 @@ from lineage_pipeline.sensors.batching import (
     Batch,
     BatchPolicy,
     SensorCursor,
+    absorb,
     add_changes,
     decide,
     mark_domains,
     parse_cursor,
 )
-from lineage_pipeline.sensors.changes import detect_changes, file_sha256, scan_stats
+from lineage_pipeline.sensors.changes import ChangeSet, detect_changes, file_sha256, scan_stats
 from lineage_pipeline.sensors.state_store import StateStore, default_state_path
 from lineage_pipeline.settings import IngestionSettings, load_settings
 
@@ -135,6 +136,59 @@ def run_request(batch: Batch, root: Path, epoch: str, generation: int) -> dg.Run
     )
 
 
+@dataclass(frozen=True)
+class Observation:
+    """One scan recorded in the state store: what changed and the store's state after it."""
+
+    changes: ChangeSet
+    domains_before: set[str]
+    domains_now: set[str]
+    generation: int
+    epoch: str
+    flush_requests: int
+
+
+def observe(config: CorpusSensorConfig, store: StateStore) -> Observation | str:
+    """Scan, diff against the store and record the result; a string says why nothing was recorded."""
+    try:
+        current = scan_stats(config.corpus_root, config.extensions)
+    except CorpusPathError as error:
+        return f"cannot scan the corpus: {error}"
+    previous = store.load()
+    if previous and not current:
+        return (
+            f"corpus root {config.corpus_root} holds no SQL files but {len(previous)} were seen: "
+            "not treating that as a deletion (unmounted or wrong path?)"
+        )
+    changes = detect_changes(previous, current, file_sha256(config.corpus_root), config.hash_budget_seconds)
+    return Observation(
+        changes=changes,
+        domains_before={domain_of(p) for p in previous},
+        domains_now={domain_of(p) for p in current},
+        generation=store.commit(changes),
+        epoch=store.epoch,
+        flush_requests=store.flush_requests,
+    )
+
+
+def partition_requests(
+    context: dg.SensorEvaluationContext, batches: list[Batch], retiring: list[str], partitions: set[str]
+) -> tuple[list, list[str]]:
+    """Partitions to add for new domains and to delete for retired ones, and the domains still retiring."""
+    requests: list = []
+    added = sorted({b.domain for b in batches if not b.retire} - partitions)
+    if added:
+        requests.append(dg.AddDynamicPartitionsRequest(domain_partitions.name, added))
+    outcomes = {domain: _retirement_done(context.instance, domain) for domain in retiring}
+    for domain in (d for d, outcome in outcomes.items() if outcome is False):
+        context.log.warning(f"retire run of domain {domain!r} failed: partition kept; fix and rerun it")
+    finished = sorted(d for d, outcome in outcomes.items() if outcome and d in partitions)
+    if finished:
+        requests.append(dg.DeleteDynamicPartitionsRequest(domain_partitions.name, finished))
+    still = [d for d, outcome in outcomes.items() if outcome is None] + [b.domain for b in batches if b.retire]
+    return requests, sorted(set(still))
+
+
 def evaluate(context: dg.SensorEvaluationContext, config: CorpusSensorConfig, clock: Callable[[], float]) -> dg.SensorResult:
     """One tick of the sensor (see the module docstring)."""
     now = clock()
@@ -142,63 +196,25 @@ def evaluate(context: dg.SensorEvaluationContext, config: CorpusSensorConfig, cl
         cursor, note = _resume(parse_cursor(context.cursor), store, now)
         if note:
             context.log.warning(note)
-        try:
-            current = scan_stats(config.corpus_root, config.extensions)
-        except CorpusPathError as error:
-            return dg.SensorResult(skip_reason=f"cannot scan the corpus: {error}", cursor=cursor.to_json())
-        previous = store.load()
-        if previous and not current:
-            return dg.SensorResult(
-                skip_reason=f"corpus root {config.corpus_root} holds no SQL files but {len(previous)} were seen: "
-                "not treating that as a deletion (unmounted or wrong path?)",
-                cursor=cursor.to_json(),
-            )
-        changes = detect_changes(previous, current, file_sha256(config.corpus_root), config.hash_budget_seconds)
-        generation = store.commit(changes)
-        flush_requests = store.flush_requests
-        epoch = store.epoch
-
-    manual = flush_requests > cursor.flushes_served
-    domains_now = {domain_of(p) for p in current}
-    vanished = {domain_of(p) for p in previous} - domains_now
-    cursor = cursor.model_copy(
-        update={
-            "generation": generation,
-            "flushes_served": flush_requests,
-            # a folder that came back is rescanned, not retired
-            "pending": {
-                d: p.model_copy(update={"retire": False}) if p.retire and d in domains_now else p
-                for d, p in cursor.pending.items()
-            },
-            "retiring": [d for d in cursor.retiring if d not in domains_now],
-        }
-    )
-    cursor = add_changes(cursor, [p for p in changes.changed_paths if domain_of(p) not in vanished], now)
-    cursor = mark_domains(cursor, vanished, now, retire=True)
+        seen = observe(config, store)
+    if isinstance(seen, str):
+        return dg.SensorResult(skip_reason=seen, cursor=cursor.to_json())
+    changes = seen.changes
     if changes or changes.deferred:
         context.log.info(
             f"changes: {len(changes.added)} added, {len(changes.modified)} modified, {len(changes.deleted)} deleted, "
             f"{len(changes.renamed)} renamed, {len(changes.unchanged_content)} touched only, {changes.deferred} deferred"
         )
+    manual = seen.flush_requests > cursor.flushes_served
+    cursor = absorb(cursor, changes.changed_paths, seen.domains_before, seen.domains_now, now)
+    cursor = cursor.model_copy(update={"generation": seen.generation, "flushes_served": seen.flush_requests})
 
-    instance = context.instance
-    decision = decide(cursor, now, config.policy, _count_in_flight(instance), manual)
-    partitions = set(instance.get_dynamic_partitions(domain_partitions.name))
+    decision = decide(cursor, now, config.policy, _count_in_flight(context.instance), manual)
+    partitions = set(context.instance.get_dynamic_partitions(domain_partitions.name))
     # a folder that vanished before its partition was ever registered has nothing in the graph to retire
     batches = [b for b in decision.batches if not (b.retire and b.domain not in partitions)]
-    requests: list = []
-    added = sorted({b.domain for b in batches if not b.retire} - partitions)
-    if added:
-        requests.append(dg.AddDynamicPartitionsRequest(domain_partitions.name, added))
-    outcomes = {domain: _retirement_done(instance, domain) for domain in decision.cursor.retiring}
-    for domain in (d for d, outcome in outcomes.items() if outcome is False):
-        context.log.warning(f"retire run of domain {domain!r} failed: partition kept; fix and rerun it")
-    finished = sorted(d for d, outcome in outcomes.items() if outcome and d in partitions)
-    if finished:
-        requests.append(dg.DeleteDynamicPartitionsRequest(domain_partitions.name, finished))
-    retiring = [d for d, outcome in outcomes.items() if outcome is None] + [b.domain for b in batches if b.retire]
-    final = decision.cursor.model_copy(update={"retiring": sorted(set(retiring))})
-    runs = [run_request(b, config.corpus_root, epoch, generation) for b in batches]
+    requests, retiring = partition_requests(context, batches, decision.cursor.retiring, partitions)
+    runs = [run_request(b, config.corpus_root, seen.epoch, seen.generation) for b in batches]
     reason = decision.reason
     unregistered = sorted(b.domain for b in decision.batches if b not in batches)
     if unregistered:
@@ -207,7 +223,7 @@ def evaluate(context: dg.SensorEvaluationContext, config: CorpusSensorConfig, cl
     return dg.SensorResult(
         run_requests=runs,
         skip_reason=None if runs else reason,
-        cursor=final.to_json(),
+        cursor=decision.cursor.model_copy(update={"retiring": retiring}).to_json(),
         dynamic_partitions_requests=requests or None,
     )
 

@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS entries (
     statements INTEGER NOT NULL,
     column_edges INTEGER NOT NULL,
     errors TEXT NOT NULL,
+    reusable INTEGER NOT NULL,
     created_at REAL NOT NULL,
     last_used_at REAL NOT NULL,
     PRIMARY KEY (sha256, dialect, parser_version, context)
@@ -82,16 +83,21 @@ class Summary:
 
 @dataclass(frozen=True)
 class Encoded:
-    """A parse result ready to store: compressed payload plus its summary."""
+    """A parse result ready to store: compressed payload plus its summary.
+
+    ``reusable=False`` marks a result that says nothing about the content (its worker crashed or timed
+    out): it is stored for this run's graph stage but never served as a cache hit.
+    """
 
     payload: bytes
     summary: Summary
+    reusable: bool = True
 
 
-def encode(lineage: FileLineage) -> Encoded:
+def encode(lineage: FileLineage, reusable: bool = True) -> Encoded:
     """Compact, path-free serialized form of ``lineage`` (workers call this so the parent only stores bytes)."""
     body = lineage.model_dump_json(exclude={"path"}, exclude_defaults=True).encode()
-    return Encoded(zlib.compress(body, 6), Summary.of(lineage))
+    return Encoded(zlib.compress(body, 6), Summary.of(lineage), reusable)
 
 
 def decode(payload: bytes, path: str) -> FileLineage:
@@ -260,7 +266,7 @@ class ParseCache:
                 marks = ",".join("?" * len(batch))
                 rows = db.execute(
                     "SELECT sha256, dialect, context, statements, column_edges, errors FROM entries "
-                    f"WHERE parser_version=? AND last_used_at>=? AND sha256 IN ({marks})",
+                    f"WHERE parser_version=? AND last_used_at>=? AND reusable=1 AND sha256 IN ({marks})",
                     (self.parser_version, fresh_after, *(k.sha256 for k in batch)),
                 ).fetchall()
                 by_key = {CacheKey(r[0], r[1], r[2]): r for r in rows}
@@ -311,12 +317,13 @@ class ParseCache:
         rows = [
             (
                 key.sha256, key.dialect, self.parser_version, key.context, enc.payload,
-                enc.summary.statements, enc.summary.column_edges, _issues_json(enc.summary.errors), now, now,
+                enc.summary.statements, enc.summary.column_edges, _issues_json(enc.summary.errors), int(enc.reusable),
+                now, now,
             )
             for key, enc in items
         ]
         with self._transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             self._evict(db, keep_since)
         return len(rows)
 
@@ -336,16 +343,17 @@ class ParseCache:
         ).rowcount
         _bump(db, evictions=deleted)
 
-    def prune(self) -> int:
-        """Drop entries unused for longer than the TTL or written by another parser version, then
-        evict beyond ``max_entries``; returns how many entries went."""
+    def prune(self, evict: bool = True) -> int:
+        """Drop entries unused for longer than the TTL or written by another parser version, then (with
+        ``evict``) evict beyond ``max_entries``; returns how many entries went."""
         with self._transaction() as db:
             before = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
             db.execute(
                 "DELETE FROM entries WHERE last_used_at < ? OR parser_version != ?",
                 (self.clock() - self.ttl_seconds, self.parser_version),
             )
-            self._evict(db, None)
+            if evict:
+                self._evict(db, None)
             return before - db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
 
     def clear(self) -> None:

@@ -63,3 +63,14 @@ def test_table_format_lists_reads_writes_and_edges(project_env, tmp_path):
     assert "#0 INSERT (line 1)" in out
     assert "reads:  stg.s" in out and "writes: dw.t" in out
     assert "dw.t.a <- stg.s.x [aggregation]" in out
+
+
+def test_default_schema_option(project_env, tmp_path):
+    sql = tmp_path / "load.sql"
+    sql.write_text("INSERT INTO fact_fee (a) SELECT s.a FROM stg.s AS s JOIN fees AS f ON f.id = s.id;\n")
+    result = json.loads(
+        project_env.run("lineage", "parse", "--dialect", "tsql", "--default-schema", "dbo", "--format", "json", str(sql)).stdout
+    )
+    (statement,) = result["files"][0]["statements"]
+    assert (statement["sources"], statement["targets"]) == (["dbo.fees", "stg.s"], ["dbo.fact_fee"])
+    assert statement["columns"] == [{"target": "dbo.fact_fee.a", "sources": ["stg.s.a"], "transform": "direct"}]

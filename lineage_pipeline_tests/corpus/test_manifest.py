@@ -53,28 +53,28 @@ def test_save_and_load_round_trip(tmp_path):
         load_manifest(tmp_path / "manifests", "core")
 
 
-def test_update_rereads_only_the_named_paths(tmp_path):
+def test_update_rereads_named_new_and_resized_files_only(tmp_path):
     core = tmp_path / "core"
     core.mkdir()
-    for name in ("a", "b", "c"):
+    for name in ("a", "b", "c", "e"):
         (core / f"{name}.sql").write_text(f"select '{name}';")
     previous = build_manifest(tmp_path, "core", [".sql"], {}, "postgres")
     (core / "a.sql").write_text("-- dialect: tsql\nselect 'a2';")
-    (core / "b.sql").write_text("select 'b2';")  # changed but not named: the old entry is kept
-    (core / "c.sql").unlink()
-    (core / "d.sql").write_text("select 'd';")
+    (core / "b.sql").write_text("select 'B';")  # same size, not named: the old entry is kept
+    (core / "c.sql").unlink()  # not named: the walk still drops it
+    (core / "d.sql").write_text("select 'd';")  # not named: the walk still finds it
     (core / "d.sql~").write_text("editor backup")
-    updated = update_manifest(previous, tmp_path, ["core/a.sql", "core/c.sql", "core/d.sql", "core/d.sql~"],
-                              [".sql"], {}, "postgres")
+    (core / "e.sql").write_text("select 'e', 'longer';")  # resized, not named: re-read
+    updated = update_manifest(previous, tmp_path, ["core/a.sql", "core/d.sql~"], [".sql"], {}, "postgres")
     by_path = {e.path: e for e in updated.files}
-    assert list(by_path) == ["core/a.sql", "core/b.sql", "core/d.sql"]
+    assert list(by_path) == ["core/a.sql", "core/b.sql", "core/d.sql", "core/e.sql"]
     assert by_path["core/a.sql"].dialect == "tsql"
     assert by_path["core/a.sql"].sha256 == hashlib.sha256(b"-- dialect: tsql\nselect 'a2';").hexdigest()
     assert by_path["core/b.sql"] == previous.files[1]
-    assert updated == update_manifest(updated, tmp_path, [], [".sql"], {}, "postgres")
-    rebuilt = build_manifest(tmp_path, "core", [".sql"], {}, "postgres")
-    assert update_manifest(previous, tmp_path, ["core/a.sql", "core/b.sql", "core/c.sql", "core/d.sql"],
-                           [".sql"], {}, "postgres") == rebuilt
+    assert by_path["core/e.sql"].sha256 == hashlib.sha256(b"select 'e', 'longer';").hexdigest()
+    assert update_manifest(previous, tmp_path, ["core/b.sql"], [".sql"], {}, "postgres") == build_manifest(
+        tmp_path, "core", [".sql"], {}, "postgres"
+    )
 
 
 def test_update_rejects_paths_outside_the_domain_or_root(tmp_path):

@@ -2,6 +2,8 @@
 
 import pytest
 
+from lineage_pipeline.parsing import parse_sql
+
 from .support import clean, last_writer
 
 NAME_CASES = [
@@ -48,3 +50,28 @@ def test_same_table_spelled_differently_is_one_name_in_tsql():
 def test_routine_name_normalized():
     result = clean("CREATE PROCEDURE [Etl].[Load_Stuff] AS INSERT INTO a (x) SELECT x FROM b")
     assert result.statements[0].procedure == "etl.load_stuff"
+
+
+def test_default_schema_qualifies_every_unqualified_table_consistently():
+    sql = (
+        "SELECT a.account_id, a.iban INTO #open FROM dim_account a WHERE a.closed IS NULL\n"
+        "INSERT INTO rpt.open_accounts (account_id, iban) SELECT o.account_id, o.iban FROM #open o\n"
+        "TRUNCATE TABLE staging_fees\n"
+        "INSERT INTO fact_fee (account_id) SELECT f.account_id FROM Bank.dw.staging_fees f"
+    )
+    result = parse_sql(sql, "tsql", default_schema="DBO")
+    assert result.errors == []
+    _, to_report, truncate, to_fact = result.statements
+    assert (to_report.sources, to_report.targets, to_report.temp_tables) == (["dbo.dim_account"], ["rpt.open_accounts"], ["#open"])
+    assert [(e.target, e.sources) for e in to_report.columns] == [
+        ("rpt.open_accounts.account_id", ["dbo.dim_account.account_id"]),
+        ("rpt.open_accounts.iban", ["dbo.dim_account.iban"]),
+    ]
+    assert [e.table for e in truncate.effects] == ["dbo.staging_fees"]
+    assert (to_fact.sources, to_fact.targets) == (["bank.dw.staging_fees"], ["dbo.fact_fee"])
+    assert [(e.target, e.sources) for e in to_fact.columns] == [("dbo.fact_fee.account_id", ["bank.dw.staging_fees.account_id"])]
+
+
+def test_without_default_schema_nothing_is_invented():
+    statement = parse_sql("INSERT INTO fact_fee (a) SELECT a FROM fees", "tsql").statements[0]
+    assert (statement.sources, statement.targets) == (["fees"], ["fact_fee"])

@@ -15,6 +15,7 @@ from lineage_pipeline.parsing import (
     header_dialect,
     parse_file_bytes,
     parse_sql,
+    resolve_with_catalog,
 )
 from lineage_pipeline.parsing import parser as parser_module
 
@@ -26,6 +27,9 @@ SQL_WORDS = [
     "DECLARE", "@t", "#tmp", "TABLE", "CREATE", "VIEW", "PROCEDURE", "AS", "WITH", "UNION", "ALL", "(", ")", ",",
     ";", "*", "=", "'x'", "$$", "dbo.t", "[a b]", "\"q\"", "`b`", "1", "\n", "--c\n", "/*", "*/", "RETURN", "OVER",
     "PARTITION", "BY", "VALUES", "TRUNCATE", "DROP", "ALTER", "RENAME", "TO", "LATERAL", "APPLY", "CROSS",
+    "DO", "LOOP", "FOR", "IN", "CURSOR", "OPEN", "FETCH", "PERFORM", "LET", ":=", "TRIGGER", "inserted", "deleted",
+    "PIVOT", "UNPIVOT", "OVERWRITE", "NOCOUNT", "EXECUTE", "IMMEDIATE", "RETURN", "QUERY", "GET", "DIAGNOSTICS",
+    "NOT", "MATCHED", "SOURCE", "OUTPUT", "TEMPORARY", "RECURSIVE", "QUALIFY", "ROLLUP", "CONNECT", "/",
 ]
 
 
@@ -47,6 +51,18 @@ def test_random_text_never_raises(text, dialect):
 @given(st.lists(st.sampled_from(SQL_WORDS), max_size=60), st.sampled_from(("tsql", "snowflake", "postgres", "oracle", "bigquery")))
 def test_random_sql_token_soup_never_raises(words, dialect):
     _check(parse_sql(" ".join(words), dialect))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(SQL_WORDS), max_size=40), min_size=1, max_size=4),
+       st.sampled_from(("tsql", "snowflake", "postgres", "hive", "mysql")))
+def test_catalog_pass_over_token_soup_never_raises(files, dialect):
+    texts = {f"f{i}.sql": " ".join(words) for i, words in enumerate(files)}
+    first = {path: parse_sql(text, dialect, path) for path, text in texts.items()}
+    final, catalog = resolve_with_catalog(first, lambda path, cat: parse_sql(texts[path], dialect, path, cat))
+    assert set(final) == set(texts) and isinstance(catalog, Catalog)
+    for result in final.values():
+        _check(result)
 
 
 @settings(max_examples=150, deadline=None)

@@ -803,6 +803,40 @@ case("oracle_insert_all", ("oracle", "snowflake"),
          "dw.fact_audit.seen_at": (["stg.transactions.booked_at"], "direct"),
      }))
 
+case("oracle_connect_by", "oracle",
+     "INSERT /*+ APPEND */ INTO dw.branch_tree (branch_id, parent_id, depth) SELECT b.branch_id, b.parent_id, LEVEL "
+     "FROM dw.dim_branch b START WITH b.parent_id IS NULL CONNECT BY PRIOR b.branch_id = b.parent_id",
+     Expected("INSERT", ["dw.dim_branch"], ["dw.branch_tree"], {
+         "dw.branch_tree.branch_id": (["dw.dim_branch.branch_id"], "direct"),
+         "dw.branch_tree.parent_id": (["dw.dim_branch.parent_id"], "direct"),
+         "dw.branch_tree.depth": ([], "expression"),
+     }))
+
+case("oracle_merge_delete_where", "oracle",
+     "MERGE INTO dw.dim_account tgt USING stg.accounts src ON (tgt.account_id = src.account_id) "
+     "WHEN MATCHED THEN UPDATE SET tgt.iban = src.iban DELETE WHERE src.status = 'CLOSED' "
+     "WHEN NOT MATCHED THEN INSERT (account_id, iban) VALUES (src.account_id, src.iban)",
+     Expected("MERGE", ["stg.accounts"], ["dw.dim_account"], {
+         "dw.dim_account.iban": (["stg.accounts.iban"], "direct"),
+         "dw.dim_account.account_id": (["stg.accounts.account_id"], "direct"),
+     }, effects=[Effect(kind="delete", table="dw.dim_account")]))
+
+case("databricks_replace_where", "databricks",
+     "INSERT INTO bank.dw.fact_balance REPLACE WHERE balance_date >= '2024-06-01' "
+     "SELECT b.account_id, b.balance_date, b.balance FROM bank.stg.balances b",
+     Expected("INSERT", ["bank.stg.balances"], ["bank.dw.fact_balance"], {
+         "bank.dw.fact_balance.account_id": (["bank.stg.balances.account_id"], "direct"),
+         "bank.dw.fact_balance.balance_date": (["bank.stg.balances.balance_date"], "direct"),
+         "bank.dw.fact_balance.balance": (["bank.stg.balances.balance"], "direct"),
+     }))
+
+case("struct_field_access", ("bigquery", "databricks", "spark"),
+     "INSERT INTO dw.customer_address (customer_id, city) SELECT c.customer_id, c.address.city FROM stg.customers c",
+     Expected("INSERT", ["stg.customers"], ["dw.customer_address"], {
+         "dw.customer_address.customer_id": (["stg.customers.customer_id"], "direct"),
+         "dw.customer_address.city": (["stg.customers.address"], "expression"),
+     }))
+
 # ------------------------------------------------------------------ T-SQL scripts: GO batches, no semicolons, temps across batches
 
 case("tsql_print_does_not_swallow_insert", "tsql",

@@ -5,6 +5,7 @@ import shutil
 import pytest
 
 from lineage_pipeline.corpus.manifest import build_manifest
+from lineage_pipeline.parsing.models import FileLineage
 from lineage_pipeline.pipeline.parse_stage import ParseOptions, parse_manifest
 from lineage_pipeline.stores.parse_cache import ParseCache
 from lineage_pipeline_tests.conftest import DEMO_CORPUS
@@ -92,3 +93,30 @@ def test_bad_files_are_errors_not_failures(corpus, tmp_path):
     outcome = parse_manifest(manifest, ParseCache(tmp_path / "cache.sqlite"), 5_000_000, OPTIONS)
     assert outcome.files == len(manifest.files) and outcome.errors
     assert all(e.path.startswith("staging/") and e.message for e in outcome.errors)
+
+
+def test_a_run_drops_expired_entries_but_keeps_fresh_ones(corpus, tmp_path):
+    path = tmp_path / "cache.sqlite"
+    old = ParseCache(path, clock=lambda: 1_000.0)
+    old.put_many([("stale", "tsql", FileLineage(path="x.sql", dialect="tsql"))])
+    manifest = _manifest(corpus)
+    parse_manifest(manifest, ParseCache(path, ttl_seconds=3600), 5_000_000, OPTIONS)
+    cache = ParseCache(path)
+    assert cache.get("stale", "tsql", "x.sql") is None
+    assert cache.get_stats().entries == len({(e.sha256, e.dialect) for e in manifest.files})
+
+
+def test_a_file_that_timed_out_is_reported_not_cached_and_parsed_next_time(corpus, tmp_path):
+    slow = corpus / "core" / "zz_generated_load.sql"
+    slow.write_text("".join(f"INSERT INTO dw.t{i % 7} (a) SELECT x + {i} FROM stg.s{i % 5};\n" for i in range(15_000)))
+    manifest = _manifest(corpus)
+    cache = ParseCache(tmp_path / "cache.sqlite")
+    first = parse_manifest(manifest, cache, 10_000_000, ParseOptions(workers=2, chunk_size=4, file_timeout_s=0.5))
+    (timeout,) = [e for e in first.errors if e.path == "core/zz_generated_load.sql"]
+    assert "file_timeout_s" in timeout.message and first.worker_timeouts == 1 and first.files == len(manifest.files)
+    entry = next(e for e in manifest.files if e.path == "core/zz_generated_load.sql")
+    assert cache.get(entry.sha256, entry.dialect, entry.path).errors  # handed to the graph stage as an error
+    second = parse_manifest(manifest, cache, 10_000_000, ParseOptions(workers=2, chunk_size=4, file_timeout_s=300))
+    assert (second.misses, second.hits) == (1, len(manifest.files) - 1)
+    assert not [e for e in second.errors if e.path == "core/zz_generated_load.sql"]
+    assert len(cache.get(entry.sha256, entry.dialect, entry.path).statements) == 15_000

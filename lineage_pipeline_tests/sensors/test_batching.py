@@ -7,6 +7,7 @@ from lineage_pipeline.sensors.batching import (
     Batch,
     BatchPolicy,
     SensorCursor,
+    absorb,
     add_changes,
     decide,
     flush_trigger,
@@ -96,3 +97,12 @@ def test_run_keys_are_deterministic_and_unique_per_batch():
         Batch("core", None, True, "threshold").run_key("epoch-1", 7),
     }
     assert batch.run_key("epoch-1", 7) not in others and len(others) == 5
+
+
+def test_absorb_retires_vanished_folders_and_revives_returning_ones():
+    state = absorb(cursor("core/a.sql"), ["core/b.sql", "gone/x.sql"], {"core", "gone"}, {"core"}, 101)
+    assert state.pending["core"].paths == ["core/a.sql", "core/b.sql"]
+    assert state.pending["gone"].retire and state.pending["gone"].full
+    back = absorb(state.model_copy(update={"retiring": ["old"]}), ["gone/y.sql"], {"core"}, {"core", "gone", "old"}, 102)
+    assert back.pending["gone"].full and not back.pending["gone"].retire
+    assert back.retiring == []

@@ -16,6 +16,7 @@ from dagster._core.test_utils import create_run_for_test
 from lineage_pipeline.sensors.batching import BULK_PRIORITY, INTERACTIVE_PRIORITY, BatchPolicy
 from lineage_pipeline.sensors.corpus_sensor import CorpusSensorConfig, build_corpus_sensor
 from lineage_pipeline.sensors.state_store import StateStore
+from lineage_pipeline.settings import IngestionSettings
 
 
 class Clock:
@@ -340,3 +341,18 @@ def test_description_shows_the_knobs(make):
     for text in ("ENABLE_BATCHING=False", "DEBOUNCE_WINDOW_SECONDS=2.5", "BATCH_SIZE_THRESHOLD=7",
                  "MAX_IN_FLIGHT_RUNS=3", "SENSOR_INTERVAL_SECONDS=1"):
         assert text in description
+
+
+def test_knobs_come_from_the_settings_layer(monkeypatch):
+    monkeypatch.setenv("BATCH_SIZE_THRESHOLD", "7")
+    monkeypatch.setenv("ENABLE_BATCHING", "false")
+    monkeypatch.setenv("DEBOUNCE_WINDOW_SECONDS", "9")
+    monkeypatch.setenv("LINEAGE_DEBOUNCE_WINDOW_SECONDS", "1.5")  # the prefixed spelling wins
+    monkeypatch.setenv("LINEAGE_MAX_IN_FLIGHT_RUNS", "2")
+    monkeypatch.setenv("LINEAGE_SENSOR_INTERVAL_SECONDS", "3")
+    config = CorpusSensorConfig.from_settings(IngestionSettings())
+    assert config.policy == BatchPolicy(
+        enable_batching=False, debounce_window_seconds=1.5, batch_size_threshold=7, max_in_flight_runs=2
+    )
+    assert config.interval_seconds == 3
+    assert build_corpus_sensor(config).minimum_interval_seconds == 3

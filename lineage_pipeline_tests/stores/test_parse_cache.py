@@ -213,3 +213,12 @@ def test_two_processes_write_at_once(tmp_path):
     stats = cache.get_stats()
     assert (stats.hits, stats.misses, stats.entries) == (80, 80, 80)
     assert cache.verify_integrity().problem is None
+
+
+def test_a_non_reusable_result_is_handed_on_but_never_a_hit(tmp_path):
+    cache = _cache(tmp_path)
+    cache.put_encoded([(CacheKey("h1", "tsql"), encode(LINEAGE, reusable=False))])
+    assert _hits(cache, "h1") == []
+    assert cache.get("h1", "tsql", "a.sql").errors == LINEAGE.errors
+    cache.put_many([("h1", "tsql", LINEAGE)])  # a later real parse replaces it
+    assert _hits(cache, "h1") == ["h1"]
