@@ -26,7 +26,7 @@ from lineage_pipeline.parsing.models import FileLineage, ParseIssue
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 """Layout of this database; a file with another layout is moved aside and rebuilt."""
 _APP_ID = "lineage_pipeline.parse_cache"
 DEFAULT_MAX_ENTRIES = 10_000
