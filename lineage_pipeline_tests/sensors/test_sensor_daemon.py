@@ -2,7 +2,6 @@
 edits the corpus in bursts; the graph must end up equal to a clean ingest of the final corpus.
 """
 
-import json
 import os
 import shutil
 import signal
@@ -15,6 +14,7 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from lineage_pipeline.graph.connect import graph_backend
 from lineage_pipeline.graph.embedded_server import stop_server
+from lineage_pipeline.sensors.corpus_sensor import read_sensor_cursor
 from lineage_pipeline_tests.conftest import VENV_BIN
 from lineage_pipeline_tests.graph.test_writer import snapshot
 
@@ -31,13 +31,6 @@ def write_burst(root: Path, domain: str, count: int, pause: float = 0.0) -> None
         (root / domain / f"load_{i:03}.sql").write_text(sql(domain, i))
         if pause:
             time.sleep(pause)
-
-
-def sensor_cursor(instance: DagsterInstance) -> dict | None:
-    for state in instance.all_instigator_state():
-        if state.name == "sql_corpus_sensor" and state.instigator_data and state.instigator_data.cursor:
-            return json.loads(state.instigator_data.cursor)
-    return None
 
 
 def graph_files(env) -> set[str]:
@@ -63,8 +56,8 @@ def wait_until_settled(env, expected_files: set[str], daemon: subprocess.Popen, 
                 RunsFilter(statuses=[DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED,
                                      DagsterRunStatus.STARTING, DagsterRunStatus.STARTED])
             )
-            cursor = sensor_cursor(instance)
-        quiet = cursor is not None and not cursor["pending"] and not cursor["retiring"] and in_flight == 0
+            cursor = read_sensor_cursor(instance)
+        quiet = cursor is not None and not cursor.pending and not cursor.retiring and in_flight == 0
         if quiet and graph_files(env) == expected_files:
             return
         time.sleep(2)
