@@ -1,19 +1,17 @@
 """``lineage bench cache``: parse cache and parse pool, each figure next to its baseline in the same run.
 
-On one generated corpus (or ``--corpus``), every domain is scanned and parsed the way ``parsed_sql``
-does it (``build_manifest`` + ``parse_manifest``):
+On one generated corpus (or ``--corpus``):
 
-- ``cold, 1 worker`` (empty cache) is the baseline of ``cold, N workers`` (empty cache);
-- ``cold, N workers`` is the baseline of ``warm`` (same corpus again, every file in the cache).
-
-Then peak RSS of a cold ingest is measured for two corpus sizes, each in a fresh process, to show
-memory does not grow with the corpus. The graph write is not included: it does not depend on the
-cache and an unchanged file is skipped by it anyway.
+- parse stage, in this process, every domain scanned and parsed as ``parsed_sql`` does it
+  (``build_manifest`` + ``parse_manifest``): ``cold, 1 worker`` (empty cache) is the baseline of
+  ``cold, N workers`` (empty cache), which is the baseline of ``warm`` (every file in the cache);
+- whole ingest (scan, parse, graph write into an embedded FalkorDB), each pass a process of its own
+  (``ingest_pass``): ``cold ingest`` is the baseline of ``warm ingest`` of the unchanged corpus;
+- peak RSS of the process tree (parent and parse workers, sampled with psutil) of a cold ingest of
+  two corpus sizes, to show memory does not grow with the corpus; the graph server is reported apart.
 """
 
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -22,14 +20,15 @@ from pathlib import Path
 import click
 
 from lineage_pipeline.bench.generate import generate_corpus
+from lineage_pipeline.bench.run_bench import BenchError, PassResult, run_pass_process
 from lineage_pipeline.cli.common import settings_or_exit
 from lineage_pipeline.corpus.files import discover_domains
 from lineage_pipeline.corpus.manifest import DomainManifest, build_manifest
-from lineage_pipeline.pipeline.parse_pool import FileTask, ParsePool
+from lineage_pipeline.graph.embedded_server import stop_server
 from lineage_pipeline.pipeline.parse_stage import ParseOptions, parse_manifest
 from lineage_pipeline.stores.parse_cache import ParseCache
 
-_TARGETS = {"warm_vs_cold": 20.0, "warm_parse_files_per_s": 5000.0, "two_vs_one_worker": 1.7, "rss_mb": 1024.0}
+_TARGETS = {"warm_vs_cold": 20.0, "warm_parse_files_per_s": 5000.0, "workers_vs_one_worker": 1.7, "peak_rss_mb": 1024.0}
 
 
 @dataclass(frozen=True)
@@ -53,21 +52,6 @@ class Pass:
     @property
     def parse_files_per_s(self) -> float:
         return self.files / self.parse_s if self.parse_s else 0.0
-
-
-@dataclass(frozen=True)
-class RssProbe:
-    """Peak RSS of a cold ingest of ``files`` files in a fresh process: the parent and its largest worker."""
-
-    files: int
-    workers: int
-    parent_mb: float
-    worker_mb: float
-
-    @property
-    def total_mb(self) -> float:
-        """Upper bound for the whole process tree: parent plus every worker at its peak."""
-        return self.parent_mb + self.workers * self.worker_mb
 
 
 def _manifests(root: Path, settings) -> list[DomainManifest]:
@@ -96,35 +80,20 @@ def run_pass(name: str, root: Path, cache: ParseCache, workers: int, settings) -
     )
 
 
-def rss_probe(root: str, cache_path: str, workers: int) -> None:
-    """Entry point of the RSS subprocess: one cold pass, then print peak RSS figures as JSON."""
-    settings = settings_or_exit()
-    manifests = _manifests(Path(root), settings)
-    cache = ParseCache(Path(cache_path), max_entries=settings.parse_cache_max_entries)
-    options = ParseOptions(workers, settings.parse_chunk_size, settings.parse_file_timeout_s)
-    outcomes = [parse_manifest(m, cache, settings.max_file_bytes, options) for m in manifests]
-    print(json.dumps({
-        "files": sum(o.files for o in outcomes),
-        "parent": max(o.peak_rss_bytes for o in outcomes),
-        "worker": max(o.worker_peak_rss_bytes for o in outcomes),
-    }))
+def _ingest(name: str, root: Path, data_dir: Path, workers: int) -> PassResult:
+    try:
+        return run_pass_process(name, root, data_dir, baseline=False, workers=workers)
+    except BenchError as error:
+        raise click.ClickException(str(error)) from None
 
 
-def _measure_rss(root: Path, cache_path: Path, workers: int) -> RssProbe:
-    code = f"from lineage_pipeline.bench.cache_bench import rss_probe; rss_probe({str(root)!r}, {str(cache_path)!r}, {workers})"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise click.ClickException(f"RSS probe on {root} failed:\n{result.stderr[-2000:]}")
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
-    return RssProbe(figures["files"], workers, round(figures["parent"] / 2**20, 1), round(figures["worker"] / 2**20, 1))
-
-
-def _warm_up_pool(root: Path, settings) -> None:
-    """Start the forkserver (it preloads the parser once per process) outside every timed pass."""
-    sample = next(iter(_manifests(root, settings)[0].files), None)
-    if sample is not None:
-        with ParsePool(root, settings.max_file_bytes, workers=1) as pool:
-            list(pool.parse([FileTask(sample.path, sample.dialect)]))
+def _ingest_row(result: PassResult) -> dict:
+    f = result.figures
+    return {
+        "name": result.name, "files": f.files, "parsed": f.parsed, "reused": f.reused, "seconds": round(f.seconds, 3),
+        "scan_s": round(f.scan_s, 3), "parse_s": round(f.parse_s, 3), "write_s": round(f.write_s, 3),
+        "peak_rss_mb": round(result.peak_rss_mb, 1), "server_peak_rss_mb": round(result.server_peak_rss_mb, 1),
+    }
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -140,10 +109,10 @@ def _ratio(numerator: float, denominator: float) -> float:
 @click.option("--workers", type=click.IntRange(min=2), default=2, show_default=True,
               help="Workers of the parallel passes (the baseline uses 1).")
 @click.option("--rss-files", default="2000,10000", show_default=True,
-              help="Comma-separated corpus sizes for the peak-RSS probes; empty to skip.")
+              help="Comma-separated corpus sizes for the peak-RSS cold ingests; empty to skip.")
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def cache_bench(file_count: int, corpus: Path | None, seed: int, workers: int, rss_files: str, output: str) -> None:
-    """Cold (1 and N workers) vs. warm ingest of one corpus, and peak RSS of cold ingests of two sizes."""
+    """Cold (1 and N workers) vs. warm parse stage and whole ingest of one corpus; peak RSS of cold ingests."""
     settings = settings_or_exit()
     rss_sizes = [int(n) for n in rss_files.split(",") if n.strip()]
     with tempfile.TemporaryDirectory(prefix="lineage-cache-bench-") as scratch:
@@ -151,42 +120,64 @@ def cache_bench(file_count: int, corpus: Path | None, seed: int, workers: int, r
         root = corpus or work / "corpus"
         if corpus is None:
             generate_corpus(root, file_count, seed)
-        _warm_up_pool(root, settings)
-        one = run_pass("cold, 1 worker", root, ParseCache(work / "one.sqlite"), 1, settings)
-        cache = ParseCache(work / "many.sqlite", max_entries=max(settings.parse_cache_max_entries, one.files))
-        many = run_pass(f"cold, {workers} workers", root, cache, workers, settings)
-        warm = run_pass(f"warm, {workers} workers", root, cache, workers, settings)
-        probes = []
-        for size in rss_sizes:
-            generate_corpus(work / f"rss{size}", size, seed)
-            probes.append(_measure_rss(work / f"rss{size}", work / f"rss{size}.sqlite", workers))
+        data_dirs = [work / "ingest", *(work / f"rss{size}-data" for size in rss_sizes)]
+        try:
+            one = run_pass("cold, 1 worker", root, ParseCache(work / "one.sqlite"), 1, settings)
+            cache = ParseCache(work / "many.sqlite", max_entries=max(settings.parse_cache_max_entries, one.files))
+            many = run_pass(f"cold, {workers} workers", root, cache, workers, settings)
+            warm = run_pass(f"warm, {workers} workers", root, cache, workers, settings)
+            cold_ingest = _ingest("cold ingest", root, data_dirs[0], workers)
+            warm_ingest = _ingest("warm ingest", root, data_dirs[0], workers)
+            probes = []
+            for size, data_dir in zip(rss_sizes, data_dirs[1:]):
+                generate_corpus(work / f"rss{size}", size, seed)
+                probes.append(_ingest(f"cold ingest {size} files", work / f"rss{size}", data_dir, workers))
+        finally:
+            for data_dir in data_dirs:
+                stop_server(data_dir)
+    ingests = [_ingest_row(r) for r in (cold_ingest, warm_ingest)]
     report = {
         "corpus": str(corpus) if corpus else f"generated, {file_count} files, seed {seed}",
-        "passes": [asdict(p) | {"total_s": round(p.total_s, 3), "parse_files_per_s": round(p.parse_files_per_s, 1)}
-                   for p in (one, many, warm)],
+        "parse_passes": [
+            asdict(p) | {"total_s": round(p.total_s, 3), "parse_files_per_s": round(p.parse_files_per_s, 1)}
+            for p in (one, many, warm)
+        ],
+        "ingest_passes": ingests,
         "ratios": {
-            "warm_vs_cold": _ratio(many.total_s, warm.total_s),
+            "warm_vs_cold_ingest": _ratio(cold_ingest.figures.seconds, warm_ingest.figures.seconds),
+            "warm_vs_cold_scan_and_parse": _ratio(many.total_s, warm.total_s),
             "warm_vs_cold_parse_stage": _ratio(many.parse_s, warm.parse_s),
             "warm_parse_files_per_s": round(warm.parse_files_per_s, 1),
-            "two_vs_one_worker" if workers == 2 else f"{workers}_vs_one_worker": _ratio(one.parse_s, many.parse_s),
+            "workers_vs_one_worker": _ratio(one.parse_s, many.parse_s),
         },
-        "rss": [asdict(p) | {"total_mb": round(p.total_mb, 1)} for p in probes],
+        "rss": [_ingest_row(p) for p in probes],
         "targets": _TARGETS,
     }
     if output == "json":
         click.echo(json.dumps(report, indent=2))
         return
+    _print_table(report, workers)
+
+
+def _print_table(report: dict, workers: int) -> None:
     click.echo(f"corpus: {report['corpus']}")
-    click.echo(f"{'pass':<20}{'files':>7}{'hits':>7}{'misses':>8}{'scan s':>9}{'parse s':>9}{'total s':>9}"
+    click.echo("parse stage (scan + parse_manifest, in process):")
+    click.echo(f"  {'pass':<20}{'files':>7}{'hits':>7}{'misses':>8}{'scan s':>9}{'parse s':>9}{'total s':>9}"
                f"{'parse files/s':>15}{'p50 ms':>8}{'p95 ms':>8}")
-    for p in (one, many, warm):
-        click.echo(f"{p.name:<20}{p.files:>7}{p.hits:>7}{p.misses:>8}{p.scan_s:>9.2f}{p.parse_s:>9.2f}{p.total_s:>9.2f}"
-                   f"{p.parse_files_per_s:>15.0f}{p.p50_file_ms:>8.2f}{p.p95_file_ms:>8.2f}")
-    ratios = report["ratios"]
-    click.echo(f"warm vs cold (scan+parse): {ratios['warm_vs_cold']}x (target >= 20x); parse stage alone "
-               f"{ratios['warm_vs_cold_parse_stage']}x; warm parse stage {ratios['warm_parse_files_per_s']:.0f} files/s "
-               f"(target >= 5000)")
-    click.echo(f"{workers} workers vs 1 worker, cold parse: {_ratio(one.parse_s, many.parse_s)}x (target >= 1.7x on 2 cores)")
-    for p in probes:
-        click.echo(f"peak RSS, cold ingest of {p.files} files: parent {p.parent_mb} MB, largest worker {p.worker_mb} MB, "
-                   f"parent + {p.workers} workers <= {p.total_mb:.0f} MB (target < 1024 MB)")
+    for p in report["parse_passes"]:
+        click.echo(f"  {p['name']:<20}{p['files']:>7}{p['hits']:>7}{p['misses']:>8}{p['scan_s']:>9.2f}{p['parse_s']:>9.2f}"
+                   f"{p['total_s']:>9.2f}{p['parse_files_per_s']:>15.0f}{p['p50_file_ms']:>8.2f}{p['p95_file_ms']:>8.2f}")
+    click.echo("whole ingest (scan + parse + graph write, one process per pass):")
+    click.echo(f"  {'pass':<26}{'files':>7}{'parsed':>8}{'reused':>8}{'total s':>9}{'scan s':>8}{'parse s':>9}"
+               f"{'write s':>9}{'tree RSS MB':>13}{'server MB':>11}")
+    for p in report["ingest_passes"] + report["rss"]:
+        click.echo(f"  {p['name']:<26}{p['files']:>7}{p['parsed']:>8}{p['reused']:>8}{p['seconds']:>9.2f}{p['scan_s']:>8.2f}"
+                   f"{p['parse_s']:>9.2f}{p['write_s']:>9.2f}{p['peak_rss_mb']:>13.0f}{p['server_peak_rss_mb']:>11.0f}")
+    r = report["ratios"]
+    click.echo(f"warm vs cold: whole ingest {r['warm_vs_cold_ingest']}x, scan+parse {r['warm_vs_cold_scan_and_parse']}x, "
+               f"parse stage {r['warm_vs_cold_parse_stage']}x (target >= 20x)")
+    click.echo(f"warm parse stage: {r['warm_parse_files_per_s']:.0f} files/s (target >= 5000)")
+    click.echo(f"cold parse stage, {workers} workers vs 1: {r['workers_vs_one_worker']}x (target >= 1.7x on 2 cores)")
+    for p in report["rss"]:
+        click.echo(f"peak RSS, {p['name']}: parent + workers {p['peak_rss_mb']:.0f} MB (target < 1024 MB), "
+                   f"graph server {p['server_peak_rss_mb']:.0f} MB")

@@ -9,13 +9,16 @@ spawn children re-import the parent's ``__main__`` (the Dagster or CLI entry poi
 and tens of MB per worker), and fork is unsafe in a threaded Dagster process.
 """
 
+import atexit
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -147,6 +150,7 @@ class ParsePool:
 
     def parse(self, tasks: Iterable[FileTask]) -> Iterator[FileResult]:
         """Parse ``tasks``; reads them lazily and keeps at most ``2 * workers`` chunks outstanding."""
+        self.stats = PoolStats(workers=self.stats.workers)
         todo = iter(tasks)
         retry: deque[list[FileTask]] = deque()
         while len(self._workers) < self.stats.workers:
@@ -257,3 +261,43 @@ class ParsePool:
         self._restart(worker)
         failure = encode(error_lineage(culprit.path, culprit.dialect, message), reusable=False)
         return FileResult(culprit, failure, spent_ms)
+
+
+_shared: tuple[tuple, ParsePool] | None = None
+_shared_lock = threading.Lock()
+
+
+@contextmanager
+def reusable_pool(
+    root: Path, max_file_bytes: int, workers: int, chunk_size: int, file_timeout_s: float
+) -> Iterator[ParsePool]:
+    """A pool that stays alive for the next call with the same arguments, so the domains of one ingest
+    (run one after another in one process) pay the workers' start-up once. Closed when the arguments
+    change, after an error, and at exit; a concurrent caller gets a pool of its own."""
+    global _shared
+    key = (str(root), max_file_bytes, workers, chunk_size, file_timeout_s)
+    with _shared_lock:
+        taken, _shared = _shared, None
+    if taken is not None and taken[0] != key:
+        taken[1].close()
+        taken = None
+    pool = taken[1] if taken else ParsePool(root, max_file_bytes, workers, chunk_size, file_timeout_s)
+    try:
+        yield pool
+    except BaseException:
+        pool.close()
+        raise
+    with _shared_lock:
+        if _shared is None:
+            _shared, pool = (key, pool), None
+    if pool is not None:
+        pool.close()
+
+
+@atexit.register
+def _close_shared() -> None:
+    global _shared
+    with _shared_lock:
+        taken, _shared = _shared, None
+    if taken is not None:
+        taken[1].close()

@@ -15,8 +15,8 @@ from lineage_pipeline.pipeline.parse_pool import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_FILE_TIMEOUT_S,
     FileTask,
-    ParsePool,
     default_workers,
+    reusable_pool,
 )
 from lineage_pipeline.stores.parse_cache import CacheKey, Encoded, IntegrityReport, ParseCache, Summary
 
@@ -116,7 +116,7 @@ def parse_manifest(
     if missed:
         outcome.workers = min(options.workers, len(missed))
         pending: list[tuple[CacheKey, Encoded]] = []
-        with ParsePool(
+        with reusable_pool(
             Path(manifest.corpus_root), max_file_bytes, outcome.workers, options.chunk_size, options.file_timeout_s
         ) as pool:
             for result in pool.parse(FileTask(e.path, e.dialect) for e in missed):

@@ -5,8 +5,10 @@ import signal
 import time
 from pathlib import Path
 
+import psutil
+
 from lineage_pipeline.parsing import parse_file_bytes
-from lineage_pipeline.pipeline.parse_pool import FileTask, ParsePool
+from lineage_pipeline.pipeline.parse_pool import FileTask, ParsePool, reusable_pool
 from lineage_pipeline.stores.parse_cache import decode
 
 SMALL = "INSERT INTO dw.t{n} (a, b) SELECT x, y + {n} FROM stg.s{n};\n"
@@ -95,3 +97,25 @@ def test_tasks_are_pulled_lazily_so_work_in_flight_stays_bounded(tmp_path):
     assert count == 2000
     # two workers x two chunks of five, plus the chunk being assembled
     assert pulled_at_first_result <= 2 * 2 * 5 + 5
+
+
+def test_a_reusable_pool_is_kept_for_the_same_arguments_and_closed_otherwise(tmp_path):
+    tasks = _corpus(tmp_path, small=3)
+    with reusable_pool(tmp_path, 1_000_000, 1, 4, 60.0) as pool:
+        assert len(list(pool.parse(tasks))) == 3
+        pids = pool.worker_pids()
+    with reusable_pool(tmp_path, 1_000_000, 1, 4, 60.0) as again:
+        assert again is pool and again.worker_pids() == pids  # no new start-up for the next domain
+        assert len(list(again.parse(tasks))) == 3
+    with reusable_pool(tmp_path, 1_000_000, 2, 4, 60.0) as other:
+        assert other is not pool and pool.worker_pids() == []  # replaced: the old workers are stopped
+        assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in pids)
+    try:
+        with reusable_pool(tmp_path, 1_000_000, 2, 4, 60.0) as failing:
+            assert failing is other
+            raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        pass
+    assert other.worker_pids() == []
+    with reusable_pool(tmp_path, 1_000_000, 2, 4, 60.0) as fresh:
+        assert fresh is not other
