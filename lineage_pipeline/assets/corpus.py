@@ -1,14 +1,17 @@
 """``sql_corpus``: the manifest of one domain's SQL files (path, size, SHA-256, dialect)."""
 
 import collections
+import logging
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
 
-from lineage_pipeline.corpus.manifest import DomainManifest, update_manifest
+from lineage_pipeline.corpus.manifest import DomainManifest, build_manifest, update_manifest
 from lineage_pipeline.partitions import domain_partitions
 from lineage_pipeline.resources import CorpusResource, LocalStoresResource
+
+log = logging.getLogger(__name__)
 
 
 class CorpusScanConfig(dg.Config):
@@ -17,8 +20,8 @@ class CorpusScanConfig(dg.Config):
     changed_paths: list[str] | None = Field(
         default=None,
         description="Corpus-relative paths to re-read (new, modified, deleted, renamed); the rest of the "
-        "previous manifest is reused unless a metadata walk shows a file new, resized or gone. "
-        "Unset = rescan the whole domain.",
+        "previous manifest is reused unless a metadata walk shows a file new, changed (stat signature) or "
+        "gone. Unset = walk the whole domain, re-reading every file whose stat signature changed.",
     )
 
 
@@ -26,14 +29,21 @@ def _scan(
     domain: str, config: CorpusScanConfig, corpus: CorpusResource, stores: LocalStoresResource
 ) -> tuple[DomainManifest, str]:
     """The domain's manifest and how it was obtained (``full`` or ``incremental``)."""
-    if config.changed_paths is None:
-        return corpus.scan(domain), "full"
+    previous, why_not = None, "no previous manifest"
     try:
         previous = stores.load_manifest(domain)
     except FileNotFoundError:
-        return corpus.scan(domain), "full (no previous manifest)"
-    if Path(previous.corpus_root) != corpus.root_path:
-        return corpus.scan(domain), "full (corpus root changed)"
+        pass
+    except ValueError as error:  # unreadable: the scan re-reads every file, as if it had none
+        log.warning("ignoring the unreadable previous manifest of domain %r: %s", domain, error)
+        why_not = "previous manifest unreadable"
+    if config.changed_paths is None or previous is None or Path(previous.corpus_root) != corpus.root_path:
+        manifest = build_manifest(
+            corpus.root_path, domain, corpus.extensions, corpus.folder_dialects, corpus.default_dialect, previous
+        )
+        if config.changed_paths is None:
+            return manifest, "full"
+        return manifest, f"full ({why_not})" if previous is None else "full (corpus root changed)"
     manifest = update_manifest(
         previous, corpus.root_path, config.changed_paths, corpus.extensions, corpus.folder_dialects, corpus.default_dialect
     )

@@ -6,7 +6,8 @@ from pydantic import Field
 from lineage_pipeline.assets.corpus import sql_corpus
 from lineage_pipeline.observability.metrics import record_parse_stage
 from lineage_pipeline.partitions import domain_partitions
-from lineage_pipeline.pipeline.parse_stage import FileError, ParseOptions, parse_manifest
+from lineage_pipeline.pipeline.catalog_stage import other_domain_manifests, parse_with_catalog
+from lineage_pipeline.pipeline.parse_stage import FileError, ParseOptions
 from lineage_pipeline.resources import CorpusResource, LocalStoresResource
 from lineage_pipeline.settings import load_settings
 
@@ -36,6 +37,10 @@ class ParseRunConfig(dg.Config):
     file_timeout_s: float = Field(
         default=_settings.parse_file_timeout_s, gt=0, description="A file parsing longer is reported and its worker replaced."
     )
+    corpus_catalog: bool = Field(
+        default=True,
+        description="Build the schema catalog from every domain of the corpus (else from this domain's files only).",
+    )
 
 
 @dg.asset(
@@ -43,7 +48,7 @@ class ParseRunConfig(dg.Config):
     deps=[sql_corpus],
     group_name="lineage",
     description="Lineage extracted from each SQL file of the domain (sources, targets, column edges, errors), "
-    "kept in the parse cache.",
+    "resolved against the corpus-wide schema catalog (SELECT * expanded), kept in the parse cache.",
 )
 def parsed_sql(
     context: dg.AssetExecutionContext, config: ParseRunConfig, corpus: CorpusResource, stores: LocalStoresResource
@@ -51,7 +56,15 @@ def parsed_sql(
     manifest = stores.load_manifest(context.partition_key)
     cache = stores.parse_store(config.enable_parse_cache, config.parse_cache_max_entries)
     options = ParseOptions(config.workers or _settings.workers, config.chunk_size, config.file_timeout_s)
-    outcome = parse_manifest(manifest, cache, corpus.max_file_bytes, options)
+    others = (
+        other_domain_manifests(
+            corpus.root_path, context.partition_key, corpus.extensions, corpus.folder_dialects,
+            corpus.default_dialect, stores.manifests_dir,
+        )
+        if config.corpus_catalog
+        else ()
+    )
+    outcome, catalog = parse_with_catalog(manifest, others, cache, corpus.max_file_bytes, options)
     if outcome.cache_check and outcome.cache_check.problem:
         context.log.warning(
             f"parse cache was unusable ({outcome.cache_check.problem}); moved to {outcome.cache_check.moved_to}, rebuilt"
@@ -70,7 +83,7 @@ def parsed_sql(
             "files_parsed": outcome.misses,
             "files_reused": outcome.hits,
             "statements": outcome.statements,
-            "column_edges": outcome.column_edges,
+            "column_edges": outcome.column_edges + catalog.column_edges_added,
             "errors": len(errors),
             "files_with_errors": len({e.path for e in errors}),
             "error_list": dg.MetadataValue.md(errors_markdown(errors)),
@@ -87,5 +100,12 @@ def parsed_sql(
             "worker_timeouts": outcome.worker_timeouts,
             "peak_rss_mb": round(outcome.peak_rss_bytes / 2**20, 1),
             "worker_peak_rss_mb": round(outcome.worker_peak_rss_bytes / 2**20, 1),
+            "catalog_tables": catalog.catalog_tables,
+            "catalog_corpus_files": catalog.corpus_files,
+            "catalog_corpus_files_parsed": catalog.corpus_files_parsed,
+            "files_resolved_with_catalog": catalog.files_resolved,
+            "catalog_cache_hits": catalog.resolved_hits,
+            "catalog_parses": catalog.resolved_parsed,
+            "catalog_duration_s": round(catalog.seconds, 3),
         }
     )

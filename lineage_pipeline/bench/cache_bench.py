@@ -4,7 +4,8 @@ On one generated corpus (or ``--corpus``):
 
 - parse stage, in this process, every domain scanned and parsed as ``parsed_sql`` does it
   (``build_manifest`` + ``parse_manifest``): ``cold, 1 worker`` (empty cache) is the baseline of
-  ``cold, N workers`` (empty cache), which is the baseline of ``warm`` (every file in the cache);
+  ``cold, N workers`` (empty cache), which is the baseline of ``warm`` (every file in the cache, and
+  the scan reusing the previous manifest's hashes of files whose stat signature is unchanged);
 - whole ingest (scan, parse, graph write into an embedded FalkorDB), each pass a process of its own
   (``ingest_pass``): ``cold ingest`` is the baseline of ``warm ingest`` of the unchanged corpus;
 - peak RSS of the process tree (parent and parse workers, sampled with psutil) of a cold ingest of
@@ -54,17 +55,25 @@ class Pass:
         return self.files / self.parse_s if self.parse_s else 0.0
 
 
-def _manifests(root: Path, settings) -> list[DomainManifest]:
-    return [
-        build_manifest(root, domain, settings.file_extensions, settings.folder_dialects, settings.default_dialect)
-        for domain in discover_domains(root, settings.file_extensions)
-    ]
+def _manifests(root: Path, settings, previous: dict[str, DomainManifest]) -> list[DomainManifest]:
+    """Every domain's manifest; a file whose stat signature ``previous`` holds is not re-read. ``previous``
+    is updated in place, as ``sql_corpus`` saves the manifest for the next scan."""
+    domains = discover_domains(root, settings.file_extensions)
+    for domain in domains:
+        previous[domain] = build_manifest(
+            root, domain, settings.file_extensions, settings.folder_dialects, settings.default_dialect,
+            previous.get(domain),
+        )
+    return [previous[domain] for domain in domains]
 
 
-def run_pass(name: str, root: Path, cache: ParseCache, workers: int, settings) -> Pass:
-    """Scan and parse every domain of ``root`` through ``cache`` with ``workers`` processes."""
+def run_pass(
+    name: str, root: Path, cache: ParseCache, workers: int, settings, manifests: dict[str, DomainManifest] | None = None
+) -> Pass:
+    """Scan and parse every domain of ``root`` through ``cache`` with ``workers`` processes; ``manifests`` are
+    the previous scan's (reused where unchanged, then replaced by this pass's), None = a scan from scratch."""
     started = time.perf_counter()
-    manifests = _manifests(root, settings)
+    manifests = _manifests(root, settings, {} if manifests is None else manifests)
     scan_s = time.perf_counter() - started
     options = ParseOptions(workers, settings.parse_chunk_size, settings.parse_file_timeout_s)
     outcomes = [parse_manifest(m, cache, settings.max_file_bytes, options) for m in manifests]
@@ -124,8 +133,9 @@ def cache_bench(file_count: int, corpus: Path | None, seed: int, workers: int, r
         try:
             one = run_pass("cold, 1 worker", root, ParseCache(work / "one.sqlite"), 1, settings)
             cache = ParseCache(work / "many.sqlite", max_entries=max(settings.parse_cache_max_entries, one.files))
-            many = run_pass(f"cold, {workers} workers", root, cache, workers, settings)
-            warm = run_pass(f"warm, {workers} workers", root, cache, workers, settings)
+            scanned: dict[str, DomainManifest] = {}
+            many = run_pass(f"cold, {workers} workers", root, cache, workers, settings, scanned)
+            warm = run_pass(f"warm, {workers} workers", root, cache, workers, settings, scanned)
             cold_ingest = _ingest("cold ingest", root, data_dirs[0], workers)
             warm_ingest = _ingest("warm ingest", root, data_dirs[0], workers)
             probes = []

@@ -84,6 +84,8 @@ class PassResult:
             "scan_s": round(f.scan_s, 3),
             "parse_s": round(f.parse_s, 3),
             "parse_cpu_s": round(sum(f.file_ms) / 1000, 3),
+            "catalog_s": round(f.catalog_s, 3),
+            "catalog_parsed": f.catalog_parsed,
             "write_s": round(f.write_s, 3),
             "setup_s": round(f.setup_s, 3),
             "process_s": round(self.process_s, 3),

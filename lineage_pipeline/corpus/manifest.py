@@ -1,8 +1,17 @@
-"""The manifest of a corpus domain: every SQL file with its size, SHA-256 and dialect."""
+"""The manifest of a corpus domain: every SQL file with its size, SHA-256 and dialect.
+
+A rescan re-reads only files whose stat signature (size, mtime_ns, ctime_ns, inode) differs from the
+previous manifest's entry. ``ctime`` cannot be set by a user, so a copy carrying an old mtime, or an
+edit with ``utime`` put back, still changes the signature (the sensor relies on the same property).
+"""
 
 import hashlib
 import json
+import os
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -10,7 +19,6 @@ from lineage_pipeline.corpus.files import (
     CorpusPathError,
     check_relative_path,
     domain_of,
-    iter_corpus_files,
     resolve_inside,
     walk_corpus,
 )
@@ -18,9 +26,27 @@ from lineage_pipeline.parsing import header_dialect
 
 _HEADER_BYTES = 2048
 
+RACY_WINDOW_NS = 2_000_000_000
+"""A file changed this close to the scan may change again within the same timestamp tick without
+changing its signature (coarse filesystem clocks); its signature is not recorded, so it is re-read."""
+
+
+class StatSignature(NamedTuple):
+    """What a rescan compares to decide a file is unchanged without reading it."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, info: os.stat_result) -> "StatSignature":
+        return cls(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+
 
 class ManifestEntry(BaseModel):
-    """One corpus file as it is on disk now."""
+    """One corpus file as it is on disk now; the stat fields are None when unknown (older manifest, or too
+    recently changed to trust), and such an entry is re-read by the next scan."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -29,14 +55,25 @@ class ManifestEntry(BaseModel):
     size: int
     sha256: str
     dialect: str
+    mtime_ns: int | None = None
+    ctime_ns: int | None = None
+    inode: int | None = None
+
+    @property
+    def signature(self) -> StatSignature | None:
+        if self.mtime_ns is None or self.ctime_ns is None or self.inode is None:
+            return None
+        return StatSignature(self.size, self.mtime_ns, self.ctime_ns, self.inode)
 
 
 class DomainManifest(BaseModel):
-    """All files of one domain, sorted by path."""
+    """All files of one domain, sorted by path, and the dialect configuration their dialects came from."""
 
     domain: str
     corpus_root: str
     files: list[ManifestEntry]
+    folder_dialects: dict[str, str] | None = None
+    default_dialect: str | None = None
 
     @property
     def version(self) -> str:
@@ -57,29 +94,46 @@ def folder_dialect(relative_path: str, folder_dialects: dict[str, str], default_
     return default_dialect
 
 
-def manifest_entry(root: Path, relative_path: str, folder_dialects: dict[str, str], default_dialect: str) -> ManifestEntry:
-    """Hash and classify one file; the file's own ``-- dialect:`` header wins over folder config."""
+def manifest_entry(
+    root: Path,
+    relative_path: str,
+    folder_dialects: dict[str, str],
+    default_dialect: str,
+    signature: StatSignature | None = None,
+) -> ManifestEntry:
+    """Hash and classify one file; the file's own ``-- dialect:`` header wins over folder config.
+
+    ``signature`` must be taken before the read: a change during the read then shows at the next scan.
+    """
     data = resolve_inside(root, relative_path).read_bytes()
     head = data[:_HEADER_BYTES].decode("utf-8", errors="replace")
     dialect = header_dialect(head) or folder_dialect(relative_path, folder_dialects, default_dialect)
+    stat_fields = {}
+    if signature is not None and signature.size == len(data):  # else it changed since: unknown, re-read next time
+        stat_fields = {"mtime_ns": signature.mtime_ns, "ctime_ns": signature.ctime_ns, "inode": signature.inode}
     return ManifestEntry(
         path=relative_path,
         domain=domain_of(relative_path),
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         dialect=dialect,
+        **stat_fields,
     )
 
 
 def build_manifest(
-    root: Path, domain: str, extensions: list[str], folder_dialects: dict[str, str], default_dialect: str
+    root: Path,
+    domain: str,
+    extensions: list[str],
+    folder_dialects: dict[str, str],
+    default_dialect: str,
+    previous: DomainManifest | None = None,
 ) -> DomainManifest:
-    """Scan one domain of the corpus and describe every file in it."""
-    files = [
-        manifest_entry(root, path, folder_dialects, default_dialect)
-        for path in iter_corpus_files(root, extensions, domain=domain)
-    ]
-    return DomainManifest(domain=domain, corpus_root=str(root.resolve()), files=files)
+    """Scan one domain of the corpus and describe every file in it; with ``previous`` (the domain's last
+    manifest), a file whose stat signature is unchanged keeps its entry instead of being re-read."""
+    if previous is None or previous.domain != domain:
+        previous = DomainManifest(domain=domain, corpus_root=str(root.resolve()), files=[])
+    return update_manifest(previous, root, [], extensions, folder_dialects, default_dialect)
 
 
 def update_manifest(
@@ -89,29 +143,45 @@ def update_manifest(
     extensions: list[str],
     folder_dialects: dict[str, str],
     default_dialect: str,
+    clock_ns: Callable[[], int] = time.time_ns,
 ) -> DomainManifest:
     """``previous`` brought up to date re-reading only what may have changed: ``changed_paths``, plus files
-    a metadata walk of the domain shows as new or resized. Deleted files drop out.
+    a metadata walk of the domain shows as new or with another stat signature. Deleted files drop out.
 
-    The walk makes a lost batch (a failed earlier run) self-healing for additions and deletions.
+    Entries are reused only if ``previous`` was built from the same corpus root and dialect configuration
+    (a reused entry keeps its dialect). The walk makes a lost batch (a failed earlier run) self-healing.
     Raises CorpusPathError for a path that is not corpus-relative or lies in another domain.
     """
     for path in changed_paths:
         check_relative_path(path)
         if domain_of(path) != previous.domain:
             raise CorpusPathError(f"changed path {path!r} is not in domain {previous.domain!r}")
+    corpus_root = str(root.resolve())
+    settled_before = clock_ns() - RACY_WINDOW_NS
+    on_disk = {path: StatSignature.of(info) for path, info in walk_corpus(root, extensions, previous.domain)}
+    reusable = (previous.corpus_root, previous.folder_dialects, previous.default_dialect) == (
+        corpus_root, folder_dialects, default_dialect
+    )
     named = set(changed_paths)
-    on_disk = {path: info.st_size for path, info in walk_corpus(root, extensions, previous.domain)}
     entries = {
-        e.path: e for e in previous.files if e.path not in named and on_disk.get(e.path) == e.size
+        e.path: e
+        for e in (previous.files if reusable else [])
+        if e.path not in named and e.signature is not None and on_disk.get(e.path) == e.signature
     }
     for path in sorted(set(on_disk) - set(entries)):
+        signature = on_disk[path]
         try:
-            entries[path] = manifest_entry(root, path, folder_dialects, default_dialect)
+            entries[path] = manifest_entry(
+                root, path, folder_dialects, default_dialect, signature if signature.ctime_ns < settled_before else None
+            )
         except FileNotFoundError:
             pass  # deleted since the walk: absent is the truth now
     return DomainManifest(
-        domain=previous.domain, corpus_root=str(root.resolve()), files=[entries[p] for p in sorted(entries)]
+        domain=previous.domain,
+        corpus_root=corpus_root,
+        files=[entries[p] for p in sorted(entries)],
+        folder_dialects=folder_dialects,
+        default_dialect=default_dialect,
     )
 
 

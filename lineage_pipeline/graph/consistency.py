@@ -34,7 +34,7 @@ def check_domain(backend: GraphBackend, domain: str, manifest_hashes: dict[str, 
         stored = in_graph.get(path)
         if stored is None:
             report.missing_files.append(path)
-        elif stored != (sha256, file_revision(sha256, parser_version)):
+        elif stored[0] != sha256 or not _same_parse(stored[1] or "", file_revision(sha256, parser_version)):
             report.hash_mismatches.append(path)
     report.stale_files = sorted(set(in_graph) - set(manifest_hashes))
     edge_files = {row[0] for row in backend.read(EDGE_FILES)}
@@ -42,3 +42,8 @@ def check_domain(backend: GraphBackend, domain: str, manifest_hashes: dict[str, 
         path for path in edge_files if domain_of(path) == domain and path not in manifest_hashes
     )
     return report
+
+
+def _same_parse(rev: str, expected: str) -> bool:
+    """``rev`` is ``expected`` itself or ``expected`` plus a catalog context (a catalog-resolved file)."""
+    return rev == expected or rev.startswith(expected + ":")

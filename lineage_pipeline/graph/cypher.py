@@ -85,12 +85,27 @@ def mark_orphans(label: str) -> str:
     return f"MATCH (n:{label}) WHERE NOT (n)--() AND n.orphan IS NULL SET n.orphan = true"
 
 
-FILE_REVISIONS = "MATCH (f:SqlFile) WHERE f.domain = $domain RETURN f.path, f.rev"
+SYNC_STATE = """
+OPTIONAL MATCH (s:SyncState {domain: $domain})
+WITH coalesce(s.dirty, true) AS dirty
+OPTIONAL MATCH (f:SqlFile) WHERE f.domain = $domain
+RETURN dirty, collect(f.path), collect(CASE WHEN f IS NOT NULL THEN coalesce(f.rev, '') END)
+"""
+"""One read per sync, one row: whether the domain's last write may have left orphans, and the path and
+committed revision of each of its files, as two lists in the same order (one row per file costs the
+client more to decode; collect drops nulls, so a revision never committed comes back as '').
+A domain without a marker (never synced, or a graph written before markers existed) counts as dirty."""
 
-NODE_COUNTS = "MATCH (n) RETURN labels(n)[0], count(n)"
+MARK_SYNC_DIRTY = "MERGE (s:SyncState {domain: $domain}) SET s.dirty = true"
+"""Set before a sync's first write: a run killed from here on leaves the domain dirty."""
+
+MARK_SYNC_CLEAN = "MATCH (s:SyncState {domain: $domain}) SET s.dirty = false"
+"""Set once the sync's orphan prune completed; a wiped marker stays missing, which reads as dirty."""
+
+NODE_COUNTS = "MATCH (n) WHERE NOT n:SyncState RETURN labels(n)[0], count(n)"  # bookkeeping is not lineage
 RELATIONSHIP_COUNTS = "MATCH ()-[e]->() RETURN type(e), count(e)"
 
-NODE_KEYS = {"SqlFile": "path", "Table": "key", "Column": "key"}
+NODE_KEYS = {"SqlFile": "path", "Table": "key", "Column": "key", "SyncState": "domain"}
 RELATIONSHIP_INDEX_PROPERTY = "file"
 
 

@@ -13,9 +13,10 @@ from lineage_pipeline.parsing.models import FileLineage
 RELATIONSHIP_TYPES = ("READS", "WRITES", "FEEDS", "HAS_COLUMN", "DERIVES")
 
 
-def file_revision(sha256: str, parser_version: str) -> str:
-    """What a file's lineage depends on: its bytes and the parser that read them."""
-    return f"{sha256}:{parser_version}"
+def file_revision(sha256: str, parser_version: str, context: str = "") -> str:
+    """What a file's lineage depends on: its bytes, the parser that read them and, when a catalog
+    resolved it, the fingerprint of the catalog entries it used (``context``)."""
+    return f"{sha256}:{parser_version}:{context}" if context else f"{sha256}:{parser_version}"
 
 
 def table_of(column_key: str) -> str:

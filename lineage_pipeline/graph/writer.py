@@ -193,9 +193,15 @@ class GraphWriter:
 
     # -- sync steps ------------------------------------------------------------------------
 
-    def file_revisions(self, domain: str) -> dict[str, str | None]:
-        """Path -> committed revision of every file the graph holds for ``domain``."""
-        return {path: rev for path, rev in self.read(cypher.FILE_REVISIONS, {"domain": domain})}
+    def sync_state(self, domain: str) -> tuple[dict[str, str], bool]:
+        """Path -> committed revision of every file the graph holds for ``domain``, and whether an earlier
+        write to it may have left orphans (its sync did not reach a completed prune), in one read."""
+        ((dirty, paths, revisions),) = self.read(cypher.SYNC_STATE, {"domain": domain})
+        return dict(zip(paths, revisions, strict=True)), bool(dirty)
+
+    def _mark_sync(self, domain: str, dirty: bool, stats: WriteStats) -> None:
+        query = cypher.MARK_SYNC_DIRTY if dirty else cypher.MARK_SYNC_CLEAN
+        stats.add(self._retrying(lambda: self.backend.write(query, {"domain": domain})).stats)
 
     def write_files(self, graphs: Sequence[FileGraph], stats: WriteStats) -> None:
         """Replace the lineage of each file with the rows given (new edges first, then stale removal)."""
@@ -253,12 +259,13 @@ class GraphWriter:
         """Make the graph hold exactly the files in ``current`` (path -> rev) for ``domain``.
 
         ``graphs_for(paths)`` builds the rows of the files that need writing; unchanged files cost a
-        revision comparison only, and a sync with nothing to do writes nothing. Orphans left by an
-        interrupted earlier run are pruned even when no file changed.
+        revision comparison only, and a sync with nothing to do costs one read and writes nothing.
+        A sync that writes marks the domain dirty first and clean once its orphan prune is done, so
+        orphans left by a run killed in between are pruned by the next sync even when no file changed.
         """
         report = SyncReport(domain=domain)
         self._domain, self._rejected, self.retries = domain, [], 0
-        stored = self.file_revisions(domain)
+        stored, dirty = self.sync_state(domain)
         changed = sorted(path for path, rev in current.items() if stored.get(path) != rev)
         deleted = sorted(path for path in stored if path not in current)
         report.files_unchanged = len(current) - len(changed)
@@ -268,13 +275,17 @@ class GraphWriter:
                 f"refusing to delete {len(deleted)} of {len(stored)} files of domain {domain!r} from the graph "
                 f"(more than {max_delete_fraction:.0%}); check the corpus path, or force the sync"
             )
+        if not (changed or deleted or dirty):
+            return report
         if self.dead_letters is not None:
             # the rows of a file being rewritten or deleted are superseded by this sync
             self.dead_letters.discard_files(changed + deleted)
         try:
+            self._mark_sync(domain, True, report.stats)
             self._write_changed(changed, graphs_for, report.stats)
             self.delete_files(deleted, report.stats)
             report.orphans = self.prune_orphans(report.stats)
+            self._mark_sync(domain, False, report.stats)
         finally:
             # whatever was rejected before a crash is recorded, never lost
             if self.dead_letters is not None:

@@ -1,6 +1,6 @@
 """Write a domain's parsed lineage to the graph so that it equals the manifest, file for file."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from lineage_pipeline.corpus.manifest import DomainManifest
@@ -14,9 +14,14 @@ from lineage_pipeline.parsing.models import FileLineage
 
 
 class ParseResults(Protocol):
-    """Where ``parsed_sql`` left its results (the parse cache)."""
+    """Where ``parsed_sql`` left its results (the parse cache) and which catalog context each path's
+    result was resolved with."""
 
-    def get_many(self, keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], FileLineage]: ...
+    def contexts(self, keys: Iterable[tuple[str, str, str]]) -> dict[str, str]: ...
+
+    def get_many(
+        self, keys: Iterable[tuple[str, str, str]], contexts: Mapping[str, str] | None = None
+    ) -> dict[tuple[str, str, str], FileLineage]: ...
 
 
 class MissingParseResultError(RuntimeError):
@@ -38,14 +43,17 @@ def sync_manifest(
 ) -> SyncReport:
     """Bring the domain's subgraph to the manifest's files; only changed files are read from the store.
 
-    Rows the store rejects go to ``dead_letters`` tagged with ``run_id`` (and are in the report).
+    A file's revision includes its catalog context, so a file re-resolved against a changed table
+    definition (of any domain) is rewritten like a changed file. Rows the store rejects go to
+    ``dead_letters`` tagged with ``run_id`` (and are in the report).
     """
     entries = {entry.path: entry for entry in manifest.files}
-    current = {path: file_revision(entry.sha256, PARSER_VERSION) for path, entry in entries.items()}
+    contexts = store.contexts((e.sha256, e.dialect, e.path) for e in manifest.files)
+    current = {path: file_revision(entry.sha256, PARSER_VERSION, contexts[path]) for path, entry in entries.items()}
 
     def graphs_for(paths: list[str]) -> list[FileGraph]:
         keys = [(entries[p].sha256, entries[p].dialect, p) for p in paths]
-        stored = store.get_many(keys)
+        stored = store.get_many(keys, contexts)
         missing = [key[2] for key in keys if key not in stored]
         if missing:
             raise MissingParseResultError(

@@ -7,6 +7,8 @@ the cache in batches as they arrive, and the outcome keeps only counts, timings 
 import resource
 import statistics
 import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +16,9 @@ from lineage_pipeline.corpus.manifest import DomainManifest, ManifestEntry
 from lineage_pipeline.pipeline.parse_pool import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_FILE_TIMEOUT_S,
+    FileResult,
     FileTask,
+    ParsePool,
     default_workers,
     reusable_pool,
 )
@@ -85,13 +89,56 @@ class ParseOutcome:
         self.errors += [FileError(path, i.statement, i.line, i.message) for i in summary.errors]
 
 
+class CachingParser:
+    """Parses tasks in a pool opened on first use (``reusable_pool``) and stores every result in the
+    cache under the task's key, in batches; pool figures add up over calls. Use as a context manager."""
+
+    def __init__(self, root: Path, cache: ParseCache, max_file_bytes: int, options: ParseOptions, keep_since: float):
+        self.root, self.cache, self.max_file_bytes = root, cache, max_file_bytes
+        self.options, self.keep_since = options, keep_since
+        self.workers = self.crashes = self.timeouts = self.worker_peak_rss = 0
+        self._stack = ExitStack()
+        self._pool: ParsePool | None = None
+
+    def __enter__(self) -> "CachingParser":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stack.close()
+
+    def parse(self, items: list[tuple[FileTask, CacheKey]]) -> Iterator[FileResult]:
+        """Parse ``items`` and yield each result once it is parsed; all are stored when the generator ends."""
+        if not items:
+            return
+        if self._pool is None:
+            # sized by the first batch: a pool re-sized later would lose the reusable workers
+            self.workers = min(self.options.workers, len(items))
+            self._pool = self._stack.enter_context(reusable_pool(
+                self.root, self.max_file_bytes, self.workers, self.options.chunk_size, self.options.file_timeout_s
+            ))
+        keys = {task.path: key for task, key in items}
+        pending: list[tuple[CacheKey, Encoded]] = []
+        for result in self._pool.parse(task for task, _ in items):
+            pending.append((keys[result.task.path], result.encoded))
+            if len(pending) >= _WRITE_BATCH:
+                self.cache.put_encoded(pending, self.keep_since)
+                pending = []
+            yield result
+        self.cache.put_encoded(pending, self.keep_since)
+        self.crashes += self._pool.stats.crashes
+        self.timeouts += self._pool.stats.timeouts
+        self.worker_peak_rss = max(self.worker_peak_rss, self._pool.stats.worker_peak_rss)
+
+
 def parse_manifest(
     manifest: DomainManifest,
     cache: ParseCache,
     max_file_bytes: int,
     options: ParseOptions | None = None,
+    on_summary: Callable[[str, Summary], None] | None = None,
 ) -> ParseOutcome:
-    """Make sure every manifest file has a result in ``cache`` and report on them.
+    """Make sure every manifest file has a result in ``cache`` and report on them; ``on_summary(path,
+    summary)`` sees each file's summary (cached or fresh), e.g. for the catalog pass.
 
     The cache is checked first (a damaged file is moved aside and rebuilt, never failing the run) and
     expired entries dropped.
@@ -104,7 +151,6 @@ def parse_manifest(
     # TTL and stale parser versions only: LRU eviction here could take entries a concurrent run of
     # another domain has written and its graph stage has not read yet
     cache.prune(evict=False)
-    entries = {entry.path: entry for entry in manifest.files}
     missed: list[ManifestEntry] = []
     for entry, (_, summary) in zip(manifest.files, cache.lookup(_key(e) for e in manifest.files)):
         if summary is None:
@@ -112,24 +158,19 @@ def parse_manifest(
         else:
             outcome.hits += 1
             outcome._add(entry.path, summary)
+            if on_summary is not None:
+                on_summary(entry.path, summary)
     outcome.misses = len(missed)
-    if missed:
-        outcome.workers = min(options.workers, len(missed))
-        pending: list[tuple[CacheKey, Encoded]] = []
-        with reusable_pool(
-            Path(manifest.corpus_root), max_file_bytes, outcome.workers, options.chunk_size, options.file_timeout_s
-        ) as pool:
-            for result in pool.parse(FileTask(e.path, e.dialect) for e in missed):
-                outcome._add(result.task.path, result.encoded.summary)
-                outcome.file_ms.append(result.ms)
-                pending.append((_key(entries[result.task.path]), result.encoded))
-                if len(pending) >= _WRITE_BATCH:
-                    cache.put_encoded(pending, keep_since)
-                    pending = []
-            cache.put_encoded(pending, keep_since)
-        outcome.worker_crashes = pool.stats.crashes
-        outcome.worker_timeouts = pool.stats.timeouts
-        outcome.worker_peak_rss_bytes = pool.stats.worker_peak_rss
+    with CachingParser(Path(manifest.corpus_root), cache, max_file_bytes, options, keep_since) as parser:
+        for result in parser.parse([(FileTask(e.path, e.dialect), _key(e)) for e in missed]):
+            outcome._add(result.task.path, result.encoded.summary)
+            outcome.file_ms.append(result.ms)
+            if on_summary is not None:
+                on_summary(result.task.path, result.encoded.summary)
+    outcome.workers = parser.workers
+    outcome.worker_crashes = parser.crashes
+    outcome.worker_timeouts = parser.timeouts
+    outcome.worker_peak_rss_bytes = parser.worker_peak_rss
     outcome.errors.sort(key=lambda e: (e.path, e.statement is not None, e.statement or 0))
     outcome.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     outcome.seconds = time.perf_counter() - started

@@ -1,6 +1,6 @@
 """A parse worker process: ``python -m lineage_pipeline.pipeline.parse_worker FD ROOT MAX_FILE_BYTES``.
 
-Reads chunks of ``(path, dialect)`` from the connection on file descriptor FD and answers each file
+Reads chunks of ``(path, dialect, catalog)`` (catalog: ``{table: columns}`` or None) from the connection on file descriptor FD and answers each file
 with ``(ms, Encoded, peak_rss_bytes)`` as soon as it is parsed; ``None`` stops it. Its first message,
 ``READY``, says the imports are done (start-up time is not charged to a file). Started as a fresh
 interpreter (not forked, not multiprocessing's spawn) so it never re-imports the parent's ``__main__``
@@ -14,7 +14,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from lineage_pipeline.corpus.files import CorpusPathError, resolve_inside
-from lineage_pipeline.parsing import parse_file_bytes
+from lineage_pipeline.parsing import Catalog, parse_file_bytes
 from lineage_pipeline.parsing.models import FileLineage, ParseIssue
 from lineage_pipeline.stores.parse_cache import encode
 
@@ -26,8 +26,11 @@ def error_lineage(path: str, dialect: str, message: str) -> FileLineage:
     return FileLineage(path=path, dialect=dialect, errors=[ParseIssue(message=message)])
 
 
-def read_and_parse(root: Path, path: str, dialect: str, max_file_bytes: int) -> FileLineage:
-    """Lineage of one corpus file; unreadable, oversized or escaping files become an error record."""
+def read_and_parse(
+    root: Path, path: str, dialect: str, max_file_bytes: int, catalog: Catalog | None = None
+) -> FileLineage:
+    """Lineage of one corpus file (resolved with ``catalog`` if given); unreadable, oversized or escaping
+    files become an error record."""
     try:
         resolved = resolve_inside(root, path)
         size = resolved.stat().st_size
@@ -37,7 +40,7 @@ def read_and_parse(root: Path, path: str, dialect: str, max_file_bytes: int) -> 
         data = resolved.read_bytes()
     except (OSError, CorpusPathError) as error:
         return error_lineage(path, dialect, f"cannot read file: {error}")
-    return parse_file_bytes(data, dialect, path)
+    return parse_file_bytes(data, dialect, path, catalog)
 
 
 def serve(conn: Connection, root: Path, max_file_bytes: int) -> None:
@@ -50,9 +53,10 @@ def serve(conn: Connection, root: Path, max_file_bytes: int) -> None:
             return
         if chunk is None:
             return
-        for path, dialect in chunk:
+        for path, dialect, tables in chunk:
             started = time.perf_counter()
-            encoded = encode(read_and_parse(root, path, dialect, max_file_bytes))
+            catalog = Catalog(tables) if tables is not None else None
+            encoded = encode(read_and_parse(root, path, dialect, max_file_bytes, catalog))
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
             conn.send(((time.perf_counter() - started) * 1000, encoded, peak))
 

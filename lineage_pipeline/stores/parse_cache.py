@@ -4,7 +4,10 @@ It is how ``parsed_sql`` hands its results to ``lineage_graph`` and why an uncha
 parsed twice: the same bytes in the same dialect under the same parser give the same lineage, so
 the path is not part of the key (it is restored on read). Payloads are zlib-compressed JSON (never
 pickle: the file may be foreign). Each entry also keeps the counts and errors of its lineage so a
-warm run can report without decoding payloads. Hit/miss/eviction counters live in the database, so
+warm run can report without decoding payloads, and the catalog facts of its lineage (the tables it
+defines, the tables a catalog could change it through) so the corpus-wide catalog pass never decodes
+a payload either. ``resolutions`` records, per path, which catalog context the last parse of its
+domain resolved that path's content with: the graph stage reads the lineage stored under it. Hit/miss/eviction counters live in the database, so
 they add up across processes. Several processes may read and write at once (WAL, busy timeout).
 """
 
@@ -16,17 +19,17 @@ import random
 import sqlite3
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from lineage_pipeline.parsing import PARSER_VERSION
+from lineage_pipeline.parsing import PARSER_VERSION, catalog_dependencies, catalog_entries, needs_catalog
 from lineage_pipeline.parsing.models import FileLineage, ParseIssue
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 """Layout of this database; a file with another layout is moved aside and rebuilt."""
 _APP_ID = "lineage_pipeline.parse_cache"
 DEFAULT_MAX_ENTRIES = 10_000
@@ -45,12 +48,21 @@ CREATE TABLE IF NOT EXISTS entries (
     statements INTEGER NOT NULL,
     column_edges INTEGER NOT NULL,
     errors TEXT NOT NULL,
+    defines TEXT NOT NULL,
+    dependencies TEXT NOT NULL,
     reusable INTEGER NOT NULL,
     created_at REAL NOT NULL,
     last_used_at REAL NOT NULL,
     PRIMARY KEY (sha256, dialect, parser_version, context)
 );
 CREATE INDEX IF NOT EXISTS entries_last_used ON entries (last_used_at);
+CREATE TABLE IF NOT EXISTS resolutions (
+    path TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    dialect TEXT NOT NULL,
+    parser_version TEXT NOT NULL,
+    context TEXT NOT NULL
+);
 """
 _COUNTERS = ("hits", "misses", "evictions")
 
@@ -66,11 +78,16 @@ class CacheKey:
 
 @dataclass(frozen=True)
 class Summary:
-    """The figures a run reports about one file without decoding its lineage."""
+    """The figures a run reports about one file without decoding its lineage, plus its catalog facts:
+    ``defines`` = (table, columns) pairs it contributes to a catalog (no columns: it defines the table
+    from a query whose columns only a catalog can tell, e.g. ``CREATE VIEW v AS SELECT * FROM t``),
+    ``dependencies`` = the tables whose catalog entries can change its lineage (empty when none can)."""
 
     statements: int
     column_edges: int
     errors: tuple[ParseIssue, ...]
+    defines: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    dependencies: tuple[str, ...] = ()
 
     @staticmethod
     def of(lineage: FileLineage) -> "Summary":
@@ -78,7 +95,22 @@ class Summary:
             statements=len(lineage.statements),
             column_edges=sum(len(s.columns) for s in lineage.statements),
             errors=tuple(lineage.errors),
+            defines=_defines(lineage),
+            dependencies=tuple(sorted(catalog_dependencies(lineage))) if needs_catalog(lineage) else (),
         )
+
+
+def _defines(lineage: FileLineage) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``catalog_entries`` plus, with no columns, single-target definitions whose columns are not known yet."""
+    known = catalog_entries(lineage)
+    pending = {
+        statement.targets[0]: ()
+        for statement in lineage.statements
+        if len(statement.targets) == 1 and not statement.defined_columns
+        and (statement.kind.startswith("CREATE") or statement.kind == "SELECT INTO")
+        and statement.targets[0] not in known
+    }
+    return tuple({**pending, **known}.items())
 
 
 @dataclass(frozen=True)
@@ -232,7 +264,7 @@ class ParseCache:
                 if result != [("ok",)]:
                     return "integrity check failed: " + "; ".join(str(r[0]) for r in result[:3])
                 tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-                if not {"meta", "stats", "entries"} <= tables:
+                if not {"meta", "stats", "entries", "resolutions"} <= tables:
                     return f"not a parse cache (tables: {', '.join(sorted(tables)) or 'none'})"
                 meta = dict(db.execute("SELECT name, value FROM meta"))
                 if meta.get("app") != _APP_ID or meta.get("schema_version") != SCHEMA_VERSION:
@@ -250,8 +282,9 @@ class ParseCache:
 
     # -- reads ----------------------------------------------------------------------------------
 
-    def lookup(self, keys: Iterable[CacheKey]) -> Iterator[tuple[CacheKey, Summary | None]]:
-        """For each key, its cached summary (a hit, marked used now) or None (a miss), counted in the stats.
+    def lookup(self, keys: Iterable[CacheKey], count: bool = True) -> Iterator[tuple[CacheKey, Summary | None]]:
+        """For each key, its cached summary (a hit, marked used now) or None (a miss), counted in the stats
+        unless ``count`` is False (the catalog pass: the stats describe each domain's own files).
 
         Streams in batches so memory does not grow with the number of keys. When disabled, every key
         misses and nothing is counted.
@@ -265,7 +298,7 @@ class ParseCache:
             with self._transaction() as db:
                 marks = ",".join("?" * len(batch))
                 rows = db.execute(
-                    "SELECT sha256, dialect, context, statements, column_edges, errors FROM entries "
+                    "SELECT sha256, dialect, context, statements, column_edges, errors, defines, dependencies FROM entries "
                     f"WHERE parser_version=? AND last_used_at>=? AND reusable=1 AND sha256 IN ({marks})",
                     (self.parser_version, fresh_after, *(k.sha256 for k in batch)),
                 ).fetchall()
@@ -273,33 +306,64 @@ class ParseCache:
                 found = []
                 for key in batch:
                     row = by_key.get(key)
-                    found.append((key, None if row is None else Summary(row[3], row[4], _issues(row[5]))))
+                    found.append((key, None if row is None else _summary(row)))
                 hits = [k for k, s in found if s is not None]
                 db.executemany(
                     "UPDATE entries SET last_used_at=? WHERE sha256=? AND dialect=? AND parser_version=? AND context=?",
                     [(now, k.sha256, k.dialect, self.parser_version, k.context) for k in hits],
                 )
-                _bump(db, hits=len(hits), misses=len(found) - len(hits))
+                if count:
+                    _bump(db, hits=len(hits), misses=len(found) - len(hits))
             yield from found
 
     def get_many(
-        self, keys: Iterable[tuple[str, str, str]], context: str = ""
+        self, keys: Iterable[tuple[str, str, str]], contexts: Mapping[str, str] | None = None
     ) -> dict[tuple[str, str, str], FileLineage]:
         """Stored lineage for each ``(sha256, dialect, path)`` that has a result; misses are left out.
+        ``contexts`` (path -> catalog context, see ``contexts``) picks the catalog-resolved result; a path
+        not in it reads the first-pass result (context '').
 
         This is the hand-off read of the graph stage and the CLI: it ignores ``enabled`` and TTL and
         does not count in the hit/miss stats.
         """
         found: dict[tuple[str, str, str], FileLineage] = {}
+        contexts = contexts or {}
         with closing(self._connect()) as db:
             for sha256, dialect, path in keys:
                 row = db.execute(
                     "SELECT payload FROM entries WHERE sha256=? AND dialect=? AND parser_version=? AND context=?",
-                    (sha256, dialect, self.parser_version, context),
+                    (sha256, dialect, self.parser_version, contexts.get(path, "")),
                 ).fetchone()
                 if row is not None:
                     found[(sha256, dialect, path)] = decode(row[0], path)
         return found
+
+    def contexts(self, keys: Iterable[tuple[str, str, str]]) -> dict[str, str]:
+        """Path -> catalog context its ``(sha256, dialect, path)`` was last resolved with ('' when none is
+        recorded for exactly this content, dialect and parser version)."""
+        found: dict[str, str] = {}
+        with closing(self._connect()) as db:
+            for batch in _batched(keys, _LOOKUP_BATCH):
+                marks = ",".join("?" * len(batch))
+                recorded = {
+                    path: (sha256, dialect, context)
+                    for path, sha256, dialect, context in db.execute(
+                        f"SELECT path, sha256, dialect, context FROM resolutions WHERE parser_version=? AND path IN ({marks})",
+                        (self.parser_version, *(key[2] for key in batch)),
+                    )
+                }
+                for sha256, dialect, path in batch:
+                    row = recorded.get(path)
+                    found[path] = row[2] if row is not None and row[:2] == (sha256, dialect) else ""
+        return found
+
+    def record_contexts(self, items: Iterable[tuple[str, str, str, str]]) -> None:
+        """Remember ``(path, sha256, dialect, context)``: which catalog context ``path``'s content resolves with now."""
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO resolutions VALUES (?, ?, ?, ?, ?)",
+                [(path, sha256, dialect, self.parser_version, context) for path, sha256, dialect, context in items],
+            )
 
     def get(self, sha256: str, dialect: str, path: str) -> FileLineage | None:
         """The stored lineage of this content, labelled with ``path``; None if absent."""
@@ -317,13 +381,13 @@ class ParseCache:
         rows = [
             (
                 key.sha256, key.dialect, self.parser_version, key.context, enc.payload,
-                enc.summary.statements, enc.summary.column_edges, _issues_json(enc.summary.errors), int(enc.reusable),
-                now, now,
+                enc.summary.statements, enc.summary.column_edges, _issues_json(enc.summary.errors),
+                json.dumps(enc.summary.defines), json.dumps(enc.summary.dependencies), int(enc.reusable), now, now,
             )
             for key, enc in items
         ]
         with self._transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             self._evict(db, keep_since)
         return len(rows)
 
@@ -352,6 +416,7 @@ class ParseCache:
                 "DELETE FROM entries WHERE last_used_at < ? OR parser_version != ?",
                 (self.clock() - self.ttl_seconds, self.parser_version),
             )
+            db.execute("DELETE FROM resolutions WHERE parser_version != ?", (self.parser_version,))
             if evict:
                 self._evict(db, None)
             return before - db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
@@ -360,6 +425,7 @@ class ParseCache:
         """Remove every entry and reset the counters."""
         with self._transaction() as db:
             db.execute("DELETE FROM entries")
+            db.execute("DELETE FROM resolutions")
             db.execute("UPDATE stats SET value=0")
         with closing(self._connect()) as db:
             db.execute("VACUUM")
@@ -378,6 +444,12 @@ def _bump(db: sqlite3.Connection, **counts: int) -> None:
     db.executemany(
         "UPDATE stats SET value = value + ? WHERE name = ?", [(n, name) for name, n in counts.items() if n]
     )
+
+
+def _summary(row: tuple) -> Summary:
+    """A ``Summary`` from ``(.., .., .., statements, column_edges, errors, defines, dependencies)``."""
+    defines = tuple((table, tuple(columns)) for table, columns in json.loads(row[6]))
+    return Summary(row[3], row[4], _issues(row[5]), defines, tuple(json.loads(row[7])))
 
 
 def _issues_json(issues: Iterable[ParseIssue]) -> str:

@@ -6,9 +6,26 @@ import dagster as dg
 import pytest
 
 from lineage_pipeline.assets.corpus import sql_corpus
+from lineage_pipeline.corpus import manifest as manifest_module
 from lineage_pipeline.corpus.manifest import build_manifest
 from lineage_pipeline.partitions import domain_partitions
 from lineage_pipeline.resources import CorpusResource, LocalStoresResource
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[str]:
+    """Paths whose content the scan reads (the real read, counted); files written by the test count as
+    settled at once (the racy window is specified in corpus/test_manifest.py)."""
+    seen: list[str] = []
+    real = manifest_module.manifest_entry
+
+    def counting(root, relative_path, *args, **kwargs):
+        seen.append(relative_path)
+        return real(root, relative_path, *args, **kwargs)
+
+    monkeypatch.setattr(manifest_module, "manifest_entry", counting)
+    monkeypatch.setattr(manifest_module, "RACY_WINDOW_NS", 0)
+    return seen
 
 
 @pytest.fixture
@@ -44,22 +61,49 @@ def manifest_paths(resources) -> dict[str, str]:
     return {entry.path: entry.sha256 for entry in manifest.files}
 
 
-def test_changed_paths_rescan_only_what_may_have_changed(setup):
+def test_changed_paths_rescan_only_what_may_have_changed(setup, reads):
     corpus, instance, resources = setup
+    (corpus / "core" / "d.sql").write_text("INSERT INTO dw.d SELECT x FROM stg.d;")
     first = materialize(instance, resources)
-    assert (first["scan_mode"], first["files"], first["changed_paths_named"]) == ("full", 3, 0)
+    assert (first["scan_mode"], first["files"], first["changed_paths_named"]) == ("full", 4, 0)
     before = manifest_paths(resources)
     (corpus / "core" / "a.sql").write_text("INSERT INTO dw.a SELECT y FROM stg.a2;")
     (corpus / "core" / "b.sql").write_text("INSERT INTO dw.b SELECT x FROM stg.B;")  # same size, not named
     (corpus / "core" / "c.sql").rename(corpus / "core" / "c2.sql")
+    reads.clear()
     second = materialize(instance, resources, ["core/a.sql", "core/c.sql", "core/c2.sql"])
-    assert (second["scan_mode"], second["files"], second["changed_paths_named"]) == ("incremental", 3, 3)
+    assert (second["scan_mode"], second["files"], second["changed_paths_named"]) == ("incremental", 4, 3)
+    assert sorted(reads) == ["core/a.sql", "core/b.sql", "core/c2.sql"], "d.sql is untouched: reused, not read"
     after = manifest_paths(resources)
-    assert sorted(after) == ["core/a.sql", "core/b.sql", "core/c2.sql"]
-    assert after["core/b.sql"] == before["core/b.sql"], "unnamed files are reused, not re-read"
+    assert sorted(after) == ["core/a.sql", "core/b.sql", "core/c2.sql", "core/d.sql"]
+    assert after["core/b.sql"] != before["core/b.sql"], "an unnamed edit still changes the signature"
     assert after["core/a.sql"] != before["core/a.sql"] and after["core/c2.sql"] == before["core/c.sql"]
     full = build_manifest(corpus, "core", [".sql"], {"core": "tsql"}, "postgres")
-    assert {e.path: e.sha256 for e in full.files}["core/a.sql"] == after["core/a.sql"]
+    assert {e.path: e.sha256 for e in full.files} == after
+
+
+def test_full_rescan_reads_only_files_whose_stat_signature_changed(setup, reads):
+    corpus, instance, resources = setup
+    materialize(instance, resources)
+    before = manifest_paths(resources)
+    reads.clear()
+    again = materialize(instance, resources)
+    assert (again["scan_mode"], again["files"]) == ("full", 3) and reads == []
+    assert manifest_paths(resources) == before
+    (corpus / "core" / "b.sql").write_text("INSERT INTO dw.b SELECT x FROM stg.B;")
+    materialize(instance, resources)
+    assert reads == ["core/b.sql"] and manifest_paths(resources)["core/b.sql"] != before["core/b.sql"]
+
+
+def test_unreadable_previous_manifest_means_a_full_read(setup, reads):
+    _, instance, resources = setup
+    materialize(instance, resources)
+    (resources["stores"].manifests_dir / "core.json").write_text("{not json")
+    reads.clear()
+    metadata = materialize(instance, resources, ["core/a.sql"])
+    assert metadata["scan_mode"] == "full (previous manifest unreadable)" and sorted(reads) == [
+        "core/a.sql", "core/b.sql", "core/c.sql"
+    ]
 
 
 def test_no_previous_manifest_falls_back_to_a_full_scan(setup):

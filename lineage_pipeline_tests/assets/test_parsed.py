@@ -57,3 +57,23 @@ def test_run_config_turns_the_cache_off_for_one_run(setup):
     _run(instance, resources)
     off = _run(instance, resources, {"enable_parse_cache": False, "workers": 1})
     assert (off["cache_enabled"], off["cache_hits"], off["cache_misses"], off["workers"]) == (False, 0, off["files"], 1)
+
+
+def test_catalog_pass_covers_the_corpus_and_is_reused_warm(setup, tmp_path):
+    instance, resources = setup
+    corpus_files = len(list((tmp_path / "corpus").rglob("*.sql")))
+    core_files = len(list((tmp_path / "corpus" / "core").glob("*.sql")))
+    cold = _run(instance, resources)
+    assert cold["catalog_corpus_files"] == corpus_files and cold["catalog_corpus_files_parsed"] == corpus_files - core_files
+    # core/views_dw_customer.sql selects * from dw tables the corpus defines
+    assert cold["files_resolved_with_catalog"] == 1 and cold["catalog_tables"] > 20 and cold["catalog_parses"] >= 1
+    warm = _run(instance, resources)
+    assert (warm["catalog_corpus_files_parsed"], warm["catalog_parses"]) == (0, 0)
+    assert warm["files_resolved_with_catalog"] == 1 and warm["catalog_cache_hits"] >= 1
+    assert warm["column_edges"] == cold["column_edges"]
+
+
+def test_catalog_can_be_limited_to_the_domain(setup, tmp_path):
+    instance, resources = setup
+    local = _run(instance, resources, {"workers": 1, "corpus_catalog": False})
+    assert local["catalog_corpus_files"] == local["files"] and local["catalog_corpus_files_parsed"] == 0

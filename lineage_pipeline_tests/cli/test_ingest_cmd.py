@@ -3,7 +3,7 @@
 import json
 import re
 
-from dagster import DagsterInstance
+from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
 
 from lineage_pipeline.graph.connect import graph_backend
 from lineage_pipeline_tests.graph.test_writer import snapshot
@@ -88,3 +88,52 @@ def test_unknown_domain_and_missing_corpus_are_named(project_env, tmp_path):
     assert result.returncode != 0 and "no such domain(s)" in result.stderr and "nope" in result.stderr
     result = project_env.run("lineage", "ingest", "--corpus", str(tmp_path / "missing"), check=False)
     assert result.returncode != 0 and "is not a readable directory" in result.stderr
+
+
+def _derives_into(backend, table: str) -> set[tuple[str, str]]:
+    rows = backend.read("MATCH (s:Column)-[:DERIVES]->(t:Column) WHERE t.table = $table RETURN s.key, t.key", {"table": table})
+    return {(row[0], row[1]) for row in rows}
+
+
+def _parsed_metadata(project_env, domain: str) -> dict:
+    with DagsterInstance.from_config(str(project_env.dagster_home)) as instance:
+        (record,) = instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=AssetKey("parsed_sql"), asset_partitions=[domain]), limit=1
+        ).records
+    return {k: v.value for k, v in record.asset_materialization.metadata.items()}
+
+
+def test_select_star_over_a_table_of_another_domain_follows_its_definition(project_env):
+    table = project_env.corpus / "core" / "catalog_demo_table.sql"
+    table.write_text("CREATE TABLE dw.catalog_demo (id INT, amount DECIMAL(10, 2));\n")
+    (project_env.corpus / "reporting" / "v_catalog_demo.sql").write_text(
+        "CREATE VIEW rpt.v_catalog_demo AS SELECT * FROM dw.catalog_demo;\n"
+    )
+    (project_env.corpus / "reporting" / "v_undefined.sql").write_text(
+        "CREATE VIEW rpt.v_undefined AS SELECT * FROM ext.never_defined;\n"
+    )
+    project_env.run("lineage", "ingest")
+    with graph_backend(project_env.graph_config()) as backend:
+        assert _derives_into(backend, "rpt.v_catalog_demo") == {
+            ("dw.catalog_demo.id", "rpt.v_catalog_demo.id"),
+            ("dw.catalog_demo.amount", "rpt.v_catalog_demo.amount"),
+        }
+        assert _derives_into(backend, "rpt.v_undefined") == {("ext.never_defined.*", "rpt.v_undefined.*")}
+
+    table.write_text("CREATE TABLE dw.catalog_demo (id INT, amount DECIMAL(10, 2), currency CHAR(3));\n")
+    changed = project_env.run("lineage", "ingest")
+    # core rewrites the table's file, reporting the view's file (its content did not change, its catalog did)
+    assert re.search(r"^core\s+\d+\s+\d+\s+\d+\s+1\s+0\s+\d+\s+ok", changed.stdout, re.M), changed.stdout
+    assert re.search(r"^reporting\s+\d+\s+\d+\s+\d+\s+1\s+0\s+\d+\s+ok", changed.stdout, re.M), changed.stdout
+    with graph_backend(project_env.graph_config()) as backend:
+        assert ("dw.catalog_demo.currency", "rpt.v_catalog_demo.currency") in _derives_into(backend, "rpt.v_catalog_demo")
+        before = snapshot(backend)
+
+    warm = project_env.run("lineage", "ingest")
+    for domain in DOMAINS:
+        assert re.search(rf"^{domain}\s+\d+\s+\d+\s+\d+\s+0\s+0\s+\d+\s+ok", warm.stdout, re.M), warm.stdout
+    metadata = _parsed_metadata(project_env, "reporting")
+    assert (metadata["cache_misses"], metadata["catalog_corpus_files_parsed"], metadata["catalog_parses"]) == (0, 0, 0)
+    assert metadata["files_resolved_with_catalog"] >= 1
+    with graph_backend(project_env.graph_config()) as backend:
+        assert snapshot(backend) == before

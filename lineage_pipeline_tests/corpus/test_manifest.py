@@ -1,11 +1,16 @@
 """Spec of corpus.manifest: size, SHA-256 and dialect per file; header beats folder beats default."""
 
 import hashlib
+import os
+import time
 
 import pytest
 
+from lineage_pipeline.corpus import manifest as manifest_module
 from lineage_pipeline.corpus.files import CorpusPathError
 from lineage_pipeline.corpus.manifest import (
+    RACY_WINDOW_NS,
+    DomainManifest,
     build_manifest,
     folder_dialect,
     load_manifest,
@@ -53,28 +58,107 @@ def test_save_and_load_round_trip(tmp_path):
         load_manifest(tmp_path / "manifests", "core")
 
 
-def test_update_rereads_named_new_and_resized_files_only(tmp_path):
+def later() -> int:
+    """A scan clock past the racy window, as if the scan ran a while after the test wrote its files."""
+    return time.time_ns() + 2 * RACY_WINDOW_NS
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[str]:
+    """Paths whose content a scan reads, in order (the real read, counted)."""
+    seen: list[str] = []
+    real = manifest_module.manifest_entry
+
+    def counting(root, relative_path, *args, **kwargs):
+        seen.append(relative_path)
+        return real(root, relative_path, *args, **kwargs)
+
+    monkeypatch.setattr(manifest_module, "manifest_entry", counting)
+    return seen
+
+
+def scan(root, previous=None, clock_ns=later, folder_dialects=None):
+    base = previous or DomainManifest(domain="core", corpus_root=str(root.resolve()), files=[])
+    return update_manifest(base, root, [], [".sql"], folder_dialects or {}, "postgres", clock_ns=clock_ns)
+
+
+def test_update_rereads_named_new_and_changed_files_only(tmp_path, reads):
     core = tmp_path / "core"
     core.mkdir()
-    for name in ("a", "b", "c", "e"):
+    for name in ("a", "b", "c", "e", "f"):
         (core / f"{name}.sql").write_text(f"select '{name}';")
-    previous = build_manifest(tmp_path, "core", [".sql"], {}, "postgres")
+    previous = scan(tmp_path)
+    reads.clear()
     (core / "a.sql").write_text("-- dialect: tsql\nselect 'a2';")
-    (core / "b.sql").write_text("select 'B';")  # same size, not named: the old entry is kept
+    (core / "b.sql").write_text("select 'B';")  # same size, not named: its signature changed, re-read
     (core / "c.sql").unlink()  # not named: the walk still drops it
     (core / "d.sql").write_text("select 'd';")  # not named: the walk still finds it
     (core / "d.sql~").write_text("editor backup")
     (core / "e.sql").write_text("select 'e', 'longer';")  # resized, not named: re-read
-    updated = update_manifest(previous, tmp_path, ["core/a.sql", "core/d.sql~"], [".sql"], {}, "postgres")
+    named = ["core/a.sql", "core/d.sql~"]
+    updated = update_manifest(previous, tmp_path, named, [".sql"], {}, "postgres", clock_ns=later)
+    assert sorted(reads) == ["core/a.sql", "core/b.sql", "core/d.sql", "core/e.sql"], "f.sql is untouched"
     by_path = {e.path: e for e in updated.files}
-    assert list(by_path) == ["core/a.sql", "core/b.sql", "core/d.sql", "core/e.sql"]
+    assert list(by_path) == ["core/a.sql", "core/b.sql", "core/d.sql", "core/e.sql", "core/f.sql"]
     assert by_path["core/a.sql"].dialect == "tsql"
     assert by_path["core/a.sql"].sha256 == hashlib.sha256(b"-- dialect: tsql\nselect 'a2';").hexdigest()
-    assert by_path["core/b.sql"] == previous.files[1]
+    assert by_path["core/b.sql"].sha256 == hashlib.sha256(b"select 'B';").hexdigest()
     assert by_path["core/e.sql"].sha256 == hashlib.sha256(b"select 'e', 'longer';").hexdigest()
-    assert update_manifest(previous, tmp_path, ["core/b.sql"], [".sql"], {}, "postgres") == build_manifest(
-        tmp_path, "core", [".sql"], {}, "postgres"
+    assert by_path["core/f.sql"] == previous.files[-1]
+    content = update_manifest(previous, tmp_path, ["core/b.sql"], [".sql"], {}, "postgres", clock_ns=later)
+    assert content.version == build_manifest(tmp_path, "core", [".sql"], {}, "postgres").version
+
+
+def test_rescan_reads_no_file_whose_signature_is_unchanged(tmp_path, reads):
+    (tmp_path / "core").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "core" / f"{name}.sql").write_text(f"select '{name}';")
+    first = scan(tmp_path)
+    assert sorted(reads) == ["core/a.sql", "core/b.sql"] and all(e.signature is not None for e in first.files)
+    reads.clear()
+    assert scan(tmp_path, first) == first and reads == []
+    assert build_manifest(tmp_path, "core", [".sql"], {}, "postgres", previous=first) == first and reads == []
+
+
+def test_same_size_edit_with_mtime_put_back_is_reread(tmp_path, reads):
+    (tmp_path / "core").mkdir()
+    target = tmp_path / "core" / "a.sql"
+    target.write_text("select 'a';")
+    first = scan(tmp_path)
+    before = os.stat(target)
+    time.sleep(0.02)  # past the filesystem's timestamp tick, so the ctime of the edit differs
+    target.write_text("select 'A';")
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(target)
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+    reads.clear()
+    (entry,) = scan(tmp_path, first).files
+    assert reads == ["core/a.sql"], "ctime changed, so the file is read again"
+    assert entry.sha256 == hashlib.sha256(b"select 'A';").hexdigest() != first.files[0].sha256
+
+
+def test_file_changed_within_the_racy_window_is_reread_until_settled(tmp_path, reads):
+    (tmp_path / "core").mkdir()
+    (tmp_path / "core" / "a.sql").write_text("select 'a';")
+    fresh = scan(tmp_path, clock_ns=time.time_ns)
+    assert fresh.files[0].signature is None, "written just now: a same-tick rewrite would go unseen"
+    settled = scan(tmp_path, fresh)
+    assert reads == ["core/a.sql", "core/a.sql"] and settled.files[0].signature is not None
+    assert settled.files[0].sha256 == fresh.files[0].sha256
+
+
+def test_older_manifest_or_other_dialect_config_is_not_reused(tmp_path, reads):
+    (tmp_path / "core").mkdir()
+    (tmp_path / "core" / "a.sql").write_text("select 'a';")
+    first = scan(tmp_path)
+    without_stats = DomainManifest.model_validate_json(
+        first.model_dump_json(exclude={"files": {0: {"mtime_ns", "ctime_ns", "inode"}}})
     )
+    reads.clear()
+    assert scan(tmp_path, without_stats) == first and reads == ["core/a.sql"]
+    reads.clear()
+    recut = scan(tmp_path, first, folder_dialects={"core": "tsql"})
+    assert reads == ["core/a.sql"] and recut.files[0].dialect == "tsql"
 
 
 def test_update_rejects_paths_outside_the_domain_or_root(tmp_path):

@@ -15,6 +15,7 @@ import falkordb
 import pytest
 
 from lineage_pipeline.bench.graph_bench import synthetic_lineages
+from lineage_pipeline.graph import cypher
 from lineage_pipeline.graph.backend import GraphBackend, WriteStats
 from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
 from lineage_pipeline.graph.dead_letter import DeadLetterFile
@@ -30,7 +31,7 @@ def snapshot(backend: GraphBackend) -> tuple[set, set]:
     """Full node and relationship sets, for comparing a graph with a clean ingest."""
     nodes = {
         (labels[0], key)
-        for labels, key in backend.read("MATCH (n) RETURN labels(n), coalesce(n.key, n.path)")
+        for labels, key in backend.read("MATCH (n) WHERE NOT n:SyncState RETURN labels(n), coalesce(n.key, n.path)")
     }
     rels = {
         tuple(row)
@@ -236,15 +237,89 @@ def test_orphans_marked_instead_of_removed_when_configured(store):
     assert store.backend.read("MATCH (n) WHERE n.orphan = true RETURN n.key") == [], "referenced again: unmarked"
 
 
-def test_orphans_left_by_an_interrupted_run_are_pruned_by_the_next(store):
+class _Killed(BaseException):
+    """The process dying: nothing in the writer catches it, as nothing survives a kill -9."""
+
+
+class _Counting:
+    """The real backend, counting the reads and writes a sync sends; optionally dying at the orphan prune."""
+
+    def __init__(self, backend: GraphBackend, die_at_prune: bool = False):
+        self._backend, self._die_at_prune = backend, die_at_prune
+        self.name, self.location = backend.name, backend.location
+        self.reads: list[str] = []
+        self.writes: list[str] = []
+
+    def read(self, query, params=None):
+        self.reads.append(query)
+        if self._die_at_prune and "NOT (n)--()" in query:
+            raise _Killed()
+        return self._backend.read(query, params)
+
+    def write(self, query, params=None):
+        self.writes.append(query)
+        return self._backend.write(query, params)
+
+    def __getattr__(self, attribute):
+        return getattr(self._backend, attribute)
+
+
+def test_unchanged_resync_is_one_read_and_no_write(store):
     files = {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)}
     sync(store.backend, "core", files)
-    # the steps of a sync that deletes core/a.sql, killed before it pruned orphans
+    counting = _Counting(store.backend)
+    report = sync(counting, "core", files)
+    assert (len(counting.reads), counting.writes) == (1, []), "no orphan scan, no marker write"
+    assert report.files_unchanged == 2 and report.stats == WriteStats() and report.orphans == 0
+
+
+def test_sync_killed_before_its_prune_is_pruned_by_the_next_unchanged_sync(store):
+    files = {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)}
+    sync(store.backend, "core", files)
+    with pytest.raises(_Killed):
+        sync(_Counting(store.backend, die_at_prune=True), "core", {"core/b.sql": ("r1", B)})
+    assert ("Table", "stg.accounts") in snapshot(store.backend)[0], "the killed run left orphans"
+    counting = _Counting(store.backend)
+    report = sync(counting, "core", {"core/b.sql": ("r1", B)})
+    assert report.files_written == [] and report.files_deleted == [] and report.orphans == 2
+    assert counting.writes, "the dirty marker made an unchanged sync prune"
+    assert snapshot(store.backend) == clean_ingest_snapshot(store.backend, "core", {"core/b.sql": ("r1", B)})
+    quiet = _Counting(store.backend)
+    sync(quiet, "core", {"core/b.sql": ("r1", B)})
+    assert quiet.writes == [], "clean again once pruned"
+
+
+def test_file_node_never_committed_is_rewritten(store):
+    sync(store.backend, "core", {"core/b.sql": ("r1", B)})
+    # a run killed after merging core/a.sql's node, before its revision was committed
+    store.backend.write(cypher.MERGE_FILES, {"rows": [{"path": "core/a.sql", "domain": "core"}]})
+    assert GraphWriter(store.backend).sync_state("core") == ({"core/a.sql": "", "core/b.sql": "r1"}, False)
+    report = sync(store.backend, "core", {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)})
+    assert report.files_written == ["core/a.sql"]
+    assert GraphWriter(store.backend).sync_state("empty") == ({}, True), "no files, no marker: dirty"
+
+
+def test_graph_without_a_sync_marker_is_pruned_once(store):
+    files = {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)}
+    sync(store.backend, "core", files)
+    # a graph written before markers existed, by a run that deleted core/a.sql and died before its prune
     GraphWriter(store.backend).delete_files(["core/a.sql"], WriteStats())
-    assert ("Table", "stg.accounts") in snapshot(store.backend)[0]
+    store.backend.write("MATCH (s:SyncState) DELETE s")
     report = sync(store.backend, "core", {"core/b.sql": ("r1", B)})
     assert report.files_written == [] and report.files_deleted == [] and report.orphans == 2
     assert snapshot(store.backend) == clean_ingest_snapshot(store.backend, "core", {"core/b.sql": ("r1", B)})
+
+
+def test_orphans_from_another_domains_deletes_are_pruned_by_that_domains_sync(store):
+    sync(store.backend, "core", {"core/a.sql": ("r1", A)})
+    sync(store.backend, "reporting", {"reporting/b.sql": ("r1", B.model_copy(update={"path": "reporting/b.sql"}))})
+    report = sync(store.backend, "reporting", {})
+    assert report.files_deleted == ["reporting/b.sql"] and report.orphans == 2  # rpt.accounts and its column
+    nodes = snapshot(store.backend)[0]
+    assert ("Table", "rpt.accounts") not in nodes and ("Table", "dw.dim_account") in nodes, "core still writes it"
+    counting = _Counting(store.backend)
+    sync(counting, "core", {"core/a.sql": ("r1", A)})
+    assert counting.writes == [], "core's unchanged sync has nothing to heal"
 
 
 def _kill_when_written(data_dir, graph_name: str, min_nodes: int, killed: list) -> None:

@@ -10,8 +10,15 @@ import falkordb
 import redis.exceptions
 
 from lineage_pipeline.bench.generate import generate_corpus
+from lineage_pipeline.corpus.manifest import build_manifest
 from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
 from lineage_pipeline.graph.embedded_server import server_status
+from lineage_pipeline.graph.rows import file_revision
+from lineage_pipeline.parsing import PARSER_VERSION
+from lineage_pipeline.pipeline.catalog_stage import parse_with_catalog
+from lineage_pipeline.pipeline.graph_stage import sync_manifest
+from lineage_pipeline.pipeline.parse_stage import ParseOptions
+from lineage_pipeline.stores.parse_cache import ParseCache
 from lineage_pipeline_tests.conftest import VENV_BIN
 from lineage_pipeline_tests.graph.test_writer import snapshot
 
@@ -70,3 +77,35 @@ def test_worker_killed_mid_write_then_rerun_equals_clean_ingest(project_env, tmp
         clean = snapshot(backend)
     assert len(clean[0]) > 200 and len(clean[1]) > 1000
     assert resumed == clean
+
+
+def _parse_and_sync(root, cache, backend, domain="reporting"):
+    manifests = {d: build_manifest(root, d, [".sql"], {}, "postgres") for d in ("core", "reporting")}
+    others = [m for d, m in manifests.items() if d != domain]
+    _, catalog = parse_with_catalog(manifests[domain], others, cache, 5_000_000, ParseOptions(workers=1))
+    return manifests[domain], catalog, sync_manifest(manifests[domain], cache, backend, 100)
+
+
+def test_a_file_resolved_against_a_changed_definition_is_rewritten(falkordb_backend, tmp_path):
+    root = tmp_path / "corpus"
+    (root / "core").mkdir(parents=True)
+    (root / "reporting").mkdir()
+    table = root / "core" / "t.sql"
+    table.write_text("CREATE TABLE core.t (a INT);\n")
+    (root / "reporting" / "v.sql").write_text("CREATE VIEW rpt.v AS SELECT * FROM core.t;\n")
+    (root / "reporting" / "plain.sql").write_text("INSERT INTO rpt.p (x) SELECT y FROM core.t;\n")
+    cache = ParseCache(tmp_path / "cache.sqlite")
+    manifest, catalog, report = _parse_and_sync(root, cache, falkordb_backend)
+    assert report.files_written == ["reporting/plain.sql", "reporting/v.sql"]
+    revs = dict(falkordb_backend.read("MATCH (f:SqlFile) RETURN f.path, f.rev"))
+    sha = {e.path: e.sha256 for e in manifest.files}
+    assert revs["reporting/v.sql"] == file_revision(sha["reporting/v.sql"], PARSER_VERSION, catalog.contexts["reporting/v.sql"])
+    assert revs["reporting/plain.sql"] == file_revision(sha["reporting/plain.sql"], PARSER_VERSION)  # no catalog needed
+    derives = "MATCH (s:Column)-[:DERIVES]->(t:Column {table: 'rpt.v'}) RETURN s.key ORDER BY s.key"
+    assert [r[0] for r in falkordb_backend.read(derives)] == ["core.t.a"]
+
+    assert _parse_and_sync(root, cache, falkordb_backend)[2].files_written == []
+    table.write_text("CREATE TABLE core.t (a INT, b INT);\n")
+    _, _, report = _parse_and_sync(root, cache, falkordb_backend)
+    assert report.files_written == ["reporting/v.sql"]  # its bytes did not change, its catalog did
+    assert [r[0] for r in falkordb_backend.read(derives)] == ["core.t.a", "core.t.b"]

@@ -5,6 +5,7 @@ import sqlite3
 
 import pytest
 
+from lineage_pipeline.parsing import parse_sql
 from lineage_pipeline.parsing.models import ColumnEdge, FileLineage, ParseIssue, StatementLineage
 from lineage_pipeline.stores.parse_cache import CacheKey, ParseCache, encode
 
@@ -222,3 +223,37 @@ def test_a_non_reusable_result_is_handed_on_but_never_a_hit(tmp_path):
     assert cache.get("h1", "tsql", "a.sql").errors == LINEAGE.errors
     cache.put_many([("h1", "tsql", LINEAGE)])  # a later real parse replaces it
     assert _hits(cache, "h1") == ["h1"]
+
+
+def test_summary_carries_the_catalog_facts_without_decoding(tmp_path):
+    table = parse_sql("CREATE TABLE dw.a (x INT, y INT);", "tsql", "core/t.sql")
+    view = parse_sql("CREATE VIEW dw.v AS SELECT * FROM dw.a;", "tsql", "core/v.sql")
+    cache = _cache(tmp_path)
+    cache.put_many([("t", "tsql", table), ("v", "tsql", view)])
+    found = {key.sha256: s for key, s in cache.lookup([CacheKey("t", "tsql"), CacheKey("v", "tsql")])}
+    assert (found["t"].defines, found["t"].dependencies) == ((("dw.a", ("x", "y")),), ())
+    # the view defines dw.v, but only a catalog can tell its columns
+    assert (found["v"].defines, found["v"].dependencies) == ((("dw.v", ()),), ("dw.a",))
+
+
+def test_recorded_contexts_pick_the_resolved_result_for_exactly_that_content(tmp_path):
+    resolved = LINEAGE.model_copy(update={"dialect": "tsql", "statements": []})
+    cache = _cache(tmp_path)
+    cache.put_encoded([(CacheKey("h1", "tsql"), encode(LINEAGE)), (CacheKey("h1", "tsql", "ctx"), encode(resolved))])
+    keys = [("h1", "tsql", "core/a.sql"), ("h2", "tsql", "core/b.sql")]
+    assert cache.contexts(keys) == {"core/a.sql": "", "core/b.sql": ""}
+    cache.record_contexts([("core/a.sql", "h1", "tsql", "ctx"), ("core/b.sql", "old-hash", "tsql", "ctx")])
+    contexts = cache.contexts(keys)
+    assert contexts == {"core/a.sql": "ctx", "core/b.sql": ""}  # b's record is for other content
+    assert cache.get_many(keys[:1], contexts)[keys[0]].statements == []
+    assert cache.get_many(keys[:1])[keys[0]].statements == LINEAGE.statements
+    assert _cache(tmp_path, parser_version="2").contexts(keys[:1]) == {"core/a.sql": ""}
+    _cache(tmp_path, parser_version="2").prune()
+    assert _cache(tmp_path).contexts(keys[:1]) == {"core/a.sql": ""}  # pruned with its parser version
+
+
+def test_clear_forgets_recorded_contexts(tmp_path):
+    cache = _cache(tmp_path)
+    cache.record_contexts([("core/a.sql", "h1", "tsql", "ctx")])
+    cache.clear()
+    assert cache.contexts([("h1", "tsql", "core/a.sql")]) == {"core/a.sql": ""}

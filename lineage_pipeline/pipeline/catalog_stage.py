@@ -1,0 +1,175 @@
+"""Corpus-wide schema catalog for one domain's parse (the second pass of ``parsed_sql``).
+
+The tables and views every corpus file defines (first-pass results, cached) form a catalog. A file of
+the domain whose lineage a catalog can change (``SELECT *``, a column whose table the SQL does not
+say, INSERT without a column list) is re-parsed with just the catalog entries it depends on, cached
+under their fingerprint (the cache ``context``); the chosen context of every domain file is recorded
+in the cache for the graph stage, whose file revision includes it. Other domains' files contribute
+only their catalog facts, read from cache summaries (never decoded lineage), so memory stays bounded.
+
+Limitation: a run of domain D re-resolves only D's files. When a definition in another domain
+changes, D's dependent files follow on D's next run (``lineage ingest`` runs every domain).
+"""
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lineage_pipeline.corpus.files import discover_domains
+from lineage_pipeline.corpus.manifest import DomainManifest, ManifestEntry, build_manifest, load_manifest
+from lineage_pipeline.parsing import Catalog
+from lineage_pipeline.pipeline.parse_pool import FileTask
+from lineage_pipeline.pipeline.parse_stage import CachingParser, ParseOptions, ParseOutcome, parse_manifest
+from lineage_pipeline.stores.parse_cache import CacheKey, ParseCache, Summary
+
+ROUNDS = 3
+"""Re-resolutions of table-defining files while the catalog still grows (a view over a ``SELECT *`` view)."""
+
+
+@dataclass
+class CatalogOutcome:
+    """What the catalog pass did for one domain; ``contexts`` is path -> catalog context ('' = first pass)."""
+
+    corpus_files: int = 0
+    """Files of the whole corpus the catalog was built from."""
+    corpus_files_parsed: int = 0
+    """First-pass parses of other domains' files this run needed (their cache misses)."""
+    catalog_tables: int = 0
+    files_resolved: int = 0
+    """Files of the domain whose lineage is the catalog-resolved one."""
+    resolved_hits: int = 0
+    resolved_parsed: int = 0
+    """Catalog-resolved parses run now (the domain's files and table-defining files of any domain)."""
+    column_edges_added: int = 0
+    """Column edges resolution added to the domain's files, compared with their first pass."""
+    seconds: float = 0.0
+    contexts: dict[str, str] = field(default_factory=dict)
+
+
+def other_domain_manifests(
+    root: Path,
+    domain: str,
+    extensions: list[str],
+    folder_dialects: dict[str, str],
+    default_dialect: str,
+    manifests_dir: Path,
+) -> Iterator[DomainManifest]:
+    """A fresh manifest of every other domain of the corpus, one at a time (a saved manifest, possibly
+    stale, only lets unchanged files skip hashing; nothing is saved)."""
+    for other in discover_domains(root, extensions):
+        if other == domain:
+            continue
+        try:
+            previous = load_manifest(manifests_dir, other)
+        except (FileNotFoundError, ValueError):  # missing or unreadable: scan from scratch
+            previous = None
+        yield build_manifest(root, other, extensions, folder_dialects, default_dialect, previous=previous)
+
+
+def parse_with_catalog(
+    manifest: DomainManifest,
+    others: Iterable[DomainManifest],
+    cache: ParseCache,
+    max_file_bytes: int,
+    options: ParseOptions | None = None,
+) -> tuple[ParseOutcome, CatalogOutcome]:
+    """``parse_manifest`` for ``manifest``, then the catalog pass over it and the ``others`` domains.
+
+    The ``ParseOutcome`` describes the first pass (hits, misses, errors); the ``CatalogOutcome`` the
+    second. Every domain file's catalog context is recorded in ``cache`` (``ParseCache.contexts``).
+    """
+    options = options or ParseOptions()
+    own: dict[str, Summary] = {}
+    outcome = parse_manifest(manifest, cache, max_file_bytes, options, on_summary=own.__setitem__)
+    started = time.perf_counter()
+    report = CatalogOutcome()
+    entries = {e.path: e for e in manifest.files}
+    defines: dict[str, dict[str, tuple[str, ...]]] = {}
+    dependent_definers: dict[str, tuple[str, ...]] = {}
+
+    def note(path: str, summary: Summary) -> None:
+        if summary.defines:
+            defines[path] = dict(summary.defines)
+            if summary.dependencies:
+                dependent_definers[path] = summary.dependencies
+
+    for path, summary in own.items():
+        note(path, summary)
+    with CachingParser(Path(manifest.corpus_root), cache, max_file_bytes, options, cache.clock()) as parser:
+        for other in others:
+            if other.domain == manifest.domain:
+                continue
+            entries.update((e.path, e) for e in other.files)
+            missed: list[ManifestEntry] = []
+            keys = (CacheKey(e.sha256, e.dialect) for e in other.files)
+            for entry, (_, summary) in zip(other.files, cache.lookup(keys, count=False)):
+                if summary is None:
+                    missed.append(entry)
+                else:
+                    note(entry.path, summary)
+            for result in parser.parse([(FileTask(e.path, e.dialect), CacheKey(e.sha256, e.dialect)) for e in missed]):
+                note(result.task.path, result.encoded.summary)
+            report.corpus_files_parsed += len(missed)
+        report.corpus_files = len(entries)
+        resolver = _Resolver(entries, cache, parser, report)
+        catalog = _catalog(defines)
+        used: dict[str, str] = {}
+        for _ in range(ROUNDS):
+            todo = {}
+            for path, dependencies in dependent_definers.items():
+                subset = catalog.subset(dependencies)
+                if len(subset) and used.get(path) != subset.fingerprint():
+                    todo[path], used[path] = subset, subset.fingerprint()
+            for path, summary in resolver.resolve(todo).items():
+                if summary.defines:
+                    defines[path] = dict(summary.defines)
+            rebuilt = _catalog(defines)
+            if not todo or rebuilt.fingerprint() == catalog.fingerprint():
+                break
+            catalog = rebuilt
+        report.catalog_tables = len(catalog)
+        subsets = {path: catalog.subset(s.dependencies) for path, s in own.items() if s.dependencies}
+        resolved = resolver.resolve({path: subset for path, subset in subsets.items() if len(subset)})
+    report.contexts = {e.path: subsets[e.path].fingerprint() if e.path in resolved else "" for e in manifest.files}
+    report.files_resolved = len(resolved)
+    report.column_edges_added = sum(s.column_edges - own[path].column_edges for path, s in resolved.items())
+    cache.record_contexts((e.path, e.sha256, e.dialect, report.contexts[e.path]) for e in manifest.files)
+    report.seconds = time.perf_counter() - started
+    return outcome, report
+
+
+def _catalog(defines: dict[str, dict[str, tuple[str, ...]]]) -> Catalog:
+    """Later paths win, as in ``build_catalog`` over files in path order; a definition whose columns
+    are not known yet is no entry."""
+    tables: dict[str, tuple[str, ...]] = {}
+    for path in sorted(defines):
+        tables.update((table, columns) for table, columns in defines[path].items() if columns)
+    return Catalog(tables)
+
+
+class _Resolver:
+    """Cached catalog-resolved summaries: a hit under (content, dialect, subset fingerprint), else a
+    parse in the pool with that subset, stored under the same key."""
+
+    def __init__(self, entries: dict[str, ManifestEntry], cache: ParseCache, parser: CachingParser, report: CatalogOutcome):
+        self.entries, self.cache, self.parser, self.report = entries, cache, parser, report
+
+    def resolve(self, subsets: dict[str, Catalog]) -> dict[str, Summary]:
+        keys = {
+            path: CacheKey(self.entries[path].sha256, self.entries[path].dialect, subset.fingerprint())
+            for path, subset in subsets.items()
+        }
+        found: dict[str, Summary] = {}
+        missed = []
+        for path, (_, summary) in zip(keys, self.cache.lookup(keys.values(), count=False)):
+            if summary is None:
+                tables = {name: subsets[path][name] for name in subsets[path]}
+                missed.append((FileTask(path, self.entries[path].dialect, tables), keys[path]))
+            else:
+                found[path] = summary
+        self.report.resolved_hits += len(found)
+        self.report.resolved_parsed += len(missed)
+        for result in self.parser.parse(missed):
+            found[result.task.path] = result.encoded.summary
+        return found

@@ -1,0 +1,125 @@
+"""Spec of pipeline.catalog_stage: a domain's files resolved against the corpus-wide catalog (real files,
+real parse cache, real worker pool)."""
+
+from pathlib import Path
+
+import pytest
+
+from lineage_pipeline.corpus.manifest import build_manifest, save_manifest
+from lineage_pipeline.parsing.models import FileLineage
+from lineage_pipeline.pipeline.catalog_stage import other_domain_manifests, parse_with_catalog
+from lineage_pipeline.pipeline.parse_stage import ParseOptions
+from lineage_pipeline.stores.parse_cache import ParseCache
+
+DIALECTS = {"core": "tsql", "reporting": "bigquery"}
+OPTIONS = ParseOptions(workers=2, chunk_size=2)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "corpus"
+    (root / "core").mkdir(parents=True)
+    (root / "reporting").mkdir()
+    (root / "core" / "tables.sql").write_text("CREATE TABLE core.accounts (account_id INT, balance DECIMAL(18, 2));\n")
+    (root / "core" / "load.sql").write_text("INSERT INTO core.accounts (account_id, balance) SELECT id, bal FROM stg.a;\n")
+    (root / "reporting" / "v_accounts.sql").write_text("CREATE VIEW rpt.v_accounts AS SELECT * FROM core.accounts;\n")
+    (root / "reporting" / "v_unknown.sql").write_text("CREATE VIEW rpt.v_unknown AS SELECT * FROM ext.nowhere;\n")
+    return root
+
+
+def _run(root: Path, cache: ParseCache, domain: str = "reporting"):
+    manifest = build_manifest(root, domain, [".sql"], DIALECTS, "postgres")
+    others = other_domain_manifests(root, domain, [".sql"], DIALECTS, "postgres", root.parent / "manifests")
+    outcome, report = parse_with_catalog(manifest, others, cache, 5_000_000, OPTIONS)
+    return manifest, outcome, report
+
+
+def _resolved(cache: ParseCache, manifest) -> dict[str, FileLineage]:
+    keys = [(e.sha256, e.dialect, e.path) for e in manifest.files]
+    return {key[2]: lineage for key, lineage in cache.get_many(keys, cache.contexts(keys)).items()}
+
+
+def _edges(lineage: FileLineage) -> set[tuple[str, tuple[str, ...]]]:
+    return {(edge.target, tuple(edge.sources)) for s in lineage.statements for edge in s.columns}
+
+
+def test_star_over_a_table_of_another_domain_expands(corpus, tmp_path):
+    cache = ParseCache(tmp_path / "cache.sqlite")
+    manifest, outcome, report = _run(corpus, cache)
+    assert (outcome.files, report.corpus_files, report.corpus_files_parsed) == (2, 4, 2)
+    assert report.catalog_tables == 2 and report.files_resolved == 1  # core.accounts, then rpt.v_accounts resolved
+    assert report.contexts["reporting/v_accounts.sql"] and report.contexts["reporting/v_unknown.sql"] == ""
+    resolved = _resolved(cache, manifest)
+    assert _edges(resolved["reporting/v_accounts.sql"]) == {
+        ("rpt.v_accounts.account_id", ("core.accounts.account_id",)),
+        ("rpt.v_accounts.balance", ("core.accounts.balance",)),
+    }
+    assert report.column_edges_added == 1  # one `*` edge became two column edges
+    # no definition anywhere: the star stays explicit, never guessed
+    assert _edges(resolved["reporting/v_unknown.sql"]) == {("rpt.v_unknown.*", ("ext.nowhere.*",))}
+
+
+def test_a_changed_definition_changes_the_context_and_the_lineage(corpus, tmp_path):
+    cache = ParseCache(tmp_path / "cache.sqlite")
+    _, _, before = _run(corpus, cache)
+    (corpus / "core" / "tables.sql").write_text(
+        "CREATE TABLE core.accounts (account_id INT, balance DECIMAL(18, 2), currency CHAR(3));\n"
+    )
+    manifest, _, after = _run(corpus, cache)
+    path = "reporting/v_accounts.sql"
+    assert after.contexts[path] not in ("", before.contexts[path])
+    assert after.corpus_files_parsed == 1 and after.resolved_parsed == 1
+    assert ("rpt.v_accounts.currency", ("core.accounts.currency",)) in _edges(_resolved(cache, manifest)[path])
+
+
+def test_an_unrelated_definition_change_keeps_the_context(corpus, tmp_path):
+    cache = ParseCache(tmp_path / "cache.sqlite")
+    _, _, before = _run(corpus, cache)
+    (corpus / "core" / "other.sql").write_text("CREATE TABLE core.branches (branch_id INT);\n")
+    _, _, after = _run(corpus, cache)
+    assert after.contexts == before.contexts and after.resolved_parsed == 0 and after.catalog_tables == 3
+
+
+def test_warm_rerun_parses_nothing(corpus, tmp_path):
+    cache = ParseCache(tmp_path / "cache.sqlite")
+    _, _, cold = _run(corpus, cache)
+    manifest, outcome, warm = _run(corpus, ParseCache(tmp_path / "cache.sqlite"))
+    assert (outcome.misses, warm.corpus_files_parsed, warm.resolved_parsed) == (0, 0, 0)
+    assert warm.resolved_hits >= 1 and warm.contexts == cold.contexts
+    assert len(_edges(_resolved(cache, manifest)["reporting/v_accounts.sql"])) == 2
+    # the cache's hit/miss counters describe the domain's own files only, not the catalog pass
+    assert (cache.get_stats().hits, cache.get_stats().misses) == (2, 2)
+
+
+def test_a_view_over_a_star_view_resolves_in_a_later_round(corpus, tmp_path):
+    (corpus / "core" / "v_core.sql").write_text("CREATE VIEW core.v_core AS SELECT * FROM core.accounts;\n")
+    (corpus / "reporting" / "v_top.sql").write_text("CREATE VIEW rpt.v_top AS SELECT * FROM core.v_core;\n")
+    cache = ParseCache(tmp_path / "cache.sqlite")
+    manifest, _, report = _run(corpus, cache)
+    assert _edges(_resolved(cache, manifest)["reporting/v_top.sql"]) == {
+        ("rpt.v_top.account_id", ("core.v_core.account_id",)),
+        ("rpt.v_top.balance", ("core.v_core.balance",)),
+    }
+    assert report.catalog_tables == 4  # core.accounts and the three views over it, once resolved
+
+
+def test_files_of_the_domain_are_resolved_against_each_other_without_other_domains(corpus, tmp_path):
+    cache = ParseCache(tmp_path / "cache.sqlite")
+    (corpus / "reporting" / "base.sql").write_text("CREATE TABLE rpt.base (k INT, v INT);\n")
+    (corpus / "reporting" / "v_base.sql").write_text("CREATE VIEW rpt.v_base AS SELECT * FROM rpt.base;\n")
+    manifest = build_manifest(corpus, "reporting", [".sql"], DIALECTS, "postgres")
+    _, report = parse_with_catalog(manifest, [], cache, 5_000_000, OPTIONS)
+    assert report.corpus_files == 4 and report.contexts["reporting/v_accounts.sql"] == ""
+    assert _edges(_resolved(cache, manifest)["reporting/v_base.sql"]) == {
+        ("rpt.v_base.k", ("rpt.base.k",)), ("rpt.v_base.v", ("rpt.base.v",)),
+    }
+
+
+def test_other_domain_manifests_are_fresh_even_when_the_saved_one_is_stale(corpus, tmp_path):
+    manifests = tmp_path / "manifests"
+    save_manifest(build_manifest(corpus, "core", [".sql"], DIALECTS, "postgres"), manifests)
+    (corpus / "core" / "tables.sql").write_text("CREATE TABLE core.accounts (account_id INT);\n")
+    (corpus / "core" / "new.sql").write_text("SELECT 1;\n")
+    (found,) = other_domain_manifests(corpus, "reporting", [".sql"], DIALECTS, "postgres", manifests)
+    assert found == build_manifest(corpus, "core", [".sql"], DIALECTS, "postgres")
+    assert [e.path for e in found.files] == ["core/load.sql", "core/new.sql", "core/tables.sql"]
