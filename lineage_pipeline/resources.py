@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from lineage_pipeline.corpus.manifest import DomainManifest, build_manifest, load_manifest, save_manifest
+from lineage_pipeline.corpus.manifest import DomainManifest, load_manifest, save_manifest
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
 from lineage_pipeline.graph.dead_letter import DeadLetterFile, dead_letter_path
@@ -34,9 +34,6 @@ class CorpusResource(dg.ConfigurableResource):
     @property
     def root_path(self) -> Path:
         return Path(self.root).resolve()
-
-    def scan(self, domain: str) -> DomainManifest:
-        return build_manifest(self.root_path, domain, self.extensions, self.folder_dialects, self.default_dialect)
 
 
 class LocalStoresResource(dg.ConfigurableResource):

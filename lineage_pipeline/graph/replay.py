@@ -44,6 +44,9 @@ def replay_failed(
         unknown = sorted({e.statement for e in entries if e.statement not in cypher.STATEMENTS})
         if unknown:  # raising inside leaves the file as it was
             raise UnknownStatementError(f"{dead_letters.path} names unknown statement(s): {', '.join(unknown)}")
+        replayed_domains = sorted({e.domain for e in entries if domain is None or e.domain == domain})
+        for replayed in replayed_domains:  # a replay killed before its prune leaves these to be pruned next sync
+            writer.mark_sync(replayed, True, report.stats)
         for entry in sorted(entries, key=lambda e: _ORDER[e.statement]):
             if domain is not None and entry.domain != domain:
                 keep.append(entry)
@@ -60,4 +63,6 @@ def replay_failed(
                 report.applied.append(entry)
         if report.applied:
             writer.prune_orphans(report.stats)
+        for replayed in replayed_domains:
+            writer.mark_sync(replayed, False, report.stats)
     return report

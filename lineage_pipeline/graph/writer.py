@@ -199,7 +199,8 @@ class GraphWriter:
         ((dirty, paths, revisions),) = self.read(cypher.SYNC_STATE, {"domain": domain})
         return dict(zip(paths, revisions, strict=True)), bool(dirty)
 
-    def _mark_sync(self, domain: str, dirty: bool, stats: WriteStats) -> None:
+    def mark_sync(self, domain: str, dirty: bool, stats: WriteStats) -> None:
+        """Flag ``domain`` dirty before writing (a crash then forces the next sync to prune) or clean after."""
         query = cypher.MARK_SYNC_DIRTY if dirty else cypher.MARK_SYNC_CLEAN
         stats.add(self._retrying(lambda: self.backend.write(query, {"domain": domain})).stats)
 
@@ -281,11 +282,11 @@ class GraphWriter:
             # the rows of a file being rewritten or deleted are superseded by this sync
             self.dead_letters.discard_files(changed + deleted)
         try:
-            self._mark_sync(domain, True, report.stats)
+            self.mark_sync(domain, True, report.stats)
             self._write_changed(changed, graphs_for, report.stats)
             self.delete_files(deleted, report.stats)
             report.orphans = self.prune_orphans(report.stats)
-            self._mark_sync(domain, False, report.stats)
+            self.mark_sync(domain, False, report.stats)
         finally:
             # whatever was rejected before a crash is recorded, never lost
             if self.dead_letters is not None:
