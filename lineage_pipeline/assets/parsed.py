@@ -74,7 +74,8 @@ def parsed_sql(
         context.log.warning(f"{error.path}:{error.line or '?'} statement {error.statement}: {error.message}")
     record_parse_stage(
         files=outcome.files, failed=len({e.path for e in errors}), cache_hits=outcome.hits,
-        cache_misses=outcome.misses, file_ms=outcome.file_ms, seconds=outcome.seconds,
+        cache_misses=outcome.misses, file_ms=[*outcome.file_ms, *catalog.file_ms],
+        seconds=outcome.seconds + catalog.seconds,
         cache_entries=cache.get_stats().entries,
     )
     return dg.MaterializeResult(
@@ -83,7 +84,8 @@ def parsed_sql(
             "files_parsed": outcome.misses,
             "files_reused": outcome.hits,
             "statements": outcome.statements,
-            "column_edges": outcome.column_edges + catalog.column_edges_added,
+            "column_edges": outcome.column_edges,
+            "column_edges_added_by_catalog": catalog.column_edges_added,
             "errors": len(errors),
             "files_with_errors": len({e.path for e in errors}),
             "error_list": dg.MetadataValue.md(errors_markdown(errors)),

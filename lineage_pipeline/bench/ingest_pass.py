@@ -50,6 +50,9 @@ class PassFigures:
     entities_written: int = 0
     files_written: int = 0
     file_ms: list[float] = field(default_factory=list)
+    """Per-file parse time (in the worker) of the domains' own first-pass parses."""
+    catalog_file_ms: list[float] = field(default_factory=list)
+    """Per-file parse time of the catalog pass's parses (other domains' first passes, re-resolutions)."""
     settings: dict[str, object] = field(default_factory=dict)
 
 
@@ -104,6 +107,7 @@ def ingest_domain(settings: IngestionSettings, root: Path, domain: str, cache: P
     figures.statements += outcome.statements
     figures.errors += len(outcome.errors)
     figures.file_ms += outcome.file_ms
+    figures.catalog_file_ms += catalog.file_ms
     figures.scan_s += scanned - started
     figures.parse_s += parsed - scanned
     figures.catalog_s += catalog.seconds

@@ -43,6 +43,8 @@ class CatalogOutcome:
     """Catalog-resolved parses run now (the domain's files and table-defining files of any domain)."""
     column_edges_added: int = 0
     """Column edges resolution added to the domain's files, compared with their first pass."""
+    file_ms: list[float] = field(default_factory=list)
+    """Per-file time of every parse this pass ran (first passes of other domains' files and resolutions)."""
     seconds: float = 0.0
     contexts: dict[str, str] = field(default_factory=dict)
 
@@ -76,8 +78,9 @@ def parse_with_catalog(
 ) -> tuple[ParseOutcome, CatalogOutcome]:
     """``parse_manifest`` for ``manifest``, then the catalog pass over it and the ``others`` domains.
 
-    The ``ParseOutcome`` describes the first pass (hits, misses, errors); the ``CatalogOutcome`` the
-    second. Every domain file's catalog context is recorded in ``cache`` (``ParseCache.contexts``).
+    The ``ParseOutcome`` counts the first pass's hits and misses and the final lineage's statements,
+    column edges and errors; the ``CatalogOutcome`` describes the second pass. Every domain file's
+    catalog context is recorded in ``cache`` (``ParseCache.contexts``).
     """
     options = options or ParseOptions()
     own: dict[str, Summary] = {}
@@ -100,7 +103,7 @@ def parse_with_catalog(
         for other in others:
             if other.domain == manifest.domain:
                 continue
-            entries.update((e.path, e) for e in other.files)
+            report.corpus_files += len(other.files)
             missed: list[ManifestEntry] = []
             keys = (CacheKey(e.sha256, e.dialect) for e in other.files)
             for entry, (_, summary) in zip(other.files, cache.lookup(keys, count=False)):
@@ -110,8 +113,11 @@ def parse_with_catalog(
                     note(entry.path, summary)
             for result in parser.parse([(FileTask(e.path, e.dialect), CacheKey(e.sha256, e.dialect)) for e in missed]):
                 note(result.task.path, result.encoded.summary)
+                report.file_ms.append(result.ms)
             report.corpus_files_parsed += len(missed)
-        report.corpus_files = len(entries)
+            # only files the rounds below may re-resolve are kept, so memory does not grow with the corpus
+            entries.update((e.path, e) for e in other.files if e.path in dependent_definers)
+        report.corpus_files += len(manifest.files)
         resolver = _Resolver(entries, cache, parser, report)
         catalog = _catalog(defines)
         used: dict[str, str] = {}
@@ -134,6 +140,8 @@ def parse_with_catalog(
     report.contexts = {e.path: subsets[e.path].fingerprint() if e.path in resolved else "" for e in manifest.files}
     report.files_resolved = len(resolved)
     report.column_edges_added = sum(s.column_edges - own[path].column_edges for path, s in resolved.items())
+    for path, summary in resolved.items():
+        outcome.replace(path, own[path], summary)
     cache.record_contexts((e.path, e.sha256, e.dialect, report.contexts[e.path]) for e in manifest.files)
     report.seconds = time.perf_counter() - started
     return outcome, report
@@ -172,4 +180,5 @@ class _Resolver:
         self.report.resolved_parsed += len(missed)
         for result in self.parser.parse(missed):
             found[result.task.path] = result.encoded.summary
+            self.report.file_ms.append(result.ms)
         return found

@@ -88,6 +88,14 @@ class ParseOutcome:
         self.column_edges += summary.column_edges
         self.errors += [FileError(path, i.statement, i.line, i.message) for i in summary.errors]
 
+    def replace(self, path: str, old: Summary, new: Summary) -> None:
+        """Report ``new`` instead of ``old`` for ``path`` (its catalog-resolved result replaces the first pass)."""
+        self.statements += new.statements - old.statements
+        self.column_edges += new.column_edges - old.column_edges
+        self.errors = [e for e in self.errors if e.path != path]
+        self.errors += [FileError(path, i.statement, i.line, i.message) for i in new.errors]
+        self.errors.sort(key=lambda e: (e.path, e.statement is not None, e.statement or 0))
+
 
 class CachingParser:
     """Parses tasks in a pool opened on first use (``reusable_pool``) and stores every result in the

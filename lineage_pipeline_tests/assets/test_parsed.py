@@ -71,6 +71,7 @@ def test_catalog_pass_covers_the_corpus_and_is_reused_warm(setup, tmp_path):
     assert (warm["catalog_corpus_files_parsed"], warm["catalog_parses"]) == (0, 0)
     assert warm["files_resolved_with_catalog"] == 1 and warm["catalog_cache_hits"] >= 1
     assert warm["column_edges"] == cold["column_edges"]
+    assert warm["column_edges_added_by_catalog"] == cold["column_edges_added_by_catalog"] > 0
 
 
 def test_catalog_can_be_limited_to_the_domain(setup, tmp_path):

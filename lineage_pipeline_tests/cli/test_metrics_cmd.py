@@ -57,9 +57,13 @@ def test_an_ingest_shows_up_in_the_metrics(project_env):
     files = len(list(project_env.corpus.rglob("*.sql")))
     project_env.run("lineage", "ingest")
     cold = samples(project_env.run("lineage", "metrics", "show").stdout)
-    assert cold["files_processed_total"] == files and cold["parse_cache_miss_total"] == files
+    assert cold["files_processed_total"] == files
+    # the first domain's corpus-wide catalog pass parses every file; later domains find theirs cached
+    assert cold["parse_cache_miss_total"] > 0 and cold["parse_cache_hit_total"] + cold["parse_cache_miss_total"] == files
     assert cold["files_failed_total"] == 2  # the demo corpus's binary file and its broken statement
-    assert cold["file_parse_duration_seconds_count"] == files
+    assert cold["file_parse_duration_seconds_count"] > files  # every file once, plus catalog-resolved re-parses
     project_env.run("lineage", "ingest")
     warm = samples(project_env.run("lineage", "metrics", "show").stdout)
-    assert warm["parse_cache_hit_total"] == files and warm["files_processed_total"] == 2 * files
+    assert warm["parse_cache_hit_total"] == cold["parse_cache_hit_total"] + files
+    assert warm["files_processed_total"] == 2 * files
+    assert warm["file_parse_duration_seconds_count"] == cold["file_parse_duration_seconds_count"]

@@ -55,6 +55,7 @@ def test_star_over_a_table_of_another_domain_expands(corpus, tmp_path):
         ("rpt.v_accounts.balance", ("core.accounts.balance",)),
     }
     assert report.column_edges_added == 1  # one `*` edge became two column edges
+    assert outcome.column_edges == 3  # the outcome reports the lineage the graph gets
     # no definition anywhere: the star stays explicit, never guessed
     assert _edges(resolved["reporting/v_unknown.sql"]) == {("rpt.v_unknown.*", ("ext.nowhere.*",))}
 
