@@ -83,6 +83,8 @@ def parse_with_catalog(
     catalog context is recorded in ``cache`` (``ParseCache.contexts``).
     """
     options = options or ParseOptions()
+    # one run: what the first pass stored or used must survive the catalog pass's LRU eviction
+    keep_since = cache.clock()
     own: dict[str, Summary] = {}
     outcome = parse_manifest(manifest, cache, max_file_bytes, options, on_summary=own.__setitem__)
     started = time.perf_counter()
@@ -99,7 +101,7 @@ def parse_with_catalog(
 
     for path, summary in own.items():
         note(path, summary)
-    with CachingParser(Path(manifest.corpus_root), cache, max_file_bytes, options, cache.clock()) as parser:
+    with CachingParser(Path(manifest.corpus_root), cache, max_file_bytes, options, keep_since) as parser:
         for other in others:
             if other.domain == manifest.domain:
                 continue

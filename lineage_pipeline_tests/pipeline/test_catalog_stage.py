@@ -124,3 +124,10 @@ def test_other_domain_manifests_are_fresh_even_when_the_saved_one_is_stale(corpu
     (found,) = other_domain_manifests(corpus, "reporting", [".sql"], DIALECTS, "postgres", manifests)
     assert found == build_manifest(corpus, "core", [".sql"], DIALECTS, "postgres")
     assert [e.path for e in found.files] == ["core/load.sql", "core/new.sql", "core/tables.sql"]
+
+
+def test_a_small_cache_keeps_what_the_graph_stage_will_read(corpus, tmp_path):
+    cache = ParseCache(tmp_path / "cache.sqlite", max_entries=1)
+    manifest, _, report = _run(corpus, cache)
+    keys = [(e.sha256, e.dialect, e.path) for e in manifest.files]
+    assert set(cache.get_many(keys, report.contexts)) == set(keys)
