@@ -7,6 +7,8 @@ from pydantic import Field
 
 from lineage_pipeline.assets.parsed import parsed_sql
 from lineage_pipeline.graph.queries import graph_counts
+from lineage_pipeline.observability.instrumented_backend import instrumented
+from lineage_pipeline.observability.metrics import record_graph_sync
 from lineage_pipeline.partitions import domain_partitions
 from lineage_pipeline.pipeline.graph_stage import sync_manifest
 from lineage_pipeline.resources import GraphStoreResource, LocalStoresResource
@@ -36,7 +38,8 @@ def lineage_graph(
     manifest = stores.load_manifest(context.partition_key)
     batch_size = config.write_batch_size or graph_store.write_batch_size
     dead_letters = graph_store.dead_letters()
-    with graph_store.open() as backend:
+    with graph_store.open() as store:
+        backend = instrumented(store)  # each write transaction is counted in the metrics
         report = sync_manifest(
             manifest,
             stores.parse_store(),
@@ -49,6 +52,8 @@ def lineage_graph(
             dead_letters=dead_letters,
             run_id=context.run.run_id,
         )
+        changed = len(report.files_written) + len(report.files_deleted)
+        record_graph_sync(changed, report.retries, len(report.dead_lettered), time.perf_counter() - started)
         nodes, relationships = graph_counts(backend)
         location = backend.location
     for entry in report.dead_lettered:

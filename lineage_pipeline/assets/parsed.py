@@ -105,6 +105,7 @@ def parsed_sql(
             "catalog_tables": catalog.catalog_tables,
             "catalog_corpus_files": catalog.corpus_files,
             "catalog_corpus_files_parsed": catalog.corpus_files_parsed,
+            "catalog_reused": catalog.catalog_reused,
             "files_resolved_with_catalog": catalog.files_resolved,
             "catalog_cache_hits": catalog.resolved_hits,
             "catalog_parses": catalog.resolved_parsed,

@@ -6,11 +6,14 @@ say, INSERT without a column list) is re-parsed with just the catalog entries it
 under their fingerprint (the cache ``context``); the chosen context of every domain file is recorded
 in the cache for the graph stage, whose file revision includes it. Other domains' files contribute
 only their catalog facts, read from cache summaries (never decoded lineage), so memory stays bounded.
+The catalog is built once per corpus state (``corpus_digest``) and saved in the cache; the other runs
+of that state (every other domain of one ``lineage ingest``) reuse it after a stat walk of the corpus.
 
 Limitation: a run of domain D re-resolves only D's files. When a definition in another domain
 changes, D's dependent files follow on D's next run (``lineage ingest`` runs every domain).
 """
 
+import hashlib
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +36,8 @@ class CatalogOutcome:
 
     corpus_files: int = 0
     """Files of the whole corpus the catalog was built from."""
+    catalog_reused: bool = False
+    """The catalog of this corpus state was saved by an earlier run and reused (no other domain read)."""
     corpus_files_parsed: int = 0
     """First-pass parses of other domains' files this run needed (their cache misses)."""
     catalog_tables: int = 0
@@ -69,6 +74,16 @@ def other_domain_manifests(
         yield build_manifest(root, other, extensions, folder_dialects, default_dialect, previous=previous)
 
 
+def corpus_digest(manifests: Iterable[DomainManifest], parser_version: str) -> str:
+    """Digest of the corpus state a catalog is built from: every file's path, content and dialect, and
+    the parser version (equal digests give equal catalogs)."""
+    files = sorted((e.path, e.sha256, e.dialect) for m in manifests for e in m.files)
+    digest = hashlib.sha256(parser_version.encode())
+    for path, sha256, dialect in files:
+        digest.update(f"\0{path}\0{sha256}\0{dialect}".encode())
+    return digest.hexdigest()
+
+
 def parse_with_catalog(
     manifest: DomainManifest,
     others: Iterable[DomainManifest],
@@ -78,64 +93,34 @@ def parse_with_catalog(
 ) -> tuple[ParseOutcome, CatalogOutcome]:
     """``parse_manifest`` for ``manifest``, then the catalog pass over it and the ``others`` domains.
 
-    The ``ParseOutcome`` counts the first pass's hits and misses and the final lineage's statements,
+    The catalog is built once per corpus state: it is saved in ``cache`` under ``corpus_digest`` and a
+    later run (any domain) of the same state reuses it without reading other domains' facts. The
+    ``ParseOutcome`` counts the first pass's hits and misses and the final lineage's statements,
     column edges and errors; the ``CatalogOutcome`` describes the second pass. Every domain file's
     catalog context is recorded in ``cache`` (``ParseCache.contexts``).
     """
     options = options or ParseOptions()
     # one run: what the first pass stored or used must survive the catalog pass's LRU eviction
     keep_since = cache.clock()
+    others = [other for other in others if other.domain != manifest.domain]
+    live = {(e.sha256, e.dialect) for m in (manifest, *others) for e in m.files}
     own: dict[str, Summary] = {}
-    outcome = parse_manifest(manifest, cache, max_file_bytes, options, on_summary=own.__setitem__)
+    outcome = parse_manifest(manifest, cache, max_file_bytes, options, on_summary=own.__setitem__, live=live)
     started = time.perf_counter()
-    report = CatalogOutcome()
+    report = CatalogOutcome(corpus_files=len(manifest.files) + sum(len(o.files) for o in others))
+    digest = corpus_digest([manifest, *others], cache.parser_version)
     entries = {e.path: e for e in manifest.files}
-    defines: dict[str, dict[str, tuple[str, ...]]] = {}
-    dependent_definers: dict[str, tuple[str, ...]] = {}
-
-    def note(path: str, summary: Summary) -> None:
-        if summary.defines:
-            defines[path] = dict(summary.defines)
-            if summary.dependencies:
-                dependent_definers[path] = summary.dependencies
-
-    for path, summary in own.items():
-        note(path, summary)
-    with CachingParser(Path(manifest.corpus_root), cache, max_file_bytes, options, keep_since) as parser:
-        for other in others:
-            if other.domain == manifest.domain:
-                continue
-            report.corpus_files += len(other.files)
-            missed: list[ManifestEntry] = []
-            keys = (CacheKey(e.sha256, e.dialect) for e in other.files)
-            for entry, (_, summary) in zip(other.files, cache.lookup(keys, count=False)):
-                if summary is None:
-                    missed.append(entry)
-                else:
-                    note(entry.path, summary)
-            for result in parser.parse([(FileTask(e.path, e.dialect), CacheKey(e.sha256, e.dialect)) for e in missed]):
-                note(result.task.path, result.encoded.summary)
-                report.file_ms.append(result.ms)
-            report.corpus_files_parsed += len(missed)
-            # only files the rounds below may re-resolve are kept, so memory does not grow with the corpus
-            entries.update((e.path, e) for e in other.files if e.path in dependent_definers)
-        report.corpus_files += len(manifest.files)
+    with CachingParser(Path(manifest.corpus_root), cache, max_file_bytes, options, keep_since, live) as parser:
         resolver = _Resolver(entries, cache, parser, report)
-        catalog = _catalog(defines)
-        used: dict[str, str] = {}
-        for _ in range(ROUNDS):
-            todo = {}
-            for path, dependencies in dependent_definers.items():
-                subset = catalog.subset(dependencies)
-                if len(subset) and used.get(path) != subset.fingerprint():
-                    todo[path], used[path] = subset, subset.fingerprint()
-            for path, summary in resolver.resolve(todo).items():
-                if summary.defines:
-                    defines[path] = dict(summary.defines)
-            rebuilt = _catalog(defines)
-            if not todo or rebuilt.fingerprint() == catalog.fingerprint():
-                break
-            catalog = rebuilt
+        saved = cache.load_catalog(digest)
+        if saved is not None:
+            catalog = Catalog(saved)
+            report.catalog_reused = True
+        else:
+            catalog = _build_catalog(own, others, entries, cache, parser, resolver, report)
+            # a result of a crashed or hung worker says nothing about its file: do not keep what it left out
+            if not (outcome.worker_crashes or outcome.worker_timeouts or parser.crashes or parser.timeouts):
+                cache.save_catalog(digest, catalog)
         report.catalog_tables = len(catalog)
         subsets = {path: catalog.subset(s.dependencies) for path, s in own.items() if s.dependencies}
         resolved = resolver.resolve({path: subset for path, subset in subsets.items() if len(subset)})
@@ -147,6 +132,61 @@ def parse_with_catalog(
     cache.record_contexts((e.path, e.sha256, e.dialect, report.contexts[e.path]) for e in manifest.files)
     report.seconds = time.perf_counter() - started
     return outcome, report
+
+
+def _build_catalog(
+    own: dict[str, Summary],
+    others: list[DomainManifest],
+    entries: dict[str, ManifestEntry],
+    cache: ParseCache,
+    parser: CachingParser,
+    resolver: "_Resolver",
+    report: CatalogOutcome,
+) -> Catalog:
+    """The corpus catalog from the domain's summaries ``own`` and the other domains' cached (else parsed)
+    first-pass facts, with table-defining files that depend on a catalog re-resolved while it grows.
+    ``entries`` gains those files of other domains (the resolver needs their content keys)."""
+    defines: dict[str, dict[str, tuple[str, ...]]] = {}
+    dependent_definers: dict[str, tuple[str, ...]] = {}
+
+    def note(path: str, summary: Summary) -> None:
+        if summary.defines:
+            defines[path] = dict(summary.defines)
+            if summary.dependencies:
+                dependent_definers[path] = summary.dependencies
+
+    for path, summary in own.items():
+        note(path, summary)
+    for other in others:
+        missed: list[ManifestEntry] = []
+        keys = (CacheKey(e.sha256, e.dialect) for e in other.files)
+        for entry, (_, summary) in zip(other.files, cache.lookup(keys, count=False)):
+            if summary is None:
+                missed.append(entry)
+            else:
+                note(entry.path, summary)
+        for result in parser.parse([(FileTask(e.path, e.dialect), CacheKey(e.sha256, e.dialect)) for e in missed]):
+            note(result.task.path, result.encoded.summary)
+            report.file_ms.append(result.ms)
+        report.corpus_files_parsed += len(missed)
+        # only files the rounds below may re-resolve are kept, so memory does not grow with the corpus
+        entries.update((e.path, e) for e in other.files if e.path in dependent_definers)
+    catalog = _catalog(defines)
+    used: dict[str, str] = {}
+    for _ in range(ROUNDS):
+        todo = {}
+        for path, dependencies in dependent_definers.items():
+            subset = catalog.subset(dependencies)
+            if len(subset) and used.get(path) != subset.fingerprint():
+                todo[path], used[path] = subset, subset.fingerprint()
+        for path, summary in resolver.resolve(todo).items():
+            if summary.defines:
+                defines[path] = dict(summary.defines)
+        rebuilt = _catalog(defines)
+        if not todo or rebuilt.fingerprint() == catalog.fingerprint():
+            break
+        catalog = rebuilt
+    return catalog
 
 
 def _catalog(defines: dict[str, dict[str, tuple[str, ...]]]) -> Catalog:

@@ -7,7 +7,7 @@ the cache in batches as they arrive, and the outcome keeps only counts, timings 
 import resource
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,11 +99,20 @@ class ParseOutcome:
 
 class CachingParser:
     """Parses tasks in a pool opened on first use (``reusable_pool``) and stores every result in the
-    cache under the task's key, in batches; pool figures add up over calls. Use as a context manager."""
+    cache under the task's key, in batches; pool figures add up over calls. Use as a context manager.
+    ``live`` (the corpus's (sha256, dialect) pairs, when known) is what the cache's eviction keeps longest."""
 
-    def __init__(self, root: Path, cache: ParseCache, max_file_bytes: int, options: ParseOptions, keep_since: float):
+    def __init__(
+        self,
+        root: Path,
+        cache: ParseCache,
+        max_file_bytes: int,
+        options: ParseOptions,
+        keep_since: float,
+        live: Collection[tuple[str, str]] | None = None,
+    ):
         self.root, self.cache, self.max_file_bytes = root, cache, max_file_bytes
-        self.options, self.keep_since = options, keep_since
+        self.options, self.keep_since, self.live = options, keep_since, live
         self.workers = self.crashes = self.timeouts = self.worker_peak_rss = 0
         self._stack = ExitStack()
         self._pool: ParsePool | None = None
@@ -129,10 +138,10 @@ class CachingParser:
         for result in self._pool.parse(task for task, _ in items):
             pending.append((keys[result.task.path], result.encoded))
             if len(pending) >= _WRITE_BATCH:
-                self.cache.put_encoded(pending, self.keep_since)
+                self.cache.put_encoded(pending, self.keep_since, self.live)
                 pending = []
             yield result
-        self.cache.put_encoded(pending, self.keep_since)
+        self.cache.put_encoded(pending, self.keep_since, self.live)
         self.crashes += self._pool.stats.crashes
         self.timeouts += self._pool.stats.timeouts
         self.worker_peak_rss = max(self.worker_peak_rss, self._pool.stats.worker_peak_rss)
@@ -144,9 +153,11 @@ def parse_manifest(
     max_file_bytes: int,
     options: ParseOptions | None = None,
     on_summary: Callable[[str, Summary], None] | None = None,
+    live: Collection[tuple[str, str]] | None = None,
 ) -> ParseOutcome:
     """Make sure every manifest file has a result in ``cache`` and report on them; ``on_summary(path,
-    summary)`` sees each file's summary (cached or fresh), e.g. for the catalog pass.
+    summary)`` sees each file's summary (cached or fresh), e.g. for the catalog pass; ``live`` as for
+    ``CachingParser``.
 
     The cache is checked first (a damaged file is moved aside and rebuilt, never failing the run) and
     expired entries dropped.
@@ -169,7 +180,7 @@ def parse_manifest(
             if on_summary is not None:
                 on_summary(entry.path, summary)
     outcome.misses = len(missed)
-    with CachingParser(Path(manifest.corpus_root), cache, max_file_bytes, options, keep_since) as parser:
+    with CachingParser(Path(manifest.corpus_root), cache, max_file_bytes, options, keep_since, live) as parser:
         for result in parser.parse([(FileTask(e.path, e.dialect), _key(e)) for e in missed]):
             outcome._add(result.task.path, result.encoded.summary)
             outcome.file_ms.append(result.ms)

@@ -7,7 +7,9 @@ pickle: the file may be foreign). Each entry also keeps the counts and errors of
 warm run can report without decoding payloads, and the catalog facts of its lineage (the tables it
 defines, the tables a catalog could change it through) so the corpus-wide catalog pass never decodes
 a payload either. ``resolutions`` records, per path, which catalog context the last parse of its
-domain resolved that path's content with: the graph stage reads the lineage stored under it. Hit/miss/eviction counters live in the database, so
+domain resolved that path's content with: the graph stage reads the lineage stored under it. ``catalogs``
+keeps the last corpus-wide schema catalogs (table -> ordered columns, no lineage) under a digest of the
+corpus state, so each domain run of one corpus state does not rebuild it. Hit/miss/eviction counters live in the database, so
 they add up across processes. Several processes may read and write at once (WAL, busy timeout).
 """
 
@@ -19,7 +21,7 @@ import random
 import sqlite3
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,12 +31,14 @@ from lineage_pipeline.parsing.models import FileLineage, ParseIssue
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 """Layout of this database; a file with another layout is moved aside and rebuilt."""
 _APP_ID = "lineage_pipeline.parse_cache"
 DEFAULT_MAX_ENTRIES = 10_000
 DEFAULT_TTL_SECONDS = 30 * 24 * 3600.0
 _LOOKUP_BATCH = 500
+CATALOG_SNAPSHOTS = 8
+"""Corpus catalogs kept (most recent first): enough for concurrent runs of a few corpus states."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -63,6 +67,7 @@ CREATE TABLE IF NOT EXISTS resolutions (
     parser_version TEXT NOT NULL,
     context TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS catalogs (digest TEXT PRIMARY KEY, tables TEXT NOT NULL, created_at REAL NOT NULL);
 """
 _COUNTERS = ("hits", "misses", "evictions")
 
@@ -264,7 +269,7 @@ class ParseCache:
                 if result != [("ok",)]:
                     return "integrity check failed: " + "; ".join(str(r[0]) for r in result[:3])
                 tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-                if not {"meta", "stats", "entries", "resolutions"} <= tables:
+                if not {"meta", "stats", "entries", "resolutions", "catalogs"} <= tables:
                     return f"not a parse cache (tables: {', '.join(sorted(tables)) or 'none'})"
                 meta = dict(db.execute("SELECT name, value FROM meta"))
                 if meta.get("app") != _APP_ID or meta.get("schema_version") != SCHEMA_VERSION:
@@ -365,17 +370,43 @@ class ParseCache:
                 [(path, sha256, dialect, self.parser_version, context) for path, sha256, dialect, context in items],
             )
 
+    def load_catalog(self, digest: str) -> dict[str, tuple[str, ...]] | None:
+        """The catalog saved under ``digest`` (table -> ordered columns), None if there is none.
+
+        Read whether or not the cache is ``enabled``: a catalog is a fact of one corpus state, not a
+        reused parse result, so baseline runs build it at most once per corpus state too."""
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT tables FROM catalogs WHERE digest=?", (digest,)).fetchone()
+        return None if row is None else {table: tuple(columns) for table, columns in json.loads(row[0])}
+
+    def save_catalog(self, digest: str, tables: Mapping[str, Iterable[str]]) -> None:
+        """Keep ``tables`` under ``digest``; only the ``CATALOG_SNAPSHOTS`` most recent catalogs stay."""
+        body = json.dumps(sorted((table, list(columns)) for table, columns in tables.items()))
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO catalogs VALUES (?, ?, ?)", (digest, body, self.clock()))
+            db.execute(
+                "DELETE FROM catalogs WHERE digest NOT IN "
+                "(SELECT digest FROM catalogs ORDER BY created_at DESC, rowid DESC LIMIT ?)",
+                (CATALOG_SNAPSHOTS,),
+            )
+
     def get(self, sha256: str, dialect: str, path: str) -> FileLineage | None:
         """The stored lineage of this content, labelled with ``path``; None if absent."""
         return self.get_many([(sha256, dialect, path)]).get((sha256, dialect, path))
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def put_encoded(self, items: Iterable[tuple[CacheKey, Encoded]], keep_since: float | None = None) -> int:
-        """Store encoded results, then evict least-recently-used entries beyond ``max_entries``.
+    def put_encoded(
+        self,
+        items: Iterable[tuple[CacheKey, Encoded]],
+        keep_since: float | None = None,
+        live: Collection[tuple[str, str]] | None = None,
+    ) -> int:
+        """Store encoded results, then evict beyond ``max_entries`` (see ``_evict``).
 
         Entries used at or after ``keep_since`` are never evicted here, so a run's own results survive
-        until its graph stage has read them even when the run alone exceeds ``max_entries``.
+        until its graph stage has read them even when the run alone exceeds ``max_entries``. ``live``
+        is the (sha256, dialect) of every file of the corpus now: those are evicted last.
         """
         now = self.clock()
         rows = [
@@ -388,23 +419,55 @@ class ParseCache:
         ]
         with self._transaction() as db:
             db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            self._evict(db, keep_since)
+            self._evict(db, keep_since, live)
         return len(rows)
 
     def put_many(self, items: Iterable[tuple[str, str, FileLineage]], keep_since: float | None = None) -> int:
         """Store ``(sha256, dialect, lineage)`` triples; returns how many."""
         return self.put_encoded(((CacheKey(s, d), encode(lin)) for s, d, lin in items), keep_since)
 
-    def _evict(self, db: sqlite3.Connection, keep_since: float | None) -> None:
-        excess = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0] - self.max_entries
-        if excess <= 0:
-            return
+    def _evict(
+        self, db: sqlite3.Connection, keep_since: float | None, live: Collection[tuple[str, str]] | None = None
+    ) -> None:
+        """First-pass entries (context '') and catalog-resolved ones are bounded by ``max_entries`` each.
+
+        Resolved entries are at most one per catalog-dependent file, so counting them against the
+        first-pass bound would evict results a corpus of up to ``max_entries`` files still needs and
+        make the next pass parse them again. Within each kind, content not in ``live`` goes first, then
+        the least recently used; a first-pass entry takes its resolved entries with it (without it
+        the file is parsed again anyway).
+        """
         floor = float("inf") if keep_since is None else keep_since
-        deleted = db.execute(
-            "DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries WHERE last_used_at < ? "
-            "ORDER BY last_used_at, rowid LIMIT ?)",
-            (floor, excess),
-        ).rowcount
+        counts = dict(db.execute("SELECT context = '', COUNT(*) FROM entries GROUP BY context = ''").fetchall())
+        first_excess = counts.get(1, 0) - self.max_entries
+        resolved_excess = counts.get(0, 0) - self.max_entries
+        if first_excess <= 0 and resolved_excess <= 0:
+            return
+        order = "ORDER BY last_used_at, rowid"
+        if live is not None:
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS live (sha256 TEXT, dialect TEXT, PRIMARY KEY (sha256, dialect))")
+            db.execute("DELETE FROM live")
+            db.executemany("INSERT OR IGNORE INTO live VALUES (?, ?)", live)
+            order = ("ORDER BY EXISTS (SELECT 1 FROM live WHERE live.sha256 = entries.sha256 "
+                     "AND live.dialect = entries.dialect), last_used_at, rowid")
+        deleted = 0
+        if first_excess > 0:
+            victims = db.execute(
+                f"SELECT sha256, dialect, parser_version FROM entries WHERE context = '' AND last_used_at < ? {order} LIMIT ?",
+                (floor, first_excess),
+            ).fetchall()
+            for victim in victims:
+                deleted += db.execute(
+                    "DELETE FROM entries WHERE sha256=? AND dialect=? AND parser_version=? AND (context = '' OR last_used_at < ?)",
+                    (*victim, floor),
+                ).rowcount
+        resolved_excess = db.execute("SELECT COUNT(*) FROM entries WHERE context != ''").fetchone()[0] - self.max_entries
+        if resolved_excess > 0:
+            deleted += db.execute(
+                f"DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries WHERE context != '' AND last_used_at < ? "
+                f"{order} LIMIT ?)",
+                (floor, resolved_excess),
+            ).rowcount
         _bump(db, evictions=deleted)
 
     def prune(self, evict: bool = True) -> int:
@@ -426,6 +489,7 @@ class ParseCache:
         with self._transaction() as db:
             db.execute("DELETE FROM entries")
             db.execute("DELETE FROM resolutions")
+            db.execute("DELETE FROM catalogs")
             db.execute("UPDATE stats SET value=0")
         with closing(self._connect()) as db:
             db.execute("VACUUM")

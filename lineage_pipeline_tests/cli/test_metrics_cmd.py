@@ -4,6 +4,8 @@ import subprocess
 import time
 import urllib.request
 
+from dagster import AssetKey, DagsterInstance
+
 from lineage_pipeline_tests.conftest import VENV_BIN
 from lineage_pipeline_tests.observability.support import free_port, metrics_env, record_in_subprocess, samples
 
@@ -53,6 +55,13 @@ def test_show_prints_the_aggregate_and_reset_clears_it(project_env):
     assert samples(project_env.run("lineage", "metrics", "show").stdout).get("graph_write_retries_total", 0) == 0
 
 
+def _lineage_graph_metadata(project_env) -> list[dict]:
+    """Metadata of every lineage_graph materialization on the test's Dagster instance."""
+    with DagsterInstance.from_config(str(project_env.dagster_home)) as instance:
+        records = instance.fetch_materializations(AssetKey("lineage_graph"), limit=1000).records
+        return [{k: v.value for k, v in r.asset_materialization.metadata.items()} for r in records]
+
+
 def test_an_ingest_shows_up_in_the_metrics(project_env):
     files = len(list(project_env.corpus.rglob("*.sql")))
     project_env.run("lineage", "ingest")
@@ -62,6 +71,11 @@ def test_an_ingest_shows_up_in_the_metrics(project_env):
     assert cold["parse_cache_miss_total"] > 0 and cold["parse_cache_hit_total"] + cold["parse_cache_miss_total"] == files
     assert cold["files_failed_total"] == 2  # the demo corpus's binary file and its broken statement
     assert cold["file_parse_duration_seconds_count"] > files  # every file once, plus catalog-resolved re-parses
+    graph = _lineage_graph_metadata(project_env)
+    assert cold["graph_batch_writes_total"] == sum(m["transactions"] for m in graph) > 0
+    assert cold["graph_relationships_written_total"] == sum(m["relationships_created"] for m in graph) > 0
+    assert cold["graph_entities_written_total"] == sum(m["nodes_created"] for m in graph) > 0
+    assert (cold["batch_size_count"], cold["batch_size_sum"]) == (len(graph), files)
     project_env.run("lineage", "ingest")
     warm = samples(project_env.run("lineage", "metrics", "show").stdout)
     assert warm["parse_cache_hit_total"] == cold["parse_cache_hit_total"] + files

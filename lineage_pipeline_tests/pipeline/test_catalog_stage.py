@@ -7,7 +7,7 @@ import pytest
 
 from lineage_pipeline.corpus.manifest import build_manifest, save_manifest
 from lineage_pipeline.parsing.models import FileLineage
-from lineage_pipeline.pipeline.catalog_stage import other_domain_manifests, parse_with_catalog
+from lineage_pipeline.pipeline.catalog_stage import corpus_digest, other_domain_manifests, parse_with_catalog
 from lineage_pipeline.pipeline.parse_stage import ParseOptions
 from lineage_pipeline.stores.parse_cache import ParseCache
 
@@ -131,3 +131,96 @@ def test_a_small_cache_keeps_what_the_graph_stage_will_read(corpus, tmp_path):
     manifest, _, report = _run(corpus, cache)
     keys = [(e.sha256, e.dialect, e.path) for e in manifest.files]
     assert set(cache.get_many(keys, report.contexts)) == set(keys)
+
+
+def _counting_build(monkeypatch) -> list[str]:
+    """Wrap the real catalog build so a test can tell whether other domains' facts were read."""
+    from lineage_pipeline.pipeline import catalog_stage
+
+    calls: list[str] = []
+    real = catalog_stage._build_catalog
+
+    def counted(own, others, *args):
+        calls.append(",".join(o.domain for o in others))
+        return real(own, others, *args)
+
+    monkeypatch.setattr(catalog_stage, "_build_catalog", counted)
+    return calls
+
+
+def test_the_catalog_is_built_once_per_corpus_state_and_reused_by_every_domain(corpus, tmp_path, monkeypatch):
+    calls = _counting_build(monkeypatch)
+    cache = ParseCache(tmp_path / "cache.sqlite")
+    _, _, first = _run(corpus, cache, "reporting")
+    _, _, second = _run(corpus, cache, "core")
+    _, _, again = _run(corpus, cache, "reporting")
+    assert calls == ["core"]  # built by the first run only; the others did not read other domains' facts
+    assert (first.catalog_reused, second.catalog_reused, again.catalog_reused) == (False, True, True)
+    assert second.corpus_files_parsed == 0 and second.catalog_tables == first.catalog_tables == 2
+    assert again.contexts == first.contexts
+
+
+def test_a_changed_defining_file_rebuilds_the_catalog(corpus, tmp_path, monkeypatch):
+    calls = _counting_build(monkeypatch)
+    cache = ParseCache(tmp_path / "cache.sqlite")
+    _run(corpus, cache, "reporting")
+    (corpus / "core" / "tables.sql").write_text("CREATE TABLE core.accounts (account_id INT, currency CHAR(3));\n")
+    _, _, core = _run(corpus, cache, "core")
+    manifest, _, reporting = _run(corpus, cache, "reporting")
+    assert calls == ["core", "reporting"] and not core.catalog_reused and reporting.catalog_reused
+    assert _edges(_resolved(cache, manifest)["reporting/v_accounts.sql"]) == {
+        ("rpt.v_accounts.account_id", ("core.accounts.account_id",)),
+        ("rpt.v_accounts.currency", ("core.accounts.currency",)),
+    }
+
+
+def test_a_reused_catalog_resolves_exactly_as_a_fresh_build(corpus, tmp_path):
+    # a core file that depends on a view defined (through a star) in the other domain
+    (corpus / "core" / "from_rpt.sql").write_text("INSERT INTO core.copy SELECT * FROM rpt.v_accounts;\n")
+    reused = ParseCache(tmp_path / "reused.sqlite")
+    _run(corpus, reused, "reporting")
+    manifest, outcome, via_snapshot = _run(corpus, reused, "core")
+    fresh = ParseCache(tmp_path / "fresh.sqlite")
+    _, fresh_outcome, built = _run(corpus, fresh, "core")
+    assert via_snapshot.catalog_reused and not built.catalog_reused
+    assert via_snapshot.contexts == built.contexts and via_snapshot.contexts["core/from_rpt.sql"]
+    assert (outcome.statements, outcome.column_edges) == (fresh_outcome.statements, fresh_outcome.column_edges)
+    assert _resolved(reused, manifest) == _resolved(fresh, manifest)
+    assert ("core.copy.balance", ("rpt.v_accounts.balance",)) in _edges(_resolved(fresh, manifest)["core/from_rpt.sql"])
+    others = other_domain_manifests(corpus, "core", [".sql"], DIALECTS, "postgres", tmp_path / "manifests")
+    digest = corpus_digest([manifest, *others], reused.parser_version)
+    assert reused.load_catalog(digest) == fresh.load_catalog(digest) != None  # noqa: E711
+
+
+def test_with_the_cache_off_a_corpus_state_is_parsed_for_its_catalog_once(corpus, tmp_path, monkeypatch):
+    calls = _counting_build(monkeypatch)
+    cache = ParseCache(tmp_path / "cache.sqlite", enabled=False)
+    _, _, first = _run(corpus, cache, "reporting")
+    _, outcome, second = _run(corpus, cache, "core")
+    assert first.corpus_files_parsed == 2 and second.corpus_files_parsed == 0 and calls == ["core"]
+    assert outcome.misses == 2  # the domain's own files are still parsed: only the catalog is kept
+
+
+def test_the_corpus_digest_depends_on_every_file_fact_not_on_domain_order(corpus):
+    core = build_manifest(corpus, "core", [".sql"], DIALECTS, "postgres")
+    reporting = build_manifest(corpus, "reporting", [".sql"], DIALECTS, "postgres")
+    digest = corpus_digest([core, reporting], "v1")
+    assert corpus_digest([reporting, core], "v1") == digest
+    assert corpus_digest([core, reporting], "v2") != digest
+    assert corpus_digest([build_manifest(corpus, "core", [".sql"], {"core": "postgres"}, "postgres"), reporting], "v1") != digest
+    (corpus / "core" / "load.sql").write_text("SELECT 2;\n")
+    assert corpus_digest([build_manifest(corpus, "core", [".sql"], DIALECTS, "postgres"), reporting], "v1") != digest
+
+
+def test_a_corpus_the_size_of_the_cache_bound_is_not_parsed_again_on_the_next_pass(corpus, tmp_path):
+    """Four files and a bound of four: the catalog-resolved entry does not push needed results out."""
+    cache = ParseCache(tmp_path / "cache.sqlite", max_entries=4)
+    for domain in ("reporting", "core"):
+        _run(corpus, cache, domain)
+    (corpus / "core" / "load.sql").write_text("INSERT INTO core.accounts (account_id) SELECT id FROM stg.b;\n")
+    (corpus / "reporting" / "v_unknown.sql").write_text("CREATE VIEW rpt.v_unknown AS SELECT * FROM ext.elsewhere;\n")
+    parsed = 0
+    for domain in ("reporting", "core"):
+        _, outcome, report = _run(corpus, cache, domain)
+        parsed += outcome.misses + report.corpus_files_parsed
+    assert parsed == 2 and cache.get_stats().entries == 4 + 1  # the two new revisions; one resolved entry
