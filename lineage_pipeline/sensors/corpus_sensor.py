@@ -15,6 +15,7 @@ from dagster._core.definitions.run_request import InstigatorType  # not re-expor
 
 from lineage_pipeline.corpus.files import CorpusPathError, domain_of
 from lineage_pipeline.jobs import ingest_corpus
+from lineage_pipeline.observability.metrics import record_events_deduplicated, set_queue_size
 from lineage_pipeline.partitions import domain_partitions
 from lineage_pipeline.sensors.batching import (
     Batch,
@@ -206,10 +207,14 @@ def evaluate(context: dg.SensorEvaluationContext, config: CorpusSensorConfig, cl
             f"{len(changes.renamed)} renamed, {len(changes.unchanged_content)} touched only, {changes.deferred} deferred"
         )
     manual = seen.flush_requests > cursor.flushes_served
+    pending_before = cursor.pending_files
     cursor = absorb(cursor, changes.changed_paths, seen.domains_before, seen.domains_now, now)
+    # a file changed again while already pending is one entry, not another run
+    record_events_deduplicated(max(0, len(changes.changed_paths) - (cursor.pending_files - pending_before)))
     cursor = cursor.model_copy(update={"generation": seen.generation, "flushes_served": seen.flush_requests})
 
     decision = decide(cursor, now, config.policy, _count_in_flight(context.instance), manual)
+    set_queue_size(decision.cursor.pending_files)
     partitions = set(context.instance.get_dynamic_partitions(domain_partitions.name))
     # a folder that vanished before its partition was ever registered has nothing in the graph to retire
     batches = [b for b in decision.batches if not (b.retire and b.domain not in partitions)]

@@ -356,3 +356,21 @@ def test_knobs_come_from_the_settings_layer(monkeypatch):
     )
     assert config.interval_seconds == 3
     assert build_corpus_sensor(config).minimum_interval_seconds == 3
+
+
+def test_repeated_saves_count_as_deduplicated_events_and_pending_is_the_queue_size(make):
+    from lineage_pipeline.observability.server import exposition
+    from lineage_pipeline_tests.observability.support import samples
+
+    def deduplicated() -> float:
+        return samples(exposition().decode()).get("events_deduplicated_total", 0.0)
+
+    harness = make(debounce_window_seconds=5)
+    before = deduplicated()
+    for version in range(4):
+        harness.write("core/a.sql", f"INSERT INTO dw.t SELECT {version} AS v FROM stg.s;")
+        harness.tick(advance=1)
+    harness.write("core/b.sql", "INSERT INTO dw.u SELECT 1 AS v FROM stg.s;")
+    harness.tick(advance=1)
+    assert deduplicated() - before == 3, "saves 2-4 of a.sql merge into its pending entry; b.sql is new"
+    assert samples(exposition().decode())["queue_size"] == 2
