@@ -5,9 +5,9 @@ import os
 import click
 
 from lineage_pipeline.cli.bench_cmd import bench
-from lineage_pipeline.cli.flush_cmd import flush
 from lineage_pipeline.cli.cache_cmd import cache
 from lineage_pipeline.cli.config_cmd import config
+from lineage_pipeline.cli.flush_cmd import flush
 from lineage_pipeline.cli.graph_cmd import downstream, graph, upstream
 from lineage_pipeline.cli.ingest_cmd import ingest
 from lineage_pipeline.cli.metrics_cmd import metrics
@@ -29,10 +29,5 @@ def cli(config_file: str | None) -> None:
         os.environ["LINEAGE_CONFIG"] = os.path.abspath(config_file)
 
 
-for command in (ingest, parse, upstream, downstream, graph, bench):
+for command in (ingest, parse, upstream, downstream, graph, cache, replay_failed_command, flush, config, metrics, bench):
     cli.add_command(command)
-cli.add_command(flush)
-cli.add_command(config)
-cli.add_command(metrics)
-cli.add_command(replay_failed_command)
-cli.add_command(cache)
