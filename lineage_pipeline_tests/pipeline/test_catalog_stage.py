@@ -189,7 +189,7 @@ def test_a_reused_catalog_resolves_exactly_as_a_fresh_build(corpus, tmp_path):
     assert ("core.copy.balance", ("rpt.v_accounts.balance",)) in _edges(_resolved(fresh, manifest)["core/from_rpt.sql"])
     others = other_domain_manifests(corpus, "core", [".sql"], DIALECTS, "postgres", tmp_path / "manifests")
     digest = corpus_digest([manifest, *others], reused.parser_version)
-    assert reused.load_catalog(digest) == fresh.load_catalog(digest) != None  # noqa: E711
+    assert reused.load_catalog(digest) is not None and reused.load_catalog(digest) == fresh.load_catalog(digest)
 
 
 def test_with_the_cache_off_a_corpus_state_is_parsed_for_its_catalog_once(corpus, tmp_path, monkeypatch):

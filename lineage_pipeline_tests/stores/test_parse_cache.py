@@ -257,3 +257,76 @@ def test_clear_forgets_recorded_contexts(tmp_path):
     cache.record_contexts([("core/a.sql", "h1", "tsql", "ctx")])
     cache.clear()
     assert cache.contexts([("h1", "tsql", "core/a.sql")]) == {"core/a.sql": ""}
+
+
+def _put_resolved(cache: ParseCache, sha256: str, context: str = "ctx") -> None:
+    cache.put_encoded([(CacheKey(sha256, "tsql", context), encode(LINEAGE))])
+
+
+def _resolved_present(cache: ParseCache, sha256: str, context: str = "ctx") -> bool:
+    return bool(cache.get_many([(sha256, "tsql", "x.sql")], {"x.sql": context}))
+
+
+def test_resolved_entries_do_not_count_against_the_bound_of_first_pass_entries(tmp_path):
+    clock = Clock()
+    cache = _cache(tmp_path, max_entries=2, clock=clock)
+    cache.put_many([("a", "tsql", LINEAGE), ("b", "tsql", LINEAGE)])
+    clock.now += 1
+    _put_resolved(cache, "a")
+    _put_resolved(cache, "b")
+    assert _present(cache, "a", "b") == ["a", "b"] and _resolved_present(cache, "a") and _resolved_present(cache, "b")
+    assert cache.get_stats().evictions == 0
+    clock.now += 1
+    _put_resolved(cache, "a", "other")  # resolved entries have a bound of their own: the LRU one goes
+    assert not _resolved_present(cache, "a") and _resolved_present(cache, "b") and _resolved_present(cache, "a", "other")
+
+
+def test_content_no_longer_in_the_corpus_is_evicted_before_recently_used_content(tmp_path):
+    clock = Clock()
+    cache = _cache(tmp_path, max_entries=2, clock=clock)
+    cache.put_many([("needed", "tsql", LINEAGE)])
+    clock.now += 1
+    cache.put_many([("stale", "tsql", LINEAGE)])  # more recent, but the corpus no longer has it
+    clock.now += 1
+    cache.put_encoded([(CacheKey("new", "tsql"), encode(LINEAGE))], live={("needed", "tsql"), ("new", "tsql")})
+    assert _present(cache, "needed", "stale", "new") == ["needed", "new"]
+    clock.now += 1
+    cache.put_many([("newer", "tsql", LINEAGE)])  # without a corpus to go by: least recently used
+    assert _present(cache, "needed", "new", "newer") == ["new", "newer"]
+
+
+def test_an_evicted_first_pass_entry_takes_its_resolved_entries_along(tmp_path):
+    clock = Clock()
+    cache = _cache(tmp_path, max_entries=1, clock=clock)
+    cache.put_many([("a", "tsql", LINEAGE)])
+    _put_resolved(cache, "a")
+    clock.now += 1
+    cache.put_many([("b", "tsql", LINEAGE)])
+    assert _present(cache, "a", "b") == ["b"] and not _resolved_present(cache, "a")
+    assert cache.get_stats().evictions == 2
+
+
+def test_catalog_snapshots_keep_column_order_and_only_the_most_recent(tmp_path):
+    from lineage_pipeline.stores.parse_cache import CATALOG_SNAPSHOTS
+
+    clock = Clock()
+    cache = _cache(tmp_path, clock=clock, enabled=False)  # kept whether or not results are reused
+    assert cache.load_catalog("d0") is None
+    cache.save_catalog("d0", {"s.t": ("z", "a", "m"), "s.u": ["k"]})
+    assert cache.load_catalog("d0") == {"s.t": ("z", "a", "m"), "s.u": ("k",)}
+    for n in range(1, CATALOG_SNAPSHOTS + 1):
+        clock.now += 1
+        cache.save_catalog(f"d{n}", {"s.t": (str(n),)})
+    assert cache.load_catalog("d0") is None and cache.load_catalog(f"d{CATALOG_SNAPSHOTS}") == {"s.t": (str(CATALOG_SNAPSHOTS),)}
+    cache.clear()
+    assert cache.load_catalog(f"d{CATALOG_SNAPSHOTS}") is None
+
+
+def test_a_cache_of_the_previous_layout_is_moved_aside(tmp_path):
+    path = tmp_path / "cache.sqlite"
+    cache = _cache(tmp_path)
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE catalogs")
+    report = cache.verify_integrity()
+    assert report.problem and "not a parse cache" in report.problem and report.moved_to.exists()
+    assert cache.load_catalog("any") is None
