@@ -7,11 +7,19 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 import falkordb
+import redis.exceptions
 from pydantic import BaseModel, SecretStr
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from lineage_pipeline.graph.backend import GraphBackend
+from lineage_pipeline.graph.embedded_server import (
+    EmbeddedServerError,
+    ServerInfo,
+    ensure_server,
+    kill_hung_server,
+    server_status,
+)
 from lineage_pipeline.graph.falkordb_backend import FalkorDBBackend
 from lineage_pipeline.graph.neo4j_backend import Neo4jBackend
 from lineage_pipeline.settings import IngestionSettings
@@ -33,6 +41,9 @@ class GraphStoreConfig(BaseModel):
 
 # The writer owns retries (with backoff and an embedded-server restart); the client must not add its own.
 _NO_CLIENT_RETRY = Retry(NoBackoff(), 0)
+_PROBE_TIMEOUT_S = 15.0
+_START_TIMEOUT_S = 30.0
+_HUNG_SERVER_RESTARTS = 2
 
 
 class GraphStoreUnavailable(RuntimeError):
@@ -44,6 +55,53 @@ def _redacted(url: str) -> str:
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def _answers(info: ServerInfo, graph_name: str) -> bool:
+    """Whether the server answers a graph command within ``_PROBE_TIMEOUT_S`` (an error reply counts)."""
+    probe = None
+    try:
+        # the client constructor already talks to the server
+        probe = falkordb.FalkorDB(
+            unix_socket_path=str(info.socket_path), retry=_NO_CLIENT_RETRY, socket_timeout=_PROBE_TIMEOUT_S
+        )
+        probe.select_graph(graph_name).ro_query("RETURN 1")
+        return True
+    except redis.exceptions.TimeoutError:
+        return False
+    except redis.exceptions.ResponseError:
+        return True
+    finally:
+        if probe is not None:
+            probe.connection.close()
+
+
+def _answering_server(data_dir: Path, graph_name: str) -> ServerInfo:
+    """The embedded server, replaced when it is alive but silent.
+
+    FalkorDB 4.16 occasionally deadlocks on a global lock when a fresh server creates its first graph
+    (seen in CI: main thread blocked in Globals_AddGraph); such a server never answers again, so it is
+    killed and started again instead of failing the run after a long socket timeout.  A server still
+    loading its data answers (``LOADING``) and is left alone.
+    """
+    for attempt in range(_HUNG_SERVER_RESTARTS + 1):
+        last = attempt == _HUNG_SERVER_RESTARTS
+        try:
+            info = ensure_server(data_dir, timeout_s=_START_TIMEOUT_S)
+        except EmbeddedServerError:
+            silent = server_status(data_dir)
+            if last or silent is None or _answers(silent, graph_name):
+                raise
+            kill_hung_server(data_dir, silent)
+            continue
+        if _answers(info, graph_name):
+            return info
+        if not last:
+            kill_hung_server(data_dir, info)
+    raise GraphStoreUnavailable(
+        f"embedded FalkorDB at {info.socket_path} (pid {info.pid}) does not answer graph commands within "
+        f"{_PROBE_TIMEOUT_S:g}s, even after {_HUNG_SERVER_RESTARTS} restarts; see its redis.log under {data_dir}"
+    )
 
 
 def open_backend(config: GraphStoreConfig) -> GraphBackend:
@@ -64,11 +122,9 @@ def open_backend(config: GraphStoreConfig) -> GraphBackend:
 
         backend = FalkorDBBackend(remote, config.graph_name)
     else:
-        from lineage_pipeline.graph.embedded_server import ensure_server
-
         def embedded() -> tuple[falkordb.FalkorDB, str]:
             # ensure_server restarts a server that died (e.g. kill -9) before handing out a client
-            info = ensure_server(config.data_dir)
+            info = _answering_server(config.data_dir, config.graph_name)
             client = falkordb.FalkorDB(
                 unix_socket_path=str(info.socket_path), retry=_NO_CLIENT_RETRY, socket_timeout=config.timeout_s
             )

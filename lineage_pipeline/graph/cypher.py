@@ -85,6 +85,35 @@ def mark_orphans(label: str) -> str:
     return f"MATCH (n:{label}) WHERE NOT (n)--() AND n.orphan IS NULL SET n.orphan = true"
 
 
+def file_relationship_endpoints(rel_type: str) -> str:
+    """Distinct source and target keys of the ``rel_type`` relationships of the files in ``$paths``
+    (whatever their revision): the nodes a sync rewriting or deleting those files may leave orphaned."""
+    _, src_key, _, dst_key = RELATIONSHIP_ENDPOINTS[rel_type]
+    # endpoints unlabelled (the type fixes them): labels make FalkorDB scan every node of the label
+    return (
+        f"UNWIND $paths AS p MATCH (a)-[e:{rel_type}]->(b) WHERE e.file = p "
+        f"RETURN collect(DISTINCT a.{src_key}), collect(DISTINCT b.{dst_key})"
+    )
+
+
+def _among(label: str) -> str:
+    return f"UNWIND $keys AS k MATCH (n:{label} {{{NODE_KEYS[label]}: k}}) WHERE NOT (n)--()"
+
+
+def count_orphans_among(label: str, unmarked_only: bool) -> str:
+    """``count_orphans`` limited to the ``label`` nodes whose keys are in ``$keys``."""
+    unmarked = " AND n.orphan IS NULL" if unmarked_only else ""
+    return f"{_among(label)}{unmarked} RETURN count(n)"
+
+
+def delete_orphans_among(label: str) -> str:
+    return f"{_among(label)} DELETE n"
+
+
+def mark_orphans_among(label: str) -> str:
+    return f"{_among(label)} AND n.orphan IS NULL SET n.orphan = true"
+
+
 SYNC_STATE = """
 OPTIONAL MATCH (s:SyncState {domain: $domain})
 WITH coalesce(s.dirty, true) AS dirty

@@ -279,6 +279,25 @@ def stop_server(data_dir: Path, timeout_s: float = 30.0) -> bool:
         return True
 
 
+def kill_hung_server(data_dir: Path, info: ServerInfo) -> bool:
+    """SIGKILL the server ``info`` names when it no longer answers (the next ``ensure_server`` starts a new one).
+
+    Only for a server that stopped answering: it cannot have acknowledged anything since, and the
+    AOF it fsynced before still replays on the next start.  Returns True if it was killed here.
+    """
+    p = _paths(data_dir)
+    with _locked(p, time.monotonic() + 30.0):
+        record = _read_pidfile(p)
+        if record is None or record.get("pid") != info.pid or not _is_our_server(record):
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(info.pid, signal.SIGKILL)
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.TimeoutExpired):
+            psutil.Process(info.pid).wait(timeout=10)
+        _remove(p.pidfile)
+        return True
+
+
 def compact(data_dir: Path, timeout_s: float = 600.0) -> None:
     """Rewrite the AOF so the next start loads a snapshot, not a command log.
 

@@ -22,7 +22,7 @@ from lineage_pipeline.graph import cypher
 from lineage_pipeline.graph.backend import GraphBackend, WriteStats
 from lineage_pipeline.graph.dead_letter import DeadLetter, DeadLetterFile, dead_letter_entry
 from lineage_pipeline.graph.faults import RetryPolicy, RowsNotApplied, call_with_retry, is_statement_error
-from lineage_pipeline.graph.rows import RELATIONSHIP_TYPES, FileGraph
+from lineage_pipeline.graph.rows import RELATIONSHIP_TYPES, FileGraph, table_of
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,12 @@ OrphanPolicy = Literal["remove", "mark"]
 
 _NODE_STATEMENTS = {"SqlFile": ("files", "path"), "Table": ("tables", "key"), "Column": ("columns", "key")}
 """Node label -> (statement that merges it, key property of its rows)."""
+
+PRUNE_CHUNK = 5000
+"""Candidate keys per scoped orphan statement (keeps a mass deletion's parameter lists bounded)."""
+
+Candidates = dict[str, set[str]]
+"""Orphan label -> keys of the nodes a sync may have left without relationships."""
 
 
 class DeletionGuardError(RuntimeError):
@@ -119,6 +125,7 @@ class GraphWriter:
         self._domain = ""
         self._rejected: list[DeadLetter] = []
         self._node_rows: dict[str, dict[str, dict]] = {}
+        self._candidates: Candidates | None = None
         self.retries = 0
 
     # -- transport -------------------------------------------------------------------------
@@ -211,6 +218,10 @@ class GraphWriter:
         self._node_rows = {
             label: {row[key]: row for row in by_name.get(name, [])} for label, (name, key) in _NODE_STATEMENTS.items()
         }
+        if self._candidates is not None:
+            # a node merged here whose relationships were all rejected is an orphan a full prune would find
+            for label in cypher.ORPHAN_LABELS:
+                self._candidates[label].update(self._node_rows[label])
         for name, rows in statements:
             self.write_rows(name, rows, stats)
 
@@ -238,16 +249,49 @@ class GraphWriter:
             self.write_rows(f"unlink:{rel_type}", paths, stats)
         self.write_rows("delete_files", paths, stats)
 
-    def prune_orphans(self, stats: WriteStats) -> int:
-        """Remove (or mark) Column and Table nodes no file refers to; reads first, so no orphans = no write."""
+    def orphan_candidates(self, paths: Sequence[str]) -> Candidates:
+        """Tables and columns the relationships of ``paths`` now touch, read before any of them is removed;
+        with the table of each such column, since a table may hang on its columns' HAS_COLUMN edges only."""
+        candidates: Candidates = {label: set() for label in cypher.ORPHAN_LABELS}
+        for rel_type in RELATIONSHIP_TYPES:
+            src_label, _, dst_label, _ = cypher.RELATIONSHIP_ENDPOINTS[rel_type]
+            query = cypher.file_relationship_endpoints(rel_type)
+            for batch in _batches(paths, self.batch_size):
+                ((sources, targets),) = self.read(query, {"paths": batch})
+                for label, keys in ((src_label, sources), (dst_label, targets)):
+                    if label in candidates:
+                        candidates[label].update(keys)
+        candidates["Table"].update(table_of(key) for key in candidates["Column"])
+        return candidates
+
+    def prune_orphans(self, stats: WriteStats, candidates: Candidates | None = None) -> int:
+        """Remove (or mark) Column and Table nodes no file refers to: all of them, or only ``candidates``.
+
+        Reads first, so no orphans = no write. Columns go first: a table may lose its last edge with them.
+        """
         found = 0
+        unmarked_only = self.orphan_policy == "mark"
         for label in cypher.ORPHAN_LABELS:
-            count = self.read(cypher.count_orphans(label, unmarked_only=self.orphan_policy == "mark"))[0][0]
-            if count:
-                found += int(count)
-                query = cypher.delete_orphans(label) if self.orphan_policy == "remove" else cypher.mark_orphans(label)
-                stats.add(self._retrying(lambda q=query: self.backend.write(q)).stats)
+            if candidates is None:
+                count_query = cypher.count_orphans(label, unmarked_only)
+                found += self._prune(count_query, self._orphan_write(label, False), None, stats)
+                continue
+            keys = sorted(candidates.get(label, ()))
+            for batch in _batches(keys, PRUNE_CHUNK):
+                count_query = cypher.count_orphans_among(label, unmarked_only)
+                found += self._prune(count_query, self._orphan_write(label, True), {"keys": batch}, stats)
         return found
+
+    def _orphan_write(self, label: str, scoped: bool) -> str:
+        if self.orphan_policy == "remove":
+            return cypher.delete_orphans_among(label) if scoped else cypher.delete_orphans(label)
+        return cypher.mark_orphans_among(label) if scoped else cypher.mark_orphans(label)
+
+    def _prune(self, count_query: str, write_query: str, params: dict | None, stats: WriteStats) -> int:
+        count = int(self.read(count_query, params)[0][0])
+        if count:
+            stats.add(self._retrying(lambda: self.backend.write(write_query, params)).stats)
+        return count
 
     def sync_domain(
         self,
@@ -263,6 +307,8 @@ class GraphWriter:
         revision comparison only, and a sync with nothing to do costs one read and writes nothing.
         A sync that writes marks the domain dirty first and clean once its orphan prune is done, so
         orphans left by a run killed in between are pruned by the next sync even when no file changed.
+        A sync starting clean prunes only the nodes its files' old and new relationships touch; one
+        starting dirty prunes the whole graph, since the killed run's candidates are unknown.
         """
         report = SyncReport(domain=domain)
         self._domain, self._rejected, self.retries = domain, [], 0
@@ -282,12 +328,14 @@ class GraphWriter:
             # the rows of a file being rewritten or deleted are superseded by this sync
             self.dead_letters.discard_files(changed + deleted)
         try:
+            self._candidates = None if dirty else self.orphan_candidates(changed + deleted)
             self.mark_sync(domain, True, report.stats)
             self._write_changed(changed, graphs_for, report.stats)
             self.delete_files(deleted, report.stats)
-            report.orphans = self.prune_orphans(report.stats)
+            report.orphans = self.prune_orphans(report.stats, self._candidates)
             self.mark_sync(domain, False, report.stats)
         finally:
+            self._candidates = None
             # whatever was rejected before a crash is recorded, never lost
             if self.dead_letters is not None:
                 self.dead_letters.append(self._rejected)

@@ -1,11 +1,16 @@
 """Spec of graph.connect: each configured store opens with its schema, secrets stay out of locations,
 a misconfigured store is a clear error."""
 
+import os
+import signal
+
+import psutil
 import pytest
 from pydantic import SecretStr
 
+from lineage_pipeline.graph import connect
 from lineage_pipeline.graph.connect import GraphStoreConfig, GraphStoreUnavailable, graph_backend
-from lineage_pipeline.graph.embedded_server import ensure_server, stop_server
+from lineage_pipeline.graph.embedded_server import ensure_server, server_status, stop_server
 
 
 def test_remote_falkordb_url_is_used_and_its_password_never_shown(tmp_path):
@@ -37,3 +42,23 @@ def test_unreachable_neo4j_names_the_store_not_the_password(tmp_path):
         with graph_backend(config):
             pass
     assert "bolt://127.0.0.1:1" in str(raised.value) and "hunter2" not in str(raised.value)
+
+
+def test_embedded_server_that_stops_answering_is_replaced_and_keeps_its_data(tmp_path, monkeypatch):
+    # SIGSTOP makes a real server hang the way FalkorDB's first-graph deadlock does: alive, silent
+    monkeypatch.setattr(connect, "_PROBE_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(connect, "_START_TIMEOUT_S", 3.0)
+    config = GraphStoreConfig(data_dir=tmp_path / "graph", graph_name="g")
+    with graph_backend(config) as backend:
+        backend.write("MERGE (:Table {key: 'dw.kept'})")
+    hung = server_status(config.data_dir)
+    os.kill(hung.pid, signal.SIGSTOP)
+    try:
+        with graph_backend(config) as backend:
+            assert backend.read("MATCH (t:Table) RETURN t.key") == [["dw.kept"]]
+        assert server_status(config.data_dir).pid != hung.pid
+        assert not psutil.pid_exists(hung.pid) or psutil.Process(hung.pid).status() == psutil.STATUS_ZOMBIE
+    finally:
+        if psutil.pid_exists(hung.pid):
+            os.kill(hung.pid, signal.SIGKILL)
+        stop_server(config.data_dir)

@@ -392,3 +392,74 @@ def test_node_pruned_by_a_concurrent_sync_is_re_merged_not_dead_lettered(store):
     kinds = store.backend.read("MATCH (t:Table {key: 'stg.accounts'}) RETURN t.name, t.kind")
     assert kinds == [["accounts", "table"]], "re-merged with its properties"
     assert healed == clean_ingest_snapshot(store.backend, "core", {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)})
+
+
+def _hand_made_orphan(backend: GraphBackend) -> None:
+    """An orphan no sync's files ever touched (as a killed run of another tool might leave)."""
+    backend.write(cypher.MERGE_TABLES, {"rows": [{"key": "hand.made", "name": "made", "kind": "table"}]})
+
+
+def test_changed_file_prunes_its_old_tables_and_only_its_candidates(store):
+    files = {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)}
+    sync(store.backend, "core", files)
+    _hand_made_orphan(store.backend)
+    counting = _Counting(store.backend)
+    report = sync(counting, "core", {"core/a.sql": ("r2", A2), "core/b.sql": ("r1", B)})
+    assert report.files_written == ["core/a.sql"] and report.orphans == 2  # stg.accounts and its column
+    nodes = snapshot(store.backend)[0]
+    assert ("Table", "stg.accounts") not in nodes and ("Column", "stg.accounts.account_id") not in nodes
+    assert ("Table", "hand.made") in nodes, "not a candidate of this sync: left alone"
+    scans = [q for q in counting.reads if "NOT (n)--()" in q]
+    assert scans and all("$keys" in q for q in scans), "no whole-graph orphan scan"
+
+
+def test_sync_starting_dirty_prunes_the_whole_graph(store):
+    files = {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)}
+    sync(store.backend, "core", files)
+    _hand_made_orphan(store.backend)
+    assert sync(store.backend, "core", files).orphans == 0, "clean and unchanged: nothing to prune"
+    store.backend.write("MATCH (s:SyncState {domain: 'core'}) SET s.dirty = true")  # a run killed mid-sync
+    report = sync(store.backend, "core", {"core/a.sql": ("r2", A2), "core/b.sql": ("r1", B)})
+    assert report.orphans == 3  # stg.accounts, its column, and hand.made
+    assert ("Table", "hand.made") not in snapshot(store.backend)[0]
+
+
+def test_scoped_prune_in_mark_mode_marks_candidates_only(store):
+    kw = {"orphan_policy": "mark"}
+    sync(store.backend, "core", {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)}, writer_kw=kw)
+    _hand_made_orphan(store.backend)
+    report = sync(store.backend, "core", {"core/b.sql": ("r1", B)}, writer_kw=kw)
+    assert report.orphans == 2
+    marked = {row[0] for row in store.backend.read("MATCH (n) WHERE n.orphan = true RETURN n.key")}
+    assert marked == {"stg.accounts", "stg.accounts.account_id"}
+
+
+def _with_lookup(path: str) -> FileLineage:
+    """``dw.x <- stg.accounts`` whose column also derives from ``ref.codes.code``: ``ref.codes`` is linked
+    only by the HAS_COLUMN edge of that column (the file never reads the table itself)."""
+    lineage = insert_select(path, "stg.accounts", "dw.x", {"id": ["id"]})
+    statement = lineage.statements[0]
+    edge = statement.columns[0].model_copy(update={"sources": ["stg.accounts.id", "ref.codes.code"]})
+    return lineage.model_copy(update={"statements": [statement.model_copy(update={"columns": [edge]})]})
+
+
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_sequence_of_edits_equals_clean_ingest(store, batch_size):
+    C = _with_lookup("core/c.sql")
+    C2 = insert_select("core/c.sql", "stg.accounts", "dw.x", {"id": ["id"]})
+    steps = [
+        {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B), "core/c.sql": ("r1", C)},
+        {"core/a.sql": ("r2", A2), "core/b.sql": ("r1", B), "core/c.sql": ("r1", C)},
+        {"core/a.sql": ("r2", A2), "core/b.sql": ("r1", B), "core/c.sql": ("r2", C2)},  # drops ref.codes
+        {"core/a2.sql": ("r1", A.model_copy(update={"path": "core/a2.sql"})), "core/c.sql": ("r2", C2)},
+        {"core/a2.sql": ("r1", A.model_copy(update={"path": "core/a2.sql"})), "core/c.sql": ("r3", C)},
+        {"core/c.sql": ("r4", C2)},
+    ]
+    for files in steps:
+        sync(store.backend, "core", files, batch_size=batch_size, force=True)
+        nodes = snapshot(store.backend)[0]
+        assert store.backend.read("MATCH (n) WHERE NOT n:SyncState AND NOT (n)--() RETURN count(n)") == [[0]]
+        uses_lookup = any(lineage is C for _, lineage in files.values())
+        assert (("Table", "ref.codes") in nodes) == uses_lookup, "pruned once only an orphaned column linked it"
+    incremental = snapshot(store.backend)
+    assert incremental == clean_ingest_snapshot(store.backend, "core", steps[-1])
