@@ -108,7 +108,7 @@ class GraphWriter:
         dead_letters: DeadLetterFile | None = None,
         run_id: str = "local",
         sleep: Callable[[float], None] = time.sleep,
-        overlap_files: int = 0,
+        overlap_files: int = 500,
     ):
         if orphan_policy not in ("remove", "mark"):
             raise ValueError(f"orphan_policy must be 'remove' or 'mark', got {orphan_policy!r}")
@@ -226,8 +226,9 @@ class GraphWriter:
             self.write_rows(name, rows, stats)
 
     def _write_changed(self, paths: list[str], graphs_for: Callable[[list[str]], list[FileGraph]], stats: WriteStats) -> None:
-        """All rows at once; or, with ``overlap_files``, chunks of that many files, the rows of chunk N+1
-        prepared in a thread while chunk N is written (each chunk keeps the per-file write order)."""
+        """Chunks of ``overlap_files`` files (0: all at once), the rows of chunk N+1 prepared in a thread
+        while chunk N is written; chunking keeps a large domain's rows from all being in memory at once,
+        and each chunk keeps the per-file write order."""
         size = self.overlap_files
         if not size or len(paths) <= size:
             self.write_files(graphs_for(paths), stats)
