@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from lineage_pipeline.corpus import manifest as manifest_module
 from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
 from lineage_pipeline.graph.embedded_server import stop_server
 from lineage_pipeline.settings import PROJECT_ROOT
@@ -70,3 +71,17 @@ def falkordb_backend(tmp_path: Path):
     yield backend
     backend.close()
     stop_server(data_dir)
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[str]:
+    """Paths whose content a manifest scan reads, in order (the real read, counted)."""
+    seen: list[str] = []
+    real = manifest_module.manifest_entry
+
+    def counting(root, relative_path, *args, **kwargs):
+        seen.append(relative_path)
+        return real(root, relative_path, *args, **kwargs)
+
+    monkeypatch.setattr(manifest_module, "manifest_entry", counting)
+    return seen

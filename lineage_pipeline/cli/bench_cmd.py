@@ -8,6 +8,14 @@ import click
 from lineage_pipeline.bench.generate import CorpusExistsError, generate_corpus
 
 
+def _emit(table: str, data: dict, json_path: Path | None) -> None:
+    """Print a benchmark's Markdown table and, when asked, write its JSON report."""
+    click.echo(table)
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(data, indent=2) + "\n")
+
+
 @click.group()
 def bench() -> None:
     """Benchmarks; every figure is reported next to a baseline measured in the same invocation."""
@@ -51,10 +59,7 @@ def run(files: int, seed: int, workers: int, change_rate: float, json_path: Path
         report = run_benchmark(files, seed, workers, change_rate, keep_dir, progress=lambda m: click.echo(m, err=True))
     except BenchError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(markdown_table(report))
-    if json_path:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+    _emit(markdown_table(report), report.as_dict(), json_path)
     failures = check(report, min_ratio, min_warm_ratio)
     if failures:
         raise click.ClickException("; ".join(failures))
@@ -114,10 +119,7 @@ def load(files: int, change_rate: float, passes: int, seed: int, workers: int, b
         report = run_load(files, seed, workers, change_rate, passes, keep_dir, baseline, progress=lambda m: click.echo(m, err=True))
     except BenchError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(markdown_table(report))
-    if json_path:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+    _emit(markdown_table(report), report.as_dict(), json_path)
 
 
 from lineage_pipeline.bench.parse_bench import parse_bench  # noqa: E402  (registered here; others add their lines too)

@@ -13,19 +13,11 @@ from lineage_pipeline.resources import CorpusResource, LocalStoresResource
 
 
 @pytest.fixture
-def reads(monkeypatch) -> list[str]:
-    """Paths whose content the scan reads (the real read, counted); files written by the test count as
-    settled at once (the racy window is specified in corpus/test_manifest.py)."""
-    seen: list[str] = []
-    real = manifest_module.manifest_entry
-
-    def counting(root, relative_path, *args, **kwargs):
-        seen.append(relative_path)
-        return real(root, relative_path, *args, **kwargs)
-
-    monkeypatch.setattr(manifest_module, "manifest_entry", counting)
+def reads(reads: list[str], monkeypatch) -> list[str]:
+    """The shared read counter, with files written by the test counting as settled at once (the racy
+    window is specified in corpus/test_manifest.py)."""
     monkeypatch.setattr(manifest_module, "RACY_WINDOW_NS", 0)
-    return seen
+    return reads
 
 
 @pytest.fixture

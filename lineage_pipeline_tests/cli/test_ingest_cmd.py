@@ -1,6 +1,5 @@
 """Spec of ``lineage ingest`` run as a user would (subprocess, real Dagster instance, real FalkorDB)."""
 
-import json
 import re
 
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance

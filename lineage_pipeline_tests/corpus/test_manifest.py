@@ -6,7 +6,6 @@ import time
 
 import pytest
 
-from lineage_pipeline.corpus import manifest as manifest_module
 from lineage_pipeline.corpus.files import CorpusPathError
 from lineage_pipeline.corpus.manifest import (
     RACY_WINDOW_NS,
@@ -63,18 +62,6 @@ def later() -> int:
     return time.time_ns() + 2 * RACY_WINDOW_NS
 
 
-@pytest.fixture
-def reads(monkeypatch) -> list[str]:
-    """Paths whose content a scan reads, in order (the real read, counted)."""
-    seen: list[str] = []
-    real = manifest_module.manifest_entry
-
-    def counting(root, relative_path, *args, **kwargs):
-        seen.append(relative_path)
-        return real(root, relative_path, *args, **kwargs)
-
-    monkeypatch.setattr(manifest_module, "manifest_entry", counting)
-    return seen
 
 
 def scan(root, previous=None, clock_ns=later, folder_dialects=None):

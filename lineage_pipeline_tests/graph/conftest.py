@@ -58,7 +58,7 @@ class Store:
 def _neo4j_config(tmp_path: Path) -> GraphStoreConfig:
     uri = os.environ.get("NEO4J_URI")
     if not uri:
-        pytest.skip(NEO4J_SKIP_REASON)
+        pytest.skip(NEO4J_SKIP_REASON)  # only when NEO4J_URI is unset: no Neo4j server can run here
     password = os.environ.get("NEO4J_PASSWORD")
     return GraphStoreConfig(
         backend="neo4j",
