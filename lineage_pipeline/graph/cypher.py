@@ -115,15 +115,17 @@ def mark_orphans_among(label: str) -> str:
 
 
 SYNC_STATE = """
-OPTIONAL MATCH (s:SyncState {domain: $domain})
-WITH coalesce(s.dirty, true) AS dirty
 OPTIONAL MATCH (f:SqlFile) WHERE f.domain = $domain
-RETURN dirty, collect(f.path), collect(CASE WHEN f IS NOT NULL THEN coalesce(f.rev, '') END)
+WITH collect(f.path) AS paths, collect(CASE WHEN f IS NOT NULL THEN coalesce(f.rev, '') END) AS revisions
+OPTIONAL MATCH (s:SyncState {domain: $domain})
+RETURN coalesce(s.dirty, size(paths) > 0), paths, revisions
 """
 """One read per sync, one row: whether the domain's last write may have left orphans, and the path and
 committed revision of each of its files, as two lists in the same order (one row per file costs the
 client more to decode; collect drops nulls, so a revision never committed comes back as '').
-A domain without a marker (never synced, or a graph written before markers existed) counts as dirty."""
+A domain without a marker counts as dirty only if the graph holds files of it (a graph written before
+markers existed): a sync sets the marker before its first write, so a domain with neither marker nor
+files was never written and a full orphan scan of the whole graph would find nothing of it."""
 
 MARK_SYNC_DIRTY = "MERGE (s:SyncState {domain: $domain}) SET s.dirty = true"
 """Set before a sync's first write: a run killed from here on leaves the domain dirty."""

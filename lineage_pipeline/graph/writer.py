@@ -218,10 +218,6 @@ class GraphWriter:
         self._node_rows = {
             label: {row[key]: row for row in by_name.get(name, [])} for label, (name, key) in _NODE_STATEMENTS.items()
         }
-        if self._candidates is not None:
-            # a node merged here whose relationships were all rejected is an orphan a full prune would find
-            for label in cypher.ORPHAN_LABELS:
-                self._candidates[label].update(self._node_rows[label])
         for name, rows in statements:
             self.write_rows(name, rows, stats)
 
@@ -264,6 +260,21 @@ class GraphWriter:
                         candidates[label].update(keys)
         candidates["Table"].update(table_of(key) for key in candidates["Column"])
         return candidates
+
+    def _add_rejected_endpoints(self, candidates: Candidates) -> None:
+        """Every node row comes with a relationship row of the same file (``rows.build_file_graph``), so a
+        node this sync merged can be left orphaned only by its relationship rows being rejected: the
+        endpoints of those rows are the merged nodes a full prune could find."""
+        for letter in self._rejected:
+            rel_type = letter.statement.removeprefix("merge:")
+            if rel_type == letter.statement or not isinstance(letter.row, dict):
+                continue
+            src_label, _, dst_label, _ = cypher.RELATIONSHIP_ENDPOINTS[rel_type]
+            for label, key in ((src_label, letter.row.get("src")), (dst_label, letter.row.get("dst"))):
+                if label in candidates and key is not None:
+                    candidates[label].add(key)
+                    if label == "Column":
+                        candidates["Table"].add(table_of(key))
 
     def prune_orphans(self, stats: WriteStats, candidates: Candidates | None = None) -> int:
         """Remove (or mark) Column and Table nodes no file refers to: all of them, or only ``candidates``.
@@ -333,6 +344,8 @@ class GraphWriter:
             self.mark_sync(domain, True, report.stats)
             self._write_changed(changed, graphs_for, report.stats)
             self.delete_files(deleted, report.stats)
+            if self._candidates is not None:
+                self._add_rejected_endpoints(self._candidates)
             report.orphans = self.prune_orphans(report.stats, self._candidates)
             self.mark_sync(domain, False, report.stats)
         finally:

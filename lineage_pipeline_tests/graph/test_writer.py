@@ -13,6 +13,7 @@ from datetime import datetime
 
 import falkordb
 import pytest
+import redis
 
 from lineage_pipeline.bench.graph_bench import synthetic_lineages
 from lineage_pipeline.graph import cypher
@@ -296,7 +297,7 @@ def test_file_node_never_committed_is_rewritten(store):
     assert GraphWriter(store.backend).sync_state("core") == ({"core/a.sql": "", "core/b.sql": "r1"}, False)
     report = sync(store.backend, "core", {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)})
     assert report.files_written == ["core/a.sql"]
-    assert GraphWriter(store.backend).sync_state("empty") == ({}, True), "no files, no marker: dirty"
+    assert GraphWriter(store.backend).sync_state("empty") == ({}, False), "no files, no marker: never written"
 
 
 def test_graph_without_a_sync_marker_is_pruned_once(store):
@@ -392,6 +393,40 @@ def test_node_pruned_by_a_concurrent_sync_is_re_merged_not_dead_lettered(store):
     kinds = store.backend.read("MATCH (t:Table {key: 'stg.accounts'}) RETURN t.name, t.kind")
     assert kinds == [["accounts", "table"]], "re-merged with its properties"
     assert healed == clean_ingest_snapshot(store.backend, "core", {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)})
+
+
+class _RejectingRowsOf:
+    """The real backend, except that the store rejects every relationship row touching ``key`` (a fault a
+    real FalkorDB raises only under contrived constraints): the node is merged and left without edges."""
+
+    def __init__(self, backend: GraphBackend, key: str):
+        self._backend, self._key = backend, key
+        self.name, self.location = backend.name, backend.location
+
+    def write(self, query, params=None):
+        rows = (params or {}).get("rows") or []
+        if "MERGE (a)-[" in query and any(self._key in (r.get("src"), r.get("dst")) for r in rows):
+            raise redis.exceptions.ResponseError(f"rejected a row touching {self._key}")
+        return self._backend.write(query, params)
+
+    def __getattr__(self, attribute):
+        return getattr(self._backend, attribute)
+
+
+@pytest.mark.parametrize("first_sync", [True, False], ids=["new-domain", "clean-domain"])
+def test_node_left_without_edges_by_rejected_rows_is_pruned_by_the_scoped_prune(store, tmp_path, first_sync):
+    if not first_sync:
+        sync(store.backend, "core", {"core/b.sql": ("r1", B)})
+    kw = {"dead_letters": DeadLetterFile(tmp_path / "failed.jsonl"), "retry": RetryPolicy(1, 0.01)}
+    files = {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)}
+    counting = _Counting(_RejectingRowsOf(store.backend, "stg.accounts.account_id"))
+    report = sync(counting, "core", files, writer_kw=kw)
+    assert {e.statement for e in report.dead_lettered} == {"merge:HAS_COLUMN", "merge:DERIVES"}
+    assert report.orphans == 1, "the column merged without any of its edges"
+    nodes = snapshot(store.backend)[0]
+    assert ("Column", "stg.accounts.account_id") not in nodes and ("Table", "stg.accounts") in nodes
+    assert all("$keys" in q for q in counting.reads if "NOT (n)--()" in q), "no whole-graph orphan scan"
+    assert store.backend.read(cypher.count_orphans("Column", False)) == [[0]]
 
 
 def _hand_made_orphan(backend: GraphBackend) -> None:
