@@ -22,7 +22,7 @@ from pathlib import Path
 from lineage_pipeline.corpus.files import discover_domains
 from lineage_pipeline.corpus.manifest import DomainManifest, ManifestEntry, build_manifest, load_manifest
 from lineage_pipeline.parsing import Catalog
-from lineage_pipeline.pipeline.parse_pool import FileTask
+from lineage_pipeline.pipeline.parse_pool import FileResult, FileTask
 from lineage_pipeline.pipeline.parse_stage import CachingParser, ParseOptions, ParseOutcome, parse_manifest
 from lineage_pipeline.stores.parse_cache import CacheKey, ParseCache, Summary
 
@@ -104,20 +104,38 @@ def parse_with_catalog(
     keep_since = cache.clock()
     others = [other for other in others if other.domain != manifest.domain]
     live = {(e.sha256, e.dialect) for m in (manifest, *others) for e in m.files}
-    own: dict[str, Summary] = {}
-    outcome = parse_manifest(manifest, cache, max_file_bytes, options, on_summary=own.__setitem__, live=live)
-    started = time.perf_counter()
     report = CatalogOutcome(corpus_files=len(manifest.files) + sum(len(o.files) for o in others))
     digest = corpus_digest([manifest, *others], cache.parser_version)
+    cache_check = cache.verify_integrity()  # before the first read: a damaged cache is rebuilt, never fatal
+    saved = cache.load_catalog(digest)
+    facts = _CatalogFacts()
+    # a catalog to build needs every other domain's first pass: the missing ones are parsed in the
+    # domain's own worker stream, their facts noted as they arrive
+    missing = [] if saved is not None else _missing_first_passes(others, cache, facts)
+    own: dict[str, Summary] = {}
+
+    def note_other(result: FileResult) -> None:
+        facts.note(result.task.path, result.encoded.summary)
+        report.file_ms.append(result.ms)
+
+    outcome = parse_manifest(
+        manifest, cache, max_file_bytes, options, on_summary=own.__setitem__, live=live, also=missing, on_also=note_other,
+        cache_check=cache_check,
+    )
+    report.corpus_files_parsed = len(missing)
+    started = time.perf_counter()
     entries = {e.path: e for e in manifest.files}
     with CachingParser(Path(manifest.corpus_root), cache, max_file_bytes, options, keep_since, live) as parser:
         resolver = _Resolver(entries, cache, parser, report)
-        saved = cache.load_catalog(digest)
         if saved is not None:
             catalog = Catalog(saved)
             report.catalog_reused = True
         else:
-            catalog = _build_catalog(own, others, entries, cache, parser, resolver, report)
+            for path, summary in own.items():
+                facts.note(path, summary)
+            # only files the rounds may re-resolve are kept, so memory does not grow with the corpus
+            entries.update((e.path, e) for o in others for e in o.files if e.path in facts.dependent_definers)
+            catalog = _resolve_rounds(facts, resolver)
             # a result of a crashed or hung worker says nothing about its file: do not keep what it left out
             if not (outcome.worker_crashes or outcome.worker_timeouts or parser.crashes or parser.timeouts):
                 cache.save_catalog(digest, catalog)
@@ -134,55 +152,49 @@ def parse_with_catalog(
     return outcome, report
 
 
-def _build_catalog(
-    own: dict[str, Summary],
-    others: list[DomainManifest],
-    entries: dict[str, ManifestEntry],
-    cache: ParseCache,
-    parser: CachingParser,
-    resolver: "_Resolver",
-    report: CatalogOutcome,
-) -> Catalog:
-    """The corpus catalog from the domain's summaries ``own`` and the other domains' cached (else parsed)
-    first-pass facts, with table-defining files that depend on a catalog re-resolved while it grows.
-    ``entries`` gains those files of other domains (the resolver needs their content keys)."""
-    defines: dict[str, dict[str, tuple[str, ...]]] = {}
-    dependent_definers: dict[str, tuple[str, ...]] = {}
+@dataclass
+class _CatalogFacts:
+    """What the catalog is built from: each table-defining file's definitions, and the dependencies of
+    those whose definitions a catalog can change (a view over ``SELECT *``)."""
 
-    def note(path: str, summary: Summary) -> None:
+    defines: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    dependent_definers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def note(self, path: str, summary: Summary) -> None:
         if summary.defines:
-            defines[path] = dict(summary.defines)
+            self.defines[path] = dict(summary.defines)
             if summary.dependencies:
-                dependent_definers[path] = summary.dependencies
+                self.dependent_definers[path] = summary.dependencies
 
-    for path, summary in own.items():
-        note(path, summary)
+
+def _missing_first_passes(others: list[DomainManifest], cache: ParseCache, facts: _CatalogFacts) -> list[ManifestEntry]:
+    """Note the cached first-pass facts of the ``others`` domains' files; return the files with none."""
+    missing: list[ManifestEntry] = []
     for other in others:
-        missed: list[ManifestEntry] = []
         keys = (CacheKey(e.sha256, e.dialect) for e in other.files)
         for entry, (_, summary) in zip(other.files, cache.lookup(keys, count=False)):
             if summary is None:
-                missed.append(entry)
+                missing.append(entry)
             else:
-                note(entry.path, summary)
-        for result in parser.parse([(FileTask(e.path, e.dialect), CacheKey(e.sha256, e.dialect)) for e in missed]):
-            note(result.task.path, result.encoded.summary)
-            report.file_ms.append(result.ms)
-        report.corpus_files_parsed += len(missed)
-        # only files the rounds below may re-resolve are kept, so memory does not grow with the corpus
-        entries.update((e.path, e) for e in other.files if e.path in dependent_definers)
-    catalog = _catalog(defines)
+                facts.note(entry.path, summary)
+    return missing
+
+
+def _resolve_rounds(facts: _CatalogFacts, resolver: "_Resolver") -> Catalog:
+    """The corpus catalog from every file's first-pass facts, with table-defining files that depend on a
+    catalog re-resolved while it grows (``ROUNDS`` at most)."""
+    catalog = _catalog(facts.defines)
     used: dict[str, str] = {}
     for _ in range(ROUNDS):
         todo = {}
-        for path, dependencies in dependent_definers.items():
+        for path, dependencies in facts.dependent_definers.items():
             subset = catalog.subset(dependencies)
             if len(subset) and used.get(path) != subset.fingerprint():
                 todo[path], used[path] = subset, subset.fingerprint()
         for path, summary in resolver.resolve(todo).items():
             if summary.defines:
-                defines[path] = dict(summary.defines)
-        rebuilt = _catalog(defines)
+                facts.defines[path] = dict(summary.defines)
+        rebuilt = _catalog(facts.defines)
         if not todo or rebuilt.fingerprint() == catalog.fingerprint():
             break
         catalog = rebuilt

@@ -7,7 +7,7 @@ the cache in batches as they arrive, and the outcome keeps only counts, timings 
 import resource
 import statistics
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,19 +154,24 @@ def parse_manifest(
     options: ParseOptions | None = None,
     on_summary: Callable[[str, Summary], None] | None = None,
     live: Collection[tuple[str, str]] | None = None,
+    also: Sequence[ManifestEntry] = (),
+    on_also: Callable[[FileResult], None] | None = None,
+    cache_check: IntegrityReport | None = None,
 ) -> ParseOutcome:
     """Make sure every manifest file has a result in ``cache`` and report on them; ``on_summary(path,
     summary)`` sees each file's summary (cached or fresh), e.g. for the catalog pass; ``live`` as for
-    ``CachingParser``.
+    ``CachingParser``. ``also`` (other domains' files the caller found missing from the cache) are
+    parsed and stored in the same worker stream, each result handed to ``on_also``; they are not part
+    of the outcome's counts, only of its worker crash and timeout counts.
 
-    The cache is checked first (a damaged file is moved aside and rebuilt, never failing the run) and
-    expired entries dropped.
+    The cache is checked first (a damaged file is moved aside and rebuilt, never failing the run;
+    ``cache_check`` is the caller's own check of it, if it made one) and expired entries dropped.
     A file whose parse crashes or hangs a worker gets an error record; the others are unaffected.
     """
     options = options or ParseOptions()
     started = time.perf_counter()
     keep_since = cache.clock()
-    outcome = ParseOutcome(cache_enabled=cache.enabled, cache_check=cache.verify_integrity())
+    outcome = ParseOutcome(cache_enabled=cache.enabled, cache_check=cache_check or cache.verify_integrity())
     # TTL and stale parser versions only: LRU eviction here could take entries a concurrent run of
     # another domain has written and its graph stage has not read yet
     cache.prune(evict=False)
@@ -180,8 +185,15 @@ def parse_manifest(
             if on_summary is not None:
                 on_summary(entry.path, summary)
     outcome.misses = len(missed)
+    others = {e.path for e in also}
+    # one stream for both: a worker never idles at the end of one list while the other waits
+    tasks = [(FileTask(e.path, e.dialect), _key(e)) for e in (*missed, *also)]
     with CachingParser(Path(manifest.corpus_root), cache, max_file_bytes, options, keep_since, live) as parser:
-        for result in parser.parse([(FileTask(e.path, e.dialect), _key(e)) for e in missed]):
+        for result in parser.parse(tasks):
+            if result.task.path in others:
+                if on_also is not None:
+                    on_also(result)
+                continue
             outcome._add(result.task.path, result.encoded.summary)
             outcome.file_ms.append(result.ms)
             if on_summary is not None:

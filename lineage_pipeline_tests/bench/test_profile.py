@@ -21,9 +21,10 @@ def test_parser_phases_cover_the_total_and_timers_are_removed(tmp_path):
 
 
 def test_pipeline_rows_split_parse_wall_time_into_worker_cpu_and_overhead():
-    figures = {"scan_s": 0.5, "parse_s": 5.5, "catalog_s": 1.5, "parse_cpu_s": 6.0, "write_s": 2.0}
+    figures = {"scan_s": 0.5, "parse_s": 5.5, "catalog_s": 1.5, "parse_cpu_s": 6.0, "catalog_parse_cpu_s": 2.0,
+               "write_s": 2.0}
     rows = dict(pipeline_rows(figures, workers=2))
     assert rows["scan + manifest"] == 0.5 and rows["graph write"] == 2.0
-    assert rows["parse in workers (CPU / 2 workers)"] == 3.0
-    assert rows["pool start-up, IPC, cache writes"] == 1.0
-    assert rows["catalog pass (other domains' summaries, re-resolution)"] == 1.5
+    assert rows["parse in workers (CPU / 2 workers)"] == 4.0, "first passes of every domain and resolutions"
+    assert rows["pool start-up, IPC, cache writes, idle tails"] == 1.5
+    assert sum(rows.values()) == 8.0, "the rows add up to the pass's stages"

@@ -138,13 +138,13 @@ def _counting_build(monkeypatch) -> list[str]:
     from lineage_pipeline.pipeline import catalog_stage
 
     calls: list[str] = []
-    real = catalog_stage._build_catalog
+    real = catalog_stage._missing_first_passes
 
-    def counted(own, others, *args):
+    def counted(others, *args):
         calls.append(",".join(o.domain for o in others))
-        return real(own, others, *args)
+        return real(others, *args)
 
-    monkeypatch.setattr(catalog_stage, "_build_catalog", counted)
+    monkeypatch.setattr(catalog_stage, "_missing_first_passes", counted)
     return calls
 
 

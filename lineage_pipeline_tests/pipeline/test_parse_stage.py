@@ -44,6 +44,20 @@ def test_cold_then_warm_gives_the_same_figures_from_the_cache(corpus, tmp_path):
     assert set(_stored(cache, manifest)) == {(e.sha256, e.dialect, e.path) for e in manifest.files}
 
 
+def test_other_domains_files_parsed_in_the_same_stream_are_stored_but_not_counted(corpus, tmp_path):
+    manifest, other = _manifest(corpus), _manifest(corpus, "reporting")
+    cache = ParseCache(tmp_path / "cache.sqlite")
+    seen = []
+    outcome = parse_manifest(manifest, cache, 5_000_000, OPTIONS, also=other.files, on_also=seen.append)
+    alone = parse_manifest(manifest, ParseCache(tmp_path / "alone.sqlite"), 5_000_000, OPTIONS)
+    assert sorted(r.task.path for r in seen) == [e.path for e in other.files]
+    assert all(r.encoded.summary.statements > 0 and r.ms > 0 for r in seen)
+    assert (outcome.files, outcome.misses, outcome.statements, len(outcome.file_ms)) == (
+        alone.files, alone.misses, alone.statements, len(alone.file_ms)
+    ), "the outcome is the domain's own"
+    assert set(_stored(cache, other)) == {(e.sha256, e.dialect, e.path) for e in other.files}
+
+
 def test_a_changed_file_is_parsed_again_and_only_it(corpus, tmp_path):
     cache = ParseCache(tmp_path / "cache.sqlite")
     parse_manifest(_manifest(corpus), cache, 5_000_000, OPTIONS)
