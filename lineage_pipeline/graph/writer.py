@@ -218,8 +218,24 @@ class GraphWriter:
         self._node_rows = {
             label: {row[key]: row for row in by_name.get(name, [])} for label, (name, key) in _NODE_STATEMENTS.items()
         }
+        if self._candidates is not None:
+            self._drop_written_endpoints(statements, self._candidates)
         for name, rows in statements:
             self.write_rows(name, rows, stats)
+
+    @staticmethod
+    def _drop_written_endpoints(statements: list[tuple[str, list]], candidates: Candidates) -> None:
+        """A candidate this sync writes a relationship to keeps it (a rejected one is added back by
+        ``_add_rejected_endpoints``): a rewritten file mostly names the nodes it named before, so the
+        prune checks only the nodes it stopped naming."""
+        for name, rows in statements:
+            if not name.startswith("merge:"):
+                continue
+            src_label, _, dst_label, _ = cypher.RELATIONSHIP_ENDPOINTS[name.removeprefix("merge:")]
+            for label, end in ((src_label, "src"), (dst_label, "dst")):
+                keys = candidates.get(label)
+                if keys:
+                    keys.difference_update(row[end] for row in rows)
 
     def _write_changed(self, paths: list[str], graphs_for: Callable[[list[str]], list[FileGraph]], stats: WriteStats) -> None:
         """Chunks of ``overlap_files`` files (0: all at once), the rows of chunk N+1 prepared in a thread
@@ -340,7 +356,8 @@ class GraphWriter:
             # the rows of a file being rewritten or deleted are superseded by this sync
             self.dead_letters.discard_files(changed + deleted)
         try:
-            self._candidates = None if dirty else self.orphan_candidates(changed + deleted)
+            # in a clean domain a file the graph does not hold yet has no relationships to read
+            self._candidates = None if dirty else self.orphan_candidates([p for p in changed if p in stored] + deleted)
             self.mark_sync(domain, True, report.stats)
             self._write_changed(changed, graphs_for, report.stats)
             self.delete_files(deleted, report.stats)

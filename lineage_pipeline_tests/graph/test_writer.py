@@ -448,6 +448,15 @@ def test_changed_file_prunes_its_old_tables_and_only_its_candidates(store):
     assert scans and all("$keys" in q for q in scans), "no whole-graph orphan scan"
 
 
+def test_rewritten_file_naming_the_same_nodes_needs_no_orphan_check(store):
+    sync(store.backend, "core", {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)})
+    counting = _Counting(store.backend)
+    report = sync(counting, "core", {"core/a.sql": ("r2", A), "core/b.sql": ("r1", B)})
+    assert report.files_written == ["core/a.sql"] and report.orphans == 0
+    assert not [q for q in counting.reads if "NOT (n)--()" in q], "every old endpoint got a new edge"
+    assert snapshot(store.backend) == clean_ingest_snapshot(store.backend, "core", {"core/a.sql": ("r2", A), "core/b.sql": ("r1", B)})
+
+
 def test_sync_starting_dirty_prunes_the_whole_graph(store):
     files = {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)}
     sync(store.backend, "core", files)
