@@ -123,6 +123,23 @@ class BenchReport:
         expected = incremental.changed_files * cold.figures.seconds / cold.figures.files
         return incremental.figures.seconds / expected if expected else 0.0
 
+    @property
+    def unchanged_file_cost(self) -> float:
+        """Warm per-file cost / cold optimized per-file cost: what an unchanged file costs, as a share of
+        a file that must be parsed and written (the warm pass is the incremental pass's fixed part)."""
+        cold, warm = self.passes["optimized"], self.passes["warm"]
+        if not (cold.figures.seconds and cold.figures.files and warm.figures.files):
+            return 0.0
+        return (warm.figures.seconds / warm.figures.files) / (cold.figures.seconds / cold.figures.files)
+
+    @property
+    def incremental_marginal_cost_factor(self) -> float:
+        """(Incremental - warm pass time) / (changed files x cold per-file cost): the changed files' own
+        cost, with the fixed part an unchanged corpus costs taken out."""
+        cold, warm, incremental = self.passes["optimized"], self.passes["warm"], self.passes["incremental"]
+        expected = incremental.changed_files * cold.figures.seconds / cold.figures.files
+        return (incremental.figures.seconds - warm.figures.seconds) / expected if expected else 0.0
+
     def as_dict(self) -> dict[str, object]:
         baseline, optimized = self.passes["baseline"], self.passes["optimized"]
         warm, incremental = self.passes["warm"], self.passes["incremental"]
@@ -141,6 +158,8 @@ class BenchReport:
             "incremental_ratio": round(self.ratio("incremental"), 2),
             "incremental_changed_files": incremental.changed_files,
             "incremental_cost_factor": round(self.incremental_cost_factor, 2),
+            "incremental_marginal_cost_factor": round(self.incremental_marginal_cost_factor, 2),
+            "unchanged_file_cost": round(self.unchanged_file_cost, 4),
             "p50_ms": round(optimized.percentile_ms(50), 2),
             "p95_ms": round(optimized.percentile_ms(95), 2),
             "peak_rss_mb": round(max(p.peak_rss_mb for p in self.passes.values()), 1),
@@ -292,6 +311,8 @@ def markdown_table(report: BenchReport) -> str:
     lines.append(
         f"{report.corpus.files} files, {report.corpus.statements} statements, seed {report.corpus.seed}, "
         f"workers {report.workers}, {os.cpu_count()} CPUs. Incremental: {data['incremental_changed_files']} files changed, "
-        f"cost {data['incremental_cost_factor']:.2f}x (changed files x cold per-file cost)."
+        f"cost {data['incremental_cost_factor']:.2f}x (changed files x cold per-file cost), "
+        f"{data['incremental_marginal_cost_factor']:.2f}x without the warm pass's fixed part; an unchanged file "
+        f"costs {data['unchanged_file_cost']:.1%} of a cold one."
     )
     return "\n".join(lines)

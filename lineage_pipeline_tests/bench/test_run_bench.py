@@ -34,6 +34,18 @@ def test_report_has_every_pass_and_the_required_figures(bench):
     assert 0 < data["p50_ms"] <= data["p95_ms"]
 
 
+def test_incremental_cost_is_split_into_the_fixed_part_and_the_changed_files_own(bench):
+    passes = bench[0].as_dict()["passes"]
+    data = bench[0].as_dict()
+    cold_per_file = passes["optimized"]["seconds"] / passes["optimized"]["files"]
+    expected = passes["incremental"]["changed_files"] * cold_per_file
+    assert data["incremental_cost_factor"] == pytest.approx(passes["incremental"]["seconds"] / expected, abs=0.02)
+    marginal = (passes["incremental"]["seconds"] - passes["warm"]["seconds"]) / expected
+    assert data["incremental_marginal_cost_factor"] == pytest.approx(marginal, abs=0.02)
+    warm_per_file = passes["warm"]["seconds"] / passes["warm"]["files"]
+    assert data["unchanged_file_cost"] == pytest.approx(warm_per_file / cold_per_file, abs=0.002)
+
+
 def test_baseline_and_optimized_run_with_their_own_knobs(bench):
     passes = bench[0].as_dict()["passes"]
     baseline, optimized = passes["baseline"], passes["optimized"]
