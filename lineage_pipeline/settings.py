@@ -93,6 +93,9 @@ class IngestionSettings(BaseSettings):
     parse_cache_ttl_days: float = Field(default=30.0, gt=0)
     parse_chunk_size: int = Field(default=16, ge=1, le=10_000)
     parse_file_timeout_s: float = Field(default=120.0, gt=0)
+    parse_worker_start: Literal["auto", "fork", "spawn"] = "auto"
+    """How parse workers start: ``auto`` forks a single-threaded process (ready in milliseconds), else
+    starts fresh interpreters; ``spawn`` always starts fresh interpreters (see ``parse_pool``)."""
 
     @field_validator("parse_cache_path")
     @classmethod

@@ -90,6 +90,8 @@ def test_env_wins_over_yaml_for_nested_and_aliased_keys(isolated, monkeypatch):
         ({"LINEAGE_PARSE_ERROR_RATE_THRESHOLD": "1.5"}, "parse_error_rate_threshold='1.5' (from env "
          "LINEAGE_PARSE_ERROR_RATE_THRESHOLD): Input should be less than or equal to 1"),
         ({"STATSD_PORT": "70000"}, "statsd_port='70000' (from env STATSD_PORT): Input should be less than or equal to 65535"),
+        ({"LINEAGE_PARSE_WORKER_START": "thread"}, "parse_worker_start='thread' (from env LINEAGE_PARSE_WORKER_START): "
+         "Input should be 'auto', 'fork' or 'spawn'"),
     ],
 )
 def test_each_invalid_value_is_reported_with_key_value_and_source(isolated, monkeypatch, env, expected):

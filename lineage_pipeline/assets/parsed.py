@@ -55,7 +55,9 @@ def parsed_sql(
 ) -> dg.MaterializeResult:
     manifest = stores.load_manifest(context.partition_key)
     cache = stores.parse_store(config.enable_parse_cache, config.parse_cache_max_entries)
-    options = ParseOptions(config.workers or _settings.workers, config.chunk_size, config.file_timeout_s)
+    options = ParseOptions(
+        config.workers or _settings.workers, config.chunk_size, config.file_timeout_s, _settings.parse_worker_start
+    )
     others = (
         other_domain_manifests(
             corpus.root_path, context.partition_key, corpus.extensions, corpus.folder_dialects,
@@ -99,6 +101,7 @@ def parsed_sql(
             "p95_file_ms": outcome.percentile_ms(95),
             "workers": outcome.workers,
             "worker_crashes": outcome.worker_crashes,
+            "workers_started": f"{outcome.workers_forked} forked, {outcome.workers_spawned} spawned",
             "worker_timeouts": outcome.worker_timeouts,
             "peak_rss_mb": round(outcome.peak_rss_bytes / 2**20, 1),
             "worker_peak_rss_mb": round(outcome.worker_peak_rss_bytes / 2**20, 1),

@@ -75,7 +75,7 @@ def run_pass(
     started = time.perf_counter()
     manifests = _manifests(root, settings, {} if manifests is None else manifests)
     scan_s = time.perf_counter() - started
-    options = ParseOptions(workers, settings.parse_chunk_size, settings.parse_file_timeout_s)
+    options = ParseOptions(workers, settings.parse_chunk_size, settings.parse_file_timeout_s, settings.parse_worker_start)
     outcomes = [parse_manifest(m, cache, settings.max_file_bytes, options) for m in manifests]
     parse_s = sum(o.seconds for o in outcomes)
     file_ms = sorted(ms for o in outcomes for ms in o.file_ms)

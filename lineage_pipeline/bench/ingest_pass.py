@@ -59,7 +59,7 @@ class PassFigures:
 def _knobs(settings: IngestionSettings) -> dict[str, object]:
     """The settings that distinguish baseline from optimized, as resolved by the feature flags."""
     names = ("baseline_mode", "enable_parse_cache", "enable_batched_writes", "enable_parallel_workers",
-             "workers", "write_batch_size", "parse_chunk_size")
+             "workers", "write_batch_size", "parse_chunk_size", "parse_worker_start")
     return {name: getattr(settings, name) for name in names if hasattr(settings, name)}
 
 
@@ -85,7 +85,9 @@ def ingest_domain(settings: IngestionSettings, root: Path, domain: str, cache: P
     )
     save_manifest(manifest, settings.data_dir / "manifests")
     scanned = time.perf_counter()
-    options = ParseOptions(settings.workers, settings.parse_chunk_size, settings.parse_file_timeout_s)
+    options = ParseOptions(
+        settings.workers, settings.parse_chunk_size, settings.parse_file_timeout_s, settings.parse_worker_start
+    )
     others = other_domain_manifests(
         root, domain, settings.file_extensions, settings.folder_dialects, settings.default_dialect,
         settings.data_dir / "manifests",

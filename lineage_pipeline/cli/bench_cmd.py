@@ -137,3 +137,7 @@ bench.add_command(cache_bench)
 from lineage_pipeline.bench.scan_bench import scan_bench  # noqa: E402
 
 bench.add_command(scan_bench)
+
+from lineage_pipeline.bench.pool_bench import pool_bench
+
+bench.add_command(pool_bench)

@@ -4,25 +4,38 @@ Each worker owns a socket: the parent sends it a chunk of files, the worker answ
 so the parent always knows which file a worker is on. A worker that dies, or spends longer than
 ``file_timeout_s`` on one file, is killed and replaced; that file gets an error record and the rest
 of its chunk is sent again. At most ``2 * workers`` chunks are outstanding, so memory does not grow
-with the corpus. Workers are fresh interpreters (``parse_worker``): multiprocessing's forkserver and
-spawn children re-import the parent's ``__main__`` (the Dagster or CLI entry point, about a second
-and tens of MB per worker), and fork is unsafe in a threaded Dagster process.
+with the corpus.
+
+How a worker starts (``start_method``): ``"fork"`` forks the parent, which has the parser imported,
+so the worker is ready at once; ``"spawn"`` starts a fresh interpreter (``parse_worker``, ~0.3 s of
+imports; multiprocessing's forkserver and spawn children would also re-import the parent's
+``__main__``, about a second and tens of MB each). ``"auto"`` (default) forks
+only where that is known to be safe - ``os.fork`` exists and the OS counts a single thread in the
+process (Linux) - and spawns otherwise, e.g. in a process with threads (a Dagster run process may have
+some), which may hold locks a forked child would inherit.
 """
 
 import atexit
+import gc
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import traceback
+import warnings
+import weakref
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import Literal, Protocol
 
+from lineage_pipeline.pipeline import parse_worker
 from lineage_pipeline.pipeline.parse_worker import READY, error_lineage
 from lineage_pipeline.stores.parse_cache import Encoded, encode
 
@@ -31,6 +44,9 @@ DEFAULT_FILE_TIMEOUT_S = 120.0
 _CHUNKS_PER_WORKER = 2
 _MAX_RESTARTS_WITHOUT_PROGRESS = 20
 _STARTUP_TIMEOUT_S = 60.0
+
+StartMethod = Literal["auto", "fork", "spawn"]
+START_METHODS: tuple[str, ...] = ("auto", "fork", "spawn")
 
 
 def default_workers() -> int:
@@ -58,10 +74,144 @@ class FileResult:
     worker_peak_rss: int = 0
 
 
+def thread_count() -> int | None:
+    """Threads of this process as the OS counts them (it also sees threads started by C libraries);
+    None where the OS does not say (no ``/proc``, e.g. macOS)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return None
+
+
+def _checked(start_method: str) -> str:
+    if start_method not in START_METHODS:
+        raise ValueError(f"parse pool start_method must be one of {', '.join(START_METHODS)}; got {start_method!r}")
+    return start_method
+
+
+def resolve_start_method(requested: str) -> Literal["fork", "spawn"]:
+    """What ``requested`` means in this process now. ``"auto"`` forks only with ``os.fork`` and one
+    thread by the OS's count (unknown counts as unsafe). An explicit ``"fork"`` is obeyed, with a
+    ``RuntimeWarning`` if other threads run; where there is no ``os.fork`` it is an error."""
+    if _checked(requested) == "spawn":
+        return "spawn"
+    if not hasattr(os, "fork"):
+        if requested == "fork":
+            raise RuntimeError("parse pool start_method='fork' but this platform has no os.fork; use 'auto' or 'spawn'")
+        return "spawn"
+    os_threads = thread_count()
+    threads = max(threading.active_count(), os_threads or 1)
+    if requested == "auto":
+        return "fork" if os_threads is not None and threads == 1 else "spawn"
+    if threads != 1:
+        warnings.warn(
+            f"parse pool start_method='fork' in a process running {threads} threads: a forked worker could "
+            "inherit a lock one of them holds; 'auto' would spawn here",
+            RuntimeWarning, stacklevel=2,
+        )
+    return "fork"
+
+
+class _Process(Protocol):
+    """The part of ``subprocess.Popen`` the pool uses."""
+
+    pid: int
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def kill(self) -> None: ...
+
+
+@dataclass(eq=False)
+class ForkedProcess:
+    """A child made by ``os.fork``, with ``Popen``'s ``pid``/``poll``/``wait``/``kill``; ``wait`` reaps it
+    (``os.waitpid``) and ``returncode`` follows Popen's convention (``-N`` for signal N)."""
+
+    pid: int
+    returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored): its status is lost, as in Popen
+                self.returncode = 0
+                return self.returncode
+            if pid == self.pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if timeout is None:
+            while self.returncode is None:
+                try:
+                    _, status = os.waitpid(self.pid, 0)
+                except ChildProcessError:
+                    self.returncode = 0
+                else:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+            return self.returncode
+        deadline = time.monotonic() + timeout
+        delay = 0.0005
+        while self.poll() is None:  # as Popen.wait does: waitpid has no timeout
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise subprocess.TimeoutExpired(f"forked parse worker {self.pid}", timeout)
+            delay = min(delay * 2, left, 0.05)
+            time.sleep(delay)
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:  # not reaped yet, so the pid is still ours even if the child has exited
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+_parent_ends: "weakref.WeakSet[Connection]" = weakref.WeakSet()
+"""The parent's ends of every pool's worker sockets; a forked child closes its copies, so a worker sees
+end-of-file as soon as the parent lets its socket go, whoever else was forked after it."""
+
+
+def _serve_forked(conn_fd: int, root: Path, max_file_bytes: int) -> int:
+    """The forked child's whole life: drop what is the parent's, serve, return the exit code."""
+    try:
+        # the parent's Python-level handlers (Dagster's, the CLI's) must not run here; a handler set to
+        # ignore is kept, as an exec'd interpreter would inherit it
+        for signum in signal.valid_signals():
+            if signum in (signal.SIGKILL, signal.SIGSTOP):
+                continue
+            try:
+                handler = signal.getsignal(signum)
+                if signum in (signal.SIGINT, signal.SIGTERM) or callable(handler):
+                    signal.signal(signum, signal.SIG_DFL)
+            except (OSError, ValueError):
+                continue
+        try:
+            signal.set_wakeup_fd(-1)  # the parent's wake-up pipe (asyncio's) is not for this process
+        except ValueError:
+            pass
+        for conn in list(_parent_ends):
+            if not conn.closed:
+                os.close(conn.fileno())
+        parse_worker.serve(Connection(conn_fd), root, max_file_bytes)
+        return 0
+    except BaseException:  # noqa: BLE001 - whatever stops the child becomes its exit code, never the parent's code path
+        try:  # straight to the descriptor: the parent's stream buffers are not ours to flush
+            os.write(2, f"parse worker {os.getpid()} failed:\n{traceback.format_exc()}".encode(errors="replace"))
+        except OSError:  # no stderr to tell: the exit code still says it
+            pass
+        return 1
+
+
 @dataclass(eq=False)
 class _Worker:
-    process: subprocess.Popen
+    process: _Process
     conn: Connection
+    method: Literal["fork", "spawn"] = "spawn"
     pending: deque = field(default_factory=deque)
     """Tasks sent and not answered yet, in the order the worker handles them."""
     chunk_left: deque = field(default_factory=deque)
@@ -85,6 +235,10 @@ class PoolStats:
     crashes: int = 0
     timeouts: int = 0
     worker_peak_rss: int = 0
+    """Largest peak RSS a worker reported; a forked worker's counts the pages it shares with the parent."""
+    forked: int = 0
+    spawned: int = 0
+    """Workers started during this ``parse`` call, by start method (a reused pool's workers are not counted again)."""
 
 
 class ParsePool:
@@ -97,7 +251,9 @@ class ParsePool:
         workers: int | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         file_timeout_s: float = DEFAULT_FILE_TIMEOUT_S,
+        start_method: StartMethod = "auto",
     ):
+        """``start_method``: see the module docstring; decided afresh at each worker start."""
         if (workers is not None and workers < 1) or chunk_size < 1 or file_timeout_s <= 0:
             raise ValueError(f"parse pool needs workers >= 1, chunk_size >= 1, file_timeout_s > 0; "
                              f"got {workers}, {chunk_size}, {file_timeout_s}")
@@ -105,6 +261,7 @@ class ParsePool:
         self.max_file_bytes = max_file_bytes
         self.chunk_size = chunk_size
         self.file_timeout_s = file_timeout_s
+        self.start_method = _checked(start_method)
         self.stats = PoolStats(workers=workers or default_workers())
         self._workers: list[_Worker] = []
         self._restarts = 0
@@ -119,15 +276,83 @@ class ParsePool:
         """Process ids of the current workers."""
         return [w.process.pid for w in self._workers]
 
-    def _start_worker(self) -> _Worker:
+    def worker_start_methods(self) -> list[str]:
+        """How each current worker was started: ``"fork"`` or ``"spawn"``."""
+        return [w.method for w in self._workers]
+
+    def _start_workers(self, count: int) -> list[_Worker]:
+        if resolve_start_method(self.start_method) == "spawn":
+            return self._start_each(count, self._spawn)
+        for stream in (sys.stdout, sys.stderr):  # else the children inherit, and might repeat, pending output
+            try:
+                if stream is not None:
+                    stream.flush()
+            except (OSError, ValueError):
+                pass
+        # the children never collect the parent's objects (an open SQLite connection, a socket): every
+        # object is frozen out of their GC, and they leave by os._exit, so no finalizer of ours runs
+        # there. No gc.collect() first: freezing alone gives that, and a full collection costs ~0.1 s
+        # in a process with Dagster loaded and leaves freed holes in pages the children would share.
+        already_frozen = gc.get_freeze_count() > 0
+        gc.freeze()
+        try:
+            return self._start_each(count, self._fork)
+        finally:
+            if not already_frozen:  # someone else's freeze (a pre-fork server of their own) stays theirs
+                gc.unfreeze()
+
+    def _start_each(self, count: int, start: Callable[[], _Worker]) -> list[_Worker]:
+        """``count`` workers, or none: those started before a failure are stopped."""
+        started: list[_Worker] = []
+        try:
+            for _ in range(count):
+                started.append(start())
+        except BaseException:
+            for worker in started:
+                self._stop(worker, kill=True)
+            raise
+        return started
+
+    def _fork(self) -> _Worker:
+        parent, child = socket.socketpair()
+        try:
+            pid = os.fork()
+        except BaseException:
+            parent.close()
+            child.close()
+            raise
+        if pid == 0:
+            code = 1
+            try:
+                parent.close()
+                code = _serve_forked(child.detach(), self.root, self.max_file_bytes)
+            finally:
+                os._exit(code)
+        child.close()
+        return self._worker(ForkedProcess(pid), parent, "fork")
+
+    def _spawn(self) -> _Worker:
         parent, child = socket.socketpair()
         with child:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "lineage_pipeline.pipeline.parse_worker", str(child.fileno()),
-                 str(self.root), str(self.max_file_bytes)],
-                pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
-            )
-        return _Worker(process, Connection(parent.detach()))
+            try:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "lineage_pipeline.pipeline.parse_worker", str(child.fileno()),
+                     str(self.root), str(self.max_file_bytes)],
+                    pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
+                )
+            except BaseException:
+                parent.close()
+                raise
+        return self._worker(process, parent, "spawn")
+
+    def _worker(self, process: _Process, parent: socket.socket, method: Literal["fork", "spawn"]) -> _Worker:
+        conn = Connection(parent.detach())
+        _parent_ends.add(conn)
+        if method == "fork":
+            self.stats.forked += 1
+        else:
+            self.stats.spawned += 1
+        return _Worker(process, conn, method)
 
     def _stop(self, worker: _Worker, kill: bool) -> None:
         if not kill:
@@ -155,8 +380,6 @@ class ParsePool:
         self.stats = PoolStats(workers=self.stats.workers)
         todo = iter(tasks)
         retry: deque[list[FileTask]] = deque()
-        while len(self._workers) < self.stats.workers:
-            self._workers.append(self._start_worker())
 
         def next_chunk() -> list[FileTask]:
             if retry:
@@ -167,6 +390,9 @@ class ParsePool:
                 if len(chunk) == self.chunk_size:
                     break
             return chunk
+
+        if len(self._workers) < self.stats.workers:
+            self._workers += self._start_workers(self.stats.workers - len(self._workers))
 
         while True:
             for worker in self._workers:
@@ -179,6 +405,8 @@ class ParsePool:
                         break
             busy = [w for w in self._workers if w.pending]
             if not busy:
+                if retry:  # a worker that died before it was given work has been replaced: hand it out again
+                    continue
                 return
             deadline = min(w.deadline(self.file_timeout_s) for w in busy)
             ready = wait([w.conn for w in busy], timeout=max(0.0, deadline - time.monotonic()))
@@ -219,7 +447,7 @@ class ParsePool:
             raise RuntimeError(
                 f"parser worker processes keep dying before finishing any file ({self._restarts} restarts in a row)"
             )
-        self._workers[self._workers.index(worker)] = self._start_worker()
+        self._workers[self._workers.index(worker)] = self._start_workers(1)[0]
 
     def _receive(self, worker: _Worker, retry: deque) -> FileResult | None:
         """The worker's next message: a file's result, or None for its start-up signal or a start-up crash."""
@@ -271,19 +499,20 @@ _shared_lock = threading.Lock()
 
 @contextmanager
 def reusable_pool(
-    root: Path, max_file_bytes: int, workers: int, chunk_size: int, file_timeout_s: float
+    root: Path, max_file_bytes: int, workers: int, chunk_size: int, file_timeout_s: float,
+    start_method: StartMethod = "auto",
 ) -> Iterator[ParsePool]:
     """A pool that stays alive for the next call with the same arguments, so the domains of one ingest
     (run one after another in one process) pay the workers' start-up once. Closed when the arguments
     change, after an error, and at exit; a concurrent caller gets a pool of its own."""
     global _shared
-    key = (str(root), max_file_bytes, workers, chunk_size, file_timeout_s)
+    key = (str(root), max_file_bytes, workers, chunk_size, file_timeout_s, start_method)
     with _shared_lock:
         taken, _shared = _shared, None
     if taken is not None and taken[0] != key:
         taken[1].close()
         taken = None
-    pool = taken[1] if taken else ParsePool(root, max_file_bytes, workers, chunk_size, file_timeout_s)
+    pool = taken[1] if taken else ParsePool(root, max_file_bytes, workers, chunk_size, file_timeout_s, start_method)
     try:
         yield pool
     except BaseException:

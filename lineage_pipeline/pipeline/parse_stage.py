@@ -19,6 +19,7 @@ from lineage_pipeline.pipeline.parse_pool import (
     FileResult,
     FileTask,
     ParsePool,
+    StartMethod,
     default_workers,
     reusable_pool,
 )
@@ -39,11 +40,13 @@ class FileError:
 
 @dataclass(frozen=True)
 class ParseOptions:
-    """How misses are parsed: worker processes, files per chunk, and the per-file time limit."""
+    """How misses are parsed: worker processes, files per chunk, the per-file time limit, and how a
+    worker starts (``parse_pool.resolve_start_method``)."""
 
     workers: int = field(default_factory=default_workers)
     chunk_size: int = DEFAULT_CHUNK_SIZE
     file_timeout_s: float = DEFAULT_FILE_TIMEOUT_S
+    start_method: StartMethod = "auto"
 
 
 @dataclass
@@ -62,6 +65,9 @@ class ParseOutcome:
     cache_enabled: bool = True
     worker_crashes: int = 0
     worker_timeouts: int = 0
+    workers_forked: int = 0
+    workers_spawned: int = 0
+    """Workers this parse started, by how (a reused pool's workers are not counted again)."""
     peak_rss_bytes: int = 0
     worker_peak_rss_bytes: int = 0
     cache_check: IntegrityReport | None = None
@@ -113,7 +119,7 @@ class CachingParser:
     ):
         self.root, self.cache, self.max_file_bytes = root, cache, max_file_bytes
         self.options, self.keep_since, self.live = options, keep_since, live
-        self.workers = self.crashes = self.timeouts = self.worker_peak_rss = 0
+        self.workers = self.crashes = self.timeouts = self.worker_peak_rss = self.forked = self.spawned = 0
         self._stack = ExitStack()
         self._pool: ParsePool | None = None
 
@@ -131,7 +137,8 @@ class CachingParser:
             # sized by the first batch: a pool re-sized later would lose the reusable workers
             self.workers = min(self.options.workers, len(items))
             self._pool = self._stack.enter_context(reusable_pool(
-                self.root, self.max_file_bytes, self.workers, self.options.chunk_size, self.options.file_timeout_s
+                self.root, self.max_file_bytes, self.workers, self.options.chunk_size, self.options.file_timeout_s,
+                self.options.start_method,
             ))
         keys = {task.path: key for task, key in items}
         pending: list[tuple[CacheKey, Encoded]] = []
@@ -144,6 +151,8 @@ class CachingParser:
         self.cache.put_encoded(pending, self.keep_since, self.live)
         self.crashes += self._pool.stats.crashes
         self.timeouts += self._pool.stats.timeouts
+        self.forked += self._pool.stats.forked
+        self.spawned += self._pool.stats.spawned
         self.worker_peak_rss = max(self.worker_peak_rss, self._pool.stats.worker_peak_rss)
 
 
@@ -201,6 +210,7 @@ def parse_manifest(
     outcome.workers = parser.workers
     outcome.worker_crashes = parser.crashes
     outcome.worker_timeouts = parser.timeouts
+    outcome.workers_forked, outcome.workers_spawned = parser.forked, parser.spawned
     outcome.worker_peak_rss_bytes = parser.worker_peak_rss
     outcome.errors.sort(key=lambda e: (e.path, e.statement is not None, e.statement or 0))
     outcome.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -1,10 +1,11 @@
-"""A parse worker process: ``python -m lineage_pipeline.pipeline.parse_worker FD ROOT MAX_FILE_BYTES``.
+"""A parse worker: ``serve`` in a child forked by ``parse_pool``, or a fresh interpreter
+``python -m lineage_pipeline.pipeline.parse_worker FD ROOT MAX_FILE_BYTES``.
 
 Reads chunks of ``(path, dialect, catalog)`` (catalog: ``{table: columns}`` or None) from the connection on file descriptor FD and answers each file
 with ``(ms, Encoded, peak_rss_bytes)`` as soon as it is parsed; ``None`` stops it. Its first message,
-``READY``, says the imports are done (start-up time is not charged to a file). Started as a fresh
-interpreter (not forked, not multiprocessing's spawn) so it never re-imports the parent's ``__main__``
-(a Dagster or CLI process) and stays small.
+``READY``, says the imports are done (start-up time is not charged to a file). The fresh interpreter
+(not multiprocessing's spawn) never re-imports the parent's ``__main__`` (a Dagster or CLI process)
+and stays small.
 """
 
 import resource
@@ -57,8 +58,20 @@ def serve(conn: Connection, root: Path, max_file_bytes: int) -> None:
             started = time.perf_counter()
             catalog = Catalog(tables) if tables is not None else None
             encoded = encode(read_and_parse(root, path, dialect, max_file_bytes, catalog))
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
-            conn.send(((time.perf_counter() - started) * 1000, encoded, peak))
+            conn.send(((time.perf_counter() - started) * 1000, encoded, peak_rss()))
+
+
+def peak_rss() -> int:
+    """This process's peak resident set in bytes: ``VmHWM``, which starts afresh at exec (``ru_maxrss``
+    keeps the parent's peak across exec) but, in a forked child, counts the pages it shares with the parent."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
 if __name__ == "__main__":

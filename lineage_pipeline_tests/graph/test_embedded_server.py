@@ -302,8 +302,9 @@ def test_socket_taken_by_foreign_process_is_reported(data_dir, answers_ping, mon
                 conn.sendall(b"+PONG\r\n")
                 conn.close()
 
+    answering = threading.Thread(target=answer, daemon=True)
     if answers_ping:
-        threading.Thread(target=answer, daemon=True).start()
+        answering.start()
     try:
         started = time.monotonic()
         with pytest.raises(EmbeddedServerError, match="in use by another process") as exc:
@@ -314,7 +315,13 @@ def test_socket_taken_by_foreign_process_is_reported(data_dir, answers_ping, mon
         assert server_status(data_dir) is None
         assert sock_path.exists()  # not stolen
     finally:
+        # shutdown wakes the blocked accept(); a thread left running would make later pools spawn, not fork
+        with contextlib.suppress(OSError):
+            foreign.shutdown(socket.SHUT_RDWR)
         foreign.close()
+        if answers_ping:
+            answering.join(5)
+            assert not answering.is_alive()
 
 
 def test_stale_socket_file_is_replaced(data_dir):

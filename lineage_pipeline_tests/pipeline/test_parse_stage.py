@@ -58,6 +58,15 @@ def test_other_domains_files_parsed_in_the_same_stream_are_stored_but_not_counte
     assert set(_stored(cache, other)) == {(e.sha256, e.dialect, e.path) for e in other.files}
 
 
+@pytest.mark.parametrize("start_method", ["spawn", "fork"])
+def test_the_start_method_option_decides_how_workers_start(corpus, tmp_path, start_method):
+    options = ParseOptions(workers=2, chunk_size=4, start_method=start_method)
+    outcome = parse_manifest(_manifest(corpus), ParseCache(tmp_path / "cache.sqlite"), 5_000_000, options)
+    started = {"fork": outcome.workers_forked, "spawn": outcome.workers_spawned}
+    assert started == {start_method: 2, ({"fork", "spawn"} - {start_method}).pop(): 0}
+    assert outcome.misses == outcome.files and not outcome.worker_crashes
+
+
 def test_a_changed_file_is_parsed_again_and_only_it(corpus, tmp_path):
     cache = ParseCache(tmp_path / "cache.sqlite")
     parse_manifest(_manifest(corpus), cache, 5_000_000, OPTIONS)
