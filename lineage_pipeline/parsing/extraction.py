@@ -13,7 +13,7 @@ from lineage_pipeline.parsing.columns import QueryLineage
 from lineage_pipeline.parsing.dialects import LATERAL_ALIAS_DIALECTS, PSEUDO_COLUMNS
 from lineage_pipeline.parsing.models import Call, ColumnEdge, Effect
 from lineage_pipeline.parsing.names import column_name, identifier_name, table_name
-from lineage_pipeline.parsing.qualifying import needs_qualify, normalize_query, qualify_query
+from lineage_pipeline.parsing.qualifying import Marked, needs_qualify, normalize_query, qualify_query
 from lineage_pipeline.parsing.tables import Derivation, FileTables
 
 
@@ -35,6 +35,7 @@ class Context:
     batch: int = 0
     in_body: bool = False  # the current statement is inside a routine or procedural block
     trigger_table: str | None = None  # set inside a T-SQL trigger body: what ``inserted``/``deleted`` are
+    marked: Marked | None = None  # facts of the statement last marked (checks compare its root first)
 
 
 @dataclass
@@ -59,15 +60,17 @@ def name_of(table: exp.Table, ctx: Context) -> str | None:
     return table_name(table, ctx.fold)
 
 
-def cte_names(expression: exp.Expression, ctx: Context) -> set[str]:
-    """Names of the CTEs defined anywhere in ``expression``."""
-    return {identifier_name(cte.args["alias"].this, ctx.fold) for cte in expression.find_all(exp.CTE) if cte.alias}
-
-
 def read_mentions(expression: exp.Expression, ctx: Context, result: Extracted, skip: tuple = ()) -> None:
     """Add every table node in ``expression`` (except CTE references and ``skip`` nodes) as a read."""
-    ctes = cte_names(expression, ctx)
-    for table in expression.find_all(exp.Table):
+    # One walk finds the tables and the CTEs defined anywhere in ``expression`` (a walk is not cheap).
+    tables: list[exp.Table] = []
+    ctes: set[str] = set()
+    for node in expression.find_all(exp.Table, exp.CTE):
+        if isinstance(node, exp.Table):
+            tables.append(node)
+        elif node.alias:
+            ctes.add(identifier_name(node.args["alias"].this, ctx.fold))
+    for table in tables:
         if any(table is node for node in skip):
             continue
         name = name_of(table, ctx)
@@ -85,7 +88,7 @@ def add_read(name: str, ctx: Context, result: Extracted) -> None:
 
 def query_lineage(query: exp.Expression, ctx: Context) -> QueryLineage:
     """Qualify ``query`` once (when that can matter) and wrap it for column lineage."""
-    if needs_qualify(query):
+    if needs_qualify(query, ctx.marked):
         query = qualify_query(query, ctx.dialect, ctx.fold, ctx.tables)
     else:
         query = normalize_query(query, ctx.dialect)

@@ -1,5 +1,7 @@
 """Qualify a query once with sqlglot's optimizer, using the catalog and the file's temp tables as schema."""
 
+from dataclasses import dataclass
+
 from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.qualify import qualify
@@ -10,34 +12,106 @@ from lineage_pipeline.parsing.names import PLACEHOLDER_CATALOG, PLACEHOLDER_DB, 
 from lineage_pipeline.parsing.tables import FileTables
 
 
+def _mark_temp_name(table: exp.Table) -> None:
+    this = table.this
+    if isinstance(this, exp.Parameter) and isinstance(this.this, (exp.Var, exp.Identifier)):
+        table.set("this", exp.Identifier(this=temp_identifier("@" + this.this.name.lower())))
+    elif isinstance(this, exp.Identifier) and (this.args.get("temporary") or this.args.get("global_")):
+        prefix = "##" if this.args.get("global_") else "#"
+        name = this.this if this.this.startswith("#") else prefix + this.this
+        table.set("this", exp.Identifier(this=temp_identifier(name.lower())))
+        # ``tempdb..#t`` names the same temp table as ``#t``.
+        table.set("db", None)
+        table.set("catalog", None)
+
+
 def mark_temp_names(expression: exp.Expression) -> None:
     """Spell ``#t``/``##t``/``@t`` table references as plain identifiers so they qualify like tables."""
     for table in expression.find_all(exp.Table):
-        this = table.this
-        if isinstance(this, exp.Parameter) and isinstance(this.this, (exp.Var, exp.Identifier)):
-            table.set("this", exp.Identifier(this=temp_identifier("@" + this.this.name.lower())))
-        elif isinstance(this, exp.Identifier) and (this.args.get("temporary") or this.args.get("global_")):
-            prefix = "##" if this.args.get("global_") else "#"
-            name = this.this if this.this.startswith("#") else prefix + this.this
-            table.set("this", exp.Identifier(this=temp_identifier(name.lower())))
-            # ``tempdb..#t`` names the same temp table as ``#t``.
-            table.set("db", None)
-            table.set("catalog", None)
+        _mark_temp_name(table)
 
 
-def mark_recursive_ctes(expression: exp.Expression) -> None:
-    """Flag a WITH as recursive when a CTE reads itself: T-SQL, Oracle and Spark write recursive CTEs
-    without ``RECURSIVE``, and sqlglot's scopes would take the self-reference for a table."""
-    for with_ in expression.find_all(exp.With):
-        if with_.args.get("recursive"):
-            continue
-        for cte in with_.expressions:
-            name = cte.alias.lower()
-            if name and any(
-                not table.db and table.name.lower() == name for table in cte.this.find_all(exp.Table)
-            ):
-                with_.set("recursive", True)
-                break
+def _inside(node: exp.Expression, ancestor: exp.Expression) -> bool:
+    while node is not None:
+        if node is ancestor:
+            return True
+        node = node.parent
+    return False
+
+
+def _mark_recursive(with_: exp.With, tables: list[exp.Table]) -> None:
+    """Flag ``with_`` if one of its CTEs reads itself; ``tables`` are all the statement's tables (checking
+    their ancestors is cheaper than walking each CTE body for its tables)."""
+    if with_.args.get("recursive"):
+        return
+    for cte in with_.expressions:
+        name = cte.alias.lower()
+        if name and any(
+            not table.db and table.name.lower() == name and _inside(table, cte.this) for table in tables
+        ):
+            with_.set("recursive", True)
+            return
+
+
+def _triggers_qualify(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Star) or (
+        isinstance(node, exp.Join) and bool(node.args.get("using") or node.method.upper() == "NATURAL")
+    )
+
+
+_CREATE_PROPERTIES = (exp.TemporaryProperty, exp.VolatileProperty, exp.MaterializedProperty)
+
+
+@dataclass(frozen=True)
+class Marked:
+    """What ``mark_names`` saw in its walk of statement ``root``, so later checks can skip a walk of their own.
+
+    Sound because extraction adds to a statement no star, no CREATE property and no join other than
+    copies of its own, and qualifies only a query that ``needs_qualify``: what the walk did not see is
+    still not there. A query built apart (UPDATE/MERGE assignments) has another root and is walked.
+    """
+
+    root: exp.Expression
+    qualify: bool  # a star or a USING/NATURAL join anywhere in the statement
+    properties: frozenset[type]  # which of ``_CREATE_PROPERTIES`` occur in the statement
+
+    def covers(self, node: exp.Expression) -> bool:
+        """``node`` lies in the walked statement."""
+        return node.root() is self.root
+
+
+def has_property(node: exp.Expression, kinds: tuple[type, ...], marked: Marked | None = None) -> bool:
+    """``node.find(*kinds) is not None`` for CREATE property ``kinds``; answered without a walk when
+    ``marked`` (the facts of the statement ``node`` may belong to) saw none of them."""
+    if marked is not None and marked.covers(node) and not any(issubclass(k, kinds) for k in marked.properties):
+        return False
+    return node.find(*kinds) is not None
+
+
+def mark_names(expression: exp.Expression) -> Marked:
+    """``mark_temp_names``, then flag a WITH as recursive when a CTE reads itself: T-SQL, Oracle and Spark
+    write recursive CTEs without ``RECURSIVE``, and sqlglot's scopes would take the self-reference for a
+    table. One walk of the tree finds both kinds of node and the facts ``Marked`` keeps (each walk of a
+    statement costs ~5% of a file's parse)."""
+    tables: list[exp.Table] = []
+    withs: list[exp.With] = []
+    qualify = False
+    properties: set[type] = set()
+    for node in expression.find_all(exp.Table, exp.With, exp.Star, exp.Join, *_CREATE_PROPERTIES):
+        if isinstance(node, exp.Table):
+            tables.append(node)
+        elif isinstance(node, exp.With):
+            withs.append(node)
+        elif isinstance(node, _CREATE_PROPERTIES):
+            properties.add(type(node))
+        elif not qualify:
+            qualify = _triggers_qualify(node)
+    for table in tables:
+        _mark_temp_name(table)
+    # After the temp names: ``#t`` is never a self-reference of a CTE named ``t``.
+    for with_ in withs:
+        _mark_recursive(with_, tables)
+    return Marked(expression, qualify, frozenset(properties))
 
 
 def _schema_for(expression: exp.Expression, fold: str | None, tables: FileTables) -> dict:
@@ -65,16 +139,16 @@ class _Schema(MappingSchema):
         return super().column_names(table, only_visible, dialect, normalize)
 
 
-def needs_qualify(expression: exp.Expression) -> bool:
+def needs_qualify(expression: exp.Expression, marked: Marked | None = None) -> bool:
     """False for a query whose column lineage cannot change by qualifying it: without a star and
     without USING/NATURAL joins, the lineage walk binds bare columns to their single (or single
-    providing) source and resolves lateral aliases itself. Skipping saves a fifth of the time."""
-    for node in expression.walk():
-        if isinstance(node, exp.Star) or (
-            isinstance(node, exp.Join) and (node.args.get("using") or node.method.upper() == "NATURAL")
-        ):
-            return True
-    return False
+    providing) source and resolves lateral aliases itself. Skipping saves a fifth of the time.
+
+    ``marked``: the facts of the statement the query may belong to; a query of a statement without
+    any star or such join is answered without walking it."""
+    if marked is not None and not marked.qualify and marked.covers(expression):
+        return False
+    return any(_triggers_qualify(node) for node in expression.walk())
 
 
 def normalize_query(expression: exp.Expression, dialect: str) -> exp.Expression:

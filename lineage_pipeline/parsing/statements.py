@@ -4,13 +4,12 @@ from sqlglot import exp
 
 from lineage_pipeline.parsing import dml, effects, procedural, writes
 from lineage_pipeline.parsing.extraction import Context, Extracted, name_of, read_mentions, write
-from lineage_pipeline.parsing.qualifying import mark_recursive_ctes, mark_temp_names
+from lineage_pipeline.parsing.qualifying import mark_names
 
 
 def extract(expression: exp.Expression, ctx: Context) -> Extracted:
     """Dispatch on the statement type; unknown statements still report the tables they mention."""
-    mark_temp_names(expression)
-    mark_recursive_ctes(expression)
+    ctx.marked = mark_names(expression)
     if ctx.trigger_table:
         _trigger_rows(expression, ctx.trigger_table)
     if isinstance(expression, exp.Select) and expression.args.get("into"):
@@ -47,8 +46,7 @@ def _trigger_rows(expression: exp.Expression, table: str) -> None:
 
 def extract_tables_only(expression: exp.Expression, ctx: Context) -> Extracted:
     """Table-level lineage without columns, for a statement whose column lineage failed or ran out of time."""
-    mark_temp_names(expression)
-    mark_recursive_ctes(expression)
+    ctx.marked = mark_names(expression)
     written = expression.args.get("into") if isinstance(expression, exp.Select) else expression
     node = written.this if isinstance(written, (exp.Insert, exp.Create, exp.Update, exp.Merge, exp.Into)) else None
     node = node.this if isinstance(node, exp.Schema) else node

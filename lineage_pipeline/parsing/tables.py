@@ -21,6 +21,11 @@ class Derivation:
     unresolved: frozenset[str] = frozenset()
 
     def merge(self, other: "Derivation") -> "Derivation":
+        # Merging with nothing is the commonest case (every merge loop starts from EMPTY): no new object.
+        if other is EMPTY:
+            return self
+        if self is EMPTY:
+            return other
         transform = self.transform if RANKS[self.transform] >= RANKS[other.transform] else other.transform
         return Derivation(self.sources | other.sources, transform, self.unresolved | other.unresolved)
 

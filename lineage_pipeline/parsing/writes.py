@@ -19,7 +19,7 @@ from lineage_pipeline.parsing.extraction import (
 )
 from lineage_pipeline.parsing.models import Effect
 from lineage_pipeline.parsing.names import identifier_name
-from lineage_pipeline.parsing.qualifying import mark_temp_names
+from lineage_pipeline.parsing.qualifying import has_property, mark_temp_names
 from lineage_pipeline.parsing.tables import EMPTY, Derivation
 
 
@@ -104,12 +104,12 @@ def _create(create: exp.Create, ctx: Context) -> Extracted:
             read_mentions(query, ctx, result)
         return result
     target = name_of(node, ctx)
-    temporary = create.find(exp.TemporaryProperty, exp.VolatileProperty) is not None
+    temporary = has_property(create, (exp.TemporaryProperty, exp.VolatileProperty), ctx.marked)
     if target and temporary:
         ctx.tables.declare_temp(target)
     query = query.this if isinstance(query, exp.Subquery) and isinstance(query.this, exp.Query) else query
     if kind == "VIEW":
-        materialized = create.find(exp.MaterializedProperty) is not None
+        materialized = has_property(create, (exp.MaterializedProperty,), ctx.marked)
         result = Extracted(kind="create_materialized_view" if materialized else "create_view", target_kind="view")
     else:
         result = Extracted(kind="create_table_as" if isinstance(query, exp.Query) else "create_table")

@@ -64,3 +64,11 @@ def test_binary_file_yields_one_file_level_issue():
     result = parse_file_bytes(b"\x00\x00\xff\xfe garbage", "tsql", "bin.sql")
     assert result.statements == []
     assert [(e.statement, e.message.split(":")[0]) for e in result.errors] == [(None, "binary content")]
+
+
+def test_control_bytes_refused_only_above_five_percent():
+    text_like = b"\x01" * 5 + b"a" * 95  # exactly 5% stray control bytes: still text
+    assert decode_sql_bytes(text_like)[0] == text_like.decode()
+    assert decode_sql_bytes(b"\x01" * 6 + b"a" * 94)[0] is None
+    # Tabs, newlines, carriage returns, form and vertical feeds are text, however many.
+    assert decode_sql_bytes(b"\t\n\r\f\v" * 20 + b"SELECT 1")[0] is not None

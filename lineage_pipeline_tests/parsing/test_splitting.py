@@ -1,8 +1,10 @@
 """Spec: statement splitting - one chunk per statement, scripts flattened, 1-based file lines kept."""
 
+import threading
+
 import pytest
 
-from lineage_pipeline.parsing.splitting import split_statements
+from lineage_pipeline.parsing.splitting import split_statements, tokenize
 
 
 def texts(sql: str, dialect: str) -> list[tuple[int, str | None, str]]:
@@ -158,3 +160,50 @@ def test_empty_and_comment_only():
     assert split_statements("", "tsql") == ([], [])
     assert split_statements("  -- nothing here\n/* nor here */\n", "tsql") == ([], [])
     assert split_statements(";;\nGO\n;", "tsql") == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("dialect", "sql", "expected"),
+    [
+        ("tsql", "SELECT 1\nGO\nSELECT 2", [(1, 0, "SELECT 1"), (3, 1, "SELECT 2")]),
+        ("tsql", "SELECT 1\n  go 3  \nSELECT 2", [(1, 0, "SELECT 1"), (3, 1, "SELECT 2")]),
+        # GO separates batches only alone on its line (a count may follow), even inside parentheses.
+        ("tsql", "SELECT go FROM t\nGO", [(1, 0, "SELECT go FROM t")]),
+        ("tsql", "SELECT 1 GO", [(1, 0, "SELECT 1 GO")]),
+        ("tsql", "SELECT 1\nGO x\nSELECT 2", [(1, 0, "SELECT 1 GO x"), (3, 0, "SELECT 2")]),
+        ("tsql", "SELECT (1\nGO\n) FROM t", [(1, 0, "SELECT (1"), (3, 1, ") FROM t")]),
+        ("postgres", "SELECT 1\nGO\nSELECT 2", [(1, 0, "SELECT 1 GO"), (3, 0, "SELECT 2")]),
+        # Oracle's ``/`` separates only alone on its line; elsewhere it divides.
+        ("oracle", "SELECT a / b FROM t\n/\nSELECT 2 FROM dual", [(1, 0, "SELECT a / b FROM t"), (3, 1, "SELECT 2 FROM dual")]),
+        ("oracle", "SELECT a\n/ b FROM t", [(1, 0, "SELECT a / b FROM t")]),
+    ],
+)
+def test_batch_separator_lines(dialect, sql, expected):
+    chunks, issues = split_statements(sql, dialect)
+    assert not issues
+    assert [
+        (c.line, c.batch, " ".join(c.sql[c.tokens[0].start : c.tokens[-1].end + 1].split())) for c in chunks
+    ] == expected
+
+
+def test_tokenize_results_stay_independent_of_later_calls():
+    first = tokenize("SELECT a FROM t", "tsql")
+    tokenize("DELETE FROM u WHERE b = 1", "tsql")
+    assert [token.text for token in first] == ["SELECT", "a", "FROM", "t"]
+
+
+def test_tokenize_is_safe_across_threads():
+    scripts = [f"INSERT INTO t{n} SELECT c{n}, 'x;{n}' FROM s{n} WHERE d = {n}" for n in range(4)]
+    expected = [[token.text for token in tokenize(sql, "tsql")] for sql in scripts]
+    results: dict[int, list[list[str]]] = {n: [] for n in range(4)}
+
+    def work(n: int) -> None:
+        for _ in range(200):
+            results[n].append([token.text for token in tokenize(scripts[n], "tsql")])
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(run == expected[n] for n in range(4) for run in results[n])
