@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lineage_pipeline.corpus.files import discover_domains
-from lineage_pipeline.corpus.manifest import DomainManifest, ManifestEntry, build_manifest, load_manifest
+from lineage_pipeline.corpus.manifest import DomainManifest, ManifestEntry, build_manifest, last_built, load_manifest
 from lineage_pipeline.parsing import Catalog
 from lineage_pipeline.pipeline.parse_pool import FileResult, FileTask
 from lineage_pipeline.pipeline.parse_stage import CachingParser, ParseOptions, ParseOutcome, parse_manifest
@@ -62,13 +62,14 @@ def other_domain_manifests(
     default_dialect: str,
     manifests_dir: Path,
 ) -> Iterator[DomainManifest]:
-    """A fresh manifest of every other domain of the corpus, one at a time (a saved manifest, possibly
-    stale, only lets unchanged files skip hashing; nothing is saved)."""
+    """A fresh manifest of every other domain of the corpus, one at a time (the one this process built
+    last, else the saved one, possibly stale, only lets unchanged files skip hashing; nothing is saved)."""
     for other in discover_domains(root, extensions):
         if other == domain:
             continue
+        previous = last_built(root, other)
         try:
-            previous = load_manifest(manifests_dir, other)
+            previous = previous or load_manifest(manifests_dir, other)
         except (FileNotFoundError, ValueError):  # missing or unreadable: scan from scratch
             previous = None
         yield build_manifest(root, other, extensions, folder_dialects, default_dialect, previous=previous)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from lineage_pipeline.corpus import manifest as manifest_module
 from lineage_pipeline.corpus.manifest import build_manifest, save_manifest
 from lineage_pipeline.parsing.models import FileLineage
 from lineage_pipeline.pipeline.catalog_stage import corpus_digest, other_domain_manifests, parse_with_catalog
@@ -124,6 +125,20 @@ def test_other_domain_manifests_are_fresh_even_when_the_saved_one_is_stale(corpu
     (found,) = other_domain_manifests(corpus, "reporting", [".sql"], DIALECTS, "postgres", manifests)
     assert found == build_manifest(corpus, "core", [".sql"], DIALECTS, "postgres")
     assert [e.path for e in found.files] == ["core/load.sql", "core/new.sql", "core/tables.sql"]
+
+
+def test_a_domain_this_process_scanned_is_not_read_again_for_another_domains_catalog(corpus, tmp_path, reads, monkeypatch):
+    monkeypatch.setattr(manifest_module, "RACY_WINDOW_NS", 0)  # the fixture's files count as settled at once
+    manifests = tmp_path / "no-saved-manifests"
+    (first,) = other_domain_manifests(corpus, "reporting", [".sql"], DIALECTS, "postgres", manifests)
+    assert sorted(reads) == ["core/load.sql", "core/tables.sql"], "nothing saved, nothing built yet: read"
+    reads.clear()
+    (again,) = other_domain_manifests(corpus, "reporting", [".sql"], DIALECTS, "postgres", manifests)
+    assert reads == [] and again == first
+    (corpus / "core" / "load.sql").write_text("INSERT INTO core.accounts (account_id) SELECT 1;\n")
+    (changed,) = other_domain_manifests(corpus, "reporting", [".sql"], DIALECTS, "postgres", manifests)
+    assert reads == ["core/load.sql"], "only the file whose stat signature changed"
+    assert changed == build_manifest(corpus, "core", [".sql"], DIALECTS, "postgres")
 
 
 def test_a_small_cache_keeps_what_the_graph_stage_will_read(corpus, tmp_path):
