@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from lineage_pipeline.corpus.manifest import DomainManifest, build_manifest, update_manifest
+from lineage_pipeline.corpus.manifest import DomainManifest, build_manifest, last_built, update_manifest
 from lineage_pipeline.partitions import domain_partitions
 from lineage_pipeline.resources import CorpusResource, LocalStoresResource
 
@@ -29,17 +29,18 @@ def _scan(
     domain: str, config: CorpusScanConfig, corpus: CorpusResource, stores: LocalStoresResource
 ) -> tuple[DomainManifest, str]:
     """The domain's manifest and how it was obtained (``full`` or ``incremental``)."""
-    previous, why_not = None, "no previous manifest"
+    previous, why_not, reuse = None, "no previous manifest", None
     try:
         previous = stores.load_manifest(domain)
     except FileNotFoundError:
-        pass
+        # never saved: another domain's catalog pass in this process may have scanned it already
+        reuse = last_built(corpus.root_path, domain)
     except ValueError as error:  # unreadable: the scan re-reads every file, as if it had none
         log.warning("ignoring the unreadable previous manifest of domain %r: %s", domain, error)
         why_not = "previous manifest unreadable"
     if config.changed_paths is None or previous is None or Path(previous.corpus_root) != corpus.root_path:
         manifest = build_manifest(
-            corpus.root_path, domain, corpus.extensions, corpus.folder_dialects, corpus.default_dialect, previous
+            corpus.root_path, domain, corpus.extensions, corpus.folder_dialects, corpus.default_dialect, previous or reuse
         )
         if config.changed_paths is None:
             return manifest, "full"

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from lineage_pipeline.corpus.files import discover_domains
-from lineage_pipeline.corpus.manifest import build_manifest, load_manifest, save_manifest
+from lineage_pipeline.corpus.manifest import build_manifest, last_built, load_manifest, save_manifest
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import graph_backend, store_config_from_settings
 from lineage_pipeline.graph.dead_letter import DeadLetterFile, dead_letter_path
@@ -79,7 +79,7 @@ def ingest_domain(settings: IngestionSettings, root: Path, domain: str, cache: P
     try:  # as sql_corpus does: files whose stat signature is unchanged keep their hash, unread
         previous = load_manifest(settings.data_dir / "manifests", domain)
     except FileNotFoundError:
-        previous = None
+        previous = last_built(root, domain)
     manifest = build_manifest(
         root, domain, settings.file_extensions, settings.folder_dialects, settings.default_dialect, previous
     )

@@ -98,6 +98,16 @@ def test_unreadable_previous_manifest_means_a_full_read(setup, reads):
     ]
 
 
+def test_a_domain_never_saved_but_scanned_in_this_process_is_not_read_again(setup, reads):
+    corpus, instance, resources = setup
+    c = resources["corpus"]
+    scanned = build_manifest(c.root_path, "core", c.extensions, c.folder_dialects, c.default_dialect)  # as a catalog pass
+    reads.clear()
+    metadata = materialize(instance, resources)
+    assert metadata["scan_mode"] == "full" and metadata["files"] == 3 and reads == []
+    assert manifest_paths(resources) == {e.path: e.sha256 for e in scanned.files}
+
+
 def test_no_previous_manifest_falls_back_to_a_full_scan(setup):
     _, instance, resources = setup
     metadata = materialize(instance, resources, ["core/a.sql"])
