@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lineage_pipeline.bench.run_bench import BenchError, BenchReport, markdown_table, run_benchmark
 
-DEFAULT_FILES = 300
+DEFAULT_FILES = 1000
 DEFAULT_MIN_RATIO = 5.0
 
 
