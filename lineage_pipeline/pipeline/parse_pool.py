@@ -28,7 +28,7 @@ import traceback
 import warnings
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -72,6 +72,13 @@ class FileResult:
     encoded: Encoded
     ms: float
     worker_peak_rss: int = 0
+
+
+def guided_chunk_size(left: int, chunk_size: int, workers: int) -> int:
+    """Files in the next chunk when ``left`` files remain: ``chunk_size`` while there is plenty, then a
+    share of what is left, so that every worker gets work from a short list and no worker is still on a
+    full chunk while the others idle at the end."""
+    return max(1, min(chunk_size, -(-left // (workers * _CHUNKS_PER_WORKER))))
 
 
 def thread_count() -> int | None:
@@ -376,19 +383,25 @@ class ParsePool:
         self._workers = []
 
     def parse(self, tasks: Iterable[FileTask]) -> Iterator[FileResult]:
-        """Parse ``tasks``; reads them lazily and keeps at most ``2 * workers`` chunks outstanding."""
+        """Parse ``tasks``; reads them lazily and keeps at most ``2 * workers`` chunks outstanding. When
+        ``tasks`` has a length, chunks shrink towards the end (``guided_chunk_size``)."""
         self.stats = PoolStats(workers=self.stats.workers)
+        left = len(tasks) if isinstance(tasks, Sized) else None
         todo = iter(tasks)
         retry: deque[list[FileTask]] = deque()
 
         def next_chunk() -> list[FileTask]:
+            nonlocal left
             if retry:
                 return retry.popleft()
+            size = self.chunk_size if left is None else guided_chunk_size(left, self.chunk_size, self.stats.workers)
             chunk = []
             for task in todo:
                 chunk.append(task)
-                if len(chunk) == self.chunk_size:
+                if len(chunk) == size:
                     break
+            if left is not None:
+                left -= len(chunk)
             return chunk
 
         if len(self._workers) < self.stats.workers:

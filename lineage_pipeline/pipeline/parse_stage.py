@@ -142,7 +142,7 @@ class CachingParser:
             ))
         keys = {task.path: key for task, key in items}
         pending: list[tuple[CacheKey, Encoded]] = []
-        for result in self._pool.parse(task for task, _ in items):
+        for result in self._pool.parse([task for task, _ in items]):  # a list: chunks shrink at its end
             pending.append((keys[result.task.path], result.encoded))
             if len(pending) >= _WRITE_BATCH:
                 self.cache.put_encoded(pending, self.keep_since, self.live)

@@ -22,6 +22,7 @@ from lineage_pipeline.pipeline.parse_pool import (
     FileTask,
     ForkedProcess,
     ParsePool,
+    guided_chunk_size,
     resolve_start_method,
     reusable_pool,
 )
@@ -106,6 +107,19 @@ def test_a_worker_killed_mid_parse_costs_that_file_only(tmp_path, start_method):
     assert "worker process died" in issue.message and f"exit code -{signal.SIGKILL}" in issue.message
     assert all(not by_path[f"f{n}.sql"].errors and by_path[f"f{n}.sql"].statements for n in range(6))
     assert pool.stats.crashes == 1
+
+
+def test_chunks_shrink_towards_the_end_of_a_list():
+    assert [guided_chunk_size(left, 16, 2) for left in (1000, 64, 63, 20, 9, 4, 1)] == [16, 16, 16, 5, 3, 1, 1]
+    assert guided_chunk_size(10, 16, 4) == 2 and guided_chunk_size(0, 16, 2) == 1
+
+
+def test_a_short_list_is_shared_by_the_workers_not_queued_behind_one_slow_file(tmp_path, start_method):
+    tasks = _corpus(tmp_path, small=5, slow_at=0)  # slow.sql first, then five small files
+    with ParsePool(tmp_path, 10_000_000, workers=2, chunk_size=16, start_method=start_method) as pool:
+        order = [r.task.path for r in pool.parse(tasks)]
+    assert sorted(order) == sorted(t.path for t in tasks)
+    assert order.index("slow.sql") >= 3, "the other worker parsed small files meanwhile, not one 16-file chunk"
 
 
 def test_tasks_are_pulled_lazily_so_work_in_flight_stays_bounded(tmp_path, start_method):
