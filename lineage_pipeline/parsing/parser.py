@@ -28,7 +28,7 @@ from lineage_pipeline.parsing.statements import extract, extract_tables_only
 from lineage_pipeline.parsing.tables import FileTables
 from lineage_pipeline.parsing.writes import extract_insert_exec
 
-PARSER_VERSION = "5"
+PARSER_VERSION = "6"
 """Bumped whenever the lineage produced for the same input can change (parse caches key on it)."""
 
 MAX_FILE_BYTES = 5_000_000
@@ -103,7 +103,9 @@ def _insert_exec(chunk: Chunk, dialect: str):
 def _message(error: Exception) -> str:
     """One-line description of a parse or extraction error."""
     if isinstance(error, ParseError) and error.errors:
-        first = error.errors[0]
+        # sqlglot lists a node's missing arguments in set order, which varies with the hash seed of the
+        # process: the earliest error, then the first by text, is the same in every worker and run
+        first = min(error.errors, key=lambda e: (e.get("line") or 0, e.get("col") or 0, str(e.get("description"))))
         return f"{first.get('description', 'parse error')} near {first.get('highlight', '')!r}"
     return f"{type(error).__name__}: {error}".splitlines()[0][:300]
 

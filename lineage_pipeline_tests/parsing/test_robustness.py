@@ -1,6 +1,9 @@
 """Spec: the public functions never raise - any text, any bytes, huge or slow statements become ParseIssues."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -162,3 +165,20 @@ def test_parallel_threads_give_the_same_results():
     with ThreadPoolExecutor(max_workers=8) as pool:
         parallel = list(pool.map(lambda text: parse_sql(text, "tsql"), texts))
     assert parallel == sequential
+
+
+def test_error_messages_do_not_depend_on_the_process_hash_seed():
+    # sqlglot lists a node's missing arguments in set order; workers and runs have different hash seeds
+    script = (
+        "from lineage_pipeline.parsing import parse_sql\n"
+        "lineage = parse_sql('SELECT record_key, FROM t WHERE AND ;\\nINSERT INTO x SELECT FROM ;', 'tsql', 'f.sql')\n"
+        "print([e.message for e in lineage.errors])\n"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True, text=True, check=True,
+        ).stdout
+        for seed in ("0", "6", "9", "10", "14")
+    }
+    assert len(seen) == 1 and "missing" in seen.pop()
