@@ -59,6 +59,13 @@ class SyncReport:
     orphans: int = 0
 
 
+def _orphan_endpoints(statement: str, row: dict) -> list[tuple[str, str]]:
+    """(label, key) of each endpoint of a ``merge:<TYPE>`` relationship row that a prune may remove."""
+    src_label, _, dst_label, _ = cypher.RELATIONSHIP_ENDPOINTS[statement.removeprefix("merge:")]
+    ends = ((src_label, row.get("src")), (dst_label, row.get("dst")))
+    return [(label, key) for label, key in ends if label in cypher.ORPHAN_LABELS and key is not None]
+
+
 def split_sizes(batch_size: int) -> list[int]:
     """Chunk sizes a failing batch is split into, largest first: 100 -> [50, 10, 1], 1000 -> [500, 100, 10, 1]."""
     sizes = {batch_size // 2}
@@ -229,13 +236,9 @@ class GraphWriter:
         ``_add_rejected_endpoints``): a rewritten file mostly names the nodes it named before, so the
         prune checks only the nodes it stopped naming."""
         for name, rows in statements:
-            if not name.startswith("merge:"):
-                continue
-            src_label, _, dst_label, _ = cypher.RELATIONSHIP_ENDPOINTS[name.removeprefix("merge:")]
-            for label, end in ((src_label, "src"), (dst_label, "dst")):
-                keys = candidates.get(label)
-                if keys:
-                    keys.difference_update(row[end] for row in rows)
+            for row in rows if name.startswith("merge:") else ():
+                for label, key in _orphan_endpoints(name, row):
+                    candidates[label].discard(key)
 
     def _write_changed(self, paths: list[str], graphs_for: Callable[[list[str]], list[FileGraph]], stats: WriteStats) -> None:
         """Chunks of ``overlap_files`` files (0: all at once), the rows of chunk N+1 prepared in a thread
@@ -280,14 +283,10 @@ class GraphWriter:
     def _add_rejected_endpoints(self, candidates: Candidates) -> None:
         """Every node row comes with a relationship row of the same file (``rows.build_file_graph``), so a
         node this sync merged can be left orphaned only by its relationship rows being rejected: the
-        endpoints of those rows are the merged nodes a full prune could find."""
+        endpoints of those rows (and a column's table) are the merged nodes a full prune could find."""
         for letter in self._rejected:
-            rel_type = letter.statement.removeprefix("merge:")
-            if rel_type == letter.statement or not isinstance(letter.row, dict):
-                continue
-            src_label, _, dst_label, _ = cypher.RELATIONSHIP_ENDPOINTS[rel_type]
-            for label, key in ((src_label, letter.row.get("src")), (dst_label, letter.row.get("dst"))):
-                if label in candidates and key is not None:
+            if letter.statement.startswith("merge:") and isinstance(letter.row, dict):
+                for label, key in _orphan_endpoints(letter.statement, letter.row):
                     candidates[label].add(key)
                     if label == "Column":
                         candidates["Table"].add(table_of(key))
