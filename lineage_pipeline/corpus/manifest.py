@@ -193,6 +193,8 @@ def update_manifest(
         folder_dialects=folder_dialects,
         default_dialect=default_dialect,
     )
+    if any(root_of != corpus_root for root_of, _ in _last_built):
+        _last_built.clear()  # one corpus at a time: a long-lived process does not keep every root it saw
     _last_built[(corpus_root, manifest.domain)] = manifest
     return manifest
 
