@@ -1,5 +1,6 @@
 """The small interface every graph store implements, so the writer and queries are backend-agnostic."""
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -33,6 +34,19 @@ def applied_count(records: list[list[Any]]) -> int | None:
     return int(records[0][0]) if records and records[0] else None
 
 
+Write = tuple[str, dict[str, Any]]
+"""A write statement and its parameters."""
+
+
+def write_each(backend: "GraphBackend", writes: Iterable[Write]) -> Iterator[WriteResult | Exception]:
+    """``write_stream`` for a store without pipelining: each write sent once the previous one answered."""
+    for query, params in writes:
+        try:
+            yield backend.write(query, params)
+        except Exception as error:  # handed to the caller in order, like a pipelined store's error reply
+            yield error
+
+
 class GraphBackend(Protocol):
     """A Cypher graph store: one write = one transaction."""
 
@@ -47,6 +61,12 @@ class GraphBackend(Protocol):
 
     def write(self, query: str, params: dict[str, Any] | None = None) -> WriteResult:
         """Run one write statement in its own transaction (all of it or none of it)."""
+
+    def write_stream(self, writes: Iterable[Write]) -> Iterator[WriteResult | Exception]:
+        """Run each write in its own transaction, in order, yielding its result or the error it raised
+        (never raising one). ``writes`` is consumed lazily and a store may send a write before the
+        previous one answered, so the next batch is prepared while the store runs this one. A wrapper
+        that changes ``write`` must define this too (``write_each`` over itself), or it is bypassed."""
 
     def recover(self) -> None:
         """Reconnect after a transient failure (restarting the embedded server if it died)."""

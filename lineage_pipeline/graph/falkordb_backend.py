@@ -1,16 +1,26 @@
 """FalkorDB backend: the ``falkordb`` client over a unix socket (embedded) or a redis URL (remote)."""
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import falkordb
+from falkordb.query_result import QueryResult
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from lineage_pipeline.graph import cypher
-from lineage_pipeline.graph.backend import WriteResult, WriteStats, applied_count
+from lineage_pipeline.graph.backend import Write, WriteResult, WriteStats, applied_count, write_each
 
 Connector = Callable[[], tuple[falkordb.FalkorDB, str]]
 """Opens a client and says where it points (the embedded server's pid changes after a restart)."""
+
+_CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
+"""Failures that lose every reply still owed on the connection, not just one write's."""
+
+_IN_FLIGHT = object()
+"""A pipelined write whose reply has not been read yet."""
 
 
 class FalkorDBBackend:
@@ -64,7 +74,59 @@ class FalkorDBBackend:
         return self._graph.ro_query(query, params).result_set
 
     def write(self, query: str, params: dict[str, Any] | None = None) -> WriteResult:
-        result = self._graph.query(query, params)
+        return self._write_result(self._graph.query(query, params))
+
+    def write_stream(self, writes: Iterable[Write]) -> Iterator[WriteResult | Exception]:
+        """Pipelined on one connection: write N+1 is encoded and sent before write N's reply is read, so
+        the client's encoding overlaps the server's work (the server still runs them one by one, in
+        order). A connection failure is the outcome of every write in flight; the rest then go one at a
+        time through ``write``."""
+        pool = self._db.connection.connection_pool
+        connection = pool.get_connection()
+        outcomes: deque[object] = deque()  # per write, in order: _IN_FLIGHT or its known outcome
+        broken = False
+        try:
+            for query, params in writes:
+                if broken:
+                    outcomes.extend(write_each(self, [(query, params)]))
+                else:
+                    sent = self._send(connection, query, params)
+                    outcomes.append(sent)
+                    broken = isinstance(sent, _CONNECTION_ERRORS) and _lose(connection, outcomes, sent)
+                while outcomes and (outcomes[0] is not _IN_FLIGHT or outcomes.count(_IN_FLIGHT) > 1):
+                    outcome = self._oldest_outcome(connection, outcomes)
+                    broken = broken or (isinstance(outcome, _CONNECTION_ERRORS) and _lose(connection, outcomes, outcome))
+                    yield outcome
+            while outcomes:
+                outcome = self._oldest_outcome(connection, outcomes)
+                broken = broken or (isinstance(outcome, _CONNECTION_ERRORS) and _lose(connection, outcomes, outcome))
+                yield outcome
+        finally:
+            if broken or _IN_FLIGHT in outcomes:
+                connection.disconnect()  # a reply still owed would be read by the connection's next user
+            pool.release(connection)
+
+    def _send(self, connection, query: str, params: dict[str, Any]) -> object:
+        """``_IN_FLIGHT`` once sent, else the error: an unencodable row fails its write only."""
+        try:
+            text = self._graph._build_params_header(params) + query  # the client's own parameter encoding
+            connection.send_command("GRAPH.QUERY", self._graph.name, text, "--compact")
+        except Exception as error:
+            return error
+        return _IN_FLIGHT
+
+    def _oldest_outcome(self, connection, outcomes: deque) -> WriteResult | Exception:
+        """The oldest write's outcome, reading its reply if it is owed; an error reply fails that write only."""
+        outcome = outcomes.popleft()
+        if outcome is not _IN_FLIGHT:
+            return outcome  # type: ignore[return-value]
+        try:
+            return self._write_result(QueryResult(self._graph, connection.read_response()))
+        except Exception as error:
+            return error
+
+    @staticmethod
+    def _write_result(result: QueryResult) -> WriteResult:
         stats = WriteStats(
             nodes_created=int(result.nodes_created),
             nodes_deleted=int(result.nodes_deleted),
@@ -77,3 +139,13 @@ class FalkorDBBackend:
 
     def close(self) -> None:
         self._db.connection.close()
+
+
+def _lose(connection, outcomes: deque, error: Exception) -> bool:
+    """The connection failed with ``error``: every reply still owed on it is lost, so each write in
+    flight fails with it. Returns True (the stream is broken)."""
+    for index, pending in enumerate(outcomes):
+        if pending is _IN_FLIGHT:
+            outcomes[index] = error
+    connection.disconnect()
+    return True

@@ -1,11 +1,12 @@
 """Neo4j backend: the official driver, managed transactions, configurable database."""
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import neo4j
 
 from lineage_pipeline.graph import cypher
-from lineage_pipeline.graph.backend import WriteResult, WriteStats, applied_count
+from lineage_pipeline.graph.backend import Write, WriteResult, WriteStats, applied_count, write_each
 
 
 def schema_statements() -> list[str]:
@@ -66,6 +67,10 @@ class Neo4jBackend:
             transactions=1,
         )
         return WriteResult(stats, applied_count(records))
+
+    def write_stream(self, writes: Iterable[Write]) -> Iterator[WriteResult | Exception]:
+        """One managed transaction after the other (the driver's sessions do not pipeline)."""
+        return write_each(self, writes)
 
     def close(self) -> None:
         self._driver.close()

@@ -13,15 +13,17 @@ the rest of the batch is written.
 
 import logging
 import time
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any, Literal
 
 from lineage_pipeline.graph import cypher
-from lineage_pipeline.graph.backend import GraphBackend, WriteStats
+from lineage_pipeline.graph.backend import GraphBackend, Write, WriteResult, WriteStats
 from lineage_pipeline.graph.dead_letter import DeadLetter, DeadLetterFile, dead_letter_entry
-from lineage_pipeline.graph.faults import RetryPolicy, RowsNotApplied, call_with_retry, is_statement_error
+from lineage_pipeline.graph.faults import RetryPolicy, RowsNotApplied, call_with_retry, is_statement_error, is_transient
 from lineage_pipeline.graph.rows import RELATIONSHIP_TYPES, FileGraph, table_of
 
 log = logging.getLogger(__name__)
@@ -76,8 +78,13 @@ def split_sizes(batch_size: int) -> list[int]:
     return sorted((s for s in sizes | {1} if 1 <= s < batch_size), reverse=True)
 
 
-def file_statements(graphs: Sequence[FileGraph]) -> list[tuple[str, list]]:
-    """(statement name, rows) that replace the files' lineage, in the order they must be applied."""
+def file_statements(graphs: Sequence[FileGraph], held: Collection[str] | None = None) -> list[tuple[str, list]]:
+    """(statement name, rows) that replace the files' lineage, in the order they must be applied.
+
+    ``held``: the paths the graph holds a SqlFile node for (None: unknown). A file it does not hold has
+    no old relationships to remove: a SqlFile node is merged before its file's first relationship and
+    deleted after its last one.
+    """
     if not graphs:
         return []
     tables = {key: row for g in graphs for key, row in g.tables.items() if row["kind"] != "view"}
@@ -92,10 +99,23 @@ def file_statements(graphs: Sequence[FileGraph]) -> list[tuple[str, list]]:
         # sorted by endpoints so concurrent Neo4j transactions lock nodes in the same order
         rows = sorted((row for g in graphs for row in g.relationships[rel_type]), key=lambda r: (r["src"], r["dst"]))
         statements.append((f"merge:{rel_type}", rows))
-    revisions = [{"path": g.path, "rev": g.rev} for g in graphs]
-    statements += [(f"stale:{rel_type}", revisions) for rel_type in RELATIONSHIP_TYPES]
+    revisions = [{"path": g.path, "rev": g.rev} for g in graphs if held is None or g.path in held]
+    if revisions:
+        statements += [(f"stale:{rel_type}", revisions) for rel_type in RELATIONSHIP_TYPES]
     statements.append(("commit", [g.file for g in graphs]))
     return statements
+
+
+def _phases(statements: list[tuple[str, list]]) -> list[list[tuple[str, list]]]:
+    """``statements`` cut where the store must have applied everything before (new relationships before
+    old ones are removed, all of them before the revision commit), so a write stream never runs ahead
+    across a cut: a batch redone after a failure cannot land after the statements meant to follow it."""
+
+    def phase(statement: tuple[str, list]) -> str:
+        name = statement[0]
+        return "stale" if name.startswith("stale:") else "commit" if name == "commit" else "merge"
+
+    return [list(group) for _, group in groupby(statements, key=phase)]
 
 
 def _batches(rows: Sequence, size: int) -> Iterable[list]:
@@ -133,6 +153,7 @@ class GraphWriter:
         self._rejected: list[DeadLetter] = []
         self._node_rows: dict[str, dict[str, dict]] = {}
         self._candidates: Candidates | None = None
+        self._held: set[str] | None = None
         self.retries = 0
 
     # -- transport -------------------------------------------------------------------------
@@ -205,6 +226,32 @@ class GraphWriter:
         for batch in _batches(rows, self.batch_size):
             self._write_isolating(name, batch, stats, sizes)
 
+    def write_streamed(self, statements: Sequence[tuple[str, Sequence]], stats: WriteStats) -> None:
+        """Every batch of ``statements``, in order, through the store's write stream (the next batch is
+        encoded while the store runs this one); a batch that fails or applies fewer rows than it has is
+        redone on its own by ``write_rows``' path: retried, split, its bad rows dead-lettered."""
+        sent: deque[tuple[str, list]] = deque()
+
+        def writes() -> Iterator[Write]:
+            for name, rows in statements:
+                query, key = cypher.STATEMENTS[name]
+                for batch in _batches(rows, self.batch_size):
+                    sent.append((name, batch))
+                    yield query, {key: batch}
+
+        sizes = split_sizes(self.batch_size)
+        for outcome in self.backend.write_stream(writes()):
+            name, rows = sent.popleft()
+            if isinstance(outcome, WriteResult):
+                stats.add(outcome.stats)  # what a short batch applied stays applied; the redo is idempotent
+                if outcome.applied is None or outcome.applied >= len(rows):
+                    continue
+            elif is_transient(outcome):
+                self._on_retry(outcome, 0.0)  # the redo below retries it with backoff and reconnects
+            elif is_statement_error(outcome):
+                raise outcome
+            self._write_isolating(name, rows, stats, sizes)
+
     # -- sync steps ------------------------------------------------------------------------
 
     def sync_state(self, domain: str) -> tuple[dict[str, str], bool]:
@@ -220,15 +267,15 @@ class GraphWriter:
 
     def write_files(self, graphs: Sequence[FileGraph], stats: WriteStats) -> None:
         """Replace the lineage of each file with the rows given (new edges first, then stale removal)."""
-        statements = file_statements(graphs)
+        statements = file_statements(graphs, self._held)
         by_name = dict(statements)
         self._node_rows = {
             label: {row[key]: row for row in by_name.get(name, [])} for label, (name, key) in _NODE_STATEMENTS.items()
         }
-        if self._candidates is not None:
+        if self._candidates is not None and any(self._candidates.values()):
             self._drop_written_endpoints(statements, self._candidates)
-        for name, rows in statements:
-            self.write_rows(name, rows, stats)
+        for phase in _phases(statements):
+            self.write_streamed(phase, stats)
 
     @staticmethod
     def _drop_written_endpoints(statements: list[tuple[str, list]], candidates: Candidates) -> None:
@@ -357,6 +404,7 @@ class GraphWriter:
         try:
             # in a clean domain a file the graph does not hold yet has no relationships to read
             self._candidates = None if dirty else self.orphan_candidates([p for p in changed if p in stored] + deleted)
+            self._held = set(stored)
             self.mark_sync(domain, True, report.stats)
             self._write_changed(changed, graphs_for, report.stats)
             self.delete_files(deleted, report.stats)
@@ -365,7 +413,7 @@ class GraphWriter:
             report.orphans = self.prune_orphans(report.stats, self._candidates)
             self.mark_sync(domain, False, report.stats)
         finally:
-            self._candidates = None
+            self._candidates, self._held = None, None
             # whatever was rejected before a crash is recorded, never lost
             if self.dead_letters is not None:
                 self.dead_letters.append(self._rejected)

@@ -1,9 +1,10 @@
 """A graph backend wrapper that records every write transaction in the metrics, for any backend."""
 
 import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from lineage_pipeline.graph.backend import GraphBackend, WriteResult
+from lineage_pipeline.graph.backend import GraphBackend, Write, WriteResult
 from lineage_pipeline.observability.metrics import record_graph_write
 
 
@@ -27,6 +28,17 @@ class InstrumentedBackend:
         result = self.inner.write(query, params)
         record_graph_write(result.stats.nodes_created, result.stats.relationships_created, time.perf_counter() - started)
         return result
+
+    def write_stream(self, writes: Iterable[Write]) -> Iterator[WriteResult | Exception]:
+        """The inner store's stream, each successful write recorded; a pipelined write's duration is the
+        time the stream took to produce its outcome (its share of the stream's wall time)."""
+        started = time.perf_counter()
+        for outcome in self.inner.write_stream(writes):
+            if isinstance(outcome, WriteResult):
+                stats = outcome.stats
+                record_graph_write(stats.nodes_created, stats.relationships_created, time.perf_counter() - started)
+            yield outcome
+            started = time.perf_counter()
 
     def recover(self) -> None:
         self.inner.recover()

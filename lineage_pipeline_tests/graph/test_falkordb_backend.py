@@ -1,5 +1,6 @@
 """Spec of the backends on real stores (embedded FalkorDB; Neo4j when configured): atomic writes,
-applied counts, idempotent schema; and FalkorDB recovery after the server is killed."""
+applied counts, idempotent schema, write streams that hand back every write's outcome in order; and
+FalkorDB recovery after the server is killed, during a single write or a pipelined stream."""
 
 import os
 import signal
@@ -8,6 +9,7 @@ import pytest
 import redis.exceptions as redis_errors
 
 from lineage_pipeline.graph import cypher
+from lineage_pipeline.graph.backend import WriteResult
 from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
 from lineage_pipeline.graph.embedded_server import server_status, stop_server
 
@@ -51,6 +53,97 @@ def test_recover_restarts_a_killed_embedded_server(tmp_path):
         assert server_status(data_dir).pid != killed
         assert f"pid {server_status(data_dir).pid}" in backend.location
         assert backend.read("MATCH (t:Table) RETURN t.key") == [["a.t"]], "acknowledged writes survive kill -9"
+    finally:
+        backend.close()
+        stop_server(data_dir)
+
+
+def _table(key: str) -> tuple[str, dict]:
+    return cypher.MERGE_TABLES, {"rows": [{"key": key, "name": key.rpartition(".")[2], "kind": "table"}]}
+
+
+# a real store error for one write: a map is not a valid property value (FalkorDB and Neo4j refuse it)
+_REJECTED = (cypher.MERGE_TABLES, {"rows": [{"key": "bad.t", "name": {"not": "a name"}, "kind": "table"}]})
+
+
+def test_write_stream_yields_each_outcome_in_order_and_a_failed_write_fails_alone(store):
+    writes = [_table("a.t"), _REJECTED, _table("b.t"), _table("c.t")]
+    outcomes = list(store.backend.write_stream(iter(writes)))
+    assert [type(o) is WriteResult for o in outcomes] == [True, False, True, True]
+    assert isinstance(outcomes[1], Exception)
+    assert [o.stats.nodes_created for o in outcomes if isinstance(o, WriteResult)] == [1, 1, 1]
+    keys = store.backend.read("MATCH (t:Table) RETURN t.key ORDER BY t.key")
+    assert keys == [["a.t"], ["b.t"], ["c.t"]], "the rejected write was rolled back, the others applied"
+
+
+def test_write_stream_consumes_writes_lazily(store):
+    """The next batch may be prepared while the store runs this one: writes are pulled one at a time."""
+    pulled: list[str] = []
+
+    def writes():
+        for key in ("a.t", "b.t", "c.t", "d.t"):
+            pulled.append(key)
+            yield _table(key)
+
+    stream = store.backend.write_stream(writes())
+    first = next(stream)
+    assert isinstance(first, WriteResult) and len(pulled) <= 2, "at most one write ahead of the outcome handed back"
+    assert all(isinstance(o, WriteResult) for o in stream) and len(pulled) == 4
+
+
+def test_falkordb_stream_an_unencodable_row_fails_its_write_only(tmp_path):
+    data_dir = tmp_path / "graph-data"
+    backend = open_backend(GraphStoreConfig(data_dir=data_dir, graph_name="g"))
+    try:
+        unencodable = (cypher.MERGE_TABLES, {"rows": [{"key`": "x"}]})  # the client refuses backticks in keys
+        outcomes = list(backend.write_stream([_table("a.t"), unencodable, _table("b.t")]))
+        assert isinstance(outcomes[1], ValueError) and "backtick" in str(outcomes[1])
+        assert backend.read("MATCH (t:Table) RETURN t.key ORDER BY t.key") == [["a.t"], ["b.t"]]
+    finally:
+        backend.close()
+        stop_server(data_dir)
+
+
+def test_falkordb_abandoned_stream_leaves_no_reply_for_the_next_query(tmp_path):
+    """A stream dropped with a reply still owed must not hand that reply to the connection's next user."""
+    data_dir = tmp_path / "graph-data"
+    backend = open_backend(GraphStoreConfig(data_dir=data_dir, graph_name="g"))
+    try:
+        stream = backend.write_stream(_table(f"s.t{i}") for i in range(5))
+        assert isinstance(next(stream), WriteResult)
+        stream.close()  # the caller gave up (e.g. it raised) while the second write was in flight
+        for _ in range(3):
+            assert backend.read("RETURN 42") == [[42]]
+        written = backend.read("MATCH (t:Table) RETURN count(t)")[0][0]
+        assert written in (1, 2), "only what was sent ran: the first write, perhaps the one in flight"
+    finally:
+        backend.close()
+        stop_server(data_dir)
+
+
+def test_falkordb_stream_survives_a_killed_server_and_recovers(tmp_path):
+    data_dir = tmp_path / "graph-data"
+    backend = open_backend(GraphStoreConfig(data_dir=data_dir, graph_name="g"))
+    try:
+        killed = server_status(data_dir).pid
+
+        def writes():
+            yield _table("a.t")
+            yield _table("b.t")
+            os.kill(killed, signal.SIGKILL)  # dies with a write in flight and more to come
+            for key in ("c.t", "d.t", "e.t"):
+                yield _table(key)
+
+        outcomes = list(backend.write_stream(writes()))  # no exception escapes, no hang
+        assert isinstance(outcomes[0], WriteResult) and len(outcomes) == 5
+        failed = [o for o in outcomes if not isinstance(o, WriteResult)]
+        assert failed and all(isinstance(o, (redis_errors.ConnectionError, OSError)) for o in failed)
+        assert all(isinstance(o, Exception) for o in outcomes[2:]), "nothing reaches a dead server"
+        backend.recover()
+        assert server_status(data_dir).pid != killed
+        assert all(isinstance(o, WriteResult) for o in backend.write_stream([_table("f.t"), _table("g.t")]))
+        keys = {row[0] for row in backend.read("MATCH (t:Table) RETURN t.key")}
+        assert {"a.t", "f.t", "g.t"} <= keys and not {"c.t", "d.t", "e.t"} & keys
     finally:
         backend.close()
         stop_server(data_dir)

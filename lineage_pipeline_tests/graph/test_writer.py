@@ -17,13 +17,13 @@ import redis
 
 from lineage_pipeline.bench.graph_bench import synthetic_lineages
 from lineage_pipeline.graph import cypher
-from lineage_pipeline.graph.backend import GraphBackend, WriteStats
+from lineage_pipeline.graph.backend import GraphBackend, WriteStats, write_each
 from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
 from lineage_pipeline.graph.dead_letter import DeadLetterFile
 from lineage_pipeline.graph.embedded_server import server_status, stop_server
 from lineage_pipeline.graph.faults import RetryPolicy
-from lineage_pipeline.graph.rows import build_file_graph
-from lineage_pipeline.graph.writer import DeletionGuardError, GraphWriter, split_sizes
+from lineage_pipeline.graph.rows import RELATIONSHIP_TYPES, build_file_graph
+from lineage_pipeline.graph.writer import DeletionGuardError, GraphWriter, _phases, file_statements, split_sizes
 from lineage_pipeline.parsing.models import FileLineage
 from lineage_pipeline_tests.graph.lineage_fixtures import insert_select
 
@@ -261,8 +261,56 @@ class _Counting:
         self.writes.append(query)
         return self._backend.write(query, params)
 
+    def write_stream(self, writes):
+        return write_each(self, writes)  # through this wrapper's write, not the real store's stream
+
     def __getattr__(self, attribute):
         return getattr(self._backend, attribute)
+
+
+def test_new_files_send_no_stale_removal_and_rewritten_files_do(store):
+    """A file the graph holds no SqlFile node for has no old relationships: no stale-removal statements."""
+    counting = _Counting(store.backend)
+    sync(counting, "core", {"core/a.sql": ("r1", A)})
+    assert not [q for q in counting.writes if "e.rev <>" in q]
+    counting.writes.clear()
+    sync(counting, "core", {"core/a.sql": ("r2", A2), "core/b.sql": ("r1", B)})
+    stale = [q for q in counting.writes if "e.rev <>" in q]
+    assert len(stale) == len(RELATIONSHIP_TYPES), "one stale-removal batch per relationship type, for core/a.sql"
+    assert snapshot(store.backend) == clean_ingest_snapshot(
+        store.backend, "core", {"core/a.sql": ("r2", A2), "core/b.sql": ("r1", B)}
+    )
+
+
+def test_statements_are_cut_where_everything_before_must_have_landed():
+    graphs = [build_file_graph(A, "core", "0" * 64, "r1"), build_file_graph(B, "core", "0" * 64, "r1")]
+    phases = [[name for name, _ in phase] for phase in _phases(file_statements(graphs, held={"core/a.sql"}))]
+    assert phases == [
+        ["files", "tables", "columns", *(f"merge:{t}" for t in RELATIONSHIP_TYPES)],
+        [f"stale:{t}" for t in RELATIONSHIP_TYPES],
+        ["commit"],
+    ]
+    stale_rows = dict(file_statements(graphs, held={"core/a.sql"}))["stale:READS"]
+    assert stale_rows == [{"path": "core/a.sql", "rev": "r1"}], "only the held file has old relationships"
+    assert "stale:READS" not in dict(file_statements(graphs, held=set()))
+
+
+def test_pipelined_stream_writes_the_same_graph_as_one_write_at_a_time(tmp_path):
+    files = {lin.path: ("r1", lin) for lin in synthetic_lineages(60, 4)}
+    graphs = []
+    for name in ("streamed", "one_at_a_time"):
+        config = GraphStoreConfig(data_dir=tmp_path / name, graph_name=name)
+        backend = open_backend(config)
+        try:
+            target = backend if name == "streamed" else _Counting(backend)  # _Counting writes one at a time
+            report = sync(target, "bench", files, batch_size=50)
+            graphs.append((snapshot(backend), report.stats))
+        finally:
+            backend.close()
+            stop_server(config.data_dir)
+    (streamed, streamed_stats), (single, single_stats) = graphs
+    assert streamed == single and len(streamed[1]) > 1000
+    assert streamed_stats == single_stats, "same transactions, same entities created"
 
 
 def test_unchanged_resync_is_one_read_and_no_write(store):
@@ -380,6 +428,9 @@ class _ConcurrentPrune:
             self.pruned = True
         return self._backend.write(query, params)
 
+    def write_stream(self, writes):
+        return write_each(self, writes)  # through this wrapper's write, not the real store's stream
+
     def __getattr__(self, attribute):
         return getattr(self._backend, attribute)
 
@@ -408,6 +459,9 @@ class _RejectingRowsOf:
         if "MERGE (a)-[" in query and any(self._key in (r.get("src"), r.get("dst")) for r in rows):
             raise redis.exceptions.ResponseError(f"rejected a row touching {self._key}")
         return self._backend.write(query, params)
+
+    def write_stream(self, writes):
+        return write_each(self, writes)  # through this wrapper's write, not the real store's stream
 
     def __getattr__(self, attribute):
         return getattr(self._backend, attribute)
