@@ -101,5 +101,15 @@ def check_relative_path(relative_path: str) -> str:
 
 
 def discover_domains(root: Path, extensions: list[str]) -> list[str]:
-    """Domains that hold at least one SQL file: top-level folders, plus ``_root`` for loose files."""
-    return sorted({domain_of(path) for path in iter_corpus_files(root, extensions)})
+    """Domains that hold at least one SQL file: top-level folders, plus ``_root`` for loose files.
+
+    Each candidate's walk stops at its first SQL file, so this costs a listing per domain, not a scan.
+    """
+    real_root = root.resolve()
+    try:
+        with os.scandir(real_root) as listing:
+            names = [entry.name for entry in listing if not is_ignored_name(entry.name)]
+    except OSError as error:
+        raise CorpusPathError(f"corpus root {root} is not a readable directory") from error
+    candidates = {name if os.path.isdir(real_root / name) else ROOT_DOMAIN for name in names}
+    return sorted(domain for domain in candidates if next(walk_corpus(root, extensions, domain), None) is not None)

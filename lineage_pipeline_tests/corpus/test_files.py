@@ -84,3 +84,21 @@ def test_check_relative_path_rejects_what_is_not_corpus_relative():
     for bad in ["/etc/passwd.sql", "../x.sql", "core/../../x.sql", "core//a.sql", "core\\a.sql", "./a.sql", ""]:
         with pytest.raises(CorpusPathError, match="is not a corpus-relative path"):
             check_relative_path(bad)
+
+
+def test_domains_without_sql_files_are_not_domains(corpus):
+    (corpus / "empty").mkdir()
+    (corpus / "docs").mkdir()
+    (corpus / "docs" / "readme.md").write_text("no sql here")
+    (corpus / ".hidden").mkdir()
+    (corpus / ".hidden" / "x.sql").write_text("SELECT 1")
+    (corpus / "deep" / "er" / "still").mkdir(parents=True)
+    (corpus / "deep" / "er" / "still" / "found.sql").write_text("SELECT 1")
+    assert discover_domains(corpus, [".sql"]) == [ROOT_DOMAIN, "core", "deep", "staging"]
+    (corpus / "loose.sql").unlink()
+    assert ROOT_DOMAIN not in discover_domains(corpus, [".sql"]), "no loose SQL file, no _root domain"
+
+
+def test_discovering_a_missing_root_names_it(tmp_path):
+    with pytest.raises(CorpusPathError, match="missing"):
+        discover_domains(tmp_path / "missing", [".sql"])
