@@ -21,14 +21,18 @@ MERGE_TABLES = """
 UNWIND $rows AS r
 MERGE (t:Table {key: r.key})
 ON CREATE SET t.name = r.name, t.kind = r.kind
-ON MATCH SET t.kind = CASE WHEN r.kind = 'view' THEN 'view' ELSE t.kind END, t.orphan = null
+WITH t, r WHERE t.orphan IS NOT NULL OR (r.kind = 'view' AND t.kind <> 'view')
+SET t.kind = CASE WHEN r.kind = 'view' THEN 'view' ELSE t.kind END, t.orphan = null
 """
+"""A table once seen as a view stays a view; merging a node clears its orphan mark. Only nodes that change
+are SET: a SET on every matched node doubles the cost of re-merging the nodes a rewritten file names."""
 
 MERGE_COLUMNS = """
 UNWIND $rows AS r
 MERGE (c:Column {key: r.key})
 ON CREATE SET c.name = r.name, c.table = r.table
-ON MATCH SET c.orphan = null
+WITH c WHERE c.orphan IS NOT NULL
+SET c.orphan = null
 """
 
 RELATIONSHIP_ENDPOINTS = {

@@ -147,3 +147,19 @@ def test_falkordb_stream_survives_a_killed_server_and_recovers(tmp_path):
     finally:
         backend.close()
         stop_server(data_dir)
+
+
+def test_merged_nodes_keep_view_kind_and_lose_their_orphan_mark(store):
+    def merge_table(kind: str) -> None:
+        store.backend.write(cypher.MERGE_TABLES, {"rows": [{"key": "a.v", "name": "v", "kind": kind}]})
+
+    merge_table("table")
+    merge_table("view")
+    merge_table("table")  # a file that only reads it does not know it is a view
+    assert store.backend.read("MATCH (t:Table) RETURN t.kind") == [["view"]]
+    store.backend.write(cypher.MERGE_COLUMNS, {"rows": [{"key": "a.v.c", "name": "c", "table": "a.v"}]})
+    store.backend.write("MATCH (n) SET n.orphan = true")
+    merge_table("table")
+    store.backend.write(cypher.MERGE_COLUMNS, {"rows": [{"key": "a.v.c", "name": "c", "table": "a.v"}]})
+    assert store.backend.read("MATCH (n) WHERE n.orphan IS NOT NULL RETURN n.key") == []
+    assert store.backend.read("MATCH (t:Table) RETURN t.kind, t.name") == [["view", "v"]]
