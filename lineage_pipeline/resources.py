@@ -80,6 +80,9 @@ class GraphStoreResource(dg.ConfigurableResource):
     neo4j_password: str | None = Field(default=None, description="Neo4j password; pass as an EnvVar.")
     neo4j_database: str = Field(default=_settings.neo4j_database, description="Neo4j database name.")
     write_batch_size: int = Field(default=_settings.write_batch_size, description="Rows per write transaction.")
+    pipelined_writes: bool = Field(
+        default=_settings.enable_pipelined_writes, description="Encode the next batch while the store runs this one."
+    )
     max_delete_fraction: float = Field(
         default=_settings.max_delete_fraction, description="Refuse to delete a larger share of a domain's files."
     )

@@ -113,6 +113,8 @@ class IngestionSettings(BaseSettings):
         default=True, validation_alias=AliasChoices("lineage_enable_parse_cache", "enable_parse_cache")
     )
     enable_batched_writes: bool = True
+    enable_pipelined_writes: bool = True
+    """Send a write batch before the previous one's reply is read (FalkorDB; Neo4j writes one at a time)."""
     enable_parallel_workers: bool = True
     workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1, le=64)
 
@@ -172,7 +174,9 @@ class IngestionSettings(BaseSettings):
     def _apply_feature_flags(self) -> "IngestionSettings":
         # baseline_mode and the flags rewrite the knobs they govern, so every consumer obeys them by reading settings
         if self.baseline_mode:
-            for flag in ("enable_parse_cache", "enable_batching", "enable_batched_writes", "enable_parallel_workers"):
+            flags = ("enable_parse_cache", "enable_batching", "enable_batched_writes", "enable_pipelined_writes",
+                     "enable_parallel_workers")
+            for flag in flags:
                 if getattr(self, flag):
                     setattr(self, flag, False)
                     self._overridden[flag] = "baseline_mode"

@@ -152,13 +152,13 @@ def test_secret_values_are_masked_in_errors_and_repr(isolated, monkeypatch):
 def test_baseline_mode_turns_every_optimisation_off(isolated, monkeypatch):
     isolated({"write_batch_size": 500, "workers": 2})
     default = IngestionSettings()
-    assert (default.enable_parse_cache, default.enable_batching, default.enable_batched_writes,
-            default.enable_parallel_workers, default.write_batch_size, default.workers) == (True, True, True, True, 500, 2)
+    assert (default.enable_parse_cache, default.enable_batching, default.enable_batched_writes, default.enable_pipelined_writes,
+            default.enable_parallel_workers, default.write_batch_size, default.workers) == (True, True, True, True, True, 500, 2)
     assert default.overridden == {}
     monkeypatch.setenv("LINEAGE_BASELINE_MODE", "true")
     baseline = IngestionSettings()
-    assert (baseline.enable_parse_cache, baseline.enable_batching, baseline.enable_batched_writes,
-            baseline.enable_parallel_workers, baseline.write_batch_size, baseline.workers) == (False, False, False, False, 1, 1)
+    assert (baseline.enable_parse_cache, baseline.enable_batching, baseline.enable_batched_writes, baseline.enable_pipelined_writes,
+            baseline.enable_parallel_workers, baseline.write_batch_size, baseline.workers) == (False, False, False, False, False, 1, 1)
     assert baseline.overridden["enable_parse_cache"] == "baseline_mode"
     assert baseline.overridden["write_batch_size"] == "enable_batched_writes=false"
 

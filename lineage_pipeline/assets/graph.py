@@ -51,6 +51,7 @@ def lineage_graph(
             orphan_policy=graph_store.orphan_policy,
             dead_letters=dead_letters,
             run_id=context.run.run_id,
+            pipelined=graph_store.pipelined_writes,
         )
         changed = len(report.files_written) + len(report.files_deleted)
         record_graph_sync(changed, report.retries, len(report.dead_lettered), time.perf_counter() - started)
@@ -76,6 +77,7 @@ def lineage_graph(
             "graph_relationships": relationships,
             "graph_location": location,
             "write_batch_size": batch_size,
+            "pipelined_writes": graph_store.pipelined_writes,
             "duration_s": round(time.perf_counter() - started, 3),
         }
     )

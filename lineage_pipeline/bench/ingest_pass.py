@@ -58,7 +58,7 @@ class PassFigures:
 
 def _knobs(settings: IngestionSettings) -> dict[str, object]:
     """The settings that distinguish baseline from optimized, as resolved by the feature flags."""
-    names = ("baseline_mode", "enable_parse_cache", "enable_batched_writes", "enable_parallel_workers",
+    names = ("baseline_mode", "enable_parse_cache", "enable_batched_writes", "enable_pipelined_writes", "enable_parallel_workers",
              "workers", "write_batch_size", "parse_chunk_size", "parse_worker_start")
     return {name: getattr(settings, name) for name in names if hasattr(settings, name)}
 
@@ -99,6 +99,7 @@ def ingest_domain(settings: IngestionSettings, root: Path, domain: str, cache: P
         orphan_policy=settings.orphan_policy,
         dead_letters=DeadLetterFile(dead_letter_path(settings.data_dir, settings.dead_letter_path)),
         run_id="bench",
+        pipelined=settings.enable_pipelined_writes,
     )
     written = time.perf_counter()
 

@@ -124,7 +124,8 @@ def _batches(rows: Sequence, size: int) -> Iterable[list]:
 
 
 class GraphWriter:
-    """Writes FileGraph rows to a backend with one transaction per batch of ``batch_size`` rows."""
+    """Writes FileGraph rows to a backend with one transaction per batch of ``batch_size`` rows; ``pipelined``:
+    a file's statements go through the store's write stream (``write_streamed``), else one write at a time."""
 
     def __init__(
         self,
@@ -136,6 +137,7 @@ class GraphWriter:
         run_id: str = "local",
         sleep: Callable[[float], None] = time.sleep,
         overlap_files: int = 500,
+        pipelined: bool = True,
     ):
         if orphan_policy not in ("remove", "mark"):
             raise ValueError(f"orphan_policy must be 'remove' or 'mark', got {orphan_policy!r}")
@@ -148,6 +150,7 @@ class GraphWriter:
         self.dead_letters = dead_letters
         self.run_id = run_id
         self.overlap_files = overlap_files
+        self.pipelined = pipelined
         self._sleep = sleep
         self._domain = ""
         self._rejected: list[DeadLetter] = []
@@ -274,6 +277,10 @@ class GraphWriter:
         }
         if self._candidates is not None and any(self._candidates.values()):
             self._drop_written_endpoints(statements, self._candidates)
+        if not self.pipelined:
+            for name, rows in statements:
+                self.write_rows(name, rows, stats)
+            return
         for phase in _phases(statements):
             self.write_streamed(phase, stats)
 

@@ -40,12 +40,14 @@ def sync_manifest(
     orphan_policy: OrphanPolicy = "remove",
     dead_letters: DeadLetterFile | None = None,
     run_id: str = "local",
+    pipelined: bool = True,
 ) -> SyncReport:
     """Bring the domain's subgraph to the manifest's files; only changed files are read from the store.
 
     A file's revision includes its catalog context, so a file re-resolved against a changed table
     definition (of any domain) is rewritten like a changed file. Rows the store rejects go to
-    ``dead_letters`` tagged with ``run_id`` (and are in the report).
+    ``dead_letters`` tagged with ``run_id`` (and are in the report). ``pipelined``: through the store's
+    write stream (``GraphWriter``).
     """
     entries = {entry.path: entry for entry in manifest.files}
     contexts = store.contexts((e.sha256, e.dialect, e.path) for e in manifest.files)
@@ -63,6 +65,7 @@ def sync_manifest(
         return [build_file_graph(stored[key], manifest.domain, key[0], current[key[2]]) for key in keys]
 
     writer = GraphWriter(
-        backend, batch_size=batch_size, retry=retry, orphan_policy=orphan_policy, dead_letters=dead_letters, run_id=run_id
+        backend, batch_size=batch_size, retry=retry, orphan_policy=orphan_policy, dead_letters=dead_letters, run_id=run_id,
+        pipelined=pipelined,
     )
     return writer.sync_domain(manifest.domain, current, graphs_for, max_delete_fraction, force)

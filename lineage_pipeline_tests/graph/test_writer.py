@@ -302,8 +302,7 @@ def test_pipelined_stream_writes_the_same_graph_as_one_write_at_a_time(tmp_path)
         config = GraphStoreConfig(data_dir=tmp_path / name, graph_name=name)
         backend = open_backend(config)
         try:
-            target = backend if name == "streamed" else _Counting(backend)  # _Counting writes one at a time
-            report = sync(target, "bench", files, batch_size=50)
+            report = sync(backend, "bench", files, batch_size=50, writer_kw={"pipelined": name == "streamed"})
             graphs.append((snapshot(backend), report.stats))
         finally:
             backend.close()
