@@ -144,6 +144,10 @@ def parse_with_catalog(
         subsets = {path: catalog.subset(s.dependencies) for path, s in own.items() if s.dependencies}
         resolved = resolver.resolve({path: subset for path, subset in subsets.items() if len(subset)})
     report.contexts = {e.path: subsets[e.path].fingerprint() if e.path in resolved else "" for e in manifest.files}
+    # a result good for this run only is read under its own context (a resolution's over the first pass's)
+    for path, context in [*outcome.once_contexts.items(), *parser.once.items()]:
+        if path in report.contexts and (path not in resolved or context.startswith(report.contexts[path])):
+            report.contexts[path] = context
     report.files_resolved = len(resolved)
     report.column_edges_added = sum(s.column_edges - own[path].column_edges for path, s in resolved.items())
     for path, summary in resolved.items():
@@ -228,7 +232,8 @@ class _Resolver:
         for path, (_, summary) in zip(keys, self.cache.lookup(keys.values(), count=False)):
             if summary is None:
                 tables = {name: subsets[path][name] for name in subsets[path]}
-                missed.append((FileTask(path, self.entries[path].dialect, tables), keys[path]))
+                entry = self.entries[path]
+                missed.append((FileTask(path, entry.dialect, tables, entry.sha256), keys[path]))
             else:
                 found[path] = summary
         self.report.resolved_hits += len(found)

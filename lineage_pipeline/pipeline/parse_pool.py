@@ -56,12 +56,14 @@ def default_workers() -> int:
 
 @dataclass(frozen=True)
 class FileTask:
-    """One file to parse: its manifest path (inside ``root``), dialect, and the catalog entries
-    (``{table: columns}``) to resolve it with, or None for a plain first-pass parse."""
+    """One file to parse: its manifest path (inside ``root``), dialect, the catalog entries
+    (``{table: columns}``) to resolve it with (None: a plain first-pass parse), and the SHA-256 the
+    manifest scanned (None: not checked)."""
 
     path: str
     dialect: str
     catalog: dict[str, tuple[str, ...]] | None = field(default=None, hash=False, compare=False)
+    sha256: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -442,7 +444,7 @@ class ParsePool:
     def _send(self, worker: _Worker, chunk: list[FileTask]) -> bool:
         """Hand ``chunk`` to ``worker``; False if the worker is gone (an idle one is replaced at once)."""
         try:
-            worker.conn.send([(t.path, t.dialect, t.catalog) for t in chunk])
+            worker.conn.send([(t.path, t.dialect, t.catalog, t.sha256) for t in chunk])
         except OSError:
             if not worker.pending:
                 self._restart(worker)

@@ -9,7 +9,7 @@ import statistics
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lineage_pipeline.corpus.manifest import DomainManifest, ManifestEntry
@@ -26,6 +26,15 @@ from lineage_pipeline.pipeline.parse_pool import (
 from lineage_pipeline.stores.parse_cache import CacheKey, Encoded, IntegrityReport, ParseCache, Summary
 
 _WRITE_BATCH = 200
+
+ONCE_MARK = "~once"
+
+
+def once_context(context: str) -> str:
+    """The context a result good for this run only is stored under (a crashed or hung worker's error
+    record, lineage of content that changed after the scan): a file's graph revision includes its
+    context, so a later reusable result of the same content is written over it, never taken as the same."""
+    return f"{context}{ONCE_MARK}"
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,8 @@ class ParseOutcome:
     peak_rss_bytes: int = 0
     worker_peak_rss_bytes: int = 0
     cache_check: IntegrityReport | None = None
+    once_contexts: dict[str, str] = field(default_factory=dict)
+    """Files whose result is good for this run only, by the context it is stored under (``once_context``)."""
 
     @property
     def hit_rate(self) -> float:
@@ -120,6 +131,8 @@ class CachingParser:
         self.root, self.cache, self.max_file_bytes = root, cache, max_file_bytes
         self.options, self.keep_since, self.live = options, keep_since, live
         self.workers = self.crashes = self.timeouts = self.worker_peak_rss = self.forked = self.spawned = 0
+        self.once: dict[str, str] = {}
+        """Path -> context of each result stored as good for this run only (``once_context``)."""
         self._stack = ExitStack()
         self._pool: ParsePool | None = None
 
@@ -143,7 +156,11 @@ class CachingParser:
         keys = {task.path: key for task, key in items}
         pending: list[tuple[CacheKey, Encoded]] = []
         for result in self._pool.parse([task for task, _ in items]):  # a list: chunks shrink at its end
-            pending.append((keys[result.task.path], result.encoded))
+            key = keys[result.task.path]
+            if not result.encoded.reusable:
+                key = replace(key, context=once_context(key.context))
+                self.once[result.task.path] = key.context
+            pending.append((key, result.encoded))
             if len(pending) >= _WRITE_BATCH:
                 self.cache.put_encoded(pending, self.keep_since, self.live)
                 pending = []
@@ -196,7 +213,7 @@ def parse_manifest(
     outcome.misses = len(missed)
     others = {e.path for e in also}
     # one stream for both: a worker never idles at the end of one list while the other waits
-    tasks = [(FileTask(e.path, e.dialect), _key(e)) for e in (*missed, *also)]
+    tasks = [(FileTask(e.path, e.dialect, sha256=e.sha256), _key(e)) for e in (*missed, *also)]
     with CachingParser(Path(manifest.corpus_root), cache, max_file_bytes, options, keep_since, live) as parser:
         for result in parser.parse(tasks):
             if result.task.path in others:
@@ -208,6 +225,7 @@ def parse_manifest(
             if on_summary is not None:
                 on_summary(result.task.path, result.encoded.summary)
     outcome.workers = parser.workers
+    outcome.once_contexts = {path: context for path, context in parser.once.items() if path not in others}
     outcome.worker_crashes = parser.crashes
     outcome.worker_timeouts = parser.timeouts
     outcome.workers_forked, outcome.workers_spawned = parser.forked, parser.spawned

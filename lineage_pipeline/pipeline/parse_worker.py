@@ -1,13 +1,15 @@
 """A parse worker: ``serve`` in a child forked by ``parse_pool``, or a fresh interpreter
 ``python -m lineage_pipeline.pipeline.parse_worker FD ROOT MAX_FILE_BYTES``.
 
-Reads chunks of ``(path, dialect, catalog)`` (catalog: ``{table: columns}`` or None) from the connection on file descriptor FD and answers each file
+Reads chunks of ``(path, dialect, catalog, sha256)`` (catalog: ``{table: columns}`` or None; sha256: the
+content the manifest scanned, or None) from the connection on file descriptor FD and answers each file
 with ``(ms, Encoded, peak_rss_bytes)`` as soon as it is parsed; ``None`` stops it. Its first message,
 ``READY``, says the imports are done (start-up time is not charged to a file). The fresh interpreter
 (not multiprocessing's spawn) never re-imports the parent's ``__main__`` (a Dagster or CLI process)
 and stays small.
 """
 
+import hashlib
 import resource
 import sys
 import time
@@ -27,21 +29,31 @@ def error_lineage(path: str, dialect: str, message: str) -> FileLineage:
     return FileLineage(path=path, dialect=dialect, errors=[ParseIssue(message=message)])
 
 
+CHANGED_MESSAGE = (
+    "file changed after this run scanned it (its content no longer has the scanned SHA-256): lineage is of "
+    "the content read now, kept for this run only; the next run rescans the file"
+)
+
+
 def read_and_parse(
-    root: Path, path: str, dialect: str, max_file_bytes: int, catalog: Catalog | None = None
-) -> FileLineage:
-    """Lineage of one corpus file (resolved with ``catalog`` if given); unreadable, oversized or escaping
-    files become an error record."""
+    root: Path, path: str, dialect: str, max_file_bytes: int, catalog: Catalog | None = None, sha256: str | None = None
+) -> tuple[FileLineage, bool]:
+    """Lineage of one corpus file (resolved with ``catalog`` if given), and whether it is of the content
+    ``sha256`` names (always True without one); unreadable, oversized or escaping files become an error
+    record. A file that changed since the scan is parsed as read, with an issue saying so."""
     try:
         resolved = resolve_inside(root, path)
         size = resolved.stat().st_size
         if size > max_file_bytes:
             message = f"file is {size} bytes, over the {max_file_bytes}-byte limit (max_file_bytes); not parsed"
-            return error_lineage(path, dialect, message)
+            return error_lineage(path, dialect, message), True
         data = resolved.read_bytes()
     except (OSError, CorpusPathError) as error:
-        return error_lineage(path, dialect, f"cannot read file: {error}")
-    return parse_file_bytes(data, dialect, path, catalog)
+        return error_lineage(path, dialect, f"cannot read file: {error}"), True
+    lineage = parse_file_bytes(data, dialect, path, catalog)
+    if sha256 is None or hashlib.sha256(data).hexdigest() == sha256:
+        return lineage, True
+    return lineage.model_copy(update={"errors": [*lineage.errors, ParseIssue(message=CHANGED_MESSAGE)]}), False
 
 
 def serve(conn: Connection, root: Path, max_file_bytes: int) -> None:
@@ -54,10 +66,12 @@ def serve(conn: Connection, root: Path, max_file_bytes: int) -> None:
             return
         if chunk is None:
             return
-        for path, dialect, tables in chunk:
+        for path, dialect, tables, sha256 in chunk:
             started = time.perf_counter()
             catalog = Catalog(tables) if tables is not None else None
-            encoded = encode(read_and_parse(root, path, dialect, max_file_bytes, catalog))
+            lineage, as_scanned = read_and_parse(root, path, dialect, max_file_bytes, catalog, sha256)
+            # a result of other content than the key names must never be served as that content's result
+            encoded = encode(lineage, reusable=as_scanned)
             conn.send(((time.perf_counter() - started) * 1000, encoded, peak_rss()))
 
 

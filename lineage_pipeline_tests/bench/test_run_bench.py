@@ -39,9 +39,10 @@ def test_incremental_cost_is_split_into_the_fixed_part_and_the_changed_files_own
     data = bench[0].as_dict()
     cold_per_file = passes["optimized"]["seconds"] / passes["optimized"]["files"]
     expected = passes["incremental"]["changed_files"] * cold_per_file
-    assert data["incremental_cost_factor"] == pytest.approx(passes["incremental"]["seconds"] / expected, abs=0.02)
+    # the report's seconds are rounded (ms), the factors computed from the unrounded ones
+    assert data["incremental_cost_factor"] == pytest.approx(passes["incremental"]["seconds"] / expected, rel=0.05, abs=0.02)
     marginal = (passes["incremental"]["seconds"] - passes["warm"]["seconds"]) / expected
-    assert data["incremental_marginal_cost_factor"] == pytest.approx(marginal, abs=0.02)
+    assert data["incremental_marginal_cost_factor"] == pytest.approx(marginal, rel=0.05, abs=0.05)
     warm_per_file = passes["warm"]["seconds"] / passes["warm"]["files"]
     assert data["unchanged_file_cost"] == pytest.approx(warm_per_file / cold_per_file, abs=0.002)
 

@@ -109,3 +109,28 @@ def test_a_file_resolved_against_a_changed_definition_is_rewritten(falkordb_back
     _, _, report = _parse_and_sync(root, cache, falkordb_backend)
     assert report.files_written == ["reporting/v.sql"]  # its bytes did not change, its catalog did
     assert [r[0] for r in falkordb_backend.read(derives)] == ["core.t.a", "core.t.b"]
+
+
+def test_lineage_of_a_file_edited_mid_run_is_replaced_even_when_the_edit_is_reverted(falkordb_backend, tmp_path):
+    """The run parses what it reads; the graph revision of that result is this run's only, so the next run
+    writes the file again even if its content is back to what the first run scanned."""
+    root = tmp_path / "corpus"
+    (root / "core").mkdir(parents=True)
+    (root / "reporting").mkdir()
+    (root / "core" / "t.sql").write_text("CREATE TABLE core.t (a INT);\n")
+    edited = root / "reporting" / "p.sql"
+    edited.write_text("INSERT INTO rpt.p (x) SELECT a FROM core.t;\n")
+    cache = ParseCache(tmp_path / "cache.sqlite")
+    manifests = {d: build_manifest(root, d, [".sql"], {}, "postgres") for d in ("core", "reporting")}
+    edited.write_text("INSERT INTO rpt.edited (x) SELECT a FROM core.t;\n")  # after the scan, before the parse
+    _, catalog = parse_with_catalog(manifests["reporting"], [manifests["core"]], cache, 5_000_000, ParseOptions(workers=1))
+    assert catalog.contexts["reporting/p.sql"].endswith("~once")
+    sync_manifest(manifests["reporting"], cache, falkordb_backend, 100)
+    writes = "MATCH (:SqlFile {path: 'reporting/p.sql'})-[:WRITES]->(t:Table) RETURN t.key"
+    assert falkordb_backend.read(writes) == [["rpt.edited"]], "the graph shows what was parsed"
+
+    edited.write_text("INSERT INTO rpt.p (x) SELECT a FROM core.t;\n")  # back to the scanned content
+    manifest, catalog, report = _parse_and_sync(root, cache, falkordb_backend)
+    assert report.files_written == ["reporting/p.sql"] and catalog.contexts["reporting/p.sql"] == ""
+    assert falkordb_backend.read(writes) == [["rpt.p"]]
+    assert not falkordb_backend.read("MATCH (t:Table {key: 'rpt.edited'}) RETURN t"), "its node went with its file"

@@ -6,7 +6,8 @@ import pytest
 
 from lineage_pipeline.corpus.manifest import build_manifest
 from lineage_pipeline.parsing.models import FileLineage
-from lineage_pipeline.pipeline.parse_stage import ParseOptions, parse_manifest
+from lineage_pipeline.pipeline.parse_stage import ONCE_MARK, ParseOptions, parse_manifest
+from lineage_pipeline.pipeline.parse_worker import CHANGED_MESSAGE
 from lineage_pipeline.stores.parse_cache import ParseCache
 from lineage_pipeline_tests.conftest import DEMO_CORPUS
 
@@ -138,8 +139,30 @@ def test_a_file_that_timed_out_is_reported_not_cached_and_parsed_next_time(corpu
     (timeout,) = [e for e in first.errors if e.path == "core/zz_generated_load.sql"]
     assert "file_timeout_s" in timeout.message and first.worker_timeouts == 1 and first.files == len(manifest.files)
     entry = next(e for e in manifest.files if e.path == "core/zz_generated_load.sql")
-    assert cache.get(entry.sha256, entry.dialect, entry.path).errors  # handed to the graph stage as an error
+    assert first.once_contexts == {entry.path: ONCE_MARK}, "stored for this run under a context of its own"
+    assert cache.get(entry.sha256, entry.dialect, entry.path) is None
+    handed_on = cache.get_many([(entry.sha256, entry.dialect, entry.path)], first.once_contexts)
+    assert handed_on[(entry.sha256, entry.dialect, entry.path)].errors  # the graph stage gets it as an error
     second = parse_manifest(manifest, cache, 10_000_000, ParseOptions(workers=2, chunk_size=4, file_timeout_s=300))
     assert (second.misses, second.hits) == (1, len(manifest.files) - 1)
     assert not [e for e in second.errors if e.path == "core/zz_generated_load.sql"]
     assert len(cache.get(entry.sha256, entry.dialect, entry.path).statements) == 15_000
+
+
+def test_a_file_changed_after_the_scan_is_parsed_as_read_but_never_cached_as_the_scanned_content(corpus, tmp_path):
+    manifest = _manifest(corpus)
+    entry = manifest.files[0]
+    scanned = (corpus / entry.path).read_text()
+    (corpus / entry.path).write_text("INSERT INTO dw.edited (a) SELECT b FROM stg.edited;\n")  # after the scan
+    cache = ParseCache(tmp_path / "cache.sqlite")
+    outcome = parse_manifest(manifest, cache, 10_000_000, OPTIONS)
+    assert outcome.once_contexts == {entry.path: ONCE_MARK}
+    assert [e.message for e in outcome.errors if e.path == entry.path] == [CHANGED_MESSAGE]
+    assert cache.get(entry.sha256, entry.dialect, entry.path) is None, "the scanned content's key holds nothing"
+    run_only = cache.get_many([(entry.sha256, entry.dialect, entry.path)], outcome.once_contexts)
+    (lineage,) = run_only.values()
+    assert lineage.statements[0].targets == ["dw.edited"], "lineage of the content read, for this run's graph stage"
+    (corpus / entry.path).write_text(scanned)  # the scanned content is back: it must be parsed, not served
+    again = parse_manifest(_manifest(corpus), cache, 10_000_000, OPTIONS)
+    assert (again.misses, again.once_contexts) == (1, {})
+    assert "dw.edited" not in {t for s in cache.get(entry.sha256, entry.dialect, entry.path).statements for t in s.targets}

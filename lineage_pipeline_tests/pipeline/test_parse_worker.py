@@ -1,6 +1,7 @@
 """Spec of pipeline.parse_worker: the fresh-interpreter protocol (READY, one answer per file, None stops)
 and the peak RSS it reports."""
 
+import hashlib
 import socket
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from multiprocessing.connection import Connection
 import psutil
 
 from lineage_pipeline.parsing import parse_file_bytes
-from lineage_pipeline.pipeline.parse_worker import READY, peak_rss
+from lineage_pipeline.pipeline.parse_worker import CHANGED_MESSAGE, READY, peak_rss, read_and_parse
 from lineage_pipeline.stores.parse_cache import decode
 
 
@@ -29,7 +30,8 @@ def test_a_fresh_worker_says_ready_answers_each_file_and_stops_on_none(tmp_path)
     conn = Connection(parent.detach())
     try:
         assert conn.poll(60) and conn.recv() == READY
-        conn.send([("a.sql", "tsql", None), ("big.sql", "tsql", None), ("../x.sql", "tsql", None)])
+        a_sha = hashlib.sha256((tmp_path / "a.sql").read_bytes()).hexdigest()
+        conn.send([("a.sql", "tsql", None, a_sha), ("big.sql", "tsql", None, None), ("../x.sql", "tsql", None, None)])
         answers = [conn.recv() for _ in range(3)]
         conn.send(None)
         assert process.wait(30) == 0
@@ -41,7 +43,7 @@ def test_a_fresh_worker_says_ready_answers_each_file_and_stops_on_none(tmp_path)
     del ballast
     assert ms > 0 and 10 * 2**20 < peak < 200 * 2**20
     expected = parse_file_bytes((tmp_path / "a.sql").read_bytes(), "tsql", "a.sql")
-    assert decode(encoded.payload, "a.sql") == expected
+    assert decode(encoded.payload, "a.sql") == expected and encoded.reusable
     assert "over the 500-byte limit" in decode(too_big.payload, "big.sql").errors[0].message
     assert "cannot read file" in decode(outside.payload, "../x.sql").errors[0].message
 
@@ -51,3 +53,15 @@ def test_peak_rss_is_this_process_high_water_mark():
     block[::4096] = b"x" * len(block[::4096])  # touch every page so it is resident
     assert peak_rss() >= psutil.Process().memory_info().rss >= 64 * 2**20
     del block
+
+
+def test_a_file_whose_content_is_not_the_scanned_one_is_parsed_as_read_and_flagged(tmp_path):
+    (tmp_path / "a.sql").write_text("INSERT INTO dw.t (a) SELECT x FROM stg.s;\n")
+    scanned = hashlib.sha256((tmp_path / "a.sql").read_bytes()).hexdigest()
+    lineage, as_scanned = read_and_parse(tmp_path, "a.sql", "tsql", 10_000, sha256=scanned)
+    assert as_scanned and not lineage.errors
+    (tmp_path / "a.sql").write_text("INSERT INTO dw.u (a) SELECT x FROM stg.s;\n")
+    lineage, as_scanned = read_and_parse(tmp_path, "a.sql", "tsql", 10_000, sha256=scanned)
+    assert not as_scanned and lineage.statements[0].targets == ["dw.u"]
+    assert [e.message for e in lineage.errors] == [CHANGED_MESSAGE]
+    assert read_and_parse(tmp_path, "a.sql", "tsql", 10_000)[1], "no scanned hash: nothing to compare"
