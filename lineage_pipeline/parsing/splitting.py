@@ -320,8 +320,43 @@ class _Splitter:
         i = 0
         n = len(tokens)
         while i < n:
-            i = self.step(tokens, i)
+            i = self.extend(tokens, self.step(tokens, i))
         self.flush()
+
+    def extend(self, tokens: list[Token], i: int) -> int:
+        """Append the tokens from ``i`` on that only extend the current, started statement (exactly what
+        ``step`` does with them) and return the index of the first one ``step`` must look at.
+
+        Most tokens are names, symbols, parenthesized text or non-signal words: one loop over such a run
+        costs a fraction of one ``step`` call per token (the splitter's share of a parse nearly halves).
+        """
+        state = self.state
+        collected = state.tokens
+        if not collected or i >= len(tokens):
+            return i
+        words = self.words
+        # Outside parentheses, a word only extends a statement or condition (other roles act on words).
+        plain_words = state.role == "statement" or state.role == "condition"
+        depth = self.depth
+        start = i
+        for token in tokens[i:]:
+            kind = token.token_type
+            word = words[i]
+            if kind is _L_PAREN:
+                depth += 1
+            elif kind is _R_PAREN:
+                depth = depth - 1 if depth else 0
+            elif kind is _SEMICOLON or kind is _SLASH or word == "GO":
+                break
+            elif not depth and word is not None and (not plain_words or word in _SIGNAL_WORDS):
+                break
+            i += 1
+        if i > start:
+            collected.extend(tokens[start:i])
+            # ``step`` leaves the word of the last token taken (``None`` for symbols and names).
+            state.prev_word = words[i - 1]
+            self.depth = depth
+        return i
 
     def step(self, tokens: list[Token], i: int) -> int:
         token = tokens[i]

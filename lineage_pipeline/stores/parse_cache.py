@@ -19,6 +19,7 @@ import logging
 import os
 import random
 import sqlite3
+import threading
 import time
 import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
@@ -194,6 +195,7 @@ class ParseCache:
         self.ttl_seconds = ttl_seconds
         self.enabled = enabled
         self.clock = clock
+        self._local = threading.local()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._exclusive():
             # an existing file is only checked by verify_integrity: writing our layout into a foreign
@@ -208,19 +210,37 @@ class ParseCache:
         db.execute("PRAGMA synchronous=NORMAL")
         return db
 
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection, kept open: opening and closing one per call cost ~1 ms each (the last
+        close of a WAL database checkpoints it). One per thread and process, since a connection may not
+        cross threads and a forked child must not use its parent's. Autocommit: writes use ``_transaction``."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.db = self._connect()
+            local.db.isolation_level = None
+            local.pid = os.getpid()
+        return local.db
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        yield self._db()
+
+    def _forget_connections(self) -> None:
+        """Drop every kept connection (the file they point at was moved aside)."""
+        self._local = threading.local()
+
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with closing(self._connect()) as db:
-            # BEGIN IMMEDIATE takes the write lock up front so concurrent writers queue on the busy timeout
-            # instead of failing on a read-to-write lock upgrade.
-            db.isolation_level = None
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        db = self._db()
+        # BEGIN IMMEDIATE takes the write lock up front so concurrent writers queue on the busy timeout
+        # instead of failing on a read-to-write lock upgrade.
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
@@ -259,6 +279,7 @@ class ParseCache:
                 if part.exists():
                     os.replace(part, Path(str(moved_to) + suffix))
             log.warning("parse cache %s is unusable (%s); moved to %s and rebuilt empty", self.path, problem, moved_to)
+            self._forget_connections()
             self._create()
             return IntegrityReport(self.path, problem, moved_to)
 
@@ -333,7 +354,7 @@ class ParseCache:
         """
         found: dict[tuple[str, str, str], FileLineage] = {}
         contexts = contexts or {}
-        with closing(self._connect()) as db:
+        with self._reading() as db:
             for sha256, dialect, path in keys:
                 row = db.execute(
                     "SELECT payload FROM entries WHERE sha256=? AND dialect=? AND parser_version=? AND context=?",
@@ -347,7 +368,7 @@ class ParseCache:
         """Path -> catalog context its ``(sha256, dialect, path)`` was last resolved with ('' when none is
         recorded for exactly this content, dialect and parser version)."""
         found: dict[str, str] = {}
-        with closing(self._connect()) as db:
+        with self._reading() as db:
             for batch in _batched(keys, _LOOKUP_BATCH):
                 marks = ",".join("?" * len(batch))
                 recorded = {
@@ -375,7 +396,7 @@ class ParseCache:
 
         Read whether or not the cache is ``enabled``: a catalog is a fact of one corpus state, not a
         reused parse result, so baseline runs build it at most once per corpus state too."""
-        with closing(self._connect()) as db:
+        with self._reading() as db:
             row = db.execute("SELECT tables FROM catalogs WHERE digest=?", (digest,)).fetchone()
         return None if row is None else {table: tuple(columns) for table, columns in json.loads(row[0])}
 
@@ -496,7 +517,7 @@ class ParseCache:
 
     def get_stats(self) -> CacheStats:
         """Hits, misses, hit rate, entries, payload bytes and evictions since the last ``clear``."""
-        with closing(self._connect()) as db:
+        with self._reading() as db:
             counters = dict(db.execute("SELECT name, value FROM stats"))
             entries, size = db.execute("SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM entries").fetchone()
         hits, misses = counters.get("hits", 0), counters.get("misses", 0)
