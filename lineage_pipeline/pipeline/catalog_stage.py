@@ -23,7 +23,13 @@ from lineage_pipeline.corpus.files import discover_domains
 from lineage_pipeline.corpus.manifest import DomainManifest, ManifestEntry, build_manifest, last_built, load_manifest
 from lineage_pipeline.parsing import Catalog
 from lineage_pipeline.pipeline.parse_pool import FileResult, FileTask
-from lineage_pipeline.pipeline.parse_stage import CachingParser, ParseOptions, ParseOutcome, parse_manifest
+from lineage_pipeline.pipeline.parse_stage import (
+    CachingParser,
+    ParseOptions,
+    ParseOutcome,
+    parse_manifest,
+    prestart_workers,
+)
 from lineage_pipeline.stores.parse_cache import CacheKey, ParseCache, Summary
 
 ROUNDS = 3
@@ -103,6 +109,7 @@ def parse_with_catalog(
     options = options or ParseOptions()
     # one run: what the first pass stored or used must survive the catalog pass's LRU eviction
     keep_since = cache.clock()
+    prestart_workers(manifest, cache, max_file_bytes, options)  # they start while the others are scanned
     others = [other for other in others if other.domain != manifest.domain]
     live = {(e.sha256, e.dialect) for m in (manifest, *others) for e in m.files}
     report = CatalogOutcome(corpus_files=len(manifest.files) + sum(len(o.files) for o in others))

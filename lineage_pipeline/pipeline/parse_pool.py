@@ -185,7 +185,7 @@ _parent_ends: "weakref.WeakSet[Connection]" = weakref.WeakSet()
 end-of-file as soon as the parent lets its socket go, whoever else was forked after it."""
 
 
-def _serve_forked(conn_fd: int, root: Path, max_file_bytes: int) -> int:
+def _serve_forked(conn_fd: int, root: Path, max_file_bytes: int, warm: tuple[str, ...] = ()) -> int:
     """The forked child's whole life: drop what is the parent's, serve, return the exit code."""
     try:
         # the parent's Python-level handlers (Dagster's, the CLI's) must not run here; a handler set to
@@ -206,7 +206,7 @@ def _serve_forked(conn_fd: int, root: Path, max_file_bytes: int) -> int:
         for conn in list(_parent_ends):
             if not conn.closed:
                 os.close(conn.fileno())
-        parse_worker.serve(Connection(conn_fd), root, max_file_bytes)
+        parse_worker.serve(Connection(conn_fd), root, max_file_bytes, warm)
         return 0
     except BaseException:  # noqa: BLE001 - whatever stops the child becomes its exit code, never the parent's code path
         try:  # straight to the descriptor: the parent's stream buffers are not ours to flush
@@ -272,8 +272,10 @@ class ParsePool:
         self.file_timeout_s = file_timeout_s
         self.start_method = _checked(start_method)
         self.stats = PoolStats(workers=workers or default_workers())
+        self.warm_dialects: tuple[str, ...] = ()
         self._workers: list[_Worker] = []
         self._restarts = 0
+        self._started_early = (0, 0)  # (forked, spawned) by ``start``, reported by the next ``parse``
 
     def __enter__(self) -> "ParsePool":
         return self
@@ -334,7 +336,7 @@ class ParsePool:
             code = 1
             try:
                 parent.close()
-                code = _serve_forked(child.detach(), self.root, self.max_file_bytes)
+                code = _serve_forked(child.detach(), self.root, self.max_file_bytes, self.warm_dialects)
             finally:
                 os._exit(code)
         child.close()
@@ -346,7 +348,7 @@ class ParsePool:
             try:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "lineage_pipeline.pipeline.parse_worker", str(child.fileno()),
-                     str(self.root), str(self.max_file_bytes)],
+                     str(self.root), str(self.max_file_bytes), ",".join(self.warm_dialects)],
                     pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
                 )
             except BaseException:
@@ -384,10 +386,23 @@ class ParsePool:
             self._stop(worker, kill=False)
         self._workers = []
 
+    def start(self, warm_dialects: Iterable[str] = ()) -> None:
+        """Start the workers now instead of at the first ``parse``, each warmed up in ``warm_dialects``
+        (``parse_worker.warm_up``) before it reports ready, so that their start-up overlaps with whatever
+        the caller does before it has files to hand out."""
+        self.warm_dialects = tuple(sorted(set(warm_dialects)))
+        before = (self.stats.forked, self.stats.spawned)
+        if len(self._workers) < self.stats.workers:
+            self._workers += self._start_workers(self.stats.workers - len(self._workers))
+        forked, spawned = self._started_early
+        self._started_early = (forked + self.stats.forked - before[0], spawned + self.stats.spawned - before[1])
+
     def parse(self, tasks: Iterable[FileTask]) -> Iterator[FileResult]:
         """Parse ``tasks``; reads them lazily and keeps at most ``2 * workers`` chunks outstanding. When
         ``tasks`` has a length, chunks shrink towards the end (``guided_chunk_size``)."""
-        self.stats = PoolStats(workers=self.stats.workers)
+        forked, spawned = self._started_early
+        self.stats = PoolStats(workers=self.stats.workers, forked=forked, spawned=spawned)
+        self._started_early = (0, 0)
         left = len(tasks) if isinstance(tasks, Sized) else None
         todo = iter(tasks)
         retry: deque[list[FileTask]] = deque()

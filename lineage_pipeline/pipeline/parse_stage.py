@@ -173,6 +173,21 @@ class CachingParser:
         self.worker_peak_rss = max(self.worker_peak_rss, self._pool.stats.worker_peak_rss)
 
 
+def prestart_workers(manifest: DomainManifest, cache: ParseCache, max_file_bytes: int, options: ParseOptions) -> bool:
+    """Start the pool ``parse_manifest`` will use now, warmed up in the domain's dialects, if at least one
+    file per worker misses the cache: the workers then start while the caller still scans and looks up.
+    Returns whether it did (fewer misses would want a smaller pool, and no misses none)."""
+    workers = min(options.workers, cache.missing([_key(e) for e in manifest.files]))
+    if workers < options.workers:
+        return False
+    with reusable_pool(
+        Path(manifest.corpus_root), max_file_bytes, workers, options.chunk_size, options.file_timeout_s,
+        options.start_method,
+    ) as pool:
+        pool.start({e.dialect for e in manifest.files})
+    return True
+
+
 def parse_manifest(
     manifest: DomainManifest,
     cache: ParseCache,

@@ -342,6 +342,21 @@ class ParseCache:
                     _bump(db, hits=len(hits), misses=len(found) - len(hits))
             yield from found
 
+    def missing(self, keys: Collection[CacheKey]) -> int:
+        """How many of ``keys`` a ``lookup`` would miss now (all when disabled); reads only, counts nothing."""
+        if not self.enabled:
+            return len(keys)
+        found: set[CacheKey] = set()
+        with self._reading() as db:
+            for batch in _batched(keys, _LOOKUP_BATCH):
+                marks = ",".join("?" * len(batch))
+                found.update(CacheKey(*row) for row in db.execute(
+                    f"SELECT sha256, dialect, context FROM entries WHERE parser_version=? AND last_used_at>=? "
+                    f"AND reusable=1 AND sha256 IN ({marks})",
+                    (self.parser_version, self.clock() - self.ttl_seconds, *(k.sha256 for k in batch)),
+                ))
+        return sum(1 for key in keys if key not in found)
+
     def get_many(
         self, keys: Iterable[tuple[str, str, str]], contexts: Mapping[str, str] | None = None
     ) -> dict[tuple[str, str, str], FileLineage]:

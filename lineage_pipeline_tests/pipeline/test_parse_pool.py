@@ -309,12 +309,12 @@ def test_a_forked_worker_failing_at_start_up_is_replaced_and_reports_why(tmp_pat
     served = parse_worker.serve
     deaths = tmp_path / "deaths"
 
-    def serve_after_two_failures(conn, root, max_file_bytes):
+    def serve_after_two_failures(conn, root, max_file_bytes, warm=()):
         count = len(deaths.read_text()) if deaths.exists() else 0
         if count < 2:
             deaths.write_text("x" * (count + 1))
             raise RuntimeError("no parsing today")
-        served(conn, root, max_file_bytes)
+        served(conn, root, max_file_bytes, warm)
 
     monkeypatch.setattr(parse_worker, "serve", serve_after_two_failures)
     corpus = tmp_path / "corpus"
@@ -431,9 +431,9 @@ def test_a_forked_workers_garbage_collection_never_finalises_the_parents_objects
     # uncollected garbage must still be finalised once, by the parent
     served = parse_worker.serve
 
-    def collect_then_serve(conn, root, max_file_bytes):
+    def collect_then_serve(conn, root, max_file_bytes, warm=()):
         gc.collect()
-        served(conn, root, max_file_bytes)
+        served(conn, root, max_file_bytes, warm)
 
     monkeypatch.setattr(parse_worker, "serve", collect_then_serve)
     log = tmp_path / "finalised.log"
@@ -450,3 +450,18 @@ def test_a_forked_workers_garbage_collection_never_finalises_the_parents_objects
     assert not log.exists()
     gc.collect()
     assert log.read_text() == f"{os.getpid()}\n"
+
+
+def test_workers_started_early_are_warmed_up_then_used_and_reported_by_the_next_parse(tmp_path, start_method):
+    tasks = _corpus(tmp_path, small=4)
+    with ParsePool(tmp_path, 1_000_000, workers=2, chunk_size=2, start_method=start_method) as pool:
+        pool.start(["tsql", "snowflake", "no-such-dialect"])  # a dialect that fails to warm up is skipped
+        early = pool.worker_pids()
+        assert len(early) == 2 and not any(_gone(pid) for pid in early)
+        results = _by_path(pool.parse(tasks))
+        assert pool.worker_pids() == early, "the parse used the workers started early"
+        method_count = pool.stats.forked if start_method == "fork" else pool.stats.spawned
+        assert method_count == 2, "started by start(), reported by the parse that used them"
+        list(pool.parse(tasks[:1]))
+        assert (pool.stats.forked, pool.stats.spawned) == (0, 0), "reported once"
+    assert len(results) == 4 and all(r.statements and not r.errors for r in results.values())

@@ -6,7 +6,7 @@ import pytest
 
 from lineage_pipeline.corpus.manifest import build_manifest
 from lineage_pipeline.parsing.models import FileLineage
-from lineage_pipeline.pipeline.parse_stage import ONCE_MARK, ParseOptions, parse_manifest
+from lineage_pipeline.pipeline.parse_stage import ONCE_MARK, ParseOptions, parse_manifest, prestart_workers
 from lineage_pipeline.pipeline.parse_worker import CHANGED_MESSAGE
 from lineage_pipeline.stores.parse_cache import ParseCache
 from lineage_pipeline_tests.conftest import DEMO_CORPUS
@@ -166,3 +166,16 @@ def test_a_file_changed_after_the_scan_is_parsed_as_read_but_never_cached_as_the
     again = parse_manifest(_manifest(corpus), cache, 10_000_000, OPTIONS)
     assert (again.misses, again.once_contexts) == (1, {})
     assert "dw.edited" not in {t for s in cache.get(entry.sha256, entry.dialect, entry.path).statements for t in s.targets}
+
+
+def test_workers_are_started_early_only_when_each_has_a_file_to_parse(corpus, tmp_path):
+    manifest = _manifest(corpus)
+    cache = ParseCache(tmp_path / "cache.sqlite")
+    options = ParseOptions(workers=2, chunk_size=4, start_method="fork")
+    assert prestart_workers(manifest, cache, 10_000_000, options)
+    outcome = parse_manifest(manifest, cache, 10_000_000, options)
+    assert outcome.workers_forked == 2 and outcome.misses == len(manifest.files), "the early workers did the parse"
+    assert not prestart_workers(manifest, cache, 10_000_000, options), "everything cached: no workers"
+    changed = manifest.files[0]
+    (corpus / changed.path).write_text("INSERT INTO dw.x (a) SELECT b FROM stg.y;\n")
+    assert not prestart_workers(_manifest(corpus), cache, 10_000_000, options), "one miss would want one worker"

@@ -65,3 +65,35 @@ def test_a_file_whose_content_is_not_the_scanned_one_is_parsed_as_read_and_flagg
     assert not as_scanned and lineage.statements[0].targets == ["dw.u"]
     assert [e.message for e in lineage.errors] == [CHANGED_MESSAGE]
     assert read_and_parse(tmp_path, "a.sql", "tsql", 10_000)[1], "no scanned hash: nothing to compare"
+
+
+def _imports_of_a_worker(root, warm: str) -> str:
+    """``-X importtime`` of a fresh worker that warms up in ``warm``, says READY, parses a.sql (tsql), stops."""
+    parent, child = socket.socketpair()
+    with child:
+        process = subprocess.Popen(
+            [sys.executable, "-X", "importtime", "-m", "lineage_pipeline.pipeline.parse_worker", str(child.fileno()),
+             str(root), "100000", warm],
+            pass_fds=[child.fileno()], stderr=subprocess.PIPE, text=True,
+        )
+    conn = Connection(parent.detach())
+    try:
+        assert conn.poll(60) and conn.recv() == READY
+        conn.send([("a.sql", "tsql", None, None)])
+        (_, encoded, _) = conn.recv()
+        conn.send(None)
+        _, imports = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        conn.close()
+    assert decode(encoded.payload, "a.sql").statements[0].targets == ["dw.t"]
+    return imports
+
+
+def test_a_worker_warms_up_in_the_dialects_it_is_given_before_it_says_ready(tmp_path):
+    """The parser's first use in a dialect loads its modules: with a warm-up that happens before READY
+    (not charged to a file); a dialect that fails to warm up is skipped."""
+    (tmp_path / "a.sql").write_text("INSERT INTO dw.t (a) SELECT x FROM stg.s;\n")
+    lazily_loaded = "sqlglot.typing.snowflake"  # imported on the first Snowflake parse only
+    assert lazily_loaded not in _imports_of_a_worker(tmp_path, "")
+    assert lazily_loaded in _imports_of_a_worker(tmp_path, "snowflake,bogus")

@@ -330,3 +330,18 @@ def test_a_cache_of_the_previous_layout_is_moved_aside(tmp_path):
     report = cache.verify_integrity()
     assert report.problem and "not a parse cache" in report.problem and report.moved_to.exists()
     assert cache.load_catalog("any") is None
+
+
+def test_missing_counts_what_a_lookup_would_miss_without_counting_or_touching(tmp_path):
+    clock = Clock()
+    cache = _cache(tmp_path, ttl_seconds=30 * DAY, clock=clock)
+    cache.put_many([("h1", "tsql", LINEAGE), ("h2", "tsql", LINEAGE)])
+    cache.put_encoded([(CacheKey("h3", "tsql"), encode(LINEAGE, reusable=False))])
+    keys = [CacheKey("h1", "tsql"), CacheKey("h2", "tsql"), CacheKey("h2", "postgres"), CacheKey("h3", "tsql"),
+            CacheKey("h4", "tsql"), CacheKey("h1", "tsql", "ctx")]
+    assert cache.missing(keys) == 4, "other dialect, non-reusable, absent, other context"
+    stats = cache.get_stats()
+    assert (stats.hits, stats.misses) == (0, 0)
+    clock.now += 31 * DAY
+    assert cache.missing(keys) == len(keys), "expired entries miss"
+    assert _cache(tmp_path, enabled=False).missing(keys[:2]) == 2
