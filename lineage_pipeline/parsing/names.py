@@ -12,23 +12,17 @@ _TEMP_PREFIXES = ("#", "@")
 
 def identifier_name(node: exp.Expression | str | None, fold: str | None) -> str:
     """Normalized text of one identifier part (``""`` when absent)."""
-    # Identifiers first: nearly every call gets one (a column's, an alias's or a table's name part).
-    if isinstance(node, exp.Identifier):
-        text = node.this
-        if not isinstance(text, str):
-            text = str(text)
-        if fold and node.quoted:
-            folded = text.lower() if fold == "lower" else text.upper()
-            if text != folded:
-                return text
-        return text.lower()
     if node is None:
         return ""
     if isinstance(node, str):
         return node.lower()
-    text = node.name
+    text = node.name if not isinstance(node, exp.Identifier) else node.this
     if not isinstance(text, str):
         text = str(text)
+    if fold and isinstance(node, exp.Identifier) and node.quoted:
+        folded = text.lower() if fold == "lower" else text.upper()
+        if text != folded:
+            return text
     return text.lower()
 
 

@@ -148,8 +148,7 @@ def needs_qualify(expression: exp.Expression, marked: Marked | None = None) -> b
     any star or such join is answered without walking it."""
     if marked is not None and not marked.qualify and marked.covers(expression):
         return False
-    # Only stars and joins can trigger; sqlglot's compiled type filter skips the other nodes.
-    return any(_triggers_qualify(node) for node in expression.find_all(exp.Star, exp.Join))
+    return any(_triggers_qualify(node) for node in expression.walk())
 
 
 def normalize_query(expression: exp.Expression, dialect: str) -> exp.Expression:
