@@ -45,16 +45,18 @@ RELATIONSHIP_ENDPOINTS = {
 
 
 def merge_relationships(rel_type: str) -> str:
-    """MERGE one relationship per row, identified by its endpoints, file and revision.
+    """MERGE one relationship per row, identified by its endpoints and file, and stamp it with the row's
+    revision: an edge the file's previous revision also had is updated in place, not created anew and
+    its twin deleted, so rewriting a file costs only what changed (stale removal takes the rest).
 
     Returns how many rows found both endpoints, so a row whose node is missing is noticed, not dropped.
     """
     src_label, src_key, dst_label, dst_key = RELATIONSHIP_ENDPOINTS[rel_type]
-    extra = " SET e.transform = r.transform" if rel_type == "DERIVES" else ""
+    extra = ", e.transform = r.transform" if rel_type == "DERIVES" else ""
     return (
         f"UNWIND $rows AS r "
         f"MATCH (a:{src_label} {{{src_key}: r.src}}), (b:{dst_label} {{{dst_key}: r.dst}}) "
-        f"MERGE (a)-[e:{rel_type} {{file: r.file, rev: r.rev}}]->(b){extra} "
+        f"MERGE (a)-[e:{rel_type} {{file: r.file}}]->(b) SET e.rev = r.rev{extra} "
         f"RETURN count(e)"
     )
 
