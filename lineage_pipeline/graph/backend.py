@@ -1,7 +1,7 @@
 """The small interface every graph store implements, so the writer and queries are backend-agnostic."""
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
@@ -23,15 +23,18 @@ class WriteStats:
 
 @dataclass
 class WriteResult:
-    """A write's statistics and, for statements that RETURN one, the count of rows it applied."""
+    """A write's statistics, for statements that RETURN one the count of rows it applied, and the rows it
+    returned."""
 
     stats: WriteStats
     applied: int | None = None
+    records: list[list[Any]] = field(default_factory=list)
 
 
 def applied_count(records: list[list[Any]]) -> int | None:
-    """The single ``RETURN count(...)`` value of a write, or None if it returns nothing."""
-    return int(records[0][0]) if records and records[0] else None
+    """The single ``RETURN count(...)`` value of a write, or None if it returns no count."""
+    value = records[0][0] if records and records[0] else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 Write = tuple[str, dict[str, Any]]

@@ -61,14 +61,25 @@ def merge_relationships(rel_type: str) -> str:
     )
 
 
+def _removed_endpoints(rel_type: str) -> str:
+    _, src_key, _, dst_key = RELATIONSHIP_ENDPOINTS[rel_type]
+    return f"RETURN collect(DISTINCT a.{src_key}), collect(DISTINCT b.{dst_key})"
+
+
 def delete_stale_relationships(rel_type: str) -> str:
-    """Remove a file's relationships of other revisions (``$rows``: path + current rev)."""
-    return f"UNWIND $rows AS r MATCH ()-[e:{rel_type}]->() WHERE e.file = r.path AND e.rev <> r.rev DELETE e"
+    """Remove a file's relationships of other revisions (``$rows``: path + current rev); returns the
+    distinct source and target keys they connected (the nodes the removal may leave orphaned)."""
+    # endpoints unlabelled (the type fixes them): labels make FalkorDB scan every node of the label
+    return (
+        f"UNWIND $rows AS r MATCH (a)-[e:{rel_type}]->(b) WHERE e.file = r.path AND e.rev <> r.rev "
+        f"WITH a, b, e DELETE e {_removed_endpoints(rel_type)}"
+    )
 
 
 def delete_file_relationships(rel_type: str) -> str:
-    """Remove every relationship that came from the files in ``$paths``."""
-    return f"UNWIND $paths AS p MATCH ()-[e:{rel_type}]->() WHERE e.file = p DELETE e"
+    """Remove every relationship that came from the files in ``$paths``; returns their endpoints' keys
+    like ``delete_stale_relationships``."""
+    return f"UNWIND $paths AS p MATCH (a)-[e:{rel_type}]->(b) WHERE e.file = p WITH a, b, e DELETE e {_removed_endpoints(rel_type)}"
 
 
 DELETE_FILES = "UNWIND $paths AS p MATCH (f:SqlFile {path: p}) DELETE f"
@@ -89,17 +100,6 @@ def delete_orphans(label: str) -> str:
 def mark_orphans(label: str) -> str:
     """Flag unreferenced nodes instead of deleting them; the next MERGE that references them clears it."""
     return f"MATCH (n:{label}) WHERE NOT (n)--() AND n.orphan IS NULL SET n.orphan = true"
-
-
-def file_relationship_endpoints(rel_type: str) -> str:
-    """Distinct source and target keys of the ``rel_type`` relationships of the files in ``$paths``
-    (whatever their revision): the nodes a sync rewriting or deleting those files may leave orphaned."""
-    _, src_key, _, dst_key = RELATIONSHIP_ENDPOINTS[rel_type]
-    # endpoints unlabelled (the type fixes them): labels make FalkorDB scan every node of the label
-    return (
-        f"UNWIND $paths AS p MATCH (a)-[e:{rel_type}]->(b) WHERE e.file = p "
-        f"RETURN collect(DISTINCT a.{src_key}), collect(DISTINCT b.{dst_key})"
-    )
 
 
 def _among(label: str) -> str:

@@ -135,7 +135,7 @@ class FalkorDBBackend:
             properties_set=int(result.properties_set),
             transactions=1,
         )
-        return WriteResult(stats, applied_count(result.result_set))
+        return WriteResult(stats, applied_count(result.result_set), result.result_set)
 
     def close(self) -> None:
         self._db.connection.close()

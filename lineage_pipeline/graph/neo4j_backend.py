@@ -66,7 +66,7 @@ class Neo4jBackend:
             properties_set=counters.properties_set,
             transactions=1,
         )
-        return WriteResult(stats, applied_count(records))
+        return WriteResult(stats, applied_count(records), records)
 
     def write_stream(self, writes: Iterable[Write]) -> Iterator[WriteResult | Exception]:
         """One managed transaction after the other (the driver's sessions do not pipeline)."""

@@ -155,7 +155,8 @@ class GraphWriter:
         self._domain = ""
         self._rejected: list[DeadLetter] = []
         self._node_rows: dict[str, dict[str, dict]] = {}
-        self._candidates: Candidates | None = None
+        self._removed: Candidates | None = None
+        """Endpoints of the relationships this sync removed (None: it prunes the whole graph)."""
         self._held: set[str] | None = None
         self.retries = 0
 
@@ -177,6 +178,7 @@ class GraphWriter:
         query, key = cypher.STATEMENTS[name]
         result = self._retrying(lambda: self.backend.write(query, {key: rows}))
         stats.add(result.stats)
+        self._note_removed(name, result)
         if result.applied is not None and result.applied < len(rows):
             raise RowsNotApplied(
                 f"{name}: {len(rows) - result.applied} of {len(rows)} row(s) found no node to attach to "
@@ -247,6 +249,7 @@ class GraphWriter:
             name, rows = sent.popleft()
             if isinstance(outcome, WriteResult):
                 stats.add(outcome.stats)  # what a short batch applied stays applied; the redo is idempotent
+                self._note_removed(name, outcome)
                 if outcome.applied is None or outcome.applied >= len(rows):
                     continue
             elif is_transient(outcome):
@@ -254,6 +257,21 @@ class GraphWriter:
             elif is_statement_error(outcome):
                 raise outcome
             self._write_isolating(name, rows, stats, sizes)
+
+    def _note_removed(self, name: str, result: WriteResult) -> None:
+        """Keep the endpoints a relationship removal returned (``stale:``/``unlink:``): with a column's
+        table, since a table may hang on its columns' HAS_COLUMN edges only, they are what the scoped
+        prune checks."""
+        removal, _, rel_type = name.partition(":")
+        if self._removed is None or removal not in ("stale", "unlink") or not result.records:
+            return
+        src_label, _, dst_label, _ = cypher.RELATIONSHIP_ENDPOINTS[rel_type]
+        sources, targets = result.records[0]
+        for label, keys in ((src_label, sources), (dst_label, targets)):
+            if label in self._removed:
+                self._removed[label].update(keys)
+                if label == "Column":
+                    self._removed["Table"].update(table_of(key) for key in keys)
 
     # -- sync steps ------------------------------------------------------------------------
 
@@ -275,20 +293,19 @@ class GraphWriter:
         self._node_rows = {
             label: {row[key]: row for row in by_name.get(name, [])} for label, (name, key) in _NODE_STATEMENTS.items()
         }
-        if self._candidates is not None and any(self._candidates.values()):
-            self._drop_written_endpoints(statements, self._candidates)
         if not self.pipelined:
             for name, rows in statements:
                 self.write_rows(name, rows, stats)
-            return
-        for phase in _phases(statements):
-            self.write_streamed(phase, stats)
+        else:
+            for phase in _phases(statements):
+                self.write_streamed(phase, stats)
+        if self._removed is not None and any(self._removed.values()):
+            self._drop_written_endpoints(statements, self._removed)
 
     @staticmethod
     def _drop_written_endpoints(statements: list[tuple[str, list]], candidates: Candidates) -> None:
-        """A candidate this sync writes a relationship to keeps it (a rejected one is added back by
-        ``_add_rejected_endpoints``): a rewritten file mostly names the nodes it named before, so the
-        prune checks only the nodes it stopped naming."""
+        """A candidate this sync wrote a relationship to keeps it (a rejected one is added back by
+        ``_add_rejected_endpoints``), so the prune checks only the nodes a file stopped naming."""
         for name, rows in statements:
             for row in rows if name.startswith("merge:") else ():
                 for label, key in _orphan_endpoints(name, row):
@@ -318,21 +335,6 @@ class GraphWriter:
         for rel_type in RELATIONSHIP_TYPES:
             self.write_rows(f"unlink:{rel_type}", paths, stats)
         self.write_rows("delete_files", paths, stats)
-
-    def orphan_candidates(self, paths: Sequence[str]) -> Candidates:
-        """Tables and columns the relationships of ``paths`` now touch, read before any of them is removed;
-        with the table of each such column, since a table may hang on its columns' HAS_COLUMN edges only."""
-        candidates: Candidates = {label: set() for label in cypher.ORPHAN_LABELS}
-        for rel_type in RELATIONSHIP_TYPES:
-            src_label, _, dst_label, _ = cypher.RELATIONSHIP_ENDPOINTS[rel_type]
-            query = cypher.file_relationship_endpoints(rel_type)
-            for batch in _batches(paths, self.batch_size):
-                ((sources, targets),) = self.read(query, {"paths": batch})
-                for label, keys in ((src_label, sources), (dst_label, targets)):
-                    if label in candidates:
-                        candidates[label].update(keys)
-        candidates["Table"].update(table_of(key) for key in candidates["Column"])
-        return candidates
 
     def _add_rejected_endpoints(self, candidates: Candidates) -> None:
         """Every node row comes with a relationship row of the same file (``rows.build_file_graph``), so a
@@ -388,8 +390,9 @@ class GraphWriter:
         revision comparison only, and a sync with nothing to do costs one read and writes nothing.
         A sync that writes marks the domain dirty first and clean once its orphan prune is done, so
         orphans left by a run killed in between are pruned by the next sync even when no file changed.
-        A sync starting clean prunes only the nodes its files' old and new relationships touch; one
-        starting dirty prunes the whole graph, since the killed run's candidates are unknown.
+        A sync starting clean prunes only the endpoints of the relationships it removed (the removal
+        statements return them) and of rows the store rejected; one starting dirty prunes the whole
+        graph, since the killed run's candidates are unknown.
         """
         report = SyncReport(domain=domain)
         self._domain, self._rejected, self.retries = domain, [], 0
@@ -409,18 +412,17 @@ class GraphWriter:
             # the rows of a file being rewritten or deleted are superseded by this sync
             self.dead_letters.discard_files(changed + deleted)
         try:
-            # in a clean domain a file the graph does not hold yet has no relationships to read
-            self._candidates = None if dirty else self.orphan_candidates([p for p in changed if p in stored] + deleted)
+            self._removed = None if dirty else {label: set() for label in cypher.ORPHAN_LABELS}
             self._held = set(stored)
             self.mark_sync(domain, True, report.stats)
             self._write_changed(changed, graphs_for, report.stats)
             self.delete_files(deleted, report.stats)
-            if self._candidates is not None:
-                self._add_rejected_endpoints(self._candidates)
-            report.orphans = self.prune_orphans(report.stats, self._candidates)
+            if self._removed is not None:
+                self._add_rejected_endpoints(self._removed)
+            report.orphans = self.prune_orphans(report.stats, self._removed)
             self.mark_sync(domain, False, report.stats)
         finally:
-            self._candidates, self._held = None, None
+            self._removed, self._held = None, None
             # whatever was rejected before a crash is recorded, never lost
             if self.dead_letters is not None:
                 self.dead_letters.append(self._rejected)

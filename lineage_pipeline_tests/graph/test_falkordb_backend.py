@@ -163,3 +163,17 @@ def test_merged_nodes_keep_view_kind_and_lose_their_orphan_mark(store):
     store.backend.write(cypher.MERGE_COLUMNS, {"rows": [{"key": "a.v.c", "name": "c", "table": "a.v"}]})
     assert store.backend.read("MATCH (n) WHERE n.orphan IS NOT NULL RETURN n.key") == []
     assert store.backend.read("MATCH (t:Table) RETURN t.kind, t.name") == [["view", "v"]]
+
+
+def test_relationship_removals_return_the_endpoints_they_disconnected(store):
+    store.backend.write(cypher.MERGE_TABLES, {"rows": [{"key": k, "name": k, "kind": "table"} for k in ("s.a", "t.b", "t.c")]})
+    rows = [{"src": "s.a", "dst": "t.b", "file": "f.sql", "rev": "r1"}, {"src": "s.a", "dst": "t.c", "file": "f.sql", "rev": "r1"}]
+    store.backend.write(cypher.STATEMENTS["merge:FEEDS"][0], {"rows": rows})
+    store.backend.write(cypher.STATEMENTS["merge:FEEDS"][0], {"rows": [{**rows[0], "rev": "r2"}]})  # re-stamped in place
+    assert store.backend.read("MATCH ()-[e:FEEDS]->() RETURN count(e)") == [[2]]
+    stale = store.backend.write(cypher.STATEMENTS["stale:FEEDS"][0], {"rows": [{"path": "f.sql", "rev": "r2"}]})
+    assert stale.records == [[["s.a"], ["t.c"]]] and stale.applied is None and stale.stats.relationships_deleted == 1
+    unlink = store.backend.write(cypher.STATEMENTS["unlink:FEEDS"][0], {"paths": ["f.sql", "other.sql"]})
+    assert unlink.records == [[["s.a"], ["t.b"]]] and unlink.stats.relationships_deleted == 1
+    nothing = store.backend.write(cypher.STATEMENTS["unlink:FEEDS"][0], {"paths": ["f.sql"]})
+    assert nothing.records == [[[], []]]
