@@ -109,12 +109,12 @@ def parse_with_catalog(
     options = options or ParseOptions()
     # one run: what the first pass stored or used must survive the catalog pass's LRU eviction
     keep_since = cache.clock()
+    cache_check = cache.verify_integrity()  # before the first read: a damaged cache is rebuilt, never fatal
     prestart_workers(manifest, cache, max_file_bytes, options)  # they start while the others are scanned
     others = [other for other in others if other.domain != manifest.domain]
     live = {(e.sha256, e.dialect) for m in (manifest, *others) for e in m.files}
     report = CatalogOutcome(corpus_files=len(manifest.files) + sum(len(o.files) for o in others))
     digest = corpus_digest([manifest, *others], cache.parser_version)
-    cache_check = cache.verify_integrity()  # before the first read: a damaged cache is rebuilt, never fatal
     saved = cache.load_catalog(digest)
     facts = _CatalogFacts()
     # a catalog to build needs every other domain's first pass: the missing ones are parsed in the
