@@ -91,62 +91,45 @@ def test_write_stream_consumes_writes_lazily(store):
     assert all(isinstance(o, WriteResult) for o in stream) and len(pulled) == 4
 
 
-def test_falkordb_stream_an_unencodable_row_fails_its_write_only(tmp_path):
-    data_dir = tmp_path / "graph-data"
-    backend = open_backend(GraphStoreConfig(data_dir=data_dir, graph_name="g"))
-    try:
-        unencodable = (cypher.MERGE_TABLES, {"rows": [{"key`": "x"}]})  # the client refuses backticks in keys
-        outcomes = list(backend.write_stream([_table("a.t"), unencodable, _table("b.t")]))
-        assert isinstance(outcomes[1], ValueError) and "backtick" in str(outcomes[1])
-        assert backend.read("MATCH (t:Table) RETURN t.key ORDER BY t.key") == [["a.t"], ["b.t"]]
-    finally:
-        backend.close()
-        stop_server(data_dir)
+def test_falkordb_stream_an_unencodable_row_fails_its_write_only(falkordb_backend):
+    unencodable = (cypher.MERGE_TABLES, {"rows": [{"key`": "x"}]})  # the client refuses backticks in keys
+    outcomes = list(falkordb_backend.write_stream([_table("a.t"), unencodable, _table("b.t")]))
+    assert isinstance(outcomes[1], ValueError) and "backtick" in str(outcomes[1])
+    assert falkordb_backend.read("MATCH (t:Table) RETURN t.key ORDER BY t.key") == [["a.t"], ["b.t"]]
 
 
-def test_falkordb_abandoned_stream_leaves_no_reply_for_the_next_query(tmp_path):
+def test_falkordb_abandoned_stream_leaves_no_reply_for_the_next_query(falkordb_backend):
     """A stream dropped with a reply still owed must not hand that reply to the connection's next user."""
-    data_dir = tmp_path / "graph-data"
-    backend = open_backend(GraphStoreConfig(data_dir=data_dir, graph_name="g"))
-    try:
-        stream = backend.write_stream(_table(f"s.t{i}") for i in range(5))
-        assert isinstance(next(stream), WriteResult)
-        stream.close()  # the caller gave up (e.g. it raised) while the second write was in flight
-        for _ in range(3):
-            assert backend.read("RETURN 42") == [[42]]
-        written = backend.read("MATCH (t:Table) RETURN count(t)")[0][0]
-        assert written in (1, 2), "only what was sent ran: the first write, perhaps the one in flight"
-    finally:
-        backend.close()
-        stop_server(data_dir)
+    stream = falkordb_backend.write_stream(_table(f"s.t{i}") for i in range(5))
+    assert isinstance(next(stream), WriteResult)
+    stream.close()  # the caller gave up (e.g. it raised) while the second write was in flight
+    for _ in range(3):
+        assert falkordb_backend.read("RETURN 42") == [[42]]
+    written = falkordb_backend.read("MATCH (t:Table) RETURN count(t)")[0][0]
+    assert written in (1, 2), "only what was sent ran: the first write, perhaps the one in flight"
 
 
-def test_falkordb_stream_survives_a_killed_server_and_recovers(tmp_path):
-    data_dir = tmp_path / "graph-data"
-    backend = open_backend(GraphStoreConfig(data_dir=data_dir, graph_name="g"))
-    try:
-        killed = server_status(data_dir).pid
+def test_falkordb_stream_survives_a_killed_server_and_recovers(falkordb_backend, tmp_path):
+    backend, data_dir = falkordb_backend, tmp_path / "graph-data"  # the fixture's data dir
+    killed = server_status(data_dir).pid
 
-        def writes():
-            yield _table("a.t")
-            yield _table("b.t")
-            os.kill(killed, signal.SIGKILL)  # dies with a write in flight and more to come
-            for key in ("c.t", "d.t", "e.t"):
-                yield _table(key)
+    def writes():
+        yield _table("a.t")
+        yield _table("b.t")
+        os.kill(killed, signal.SIGKILL)  # dies with a write in flight and more to come
+        for key in ("c.t", "d.t", "e.t"):
+            yield _table(key)
 
-        outcomes = list(backend.write_stream(writes()))  # no exception escapes, no hang
-        assert isinstance(outcomes[0], WriteResult) and len(outcomes) == 5
-        failed = [o for o in outcomes if not isinstance(o, WriteResult)]
-        assert failed and all(isinstance(o, (redis_errors.ConnectionError, OSError)) for o in failed)
-        assert all(isinstance(o, Exception) for o in outcomes[2:]), "nothing reaches a dead server"
-        backend.recover()
-        assert server_status(data_dir).pid != killed
-        assert all(isinstance(o, WriteResult) for o in backend.write_stream([_table("f.t"), _table("g.t")]))
-        keys = {row[0] for row in backend.read("MATCH (t:Table) RETURN t.key")}
-        assert {"a.t", "f.t", "g.t"} <= keys and not {"c.t", "d.t", "e.t"} & keys
-    finally:
-        backend.close()
-        stop_server(data_dir)
+    outcomes = list(backend.write_stream(writes()))  # no exception escapes, no hang
+    assert isinstance(outcomes[0], WriteResult) and len(outcomes) == 5
+    failed = [o for o in outcomes if not isinstance(o, WriteResult)]
+    assert failed and all(isinstance(o, (redis_errors.ConnectionError, OSError)) for o in failed)
+    assert all(isinstance(o, Exception) for o in outcomes[2:]), "nothing reaches a dead server"
+    backend.recover()
+    assert server_status(data_dir).pid != killed
+    assert all(isinstance(o, WriteResult) for o in backend.write_stream([_table("f.t"), _table("g.t")]))
+    keys = {row[0] for row in backend.read("MATCH (t:Table) RETURN t.key")}
+    assert {"a.t", "f.t", "g.t"} <= keys and not {"c.t", "d.t", "e.t"} & keys
 
 
 def test_merged_nodes_keep_view_kind_and_lose_their_orphan_mark(store):
