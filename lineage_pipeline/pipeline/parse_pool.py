@@ -275,7 +275,7 @@ class ParsePool:
         self.warm_dialects: tuple[str, ...] = ()
         self._workers: list[_Worker] = []
         self._restarts = 0
-        self._started_early = (0, 0)  # (forked, spawned) by ``start``, reported by the next ``parse``
+        self._stats_from_start = False  # ``start`` began the stats the next ``parse`` reports
 
     def __enter__(self) -> "ParsePool":
         return self
@@ -391,18 +391,18 @@ class ParsePool:
         (``parse_worker.warm_up``) before it reports ready, so that their start-up overlaps with whatever
         the caller does before it has files to hand out."""
         self.warm_dialects = tuple(sorted(set(warm_dialects)))
-        before = (self.stats.forked, self.stats.spawned)
+        if not self._stats_from_start:
+            self.stats = PoolStats(workers=self.stats.workers)
+            self._stats_from_start = True
         if len(self._workers) < self.stats.workers:
             self._workers += self._start_workers(self.stats.workers - len(self._workers))
-        forked, spawned = self._started_early
-        self._started_early = (forked + self.stats.forked - before[0], spawned + self.stats.spawned - before[1])
 
     def parse(self, tasks: Iterable[FileTask]) -> Iterator[FileResult]:
         """Parse ``tasks``; reads them lazily and keeps at most ``2 * workers`` chunks outstanding. When
         ``tasks`` has a length, chunks shrink towards the end (``guided_chunk_size``)."""
-        forked, spawned = self._started_early
-        self.stats = PoolStats(workers=self.stats.workers, forked=forked, spawned=spawned)
-        self._started_early = (0, 0)
+        if not self._stats_from_start:
+            self.stats = PoolStats(workers=self.stats.workers)
+        self._stats_from_start = False
         left = len(tasks) if isinstance(tasks, Sized) else None
         todo = iter(tasks)
         retry: deque[list[FileTask]] = deque()

@@ -221,10 +221,6 @@ class ParseCache:
             local.pid = os.getpid()
         return local.db
 
-    @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
-        yield self._db()
-
     def _forget_connections(self) -> None:
         """Drop every kept connection (the file they point at was moved aside)."""
         self._local = threading.local()
@@ -322,12 +318,9 @@ class ParseCache:
             now = self.clock()
             fresh_after = now - self.ttl_seconds
             with self._transaction() as db:
-                marks = ",".join("?" * len(batch))
-                rows = db.execute(
-                    "SELECT sha256, dialect, context, statements, column_edges, errors, defines, dependencies FROM entries "
-                    f"WHERE parser_version=? AND last_used_at>=? AND reusable=1 AND sha256 IN ({marks})",
-                    (self.parser_version, fresh_after, *(k.sha256 for k in batch)),
-                ).fetchall()
+                rows = self._servable(
+                    db, batch, "sha256, dialect, context, statements, column_edges, errors, defines, dependencies", fresh_after
+                )
                 by_key = {CacheKey(r[0], r[1], r[2]): r for r in rows}
                 found = []
                 for key in batch:
@@ -346,16 +339,22 @@ class ParseCache:
         """How many of ``keys`` a ``lookup`` would miss now (all when disabled); reads only, counts nothing."""
         if not self.enabled:
             return len(keys)
-        found: set[CacheKey] = set()
-        with self._reading() as db:
-            for batch in _batched(keys, _LOOKUP_BATCH):
-                marks = ",".join("?" * len(batch))
-                found.update(CacheKey(*row) for row in db.execute(
-                    f"SELECT sha256, dialect, context FROM entries WHERE parser_version=? AND last_used_at>=? "
-                    f"AND reusable=1 AND sha256 IN ({marks})",
-                    (self.parser_version, self.clock() - self.ttl_seconds, *(k.sha256 for k in batch)),
-                ))
+        fresh_after = self.clock() - self.ttl_seconds
+        found = {
+            CacheKey(*row)
+            for batch in _batched(keys, _LOOKUP_BATCH)
+            for row in self._servable(self._db(), batch, "sha256, dialect, context", fresh_after)
+        }
         return sum(1 for key in keys if key not in found)
+
+    def _servable(self, db: sqlite3.Connection, batch: list[CacheKey], columns: str, fresh_after: float) -> list[tuple]:
+        """``columns`` of the entries a lookup may serve for the hashes of ``batch``: this parser version,
+        used since ``fresh_after``, reusable (callers match dialect and context)."""
+        marks = ",".join("?" * len(batch))
+        return db.execute(
+            f"SELECT {columns} FROM entries WHERE parser_version=? AND last_used_at>=? AND reusable=1 AND sha256 IN ({marks})",
+            (self.parser_version, fresh_after, *(k.sha256 for k in batch)),
+        ).fetchall()
 
     def get_many(
         self, keys: Iterable[tuple[str, str, str]], contexts: Mapping[str, str] | None = None
@@ -369,33 +368,33 @@ class ParseCache:
         """
         found: dict[tuple[str, str, str], FileLineage] = {}
         contexts = contexts or {}
-        with self._reading() as db:
-            for sha256, dialect, path in keys:
-                row = db.execute(
-                    "SELECT payload FROM entries WHERE sha256=? AND dialect=? AND parser_version=? AND context=?",
-                    (sha256, dialect, self.parser_version, contexts.get(path, "")),
-                ).fetchone()
-                if row is not None:
-                    found[(sha256, dialect, path)] = decode(row[0], path)
+        db = self._db()
+        for sha256, dialect, path in keys:
+            row = db.execute(
+                "SELECT payload FROM entries WHERE sha256=? AND dialect=? AND parser_version=? AND context=?",
+                (sha256, dialect, self.parser_version, contexts.get(path, "")),
+            ).fetchone()
+            if row is not None:
+                found[(sha256, dialect, path)] = decode(row[0], path)
         return found
 
     def contexts(self, keys: Iterable[tuple[str, str, str]]) -> dict[str, str]:
         """Path -> catalog context its ``(sha256, dialect, path)`` was last resolved with ('' when none is
         recorded for exactly this content, dialect and parser version)."""
         found: dict[str, str] = {}
-        with self._reading() as db:
-            for batch in _batched(keys, _LOOKUP_BATCH):
-                marks = ",".join("?" * len(batch))
-                recorded = {
-                    path: (sha256, dialect, context)
-                    for path, sha256, dialect, context in db.execute(
-                        f"SELECT path, sha256, dialect, context FROM resolutions WHERE parser_version=? AND path IN ({marks})",
-                        (self.parser_version, *(key[2] for key in batch)),
-                    )
-                }
-                for sha256, dialect, path in batch:
-                    row = recorded.get(path)
-                    found[path] = row[2] if row is not None and row[:2] == (sha256, dialect) else ""
+        db = self._db()
+        for batch in _batched(keys, _LOOKUP_BATCH):
+            marks = ",".join("?" * len(batch))
+            recorded = {
+                path: (sha256, dialect, context)
+                for path, sha256, dialect, context in db.execute(
+                    f"SELECT path, sha256, dialect, context FROM resolutions WHERE parser_version=? AND path IN ({marks})",
+                    (self.parser_version, *(key[2] for key in batch)),
+                )
+            }
+            for sha256, dialect, path in batch:
+                row = recorded.get(path)
+                found[path] = row[2] if row is not None and row[:2] == (sha256, dialect) else ""
         return found
 
     def record_contexts(self, items: Iterable[tuple[str, str, str, str]]) -> None:
@@ -411,8 +410,8 @@ class ParseCache:
 
         Read whether or not the cache is ``enabled``: a catalog is a fact of one corpus state, not a
         reused parse result, so baseline runs build it at most once per corpus state too."""
-        with self._reading() as db:
-            row = db.execute("SELECT tables FROM catalogs WHERE digest=?", (digest,)).fetchone()
+        db = self._db()
+        row = db.execute("SELECT tables FROM catalogs WHERE digest=?", (digest,)).fetchone()
         return None if row is None else {table: tuple(columns) for table, columns in json.loads(row[0])}
 
     def save_catalog(self, digest: str, tables: Mapping[str, Iterable[str]]) -> None:
@@ -532,9 +531,9 @@ class ParseCache:
 
     def get_stats(self) -> CacheStats:
         """Hits, misses, hit rate, entries, payload bytes and evictions since the last ``clear``."""
-        with self._reading() as db:
-            counters = dict(db.execute("SELECT name, value FROM stats"))
-            entries, size = db.execute("SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM entries").fetchone()
+        db = self._db()
+        counters = dict(db.execute("SELECT name, value FROM stats"))
+        entries, size = db.execute("SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM entries").fetchone()
         hits, misses = counters.get("hits", 0), counters.get("misses", 0)
         rate = round(hits / (hits + misses), 4) if hits + misses else 0.0
         return CacheStats(hits, misses, rate, entries, size, counters.get("evictions", 0))
