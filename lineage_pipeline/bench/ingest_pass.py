@@ -14,11 +14,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from lineage_pipeline.bench.cpu_clock import CpuClock
 from lineage_pipeline.corpus.files import discover_domains
 from lineage_pipeline.corpus.manifest import build_manifest, last_built, load_manifest, save_manifest
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import graph_backend, store_config_from_settings
 from lineage_pipeline.graph.dead_letter import DeadLetterFile, dead_letter_path
+from lineage_pipeline.graph.embedded_server import server_status
 from lineage_pipeline.pipeline.catalog_stage import other_domain_manifests, parse_with_catalog
 from lineage_pipeline.pipeline.graph_stage import sync_manifest
 from lineage_pipeline.pipeline.parse_stage import ParseOptions
@@ -53,6 +55,8 @@ class PassFigures:
     """Per-file parse time (in the worker) of the domains' own first-pass parses."""
     catalog_file_ms: list[float] = field(default_factory=list)
     """Per-file parse time of the catalog pass's parses (other domains' first passes, re-resolutions)."""
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    """CPU seconds of ``seconds``' stretch by part (``CpuSeconds``): this process, its parse workers, the graph server."""
     settings: dict[str, object] = field(default_factory=dict)
 
 
@@ -122,6 +126,12 @@ def ingest_domain(settings: IngestionSettings, root: Path, domain: str, cache: P
     figures.files_written += len(report.files_written) + len(report.files_deleted)
 
 
+def _server_pid(settings: IngestionSettings) -> int | None:
+    """The embedded graph server's pid (None for a remote store)."""
+    server = server_status(settings.data_dir) if settings.graph_backend == "falkordb" else None
+    return server.pid if server else None
+
+
 def run_pass(root: Path) -> PassFigures:
     """Ingest every domain of ``root`` once with the settings of this process's environment."""
     settings = load_settings()
@@ -130,11 +140,13 @@ def run_pass(root: Path) -> PassFigures:
     cache = open_cache(settings)
     with graph_backend(store_config_from_settings(settings)) as backend:
         figures.setup_s = time.perf_counter() - setup_started
+        clock = CpuClock(_server_pid(settings))
         started = time.perf_counter()
         for domain in discover_domains(root, settings.file_extensions):
             ingest_domain(settings, root, domain, cache, backend, figures)
-        figures.reused = max(0, figures.files - figures.parsed)
         figures.seconds = time.perf_counter() - started
+        figures.cpu_s = clock.read(_server_pid(settings)).as_dict()
+        figures.reused = max(0, figures.files - figures.parsed)
     return figures
 
 

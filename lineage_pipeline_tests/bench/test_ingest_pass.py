@@ -36,5 +36,8 @@ def test_baseline_pass_then_optimized_pass_on_the_same_graph(project_env):
         # baseline mode stored its results without reusing them; the optimized pass reuses them all
         assert again["reused"] == again["files"] == cold["files"] and again["parsed"] == 0
         assert again["transactions"] == 0 and again["files_written"] == 0
+        # CPU by part: the cold pass parsed in workers and wrote through the server; nothing parses again
+        assert cold["cpu_s"]["parse_workers"] > 0 and cold["cpu_s"]["graph_server"] > 0
+        assert again["cpu_s"]["parse_workers"] < 0.05 and again["cpu_s"]["pass_process"] > 0
     finally:
         stop_server(project_env.data_dir)

@@ -47,6 +47,28 @@ def test_incremental_cost_is_split_into_the_fixed_part_and_the_changed_files_own
     assert data["unchanged_file_cost"] == pytest.approx(warm_per_file / cold_per_file, rel=0.05, abs=0.002)
 
 
+def test_each_pass_reports_its_cpu_by_part_and_the_ratio_at_the_cpu_floor(bench):
+    report, _ = bench
+    data = report.as_dict()
+    passes = data["passes"]
+    for name, figures in passes.items():
+        parts = figures["cpu_s_by_part"]
+        assert set(parts) == {"pass_process", "parse_workers", "graph_server"}, name
+        assert figures["cpu_s"] == pytest.approx(sum(parts.values()), abs=0.003), name
+        assert parts["pass_process"] > 0, name
+        # more than every core busy for the whole pass is impossible (sampling slack aside)
+        assert 0 < figures["cores_busy"] <= report.cores * 1.1, name
+    # the passes that parse run the parser in their workers; the warm pass parses nothing
+    assert passes["optimized"]["cpu_s_by_part"]["parse_workers"] > 0
+    assert passes["baseline"]["cpu_s_by_part"]["parse_workers"] > 0
+    assert passes["warm"]["cpu_s_by_part"]["parse_workers"] < passes["optimized"]["cpu_s_by_part"]["parse_workers"]
+    assert passes["optimized"]["cpu_s_by_part"]["graph_server"] > 0
+    floor = passes["optimized"]["cpu_s"] / report.cores
+    assert data["optimized_cpu_floor_s"] == pytest.approx(floor, abs=0.002)
+    assert data["ratio_at_cpu_floor"] == pytest.approx(passes["baseline"]["seconds"] / floor, rel=0.02)
+    assert "with all" in markdown_table(report) and f"{data['ratio_at_cpu_floor']:.1f}x" in markdown_table(report)
+
+
 def test_baseline_and_optimized_run_with_their_own_knobs(bench):
     passes = bench[0].as_dict()["passes"]
     baseline, optimized = passes["baseline"], passes["optimized"]
