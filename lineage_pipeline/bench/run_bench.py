@@ -195,7 +195,10 @@ class BenchReport:
             "optimized_cpu_floor_s": round(self.cpu_floor_s, 3),
             "ratio_at_cpu_floor": round(self.ratio_at_cpu_floor, 2),
             "passes": {name: p.summary(baseline) for name, p in self.passes.items()},
-            "machine": {"cpus": os.cpu_count(), "usable_cores": self.cores, "python": platform.python_version(), "platform": platform.platform()},
+            "machine": {
+                "cpus": os.cpu_count(), "usable_cores": self.cores,
+                "python": platform.python_version(), "platform": platform.platform(),
+            },
         }
 
 
