@@ -20,8 +20,8 @@ def _spin(seconds: float) -> None:
         pass
 
 
-def _child(seconds: float, after: str = "") -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", _SPIN.format(seconds=seconds, after=after)])
+def _child(seconds: float, after: str = "", stdout=None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", _SPIN.format(seconds=seconds, after=after)], stdout=stdout)
 
 
 def test_work_in_this_process_counts_as_the_pass_process_only():
@@ -51,9 +51,9 @@ def test_a_child_counts_whether_it_has_exited_or_is_still_running():
 
 
 def test_a_child_running_before_the_start_counts_only_from_the_start():
-    early = _child(0.4, after="time.sleep(60)")
+    early = _child(0.4, after="print('spun', flush=True)\ntime.sleep(60)", stdout=subprocess.PIPE)
     try:
-        time.sleep(1.5)  # it has spun its 0.4 s before the clock starts
+        assert early.stdout.readline().strip() == b"spun"  # its 0.4 s are spent before the clock starts
         clock = CpuClock()
         time.sleep(0.2)
         assert clock.read().parse_workers < 0.1
