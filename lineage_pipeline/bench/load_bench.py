@@ -80,17 +80,19 @@ def run_load(files: int, seed: int, workers: int | None, change_rate: float, pas
 
 
 def markdown_table(report: LoadReport) -> str:
-    """One row per pass: changed files, time, files/s, changed files/s, memory."""
+    """One row per pass: changed files, time, files/s, changed files/s, memory, CPU."""
     lines = [
-        "| pass | changed | parsed | s | files/s | changed files/s | parse s | write s | peak RSS MB | server RSS MB |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| pass | changed | parsed | s | files/s | changed files/s | parse s | write s | peak RSS MB | server RSS MB "
+        "| CPU s | cores busy |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     rows = ([report.baseline] if report.baseline else []) + [report.cold, *report.passes]
     for p in rows:
         changed_rate = p.changed_files / p.figures.seconds if p.figures.seconds and p.changed_files else 0.0
         lines.append(
             f"| {p.name} | {p.changed_files} | {p.figures.parsed} | {p.figures.seconds:.2f} | {p.files_per_s:.1f} | "
-            f"{changed_rate:.1f} | {p.figures.parse_s:.2f} | {p.figures.write_s:.2f} | {p.peak_rss_mb:.0f} | {p.server_peak_rss_mb:.0f} |"
+            f"{changed_rate:.1f} | {p.figures.parse_s:.2f} | {p.figures.write_s:.2f} | {p.peak_rss_mb:.0f} | {p.server_peak_rss_mb:.0f} | "
+            f"{p.cpu.total:.2f} | {p.cores_busy:.2f} |"
         )
     data = report.as_dict()
     lines += ["", f"{report.corpus.files} files, change rate {report.change_rate:g}: steady state "

@@ -14,4 +14,9 @@ def test_change_passes_reparse_only_the_changed_share(tmp_path):
     assert data["baseline_files_per_s"] is None and len(data["passes"]) == 3
     assert data["steady_files_per_s"] > 0 and data["peak_rss_mb"] > 0
     assert server_status(tmp_path / "data-optimized") is None
-    assert markdown_table(report).count("| change ") == 2
+    table = markdown_table(report)
+    assert table.count("| change ") == 2
+    # every pass row carries its CPU seconds: the cold pass parsed all 20 files, so its workers worked
+    cold_row = next(line for line in table.splitlines() if line.startswith("| cold "))
+    assert float(cold_row.split("|")[-3]) == round(report.cold.cpu.total, 2) > 0
+    assert report.cold.cpu.parse_workers > 0
