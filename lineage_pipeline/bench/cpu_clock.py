@@ -40,13 +40,8 @@ def _cpu(times) -> float:
     return times.user + times.system
 
 
-def _own() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _reaped_children() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+def _rusage(who: int) -> float:
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -71,12 +66,13 @@ def _process_cpu(pid: int | None) -> float | None:
 
 class CpuClock:
     """Started before the work, read after it. Children count whether still running or already reaped
-    (a worker replaced mid-pass); ``server_pid`` is looked up by the caller at each end, so a server
-    restarted during the work counts from its restart."""
+    (a worker replaced mid-pass; one already running at the start and reaped before the end counts
+    whole, as the OS sums reaped children); ``server_pid`` is looked up by the caller at each end, so a
+    server restarted during the work counts from its restart."""
 
     def __init__(self, server_pid: int | None = None):
-        self._own = _own()
-        self._reaped = _reaped_children()
+        self._own = _rusage(resource.RUSAGE_SELF)
+        self._reaped = _rusage(resource.RUSAGE_CHILDREN)
         self._children = _live_children()
         self._server_pid = server_pid
         self._server = _process_cpu(server_pid)
@@ -87,7 +83,7 @@ class CpuClock:
         if server is not None and server_pid == self._server_pid and self._server is not None:
             server -= self._server
         return CpuSeconds(
-            pass_process=_own() - self._own,
-            parse_workers=children + _reaped_children() - self._reaped,
+            pass_process=_rusage(resource.RUSAGE_SELF) - self._own,
+            parse_workers=children + _rusage(resource.RUSAGE_CHILDREN) - self._reaped,
             graph_server=server or 0.0,
         )
