@@ -85,6 +85,13 @@ class FalkorDBBackend:
         connection = pool.get_connection()
         outcomes: deque[object] = deque()  # per write, in order: _IN_FLIGHT or its known outcome
         broken = False
+
+        def oldest() -> WriteResult | Exception:
+            nonlocal broken
+            outcome = self._oldest_outcome(connection, outcomes)
+            broken = broken or (isinstance(outcome, _CONNECTION_ERRORS) and _lose(connection, outcomes, outcome))
+            return outcome
+
         try:
             for query, params in writes:
                 if broken:
@@ -94,13 +101,9 @@ class FalkorDBBackend:
                     outcomes.append(sent)
                     broken = isinstance(sent, _CONNECTION_ERRORS) and _lose(connection, outcomes, sent)
                 while outcomes and (outcomes[0] is not _IN_FLIGHT or outcomes.count(_IN_FLIGHT) > 1):
-                    outcome = self._oldest_outcome(connection, outcomes)
-                    broken = broken or (isinstance(outcome, _CONNECTION_ERRORS) and _lose(connection, outcomes, outcome))
-                    yield outcome
+                    yield oldest()
             while outcomes:
-                outcome = self._oldest_outcome(connection, outcomes)
-                broken = broken or (isinstance(outcome, _CONNECTION_ERRORS) and _lose(connection, outcomes, outcome))
-                yield outcome
+                yield oldest()
         finally:
             if broken or _IN_FLIGHT in outcomes:
                 connection.disconnect()  # a reply still owed would be read by the connection's next user

@@ -68,6 +68,17 @@ def _orphan_endpoints(statement: str, row: dict) -> list[tuple[str, str]]:
     return [(label, key) for label, key in ends if label in cypher.ORPHAN_LABELS and key is not None]
 
 
+def _add_candidates(candidates: Candidates, label: str, keys: Iterable[str]) -> None:
+    """Add ``label`` nodes to the prune candidates, each column with its table: a table may hang on its
+    columns' HAS_COLUMN edges only."""
+    if label not in candidates:
+        return
+    keys = list(keys)
+    candidates[label].update(keys)
+    if label == "Column":
+        candidates["Table"].update(table_of(key) for key in keys)
+
+
 def split_sizes(batch_size: int) -> list[int]:
     """Chunk sizes a failing batch is split into, largest first: 100 -> [50, 10, 1], 1000 -> [500, 100, 10, 1]."""
     sizes = {batch_size // 2}
@@ -259,19 +270,15 @@ class GraphWriter:
             self._write_isolating(name, rows, stats, sizes)
 
     def _note_removed(self, name: str, result: WriteResult) -> None:
-        """Keep the endpoints a relationship removal returned (``stale:``/``unlink:``): with a column's
-        table, since a table may hang on its columns' HAS_COLUMN edges only, they are what the scoped
-        prune checks."""
+        """Keep the endpoints a relationship removal returned (``stale:``/``unlink:``): they are what the
+        scoped prune checks."""
         removal, _, rel_type = name.partition(":")
         if self._removed is None or removal not in ("stale", "unlink") or not result.records:
             return
         src_label, _, dst_label, _ = cypher.RELATIONSHIP_ENDPOINTS[rel_type]
         sources, targets = result.records[0]
         for label, keys in ((src_label, sources), (dst_label, targets)):
-            if label in self._removed:
-                self._removed[label].update(keys)
-                if label == "Column":
-                    self._removed["Table"].update(table_of(key) for key in keys)
+            _add_candidates(self._removed, label, keys)
 
     # -- sync steps ------------------------------------------------------------------------
 
@@ -343,9 +350,7 @@ class GraphWriter:
         for letter in self._rejected:
             if letter.statement.startswith("merge:") and isinstance(letter.row, dict):
                 for label, key in _orphan_endpoints(letter.statement, letter.row):
-                    candidates[label].add(key)
-                    if label == "Column":
-                        candidates["Table"].add(table_of(key))
+                    _add_candidates(candidates, label, [key])
 
     def prune_orphans(self, stats: WriteStats, candidates: Candidates | None = None) -> int:
         """Remove (or mark) Column and Table nodes no file refers to: all of them, or only ``candidates``.

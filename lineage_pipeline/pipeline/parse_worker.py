@@ -105,4 +105,5 @@ def peak_rss() -> int:
 
 
 if __name__ == "__main__":
-    serve(Connection(int(sys.argv[1])), Path(sys.argv[2]), int(sys.argv[3]), [d for d in sys.argv[4:5] for d in d.split(",") if d])
+    warm_dialects = sys.argv[4].split(",") if len(sys.argv) > 4 else []  # optional: comma-separated
+    serve(Connection(int(sys.argv[1])), Path(sys.argv[2]), int(sys.argv[3]), [d for d in warm_dialects if d])
