@@ -1,107 +1,143 @@
-"""Dagster resources: the corpus on disk, the project's local stores, and the graph store.
+"""Dagster resources: the corpus on disk, the project's local stores, the parser's workers, the graph store.
 
-Each field's default comes from the project settings (``config/ingestion.yaml`` < ``LINEAGE_*`` env),
-so the resource config is the single place a run can override a knob.
+Their values come from the settings, loaded once where the definitions are assembled
+(``build_resources``); a run's resource config overrides them. No field has a default of its own:
+``IngestionSettings`` is the one place each default is written.
 """
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
-from lineage_pipeline.corpus.manifest import DomainManifest, load_manifest, save_manifest
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
 from lineage_pipeline.graph.dead_letter import DeadLetterFile, dead_letter_path
 from lineage_pipeline.graph.faults import RetryPolicy
-from lineage_pipeline.settings import load_settings
+from lineage_pipeline.pipeline.ingest import CorpusSpec, WriteOptions
+from lineage_pipeline.pipeline.parse_pool import PoolKeeper
+from lineage_pipeline.pipeline.parse_stage import ParseOptions
+from lineage_pipeline.settings import IngestionSettings
 from lineage_pipeline.stores.parse_cache import ParseCache
+from lineage_pipeline.stores.parse_results import ParseResults
 
-_settings = load_settings()
+NEO4J_PASSWORD_ENV = "LINEAGE_NEO4J_PASSWORD"
 
 
 class CorpusResource(dg.ConfigurableResource):
     """The SQL corpus: where it is, which files count, which dialect each folder speaks."""
 
-    root: str = Field(default=str(_settings.corpus_root), description="Corpus root directory.")
-    extensions: list[str] = Field(default=_settings.file_extensions, description="File extensions read as SQL.")
-    folder_dialects: dict[str, str] = Field(default=_settings.folder_dialects, description="Folder -> SQL dialect.")
-    default_dialect: str = Field(default=_settings.default_dialect, description="Dialect where no folder says.")
-    max_file_bytes: int = Field(default=_settings.max_file_bytes, description="Larger files are reported, not parsed.")
+    root: str = Field(description="Corpus root directory.")
+    extensions: list[str] = Field(description="File extensions read as SQL.")
+    folder_dialects: dict[str, str] = Field(description="Folder -> SQL dialect.")
+    default_dialect: str = Field(description="Dialect where no folder says.")
+    max_file_bytes: int = Field(description="Larger files are reported, not parsed.")
 
     @property
     def root_path(self) -> Path:
         return Path(self.root).resolve()
 
+    def spec(self) -> CorpusSpec:
+        return CorpusSpec(self.root_path, self.extensions, self.folder_dialects, self.default_dialect, self.max_file_bytes)
+
 
 class LocalStoresResource(dg.ConfigurableResource):
-    """Manifests and parse results kept in the project's data directory between steps and runs."""
+    """Manifests, the parse cache and the parse results, kept in the project's data directory."""
 
-    data_dir: str = Field(default=str(_settings.data_dir), description="Project data directory.")
-    parse_cache_path: str | None = Field(
-        default=str(_settings.parse_cache_path) if _settings.parse_cache_path else None,
-        description="SQLite parse cache; unset = <data_dir>/parse_cache.sqlite.",
-    )
-    enable_parse_cache: bool = Field(default=_settings.enable_parse_cache, description="Reuse cached parse results.")
-    parse_cache_max_entries: int = Field(default=_settings.parse_cache_max_entries, description="LRU bound.")
-    parse_cache_ttl_days: float = Field(default=_settings.parse_cache_ttl_days, description="Drop entries unused this long.")
+    data_dir: str = Field(description="Project data directory.")
+    parse_cache_path: str = Field(description="SQLite parse cache.")
+    parse_results_path: str = Field(description="SQLite store of each domain's latest parse results.")
+    enable_parse_cache: bool = Field(description="Reuse cached parse results.")
+    parse_cache_max_entries: int = Field(description="LRU bound of the parse cache.")
+    parse_cache_ttl_days: float = Field(description="Drop cache entries unused this long.")
 
     @property
     def manifests_dir(self) -> Path:
         return Path(self.data_dir) / "manifests"
 
-    def save_manifest(self, manifest: DomainManifest) -> Path:
-        return save_manifest(manifest, self.manifests_dir)
-
-    def load_manifest(self, domain: str) -> DomainManifest:
-        return load_manifest(self.manifests_dir, domain)
-
-    def parse_store(self, enabled: bool | None = None, max_entries: int | None = None) -> ParseCache:
+    def parse_cache(self, enabled: bool | None = None, max_entries: int | None = None) -> ParseCache:
         """The parse cache; ``enabled``/``max_entries`` override this resource's values for one run."""
         return ParseCache(
-            Path(self.parse_cache_path) if self.parse_cache_path else Path(self.data_dir) / "parse_cache.sqlite",
+            Path(self.parse_cache_path),
             max_entries=max_entries or self.parse_cache_max_entries,
             ttl_seconds=self.parse_cache_ttl_days * 86400,
             enabled=self.enable_parse_cache if enabled is None else enabled,
+        )
+
+    def parse_results(self) -> ParseResults:
+        """Each domain's latest parse results: what ``parsed_sql`` hands to ``lineage_graph``."""
+        return ParseResults(Path(self.parse_results_path))
+
+
+class ParserResource(dg.ConfigurableResource):
+    """The parser's worker processes: how many, how they start, how they are fed; owns their pool."""
+
+    workers: int = Field(ge=1, le=64, description="Parser processes.")
+    start_method: Literal["auto", "fork", "spawn"] = Field(description="How parse workers start.")
+    chunk_size: int = Field(ge=1, description="Files sent to a worker at once.")
+    file_timeout_s: float = Field(gt=0, description="A file parsing longer is reported and its worker replaced.")
+    max_error_rate: float = Field(ge=0, le=1, description="Highest acceptable share of a domain's files with errors.")
+
+    _pools: PoolKeeper | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._pools = PoolKeeper()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._pools is not None:
+            self._pools.close()
+
+    def options(self, workers: int | None = None, chunk_size: int | None = None, file_timeout_s: float | None = None) -> ParseOptions:
+        """Parse options with this resource's pool; unset arguments take the resource's values."""
+        return ParseOptions(
+            workers=workers or self.workers,
+            chunk_size=chunk_size or self.chunk_size,
+            file_timeout_s=file_timeout_s or self.file_timeout_s,
+            start_method=self.start_method,
+            pools=self._pools,
         )
 
 
 class GraphStoreResource(dg.ConfigurableResource):
     """The lineage graph: embedded FalkorDB by default, a remote FalkorDB URL, or Neo4j."""
 
-    backend: str = Field(default=_settings.graph_backend, description="falkordb or neo4j.")
-    graph_name: str = Field(default=_settings.graph_name, description="Graph (FalkorDB) name.")
-    data_dir: str = Field(default=str(_settings.data_dir), description="Where the embedded server keeps its data.")
-    falkordb_url: str | None = Field(default=_settings.falkordb_url, description="Remote FalkorDB; unset = embedded.")
-    neo4j_uri: str | None = Field(default=_settings.neo4j_uri, description="Neo4j bolt/neo4j URI.")
-    neo4j_user: str = Field(default=_settings.neo4j_user, description="Neo4j user.")
+    backend: str = Field(description="falkordb or neo4j.")
+    graph_name: str = Field(description="Graph (FalkorDB) name.")
+    data_dir: str = Field(description="Where the embedded server keeps its data.")
+    falkordb_url: str | None = Field(description="Remote FalkorDB; unset = embedded.")
+    neo4j_uri: str | None = Field(description="Neo4j bolt/neo4j URI.")
+    neo4j_user: str = Field(description="Neo4j user.")
     neo4j_password: str | None = Field(default=None, description="Neo4j password; pass as an EnvVar.")
-    neo4j_database: str = Field(default=_settings.neo4j_database, description="Neo4j database name.")
-    write_batch_size: int = Field(default=_settings.write_batch_size, description="Rows per write transaction.")
-    pipelined_writes: bool = Field(
-        default=_settings.enable_pipelined_writes, description="Encode the next batch while the store runs this one."
-    )
-    max_delete_fraction: float = Field(
-        default=_settings.max_delete_fraction, description="Refuse to delete a larger share of a domain's files."
-    )
-    write_max_retries: int = Field(default=_settings.write_max_retries, description="Retries of a transient failure.")
-    write_retry_base_delay_s: float = Field(
-        default=_settings.write_retry_base_delay_s, description="First retry delay; doubles per retry."
-    )
-    timeout_s: float = Field(default=_settings.graph_timeout_s, description="Graph store socket/transaction timeout.")
-    orphan_policy: str = Field(default=_settings.orphan_policy, description="remove or mark unreferenced tables/columns.")
-    dead_letter_path: str | None = Field(
-        default=str(_settings.dead_letter_path) if _settings.dead_letter_path else None,
-        description="Rejected rows (JSONL), relative to data_dir; unset = <data_dir>/failed_ingestion.jsonl.",
-    )
+    neo4j_database: str = Field(description="Neo4j database name.")
+    write_batch_size: int = Field(description="Rows per write transaction.")
+    pipelined_writes: bool = Field(description="Encode the next batch while the store runs this one.")
+    max_delete_fraction: float = Field(description="Refuse to delete a larger share of a domain's files.")
+    write_max_retries: int = Field(description="Retries of a transient failure.")
+    write_retry_base_delay_s: float = Field(description="First retry delay; doubles per retry.")
+    timeout_s: float = Field(description="Graph store socket/transaction timeout.")
+    orphan_policy: Literal["remove", "mark"] = Field(description="remove or mark unreferenced tables/columns.")
+    dead_letter_path: str = Field(description="Rejected rows (JSONL).")
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(max_retries=self.write_max_retries, base_delay_s=self.write_retry_base_delay_s)
 
     def dead_letters(self) -> DeadLetterFile:
-        return DeadLetterFile(dead_letter_path(Path(self.data_dir), self.dead_letter_path))
+        return DeadLetterFile(Path(self.dead_letter_path))
+
+    def write_options(self, batch_size: int | None = None, force_delete: bool = False) -> WriteOptions:
+        """Write options of this store; ``batch_size`` overrides the resource's for one run."""
+        return WriteOptions(
+            batch_size=batch_size or self.write_batch_size,
+            max_delete_fraction=self.max_delete_fraction,
+            retry=self.retry_policy(),
+            orphan_policy=self.orphan_policy,
+            pipelined=self.pipelined_writes,
+            force_delete=force_delete,
+        )
 
     def store_config(self) -> GraphStoreConfig:
         return GraphStoreConfig(
@@ -120,3 +156,50 @@ class GraphStoreResource(dg.ConfigurableResource):
     def open(self) -> Iterator[GraphBackend]:
         with graph_backend(self.store_config()) as backend:
             yield backend
+
+
+def build_resources(settings: IngestionSettings) -> dict[str, dg.ConfigurableResource]:
+    """Every resource of the code location, valued from ``settings``."""
+    return {
+        "corpus": CorpusResource(
+            root=str(settings.corpus_root),
+            extensions=settings.file_extensions,
+            folder_dialects=settings.folder_dialects,
+            default_dialect=settings.default_dialect,
+            max_file_bytes=settings.max_file_bytes,
+        ),
+        "stores": LocalStoresResource(
+            data_dir=str(settings.data_dir),
+            parse_cache_path=str(settings.effective_parse_cache_path),
+            parse_results_path=str(settings.parse_results_path),
+            enable_parse_cache=settings.enable_parse_cache,
+            parse_cache_max_entries=settings.parse_cache_max_entries,
+            parse_cache_ttl_days=settings.parse_cache_ttl_days,
+        ),
+        "parser": ParserResource(
+            workers=settings.workers,
+            start_method=settings.parse_worker_start,
+            chunk_size=settings.parse_chunk_size,
+            file_timeout_s=settings.parse_file_timeout_s,
+            max_error_rate=settings.parse_error_rate_threshold,
+        ),
+        "graph_store": GraphStoreResource(
+            backend=settings.graph_backend,
+            graph_name=settings.graph_name,
+            data_dir=str(settings.data_dir),
+            falkordb_url=settings.falkordb_url,
+            neo4j_uri=settings.neo4j_uri,
+            neo4j_user=settings.neo4j_user,
+            # the password reaches the run as an EnvVar reference, never as a value in the run's config
+            neo4j_password=dg.EnvVar(NEO4J_PASSWORD_ENV) if os.environ.get(NEO4J_PASSWORD_ENV) else None,
+            neo4j_database=settings.neo4j_database,
+            write_batch_size=settings.write_batch_size,
+            pipelined_writes=settings.enable_pipelined_writes,
+            max_delete_fraction=settings.max_delete_fraction,
+            write_max_retries=settings.write_max_retries,
+            write_retry_base_delay_s=settings.write_retry_base_delay_s,
+            timeout_s=settings.graph_timeout_s,
+            orphan_policy=settings.orphan_policy,
+            dead_letter_path=str(dead_letter_path(settings.data_dir, settings.dead_letter_path)),
+        ),
+    }

@@ -7,9 +7,8 @@ corpus and data directory wherever it was started from. Feature flags rewrite th
 """
 
 import os
-from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
@@ -35,15 +34,17 @@ def combination_error(keys: tuple[str, ...], message: str) -> PydanticCustomErro
     return PydanticCustomError("invalid_combination", message, {"keys": ",".join(keys)})
 
 
-def config_file() -> Path:
-    """The YAML settings file in force: ``LINEAGE_CONFIG`` or the project's ``config/ingestion.yaml``."""
+def default_config_file() -> Path:
+    """The YAML settings file when none is given: ``LINEAGE_CONFIG`` or the project's ``config/ingestion.yaml``."""
     return Path(os.environ.get("LINEAGE_CONFIG") or DEFAULT_CONFIG_FILE)
 
 
 class IngestionSettings(BaseSettings):
-    """Every knob of the pipeline in one validated place."""
+    """Every knob of the pipeline in one validated place; the default of each knob is written here only."""
 
     model_config = SettingsConfigDict(env_prefix="LINEAGE_", extra="forbid", env_nested_delimiter="__")
+    yaml_file: ClassVar[Path | None] = None
+    """The YAML file this class reads; None = ``default_config_file()`` at construction (see ``load_settings``)."""
 
     corpus_root: Path = Path("examples/bank_corpus")
     data_dir: Path = Path("data")
@@ -101,6 +102,11 @@ class IngestionSettings(BaseSettings):
     @classmethod
     def _parse_cache_inside_project(cls, path: Path | None) -> Path | None:
         return path if path is None or path.is_absolute() else PROJECT_ROOT / path
+
+    @property
+    def parse_results_path(self) -> Path:
+        """Each domain's latest parse results, handed from ``parsed_sql`` to ``lineage_graph``."""
+        return self.data_dir / "parse_results.sqlite"
 
     @property
     def effective_parse_cache_path(self) -> Path:
@@ -188,6 +194,11 @@ class IngestionSettings(BaseSettings):
             self._overridden["workers"] = "enable_parallel_workers=false"
         return self
 
+    @classmethod
+    def source_file(cls) -> Path:
+        """The YAML file these settings are read from."""
+        return cls.yaml_file or default_config_file()
+
     @property
     def overridden(self) -> dict[str, str]:
         """Knobs whose configured value a feature flag or ``baseline_mode`` replaced, with the reason."""
@@ -207,7 +218,7 @@ class IngestionSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        yaml_source = YamlConfigSettingsSource(settings_cls, yaml_file=config_file())
+        yaml_source = YamlConfigSettingsSource(settings_cls, yaml_file=settings_cls.source_file())  # type: ignore[attr-defined]
         return (init_settings, env_settings, yaml_source)
 
 
@@ -215,22 +226,28 @@ class InvalidSettingsError(ValueError):
     """The settings failed validation; the message names each key, its value and where it came from."""
 
 
-def load_settings() -> IngestionSettings:
-    """The settings of this process, read once per settings file (``--config-file`` may switch files after start).
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> IngestionSettings:
+    """The settings from ``config_file`` (None: ``LINEAGE_CONFIG`` or ``config/ingestion.yaml``) and the
+    environment; ``overrides`` (e.g. a command's ``--corpus``) win over both.
 
-    Raises InvalidSettingsError with a report naming key, value and source, so a failed start (CLI,
-    Dagster code location, run worker) says what to fix.
+    Reads afresh on every call: callers load once where they assemble things (``definitions``, a CLI
+    command) and pass the result on. Raises InvalidSettingsError with a report naming key, value and
+    source, so a failed start (CLI, Dagster code location, run worker) says what to fix.
     """
-    return _load_settings(str(config_file()))
-
-
-@lru_cache(maxsize=4)
-def _load_settings(path: str) -> IngestionSettings:
+    settings_cls = IngestionSettings
+    if config_file is not None:
+        settings_cls = type("IngestionSettings", (IngestionSettings,), {"yaml_file": Path(config_file)})
     try:
-        return IngestionSettings()
+        return settings_cls(**overrides)
     except (ValidationError, SettingsError) as error:
         from lineage_pipeline.settings_sources import describe_error  # it introspects this module's model
 
-        raise InvalidSettingsError(f"invalid settings:\n{describe_error(error)}") from None
+        raise InvalidSettingsError(f"invalid settings:\n{describe_error(error, settings_cls.source_file())}") from None
     except yaml.YAMLError as error:
-        raise InvalidSettingsError(f"invalid settings file {path}: {error}") from None
+        raise InvalidSettingsError(f"invalid settings file {settings_cls.source_file()}: {error}") from None
+
+
+def knob_default(name: str) -> Any:
+    """The default of setting ``name``, for code that takes the knob as an argument with a default:
+    each default is written once, on ``IngestionSettings``."""
+    return IngestionSettings.model_fields[name].get_default(call_default_factory=True)

@@ -14,11 +14,11 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import yaml
-from pydantic import AliasChoices, SecretStr, ValidationError
+from pydantic import SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import EnvSettingsSource, SettingsError
 
-from lineage_pipeline.settings import IngestionSettings, config_file
+from lineage_pipeline.settings import IngestionSettings, default_config_file
 
 MASK = "********"
 _SECRET_NAME = re.compile(r"password|secret|token|api_key", re.IGNORECASE)
@@ -30,23 +30,17 @@ def _fields() -> dict[str, FieldInfo]:
 
 
 def env_names(name: str) -> list[str]:
-    """Environment variables that set field ``name``, in the order pydantic-settings tries them."""
-    alias = _fields()[name].validation_alias
-    if isinstance(alias, AliasChoices):
-        return [str(choice).upper() for choice in alias.choices]
-    if isinstance(alias, str):
-        return [alias.upper()]
-    return [f"{IngestionSettings.model_config.get('env_prefix', '')}{name}".upper()]
+    """Environment variables that set field ``name``, in the order pydantic-settings tries them (asked of
+    pydantic-settings' own environment source, so prefix and aliases are never re-derived here)."""
+    source = EnvSettingsSource(IngestionSettings)
+    return [env_name.upper() for _, env_name, _ in source._extract_field_info(_fields()[name], name)]
 
 
 def field_for_key(key: str) -> str | None:
     """The field a YAML key, alias or error location names (``lineage_enable_batching`` -> ``enable_batching``)."""
     lowered = key.lower()
-    for name, info in _fields().items():
+    for name in _fields():
         if lowered == name or lowered in [n.lower() for n in env_names(name)]:
-            return name
-        alias = info.validation_alias
-        if isinstance(alias, AliasChoices) and lowered in [str(c).lower() for c in alias.choices]:
             return name
     return None
 
@@ -125,7 +119,7 @@ def display_value(name: str, value: Any) -> str:
 
 def describe(settings: IngestionSettings) -> list[SettingRow]:
     """Every field of ``settings``: effective value (masked), the source it came from, its environment variable."""
-    path = config_file().resolve()
+    path = type(settings).source_file().resolve()
     yaml_values = _yaml_values(path)
     overridden = settings.overridden
     rows = []
@@ -142,10 +136,6 @@ def _raw_value(name: str, error_input: Any) -> Any:
         for key in [name, *[n.lower() for n in env_names(name)]]:
             if key in error_input:
                 return error_input[key]
-        alias = _fields()[name].validation_alias
-        for choice in alias.choices if isinstance(alias, AliasChoices) else []:
-            if choice in error_input:
-                return error_input[choice]
     info = _fields()[name]
     return info.get_default(call_default_factory=True)
 
@@ -155,9 +145,10 @@ def _located(name: str, value: Any, yaml_values: dict[str, Any], yaml_path: Path
     return f"{name}={shown} (from {source_of(name, yaml_values, yaml_path)})"
 
 
-def format_validation_error(error: ValidationError) -> str:
-    """One line per problem: key, value and where it came from, then pydantic's reason."""
-    path = config_file().resolve()
+def format_validation_error(error: ValidationError, yaml_path: Path | None = None) -> str:
+    """One line per problem: key, value and where it came from, then pydantic's reason; ``yaml_path`` is the
+    settings file that was read (default: ``default_config_file()``)."""
+    path = (yaml_path or default_config_file()).resolve()
     yaml_values = _yaml_values(path)
     lines = []
     for problem in error.errors():
@@ -191,6 +182,8 @@ def format_settings_error(error: SettingsError) -> str:
     return f"{name} (from {match['source']}): {error.__cause__ or error}"
 
 
-def describe_error(error: ValidationError | SettingsError) -> str:
+def describe_error(error: ValidationError | SettingsError, yaml_path: Path | None = None) -> str:
     """The report of either kind of settings failure."""
-    return format_validation_error(error) if isinstance(error, ValidationError) else format_settings_error(error)
+    if isinstance(error, ValidationError):
+        return format_validation_error(error, yaml_path)
+    return format_settings_error(error)

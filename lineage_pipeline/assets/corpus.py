@@ -1,17 +1,13 @@
 """``sql_corpus``: the manifest of one domain's SQL files (path, size, SHA-256, dialect)."""
 
-import collections
-import logging
-from pathlib import Path
-
 import dagster as dg
 from pydantic import Field
 
-from lineage_pipeline.corpus.manifest import DomainManifest, build_manifest, last_built, update_manifest
 from lineage_pipeline.partitions import domain_partitions
+from lineage_pipeline.pipeline.ingest import ScanReport, scan_domain
 from lineage_pipeline.resources import CorpusResource, LocalStoresResource
 
-log = logging.getLogger(__name__)
+_PREVIEW_ROWS = 200
 
 
 class CorpusScanConfig(dg.Config):
@@ -25,30 +21,23 @@ class CorpusScanConfig(dg.Config):
     )
 
 
-def _scan(
-    domain: str, config: CorpusScanConfig, corpus: CorpusResource, stores: LocalStoresResource
-) -> tuple[DomainManifest, str]:
-    """The domain's manifest and how it was obtained (``full`` or ``incremental``)."""
-    previous, why_not, reuse = None, "no previous manifest", None
-    try:
-        previous = stores.load_manifest(domain)
-    except FileNotFoundError:
-        # never saved: another domain's catalog pass in this process may have scanned it already
-        reuse = last_built(corpus.root_path, domain)
-    except ValueError as error:  # unreadable: the scan re-reads every file, as if it had none
-        log.warning("ignoring the unreadable previous manifest of domain %r: %s", domain, error)
-        why_not = "previous manifest unreadable"
-    if config.changed_paths is None or previous is None or Path(previous.corpus_root) != corpus.root_path:
-        manifest = build_manifest(
-            corpus.root_path, domain, corpus.extensions, corpus.folder_dialects, corpus.default_dialect, previous or reuse
-        )
-        if config.changed_paths is None:
-            return manifest, "full"
-        return manifest, f"full ({why_not})" if previous is None else "full (corpus root changed)"
-    manifest = update_manifest(
-        previous, corpus.root_path, config.changed_paths, corpus.extensions, corpus.folder_dialects, corpus.default_dialect
+def scan_metadata(report: ScanReport) -> dict[str, object]:
+    """The materialization metadata of a scan."""
+    files = report.manifest.files
+    preview = "\n".join(
+        ["| path | bytes | dialect | sha256 |", "|---|---|---|---|"]
+        + [f"| {e.path} | {e.size} | {e.dialect} | `{e.sha256[:12]}` |" for e in files[:_PREVIEW_ROWS]]
     )
-    return manifest, "incremental"
+    return {
+        "files": len(files),
+        "bytes": sum(entry.size for entry in files),
+        "dialects": report.dialects,
+        "corpus_root": report.manifest.corpus_root,
+        "scan_mode": report.mode,
+        "changed_paths_named": report.changed_paths_named,
+        "manifest_path": dg.MetadataValue.path(str(report.manifest_path)),
+        "files_table": dg.MetadataValue.md(preview),
+    }
 
 
 @dg.asset(
@@ -59,23 +48,5 @@ def _scan(
 def sql_corpus(
     context: dg.AssetExecutionContext, config: CorpusScanConfig, corpus: CorpusResource, stores: LocalStoresResource
 ) -> dg.MaterializeResult:
-    manifest, mode = _scan(context.partition_key, config, corpus, stores)
-    location = stores.save_manifest(manifest)
-    dialects = collections.Counter(entry.dialect for entry in manifest.files)
-    preview = "\n".join(
-        ["| path | bytes | dialect | sha256 |", "|---|---|---|---|"]
-        + [f"| {e.path} | {e.size} | {e.dialect} | `{e.sha256[:12]}` |" for e in manifest.files[:200]]
-    )
-    return dg.MaterializeResult(
-        metadata={
-            "files": len(manifest.files),
-            "bytes": sum(entry.size for entry in manifest.files),
-            "dialects": dict(dialects),
-            "corpus_root": manifest.corpus_root,
-            "scan_mode": mode,
-            "changed_paths_named": len(set(config.changed_paths or [])),
-            "manifest_path": dg.MetadataValue.path(str(location)),
-            "files_table": dg.MetadataValue.md(preview),
-        },
-        data_version=dg.DataVersion(manifest.version),
-    )
+    report = scan_domain(context.partition_key, corpus.spec(), stores.manifests_dir, config.changed_paths)
+    return dg.MaterializeResult(metadata=scan_metadata(report), data_version=dg.DataVersion(report.manifest.version))

@@ -1,24 +1,46 @@
 """``lineage_graph``: the domain's lineage written to the graph store, exact per file."""
 
-import time
-
 import dagster as dg
 from pydantic import Field
 
 from lineage_pipeline.assets.parsed import parsed_sql
-from lineage_pipeline.graph.queries import graph_counts
 from lineage_pipeline.observability.instrumented_backend import instrumented
 from lineage_pipeline.observability.metrics import record_graph_sync
 from lineage_pipeline.partitions import domain_partitions
-from lineage_pipeline.pipeline.graph_stage import sync_manifest
+from lineage_pipeline.pipeline.ingest import WriteOptions, WriteReport, write_domain
 from lineage_pipeline.resources import GraphStoreResource, LocalStoresResource
 
 
 class GraphWriteConfig(dg.Config):
     """Per-run knobs of the graph write."""
 
-    write_batch_size: int | None = Field(default=None, ge=1, description="Rows per transaction; default from the resource.")
+    write_batch_size: int | None = Field(default=None, ge=1, description="Rows per transaction (default: graph_store resource).")
     force_delete: bool = Field(default=False, description="Allow deleting more than max_delete_fraction of the domain.")
+
+
+def write_metadata(report: WriteReport, options: WriteOptions, dead_letter_path: str) -> dict[str, object]:
+    """The materialization metadata of a graph write."""
+    sync = report.sync
+    return {
+        "files_written": len(sync.files_written),
+        "files_deleted": len(sync.files_deleted),
+        "files_unchanged": sync.files_unchanged,
+        "nodes_created": sync.stats.nodes_created,
+        "nodes_deleted": sync.stats.nodes_deleted,
+        "relationships_created": sync.stats.relationships_created,
+        "relationships_deleted": sync.stats.relationships_deleted,
+        "transactions": sync.stats.transactions,
+        "retries": sync.retries,
+        "orphans": sync.orphans,
+        "dead_lettered": len(sync.dead_lettered),
+        "dead_letter_path": dead_letter_path,
+        "graph_nodes": report.nodes,
+        "graph_relationships": report.relationships,
+        "graph_location": report.location,
+        "write_batch_size": options.batch_size,
+        "pipelined_writes": options.pipelined,
+        "duration_s": round(report.seconds, 3),
+    }
 
 
 @dg.asset(
@@ -34,50 +56,15 @@ def lineage_graph(
     stores: LocalStoresResource,
 ) -> dg.MaterializeResult:
     """Sync the partition's files to the graph; rejected rows are in metadata and the dead-letter file."""
-    started = time.perf_counter()
-    manifest = stores.load_manifest(context.partition_key)
-    batch_size = config.write_batch_size or graph_store.write_batch_size
+    options = graph_store.write_options(config.write_batch_size, config.force_delete)
     dead_letters = graph_store.dead_letters()
     with graph_store.open() as store:
-        backend = instrumented(store)  # each write transaction is counted in the metrics
-        report = sync_manifest(
-            manifest,
-            stores.parse_store(),
-            backend,
-            batch_size,
-            graph_store.max_delete_fraction,
-            config.force_delete,
-            retry=graph_store.retry_policy(),
-            orphan_policy=graph_store.orphan_policy,
-            dead_letters=dead_letters,
-            run_id=context.run.run_id,
-            pipelined=graph_store.pipelined_writes,
+        report = write_domain(
+            context.partition_key, stores.manifests_dir, stores.parse_results(), instrumented(store), options,
+            dead_letters=dead_letters, run_id=context.run.run_id,
         )
-        changed = len(report.files_written) + len(report.files_deleted)
-        record_graph_sync(changed, report.retries, len(report.dead_lettered), time.perf_counter() - started)
-        nodes, relationships = graph_counts(backend)
-        location = backend.location
-    for entry in report.dead_lettered:
+    sync = report.sync
+    record_graph_sync(len(sync.files_written) + len(sync.files_deleted), sync.retries, len(sync.dead_lettered), report.seconds)
+    for entry in sync.dead_lettered:
         context.log.error(f"graph store rejected a {entry.statement} row of {entry.file}: {entry.error}")
-    return dg.MaterializeResult(
-        metadata={
-            "files_written": len(report.files_written),
-            "files_deleted": len(report.files_deleted),
-            "files_unchanged": report.files_unchanged,
-            "nodes_created": report.stats.nodes_created,
-            "nodes_deleted": report.stats.nodes_deleted,
-            "relationships_created": report.stats.relationships_created,
-            "relationships_deleted": report.stats.relationships_deleted,
-            "transactions": report.stats.transactions,
-            "retries": report.retries,
-            "orphans": report.orphans,
-            "dead_lettered": len(report.dead_lettered),
-            "dead_letter_path": str(dead_letters.path),
-            "graph_nodes": nodes,
-            "graph_relationships": relationships,
-            "graph_location": location,
-            "write_batch_size": batch_size,
-            "pipelined_writes": graph_store.pipelined_writes,
-            "duration_s": round(time.perf_counter() - started, 3),
-        }
-    )
+    return dg.MaterializeResult(metadata=write_metadata(report, options, str(dead_letters.path)))

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from lineage_pipeline.bench.generate import CorpusExistsError, generate_corpus
+from benchmarks.generate import CorpusExistsError, generate_corpus
 
 
 def _emit(table: str, data: dict, json_path: Path | None) -> None:
@@ -52,8 +52,8 @@ def generate(files: int, seed: int, out_dir: Path, overwrite: bool) -> None:
 def run(files: int, seed: int, workers: int, change_rate: float, json_path: Path | None, keep_dir: Path | None,
         min_ratio: float | None, min_warm_ratio: float | None) -> None:
     """Ingest one generated corpus in baseline and optimized mode, then warm and incremental; print the figures."""
-    from lineage_pipeline.bench.ci_guard import check
-    from lineage_pipeline.bench.run_bench import BenchError, markdown_table, run_benchmark
+    from benchmarks.ci_guard import check
+    from benchmarks.run_bench import BenchError, markdown_table, run_benchmark
 
     try:
         report = run_benchmark(files, seed, workers, change_rate, keep_dir, progress=lambda m: click.echo(m, err=True))
@@ -73,8 +73,8 @@ def profile(files: int, seed: int, workers: int) -> None:
     """Where a cold ingest spends its time: split/parse/qualify/lineage in the parser, then scan/parse/IPC/write."""
     import tempfile
 
-    from lineage_pipeline.bench.profile import pipeline_rows, profile_parser
-    from lineage_pipeline.bench.run_bench import BenchError, run_pass_process
+    from benchmarks.profile import pipeline_rows, profile_parser
+    from benchmarks.run_bench import BenchError, run_pass_process
     from lineage_pipeline.graph.embedded_server import stop_server
 
     with tempfile.TemporaryDirectory(prefix="lineage-profile-") as scratch:
@@ -112,8 +112,8 @@ def profile(files: int, seed: int, workers: int) -> None:
 def load(files: int, change_rate: float, passes: int, seed: int, workers: int, baseline: bool,
          json_path: Path | None, keep_dir: Path | None) -> None:
     """Steady-state throughput and memory over repeated passes, each after changing a share of the files."""
-    from lineage_pipeline.bench.load_bench import markdown_table, run_load
-    from lineage_pipeline.bench.run_bench import BenchError
+    from benchmarks.load_bench import markdown_table, run_load
+    from benchmarks.run_bench import BenchError
 
     try:
         report = run_load(files, seed, workers, change_rate, passes, keep_dir, baseline, progress=lambda m: click.echo(m, err=True))
@@ -122,22 +122,22 @@ def load(files: int, change_rate: float, passes: int, seed: int, workers: int, b
     _emit(markdown_table(report), report.as_dict(), json_path)
 
 
-from lineage_pipeline.bench.parse_bench import parse_bench  # noqa: E402  (registered here; others add their lines too)
+from benchmarks.parse_bench import parse_bench  # noqa: E402  (registered here; others add their lines too)
 
 bench.add_command(parse_bench)
 
-from lineage_pipeline.bench.graph_bench import graph_bench  # noqa: E402
+from benchmarks.graph_bench import graph_bench  # noqa: E402
 
 bench.add_command(graph_bench)
 
-from lineage_pipeline.bench.cache_bench import cache_bench  # noqa: E402
+from benchmarks.cache_bench import cache_bench  # noqa: E402
 
 bench.add_command(cache_bench)
 
-from lineage_pipeline.bench.scan_bench import scan_bench  # noqa: E402
+from benchmarks.scan_bench import scan_bench  # noqa: E402
 
 bench.add_command(scan_bench)
 
-from lineage_pipeline.bench.pool_bench import pool_bench
+from benchmarks.pool_bench import pool_bench
 
 bench.add_command(pool_bench)

@@ -11,7 +11,7 @@ from lineage_pipeline.graph.connect import graph_backend, store_config_from_sett
 from lineage_pipeline.graph.queries import graph_counts
 from lineage_pipeline.parsing.models import FileLineage
 from lineage_pipeline.pipeline.launch import ingest_corpus_root
-from lineage_pipeline.stores.parse_cache import ParseCache
+from lineage_pipeline.stores.parse_results import ParseResults
 
 
 def _file_warning(lineage: FileLineage) -> str | None:
@@ -47,14 +47,15 @@ def ingest(corpus: str | None, domains: tuple[str, ...], force_delete: bool) -> 
         ])
     print_table(["domain", "files", "statements", "errors", "written", "deleted", "unchanged", "status", "run"], rows)
 
-    store = ParseCache(settings.effective_parse_cache_path)
+    results = ParseResults(settings.parse_results_path)
     errors = []
     warnings = []
     for run in runs:
         manifest = load_manifest(settings.data_dir / "manifests", run.domain)
-        stored = store.get_many((e.sha256, e.dialect, e.path) for e in manifest.files)
-        errors += [(path, issue) for (_, _, path), lineage in sorted(stored.items()) for issue in lineage.errors]
-        warnings += [(path, warning) for (_, _, path), lineage in sorted(stored.items()) if (warning := _file_warning(lineage))]
+        for lineage in results.read(e.path for e in manifest.files):
+            errors += [(lineage.path, issue) for issue in lineage.errors]
+            if warning := _file_warning(lineage):
+                warnings.append((lineage.path, warning))
     with graph_backend(store_config_from_settings(settings)) as backend:
         nodes, relationships = graph_counts(backend)
         location = backend.location

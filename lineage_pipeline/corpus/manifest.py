@@ -121,16 +121,6 @@ def manifest_entry(
     )
 
 
-_last_built: dict[tuple[str, str], "DomainManifest"] = {}
-
-
-def last_built(root: Path, domain: str) -> "DomainManifest | None":
-    """The manifest this process last built for ``domain`` of ``root``, or None. As ``previous`` it lets
-    the domains of one ingest, each of which scans the others for the catalog, read a file once: a
-    ``previous`` only lends entries whose stat signature still matches, so any earlier one is safe."""
-    return _last_built.get((str(root.resolve()), domain))
-
-
 def build_manifest(
     root: Path,
     domain: str,
@@ -186,17 +176,13 @@ def update_manifest(
             )
         except FileNotFoundError:
             pass  # deleted since the walk: absent is the truth now
-    manifest = DomainManifest(
+    return DomainManifest(
         domain=previous.domain,
         corpus_root=corpus_root,
         files=[entries[p] for p in sorted(entries)],
         folder_dialects=folder_dialects,
         default_dialect=default_dialect,
     )
-    if any(root_of != corpus_root for root_of, _ in _last_built):
-        _last_built.clear()  # one corpus at a time: a long-lived process does not keep every root it saw
-    _last_built[(corpus_root, manifest.domain)] = manifest
-    return manifest
 
 
 def save_manifest(manifest: DomainManifest, directory: Path) -> Path:

@@ -1,7 +1,4 @@
-"""Write a domain's parsed lineage to the graph so that it equals the manifest, file for file."""
-
-from collections.abc import Iterable, Mapping
-from typing import Protocol
+"""Write a domain's parse results to the graph so that it equals the manifest, file for file."""
 
 from lineage_pipeline.corpus.manifest import DomainManifest
 from lineage_pipeline.graph.backend import GraphBackend
@@ -9,60 +6,66 @@ from lineage_pipeline.graph.dead_letter import DeadLetterFile
 from lineage_pipeline.graph.faults import RetryPolicy
 from lineage_pipeline.graph.rows import FileGraph, build_file_graph, file_revision
 from lineage_pipeline.graph.writer import GraphWriter, OrphanPolicy, SyncReport
-from lineage_pipeline.parsing import PARSER_VERSION
-from lineage_pipeline.parsing.models import FileLineage
+from lineage_pipeline.stores.parse_results import ParseResults, StoredResult
 
-
-class ParseResults(Protocol):
-    """Where ``parsed_sql`` left its results (the parse cache) and which catalog context each path's
-    result was resolved with."""
-
-    def contexts(self, keys: Iterable[tuple[str, str, str]]) -> dict[str, str]: ...
-
-    def get_many(
-        self, keys: Iterable[tuple[str, str, str]], contexts: Mapping[str, str] | None = None
-    ) -> dict[tuple[str, str, str], FileLineage]: ...
+PROVISIONAL = "provisional"
+"""Last part of the revision of a result good for one run only, so a later final result of the same
+content is never taken for the same revision."""
 
 
 class MissingParseResultError(RuntimeError):
-    """The graph stage found a manifest file with no stored parse result."""
+    """The graph stage found a manifest file with no parse result for its current content."""
+
+
+def revision_of(stored: StoredResult) -> str:
+    """The graph revision of a stored result: what the file's lineage depends on (``rows.file_revision``)."""
+    revision = file_revision(stored.key.sha256, stored.parser_version, stored.key.context)
+    return revision if stored.final else f"{revision}:{PROVISIONAL}"
+
+
+def current_revisions(manifest: DomainManifest, results: ParseResults) -> dict[str, str]:
+    """Path -> revision of every manifest file; raises MissingParseResultError if one has no result
+    for its scanned content and dialect."""
+    stored = results.stored(manifest.domain)
+    missing = [
+        e.path for e in manifest.files
+        if (row := stored.get(e.path)) is None or (row.key.sha256, row.key.dialect) != (e.sha256, e.dialect)
+    ]
+    if missing:
+        raise MissingParseResultError(
+            f"no parse result stored for {len(missing)} file(s) of domain {manifest.domain!r} "
+            f"(first: {missing[0]}); materialize parsed_sql for this partition first"
+        )
+    return {e.path: revision_of(stored[e.path]) for e in manifest.files}
 
 
 def sync_manifest(
     manifest: DomainManifest,
-    store: ParseResults,
+    results: ParseResults,
     backend: GraphBackend,
-    batch_size: int,
-    max_delete_fraction: float = 0.5,
-    force: bool = False,
     *,
-    retry: RetryPolicy = RetryPolicy(),
-    orphan_policy: OrphanPolicy = "remove",
+    batch_size: int,
+    max_delete_fraction: float,
+    force: bool = False,
+    retry: RetryPolicy,
+    orphan_policy: OrphanPolicy,
     dead_letters: DeadLetterFile | None = None,
     run_id: str = "local",
     pipelined: bool = True,
 ) -> SyncReport:
-    """Bring the domain's subgraph to the manifest's files; only changed files are read from the store.
+    """Bring the domain's subgraph to the manifest's files; only changed files are read from ``results``.
 
     A file's revision includes its catalog context, so a file re-resolved against a changed table
     definition (of any domain) is rewritten like a changed file. Rows the store rejects go to
     ``dead_letters`` tagged with ``run_id`` (and are in the report). ``pipelined``: through the store's
     write stream (``GraphWriter``).
     """
-    entries = {entry.path: entry for entry in manifest.files}
-    contexts = store.contexts((e.sha256, e.dialect, e.path) for e in manifest.files)
-    current = {path: file_revision(entry.sha256, PARSER_VERSION, contexts[path]) for path, entry in entries.items()}
+    current = current_revisions(manifest, results)
+    sha256 = {e.path: e.sha256 for e in manifest.files}
 
     def graphs_for(paths: list[str]) -> list[FileGraph]:
-        keys = [(entries[p].sha256, entries[p].dialect, p) for p in paths]
-        stored = store.get_many(keys, contexts)
-        missing = [key[2] for key in keys if key not in stored]
-        if missing:
-            raise MissingParseResultError(
-                f"no parse result stored for {len(missing)} file(s) of domain {manifest.domain!r} "
-                f"(first: {missing[0]}); materialize parsed_sql for this partition first"
-            )
-        return [build_file_graph(stored[key], manifest.domain, key[0], current[key[2]]) for key in keys]
+        return [build_file_graph(lineage, manifest.domain, sha256[lineage.path], current[lineage.path])
+                for lineage in results.read(paths)]
 
     writer = GraphWriter(
         backend, batch_size=batch_size, retry=retry, orphan_policy=orphan_policy, dead_letters=dead_letters, run_id=run_id,

@@ -13,13 +13,6 @@ from lineage_pipeline.settings import PROJECT_ROOT
 PROJECT_DAGSTER_HOME = PROJECT_ROOT / "dagster_home"
 
 
-def ingest_job() -> dg.JobDefinition:
-    """The resolved ``ingest_corpus`` job (module-level so Dagster can reconstruct it)."""
-    from lineage_pipeline.definitions import defs
-
-    return defs.resolve_job_def("ingest_corpus")
-
-
 def project_instance() -> dg.DagsterInstance:
     """The project's Dagster instance (``DAGSTER_HOME``, else the repo's ``dagster_home/``)."""
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DAGSTER_HOME))
@@ -56,10 +49,22 @@ def _failure_message(result: dg.JobExecutionResult) -> str:
 
 
 def run_domain(
-    instance: dg.DagsterInstance, domain: str, run_config: dict, tags: dict[str, str] | None = None
+    instance: dg.DagsterInstance,
+    domain: str,
+    run_config: dict,
+    tags: dict[str, str] | None = None,
+    config_file: Path | None = None,
+    corpus_root: Path | None = None,
 ) -> DomainRun:
-    """Execute ``ingest_corpus`` for one domain partition in this process, recorded on ``instance``."""
-    job = dg.reconstructable(ingest_job)
+    """Execute ``ingest_corpus`` for one domain partition in this process, recorded on ``instance``, with
+    the settings of ``config_file`` (None: the environment's) and ``corpus_root`` instead of theirs."""
+    job = dg.build_reconstructable_job(
+        "lineage_pipeline.definitions", "ingest_job",
+        reconstructable_kwargs={
+            "config_file": str(config_file) if config_file else None,
+            "corpus_root": str(corpus_root) if corpus_root else None,
+        },
+    )
     with dg.execute_job(
         job,
         instance=instance,
@@ -78,7 +83,11 @@ def run_domain(
 
 
 def ingest_corpus_root(
-    corpus_root: Path, extensions: list[str], domains: list[str] | None = None, force_delete: bool = False
+    corpus_root: Path,
+    extensions: list[str],
+    domains: list[str] | None = None,
+    force_delete: bool = False,
+    config_file: Path | None = None,
 ) -> list[DomainRun]:
     """Register the corpus's domains as partitions and run the job for each (or for ``domains``)."""
     instance = project_instance()
@@ -91,7 +100,8 @@ def ingest_corpus_root(
     run_config = {
         # the command prints its own summary; step logs stay in the instance (UI) at full detail
         "loggers": {"console": {"config": {"log_level": "WARNING"}}},
-        "resources": {"corpus": {"config": {"root": str(corpus_root)}}},
         "ops": {"lineage_graph": {"config": {"force_delete": force_delete}}},
     }
-    return [run_domain(instance, domain, run_config) for domain in selected]
+    return [
+        run_domain(instance, domain, run_config, config_file=config_file, corpus_root=corpus_root) for domain in selected
+    ]

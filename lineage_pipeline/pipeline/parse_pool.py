@@ -15,7 +15,6 @@ process (Linux) - and spawns otherwise, e.g. in a process with threads (a Dagste
 some), which may hold locks a forked child would inherit.
 """
 
-import atexit
 import gc
 import os
 import signal
@@ -37,21 +36,15 @@ from typing import Literal, Protocol
 
 from lineage_pipeline.pipeline import parse_worker
 from lineage_pipeline.pipeline.parse_worker import READY, error_lineage
+from lineage_pipeline.settings import knob_default
 from lineage_pipeline.stores.parse_cache import Encoded, encode
 
-DEFAULT_CHUNK_SIZE = 16
-DEFAULT_FILE_TIMEOUT_S = 120.0
 _CHUNKS_PER_WORKER = 2
 _MAX_RESTARTS_WITHOUT_PROGRESS = 20
 _STARTUP_TIMEOUT_S = 60.0
 
 StartMethod = Literal["auto", "fork", "spawn"]
 START_METHODS: tuple[str, ...] = ("auto", "fork", "spawn")
-
-
-def default_workers() -> int:
-    """``min(4, cpu_count)``."""
-    return max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -258,12 +251,16 @@ class ParsePool:
         root: Path,
         max_file_bytes: int,
         workers: int | None = None,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        file_timeout_s: float = DEFAULT_FILE_TIMEOUT_S,
+        chunk_size: int | None = None,
+        file_timeout_s: float | None = None,
         start_method: StartMethod = "auto",
     ):
-        """``start_method``: see the module docstring; decided afresh at each worker start."""
-        if (workers is not None and workers < 1) or chunk_size < 1 or file_timeout_s <= 0:
+        """``start_method``: see the module docstring; decided afresh at each worker start. Unset knobs take
+        the settings' defaults."""
+        workers = knob_default("workers") if workers is None else workers
+        chunk_size = knob_default("parse_chunk_size") if chunk_size is None else chunk_size
+        file_timeout_s = knob_default("parse_file_timeout_s") if file_timeout_s is None else file_timeout_s
+        if workers < 1 or chunk_size < 1 or file_timeout_s <= 0:
             raise ValueError(f"parse pool needs workers >= 1, chunk_size >= 1, file_timeout_s > 0; "
                              f"got {workers}, {chunk_size}, {file_timeout_s}")
         self.root = Path(root)
@@ -271,7 +268,7 @@ class ParsePool:
         self.chunk_size = chunk_size
         self.file_timeout_s = file_timeout_s
         self.start_method = _checked(start_method)
-        self.stats = PoolStats(workers=workers or default_workers())
+        self.stats = PoolStats(workers=workers)
         self.warm_dialects: tuple[str, ...] = ()
         self._workers: list[_Worker] = []
         self._restarts = 0
@@ -523,42 +520,42 @@ class ParsePool:
         return FileResult(culprit, failure, spent_ms)
 
 
-_shared: tuple[tuple, ParsePool] | None = None
-_shared_lock = threading.Lock()
+class PoolKeeper:
+    """Keeps the last pool it opened alive for the next call with the same arguments, so the domains of
+    one ingest (parsed one after another by one owner) pay the workers' start-up once. Its owner (a
+    Dagster resource, a CLI command, a benchmark pass) closes it; a pool is also closed when the
+    arguments change and after an error."""
 
+    def __init__(self) -> None:
+        self._kept: tuple[tuple, ParsePool] | None = None
 
-@contextmanager
-def reusable_pool(
-    root: Path, max_file_bytes: int, workers: int, chunk_size: int, file_timeout_s: float,
-    start_method: StartMethod = "auto",
-) -> Iterator[ParsePool]:
-    """A pool that stays alive for the next call with the same arguments, so the domains of one ingest
-    (run one after another in one process) pay the workers' start-up once. Closed when the arguments
-    change, after an error, and at exit; a concurrent caller gets a pool of its own."""
-    global _shared
-    key = (str(root), max_file_bytes, workers, chunk_size, file_timeout_s, start_method)
-    with _shared_lock:
-        taken, _shared = _shared, None
-    if taken is not None and taken[0] != key:
-        taken[1].close()
-        taken = None
-    pool = taken[1] if taken else ParsePool(root, max_file_bytes, workers, chunk_size, file_timeout_s, start_method)
-    try:
-        yield pool
-    except BaseException:
-        pool.close()
-        raise
-    with _shared_lock:
-        if _shared is None:
-            _shared, pool = (key, pool), None
-    if pool is not None:
-        pool.close()
+    def __enter__(self) -> "PoolKeeper":
+        return self
 
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
-@atexit.register
-def _close_shared() -> None:
-    global _shared
-    with _shared_lock:
-        taken, _shared = _shared, None
-    if taken is not None:
-        taken[1].close()
+    @contextmanager
+    def pool(
+        self, root: Path, max_file_bytes: int, workers: int, chunk_size: int, file_timeout_s: float,
+        start_method: StartMethod,
+    ) -> Iterator[ParsePool]:
+        """The kept pool if it was opened with these arguments, else a new one (the old one is closed)."""
+        key = (str(root), max_file_bytes, workers, chunk_size, file_timeout_s, start_method)
+        taken, self._kept = self._kept, None
+        if taken is not None and taken[0] != key:
+            taken[1].close()
+            taken = None
+        pool = taken[1] if taken else ParsePool(root, max_file_bytes, workers, chunk_size, file_timeout_s, start_method)
+        try:
+            yield pool
+        except BaseException:
+            pool.close()
+            raise
+        self._kept = (key, pool)
+
+    def close(self) -> None:
+        """Stop the kept pool's workers."""
+        taken, self._kept = self._kept, None
+        if taken is not None:
+            taken[1].close()

@@ -1,40 +1,61 @@
-"""Parse a domain's manifest into the parse cache: cached content is reused, the rest is parsed in a pool.
+"""Parse one domain into the parse results store, in the order the steps run.
 
-Nothing here holds a whole corpus's lineage: cache lookups stream in batches, parsed results go to
-the cache in batches as they arrive, and the outcome keeps only counts, timings and errors.
+1. Check the stores: a damaged parse cache or results file is moved aside and rebuilt, never fatal.
+2. First pass: every file of the domain is looked up in the parse cache (content + dialect + parser
+   version); the misses are parsed in a worker pool, together with other domains' files the catalog
+   needs and the cache does not hold (one stream, so no worker idles between the two lists).
+3. Catalog: the tables and views the whole corpus defines (first-pass facts, never decoded lineage),
+   built once per corpus state and saved in the cache; table-defining files that depend on the
+   catalog (a view over ``SELECT *``) are re-resolved while it grows (``ROUNDS``).
+4. Resolution: each domain file whose lineage a catalog can change (``SELECT *``, columns without a
+   table, INSERT without a column list) is re-parsed with just the catalog entries it depends on,
+   cached under their fingerprint (the key's ``context``).
+5. Hand-off: each file's chosen result (first pass or resolved) is in the parse results store under
+   its key and whether it is final; rows of deleted files are dropped.
+
+Nothing here holds a whole corpus's lineage: lookups stream in batches, parsed results are stored in
+batches as they arrive, and the outcome keeps only counts, timings and errors. Limitation: a run of
+domain D re-resolves only D's files; when a definition in another domain changes, D's dependent files
+follow on D's next run (``lineage ingest`` runs every domain).
 """
 
+import hashlib
 import resource
 import statistics
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import ExitStack
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from lineage_pipeline.corpus.manifest import DomainManifest, ManifestEntry
-from lineage_pipeline.pipeline.parse_pool import (
-    DEFAULT_CHUNK_SIZE,
-    DEFAULT_FILE_TIMEOUT_S,
-    FileResult,
-    FileTask,
-    ParsePool,
-    StartMethod,
-    default_workers,
-    reusable_pool,
-)
+from lineage_pipeline.corpus.files import discover_domains
+from lineage_pipeline.corpus.manifest import DomainManifest, ManifestEntry, build_manifest, load_manifest
+from lineage_pipeline.parsing import Catalog
+from lineage_pipeline.pipeline.parse_pool import FileResult, FileTask, ParsePool, PoolKeeper, StartMethod
+from lineage_pipeline.settings import knob_default
 from lineage_pipeline.stores.parse_cache import CacheKey, Encoded, IntegrityReport, ParseCache, Summary
+from lineage_pipeline.stores.parse_results import ParseResults
 
+ROUNDS = 3
+"""Re-resolutions of table-defining files while the catalog still grows (a view over a ``SELECT *`` view)."""
 _WRITE_BATCH = 200
 
-ONCE_MARK = "~once"
 
+@dataclass(frozen=True)
+class ParseOptions:
+    """How misses are parsed: worker processes, files per chunk, the per-file time limit, how a worker
+    starts (``parse_pool.resolve_start_method``), and the keeper whose pool is reused across calls
+    (None: ``parse_domain_files`` keeps one pool for the call and closes it at the end)."""
 
-def once_context(context: str) -> str:
-    """The context a result good for this run only is stored under (a crashed or hung worker's error
-    record, lineage of content that changed after the scan): a file's graph revision includes its
-    context, so a later reusable result of the same content is written over it, never taken as the same."""
-    return f"{context}{ONCE_MARK}"
+    workers: int = field(default_factory=lambda: knob_default("workers"))
+    chunk_size: int = field(default_factory=lambda: knob_default("parse_chunk_size"))
+    file_timeout_s: float = field(default_factory=lambda: knob_default("parse_file_timeout_s"))
+    start_method: StartMethod = field(default_factory=lambda: knob_default("parse_worker_start"))
+    pools: PoolKeeper | None = field(default=None, compare=False)
+
+    def open_pool(self, root: Path, max_file_bytes: int, workers: int) -> AbstractContextManager[ParsePool]:
+        assert self.pools is not None, "parse_domain_files gives every call a keeper"
+        return self.pools.pool(root, max_file_bytes, workers, self.chunk_size, self.file_timeout_s, self.start_method)
 
 
 @dataclass(frozen=True)
@@ -47,20 +68,9 @@ class FileError:
     message: str
 
 
-@dataclass(frozen=True)
-class ParseOptions:
-    """How misses are parsed: worker processes, files per chunk, the per-file time limit, and how a
-    worker starts (``parse_pool.resolve_start_method``)."""
-
-    workers: int = field(default_factory=default_workers)
-    chunk_size: int = DEFAULT_CHUNK_SIZE
-    file_timeout_s: float = DEFAULT_FILE_TIMEOUT_S
-    start_method: StartMethod = "auto"
-
-
 @dataclass
 class ParseOutcome:
-    """Counts, timings and errors of one domain's parse (not the lineage itself: that is in the cache)."""
+    """Counts, timings and errors of one domain's parse (the lineage itself is in the results store)."""
 
     files: int = 0
     hits: int = 0
@@ -76,12 +86,15 @@ class ParseOutcome:
     worker_timeouts: int = 0
     workers_forked: int = 0
     workers_spawned: int = 0
-    """Workers this parse started, by how (a reused pool's workers are not counted again)."""
+    """Workers this parse started, by how (a kept pool's workers are not counted again)."""
     peak_rss_bytes: int = 0
     worker_peak_rss_bytes: int = 0
     cache_check: IntegrityReport | None = None
-    once_contexts: dict[str, str] = field(default_factory=dict)
-    """Files whose result is good for this run only, by the context it is stored under (``once_context``)."""
+    results_check: IntegrityReport | None = None
+    provisional: list[str] = field(default_factory=list)
+    """Files whose result is good for this run only (crash, timeout, edited during the run)."""
+    results_written: int = 0
+    """Rows of the results store this parse wrote (a no-op writes none)."""
 
     @property
     def hit_rate(self) -> float:
@@ -99,7 +112,7 @@ class ParseOutcome:
             return round(self.file_ms[0], 2)
         return round(statistics.quantiles(self.file_ms, n=100, method="inclusive")[q - 1], 2)
 
-    def _add(self, path: str, summary: Summary) -> None:
+    def add(self, path: str, summary: Summary) -> None:
         self.files += 1
         self.statements += summary.statements
         self.column_edges += summary.column_edges
@@ -111,145 +124,350 @@ class ParseOutcome:
         self.column_edges += new.column_edges - old.column_edges
         self.errors = [e for e in self.errors if e.path != path]
         self.errors += [FileError(path, i.statement, i.line, i.message) for i in new.errors]
-        self.errors.sort(key=lambda e: (e.path, e.statement is not None, e.statement or 0))
 
 
-class CachingParser:
-    """Parses tasks in a pool opened on first use (``reusable_pool``) and stores every result in the
-    cache under the task's key, in batches; pool figures add up over calls. Use as a context manager.
-    ``live`` (the corpus's (sha256, dialect) pairs, when known) is what the cache's eviction keeps longest."""
+@dataclass
+class CatalogOutcome:
+    """What the catalog pass did for one domain."""
+
+    corpus_files: int = 0
+    """Files of the whole corpus the catalog was built from."""
+    catalog_reused: bool = False
+    """The catalog of this corpus state was saved by an earlier run and reused (no other domain read)."""
+    corpus_files_parsed: int = 0
+    """First-pass parses of other domains' files this run needed (their cache misses)."""
+    catalog_tables: int = 0
+    files_resolved: int = 0
+    """Files of the domain whose lineage is the catalog-resolved one."""
+    resolved_hits: int = 0
+    resolved_parsed: int = 0
+    """Catalog-resolved parses run now (the domain's files and table-defining files of any domain)."""
+    column_edges_added: int = 0
+    """Column edges resolution added to the domain's files, compared with their first pass."""
+    file_ms: list[float] = field(default_factory=list)
+    """Per-file time of every parse this pass ran (first passes of other domains' files and resolutions)."""
+    seconds: float = 0.0
+
+
+def other_domain_manifests(
+    root: Path,
+    domain: str,
+    extensions: list[str],
+    folder_dialects: dict[str, str],
+    default_dialect: str,
+    manifests_dir: Path,
+) -> Iterator[DomainManifest]:
+    """A fresh manifest of every other domain of the corpus, one at a time (a saved manifest, possibly
+    stale, only lets unchanged files skip hashing; nothing is saved)."""
+    for other in discover_domains(root, extensions):
+        if other == domain:
+            continue
+        try:
+            previous: DomainManifest | None = load_manifest(manifests_dir, other)
+        except (FileNotFoundError, ValueError):  # missing or unreadable: scan from scratch
+            previous = None
+        yield build_manifest(root, other, extensions, folder_dialects, default_dialect, previous=previous)
+
+
+def corpus_digest(manifests: Iterable[DomainManifest], parser_version: str) -> str:
+    """Digest of the corpus state a catalog is built from: every file's path, content and dialect, and
+    the parser version (equal digests give equal catalogs)."""
+    files = sorted((e.path, e.sha256, e.dialect) for m in manifests for e in m.files)
+    digest = hashlib.sha256(parser_version.encode())
+    for path, sha256, dialect in files:
+        digest.update(f"\0{path}\0{sha256}\0{dialect}".encode())
+    return digest.hexdigest()
+
+
+def first_pass_key(entry: ManifestEntry) -> CacheKey:
+    return CacheKey(entry.sha256, entry.dialect)
+
+
+# -- the parse ---------------------------------------------------------------------------------------
+
+
+def parse_domain_files(
+    manifest: DomainManifest,
+    others: Iterable[DomainManifest],
+    cache: ParseCache,
+    results: ParseResults,
+    max_file_bytes: int,
+    options: ParseOptions | None = None,
+) -> tuple[ParseOutcome, CatalogOutcome]:
+    """Bring the results store to one result per file of ``manifest`` (steps 1-5 of the module doc).
+
+    The ``ParseOutcome`` counts the first pass's hits and misses and the final lineage's statements,
+    column edges and errors; the ``CatalogOutcome`` describes the catalog pass over ``others``.
+    """
+    options = options or ParseOptions()
+    if options.pools is None:
+        with PoolKeeper() as pools:
+            return parse_domain_files(manifest, others, cache, results, max_file_bytes, replace(options, pools=pools))
+    started = time.perf_counter()
+    # 1. stores
+    outcome = ParseOutcome(
+        cache_enabled=cache.enabled, cache_check=cache.verify_integrity(), results_check=results.verify_integrity()
+    )
+    cache.prune()
+    others = [other for other in others if other.domain != manifest.domain]
+    if cache.missing([first_pass_key(e) for e in manifest.files]) >= options.workers:
+        # the workers start while the other domains are scanned and looked up
+        with options.open_pool(Path(manifest.corpus_root), max_file_bytes, options.workers) as pool:
+            pool.start({e.dialect for e in manifest.files})
+    live = {(e.sha256, e.dialect) for m in (manifest, *others) for e in m.files}
+    report = CatalogOutcome(corpus_files=len(manifest.files) + sum(len(o.files) for o in others))
+    digest = corpus_digest([manifest, *others], cache.parser_version)
+    saved = cache.load_catalog(digest)
+    facts = _CatalogFacts()
+    entries = {e.path: e for e in manifest.files}
+    parser = _StoringParser(manifest, cache, results, max_file_bytes, options, live)
+
+    # 2. first pass
+    own: dict[str, Summary] = {}
+    missed: list[ManifestEntry] = []
+    for entry, (_, summary) in zip(manifest.files, cache.lookup(first_pass_key(e) for e in manifest.files)):
+        if summary is None:
+            missed.append(entry)
+        else:
+            own[entry.path] = summary
+    outcome.hits, outcome.misses = len(own), len(missed)
+    also = [] if saved is not None else _missing_first_passes(others, cache, facts)
+    report.corpus_files_parsed = len(also)
+    tasks = [(FileTask(e.path, e.dialect, sha256=e.sha256), first_pass_key(e)) for e in (*missed, *also)]
+    for result in parser.parse(tasks):
+        if result.task.path in entries:
+            own[result.task.path] = result.encoded.summary
+            outcome.file_ms.append(result.ms)
+        else:
+            facts.note(result.task.path, result.encoded.summary)
+            report.file_ms.append(result.ms)
+    for entry in manifest.files:
+        outcome.add(entry.path, own[entry.path])
+
+    # 3. catalog
+    catalog_started = time.perf_counter()
+    resolver = _Resolver(entries, cache, parser, report)
+    if saved is not None:
+        catalog = Catalog(saved)
+        report.catalog_reused = True
+    else:
+        for path, summary in own.items():
+            facts.note(path, summary)
+        # only files the rounds may re-resolve are kept, so memory does not grow with the corpus
+        resolver.entries.update((e.path, e) for o in others for e in o.files if e.path in facts.dependent_definers)
+        catalog = _resolve_rounds(facts, resolver)
+        # a result of a crashed or hung worker says nothing about its file: do not keep what it left out
+        if not (parser.crashes or parser.timeouts):
+            cache.save_catalog(digest, catalog)
+    report.catalog_tables = len(catalog)
+
+    # 4. resolution of the domain's own files
+    subsets = {path: catalog.subset(s.dependencies) for path, s in own.items() if s.dependencies}
+    subsets = {path: subset for path, subset in subsets.items() if len(subset)}
+    resolved = resolver.resolve(subsets)
+    report.files_resolved = len(resolved)
+    report.column_edges_added = sum(s.column_edges - own[path].column_edges for path, s in resolved.items())
+    for path, summary in resolved.items():
+        outcome.replace(path, own[path], summary)
+    outcome.errors.sort(key=lambda e: (e.path, e.statement is not None, e.statement or 0))
+
+    # 5. hand-off
+    chosen = {
+        e.path: CacheKey(e.sha256, e.dialect, subsets[e.path].fingerprint() if e.path in resolved else "")
+        for e in manifest.files
+    }
+    _hand_off(manifest, chosen, subsets, cache, results, parser)
+    results.retain(manifest.domain, entries)
+
+    outcome.workers = parser.workers
+    outcome.worker_crashes, outcome.worker_timeouts = parser.crashes, parser.timeouts
+    outcome.workers_forked, outcome.workers_spawned = parser.forked, parser.spawned
+    outcome.worker_peak_rss_bytes = parser.worker_peak_rss
+    outcome.provisional = sorted(path for path, (_, final) in parser.written.items() if not final)
+    outcome.results_written = parser.results_written
+    outcome.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    report.seconds = time.perf_counter() - catalog_started
+    outcome.seconds = time.perf_counter() - started
+    return outcome, report
+
+
+def _hand_off(
+    manifest: DomainManifest,
+    chosen: dict[str, CacheKey],
+    subsets: dict[str, Catalog],
+    cache: ParseCache,
+    results: ParseResults,
+    parser: "_StoringParser",
+) -> None:
+    """Make each file's results row hold its chosen key: written by this run's parses already, kept
+    from an earlier run (same key, parser version, final), copied from the cache, or parsed again
+    when the cache no longer holds it (evicted during this run, or disabled)."""
+    stored = results.stored(manifest.domain)
+    todo = []
+    for path, key in chosen.items():
+        written = parser.written.get(path)
+        if written is not None and written[0] == key:
+            continue
+        row = stored.get(path)
+        if written is None and row is not None and row.key == key and row.final and row.parser_version == cache.parser_version:
+            continue
+        todo.append(path)
+    if not todo:
+        return
+    copied = set()
+    if cache.enabled:
+        wanted = {chosen[path]: path for path in todo}
+        copies = [(wanted[key], key, payload) for key, payload in cache.payloads(wanted)]
+        parser.results_written += results.put_payloads(manifest.domain, cache.parser_version, copies)
+        copied = {path for path, _, _ in copies}
+    entries = {e.path: e for e in manifest.files}
+    reparse = []
+    for path in todo:
+        if path in copied:
+            continue
+        entry, subset = entries[path], subsets.get(path)
+        tables = None if not chosen[path].context or subset is None else {name: subset[name] for name in subset}
+        reparse.append((FileTask(path, entry.dialect, tables, entry.sha256), chosen[path]))
+    for _ in parser.parse(reparse):
+        pass
+
+
+class _StoringParser:
+    """Parses tasks in a pool and stores each result as it arrives, in batches: reusable ones in the
+    parse cache, the domain's own files' in the results store (``written``: path -> (key, final))."""
 
     def __init__(
         self,
-        root: Path,
+        manifest: DomainManifest,
         cache: ParseCache,
+        results: ParseResults,
         max_file_bytes: int,
         options: ParseOptions,
-        keep_since: float,
-        live: Collection[tuple[str, str]] | None = None,
+        live: Collection[tuple[str, str]] | None,
     ):
-        self.root, self.cache, self.max_file_bytes = root, cache, max_file_bytes
-        self.options, self.keep_since, self.live = options, keep_since, live
+        self.root, self.domain = Path(manifest.corpus_root), manifest.domain
+        self.own = {e.path for e in manifest.files}
+        self.cache, self.results, self.max_file_bytes = cache, results, max_file_bytes
+        self.options, self.live = options, live
         self.workers = self.crashes = self.timeouts = self.worker_peak_rss = self.forked = self.spawned = 0
-        self.once: dict[str, str] = {}
-        """Path -> context of each result stored as good for this run only (``once_context``)."""
-        self._stack = ExitStack()
-        self._pool: ParsePool | None = None
-
-    def __enter__(self) -> "CachingParser":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stack.close()
+        self.results_written = 0
+        self.written: dict[str, tuple[CacheKey, bool]] = {}
 
     def parse(self, items: list[tuple[FileTask, CacheKey]]) -> Iterator[FileResult]:
         """Parse ``items`` and yield each result once it is parsed; all are stored when the generator ends."""
         if not items:
             return
-        if self._pool is None:
-            # sized by the first batch: a pool re-sized later would lose the reusable workers
+        if not self.workers:
+            # sized by the first batch: a pool re-sized later would lose the kept workers
             self.workers = min(self.options.workers, len(items))
-            self._pool = self._stack.enter_context(reusable_pool(
-                self.root, self.max_file_bytes, self.workers, self.options.chunk_size, self.options.file_timeout_s,
-                self.options.start_method,
-            ))
         keys = {task.path: key for task, key in items}
-        pending: list[tuple[CacheKey, Encoded]] = []
-        for result in self._pool.parse([task for task, _ in items]):  # a list: chunks shrink at its end
-            key = keys[result.task.path]
-            if not result.encoded.reusable:
-                key = replace(key, context=once_context(key.context))
-                self.once[result.task.path] = key.context
-            pending.append((key, result.encoded))
-            if len(pending) >= _WRITE_BATCH:
-                self.cache.put_encoded(pending, self.keep_since, self.live)
-                pending = []
-            yield result
-        self.cache.put_encoded(pending, self.keep_since, self.live)
-        self.crashes += self._pool.stats.crashes
-        self.timeouts += self._pool.stats.timeouts
-        self.forked += self._pool.stats.forked
-        self.spawned += self._pool.stats.spawned
-        self.worker_peak_rss = max(self.worker_peak_rss, self._pool.stats.worker_peak_rss)
+        cached: list[tuple[CacheKey, Encoded]] = []
+        handed: list[tuple[str, CacheKey, Encoded, bool]] = []
+        with self.options.open_pool(self.root, self.max_file_bytes, self.workers) as pool:
+            for result in pool.parse([task for task, _ in items]):  # a list: chunks shrink at its end
+                key, final = keys[result.task.path], result.encoded.reusable
+                cached.append((key, result.encoded))
+                if result.task.path in self.own:
+                    handed.append((result.task.path, key, result.encoded, final))
+                    self.written[result.task.path] = (key, final)
+                if len(cached) >= _WRITE_BATCH:
+                    self._store(cached, handed)
+                    cached, handed = [], []
+                yield result
+            self._store(cached, handed)
+            self.crashes += pool.stats.crashes
+            self.timeouts += pool.stats.timeouts
+            self.forked += pool.stats.forked
+            self.spawned += pool.stats.spawned
+            self.worker_peak_rss = max(self.worker_peak_rss, pool.stats.worker_peak_rss)
+
+    def _store(self, cached: list[tuple[CacheKey, Encoded]], handed: list[tuple[str, CacheKey, Encoded, bool]]) -> None:
+        self.cache.put_encoded(cached, self.live)
+        self.results_written += self.results.put(self.domain, self.cache.parser_version, handed)
 
 
-def prestart_workers(manifest: DomainManifest, cache: ParseCache, max_file_bytes: int, options: ParseOptions) -> bool:
-    """Start the pool ``parse_manifest`` will use now, warmed up in the domain's dialects, if at least one
-    file per worker misses the cache: the workers then start while the caller still scans and looks up.
-    Returns whether it did (fewer misses would want a smaller pool, and no misses none)."""
-    workers = min(options.workers, cache.missing([_key(e) for e in manifest.files]))
-    if workers < options.workers:
-        return False
-    with reusable_pool(
-        Path(manifest.corpus_root), max_file_bytes, workers, options.chunk_size, options.file_timeout_s,
-        options.start_method,
-    ) as pool:
-        pool.start({e.dialect for e in manifest.files})
-    return True
+@dataclass
+class _CatalogFacts:
+    """What the catalog is built from: each table-defining file's definitions, and the dependencies of
+    those whose definitions a catalog can change (a view over ``SELECT *``)."""
+
+    defines: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    dependent_definers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def note(self, path: str, summary: Summary) -> None:
+        if summary.defines:
+            self.defines[path] = dict(summary.defines)
+            if summary.dependencies:
+                self.dependent_definers[path] = summary.dependencies
 
 
-def parse_manifest(
-    manifest: DomainManifest,
-    cache: ParseCache,
-    max_file_bytes: int,
-    options: ParseOptions | None = None,
-    on_summary: Callable[[str, Summary], None] | None = None,
-    live: Collection[tuple[str, str]] | None = None,
-    also: Sequence[ManifestEntry] = (),
-    on_also: Callable[[FileResult], None] | None = None,
-    cache_check: IntegrityReport | None = None,
-) -> ParseOutcome:
-    """Make sure every manifest file has a result in ``cache`` and report on them; ``on_summary(path,
-    summary)`` sees each file's summary (cached or fresh), e.g. for the catalog pass; ``live`` as for
-    ``CachingParser``. ``also`` (other domains' files the caller found missing from the cache) are
-    parsed and stored in the same worker stream, each result handed to ``on_also``; they are not part
-    of the outcome's counts, only of its worker crash and timeout counts.
-
-    The cache is checked first (a damaged file is moved aside and rebuilt, never failing the run;
-    ``cache_check`` is the caller's own check of it, if it made one) and expired entries dropped.
-    A file whose parse crashes or hangs a worker gets an error record; the others are unaffected.
-    """
-    options = options or ParseOptions()
-    started = time.perf_counter()
-    keep_since = cache.clock()
-    outcome = ParseOutcome(cache_enabled=cache.enabled, cache_check=cache_check or cache.verify_integrity())
-    # TTL and stale parser versions only: LRU eviction here could take entries a concurrent run of
-    # another domain has written and its graph stage has not read yet
-    cache.prune(evict=False)
-    missed: list[ManifestEntry] = []
-    for entry, (_, summary) in zip(manifest.files, cache.lookup(_key(e) for e in manifest.files)):
-        if summary is None:
-            missed.append(entry)
-        else:
-            outcome.hits += 1
-            outcome._add(entry.path, summary)
-            if on_summary is not None:
-                on_summary(entry.path, summary)
-    outcome.misses = len(missed)
-    others = {e.path for e in also}
-    # one stream for both: a worker never idles at the end of one list while the other waits
-    tasks = [(FileTask(e.path, e.dialect, sha256=e.sha256), _key(e)) for e in (*missed, *also)]
-    with CachingParser(Path(manifest.corpus_root), cache, max_file_bytes, options, keep_since, live) as parser:
-        for result in parser.parse(tasks):
-            if result.task.path in others:
-                if on_also is not None:
-                    on_also(result)
-                continue
-            outcome._add(result.task.path, result.encoded.summary)
-            outcome.file_ms.append(result.ms)
-            if on_summary is not None:
-                on_summary(result.task.path, result.encoded.summary)
-    outcome.workers = parser.workers
-    outcome.once_contexts = {path: context for path, context in parser.once.items() if path not in others}
-    outcome.worker_crashes = parser.crashes
-    outcome.worker_timeouts = parser.timeouts
-    outcome.workers_forked, outcome.workers_spawned = parser.forked, parser.spawned
-    outcome.worker_peak_rss_bytes = parser.worker_peak_rss
-    outcome.errors.sort(key=lambda e: (e.path, e.statement is not None, e.statement or 0))
-    outcome.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    outcome.seconds = time.perf_counter() - started
-    return outcome
+def _missing_first_passes(others: list[DomainManifest], cache: ParseCache, facts: _CatalogFacts) -> list[ManifestEntry]:
+    """Note the cached first-pass facts of the ``others`` domains' files; return the files with none."""
+    missing: list[ManifestEntry] = []
+    for other in others:
+        keys = (first_pass_key(e) for e in other.files)
+        for entry, (_, summary) in zip(other.files, cache.lookup(keys, count=False)):
+            if summary is None:
+                missing.append(entry)
+            else:
+                facts.note(entry.path, summary)
+    return missing
 
 
-def _key(entry: ManifestEntry) -> CacheKey:
-    return CacheKey(entry.sha256, entry.dialect)
+def _resolve_rounds(facts: _CatalogFacts, resolver: "_Resolver") -> Catalog:
+    """The corpus catalog from every file's first-pass facts, with table-defining files that depend on a
+    catalog re-resolved while it grows (``ROUNDS`` at most)."""
+    catalog = _catalog(facts.defines)
+    used: dict[str, str] = {}
+    for _ in range(ROUNDS):
+        todo = {}
+        for path, dependencies in facts.dependent_definers.items():
+            subset = catalog.subset(dependencies)
+            if len(subset) and used.get(path) != subset.fingerprint():
+                todo[path], used[path] = subset, subset.fingerprint()
+        for path, summary in resolver.resolve(todo).items():
+            if summary.defines:
+                facts.defines[path] = dict(summary.defines)
+        rebuilt = _catalog(facts.defines)
+        if not todo or rebuilt.fingerprint() == catalog.fingerprint():
+            break
+        catalog = rebuilt
+    return catalog
+
+
+def _catalog(defines: dict[str, dict[str, tuple[str, ...]]]) -> Catalog:
+    """Later paths win, as in ``build_catalog`` over files in path order; a definition whose columns
+    are not known yet is no entry."""
+    tables: dict[str, tuple[str, ...]] = {}
+    for path in sorted(defines):
+        tables.update((table, columns) for table, columns in defines[path].items() if columns)
+    return Catalog(tables)
+
+
+class _Resolver:
+    """Cached catalog-resolved summaries: a hit under (content, dialect, subset fingerprint), else a
+    parse in the pool with that subset, stored under the same key."""
+
+    def __init__(self, entries: dict[str, ManifestEntry], cache: ParseCache, parser: _StoringParser, report: CatalogOutcome):
+        self.entries, self.cache, self.parser, self.report = dict(entries), cache, parser, report
+
+    def resolve(self, subsets: dict[str, Catalog]) -> dict[str, Summary]:
+        keys = {
+            path: CacheKey(self.entries[path].sha256, self.entries[path].dialect, subset.fingerprint())
+            for path, subset in subsets.items()
+        }
+        found: dict[str, Summary] = {}
+        missed = []
+        for path, (_, summary) in zip(keys, self.cache.lookup(keys.values(), count=False)):
+            if summary is None:
+                tables = {name: subsets[path][name] for name in subsets[path]}
+                entry = self.entries[path]
+                missed.append((FileTask(path, entry.dialect, tables, entry.sha256), keys[path]))
+            else:
+                found[path] = summary
+        self.report.resolved_hits += len(found)
+        self.report.resolved_parsed += len(missed)
+        for result in self.parser.parse(missed):
+            found[result.task.path] = result.encoded.summary
+            self.report.file_ms.append(result.ms)
+        return found

@@ -29,7 +29,7 @@ from lineage_pipeline.sensors.batching import (
 )
 from lineage_pipeline.sensors.changes import ChangeSet, detect_changes, file_sha256, scan_stats
 from lineage_pipeline.sensors.state_store import StateStore, default_state_path
-from lineage_pipeline.settings import IngestionSettings, load_settings
+from lineage_pipeline.settings import IngestionSettings
 
 SENSOR_NAME = "sql_corpus_sensor"
 HASH_BUDGET_SECONDS = 20.0
@@ -247,8 +247,6 @@ def build_corpus_sensor(config: CorpusSensorConfig, clock: Callable[[], float] =
 
     return sql_corpus_sensor
 
-
-sql_corpus_sensor = build_corpus_sensor(CorpusSensorConfig.from_settings(load_settings()))
 
 
 def read_sensor_cursor(instance: dg.DagsterInstance) -> SensorCursor | None:

@@ -1,42 +1,38 @@
 """SQLite cache of parse results keyed by content hash, dialect and parser version (plus a catalog digest).
 
-It is how ``parsed_sql`` hands its results to ``lineage_graph`` and why an unchanged file is never
+It is why an unchanged file is never
 parsed twice: the same bytes in the same dialect under the same parser give the same lineage, so
 the path is not part of the key (it is restored on read). Payloads are zlib-compressed JSON (never
 pickle: the file may be foreign). Each entry also keeps the counts and errors of its lineage so a
 warm run can report without decoding payloads, and the catalog facts of its lineage (the tables it
 defines, the tables a catalog could change it through) so the corpus-wide catalog pass never decodes
-a payload either. ``resolutions`` records, per path, which catalog context the last parse of its
-domain resolved that path's content with: the graph stage reads the lineage stored under it. ``catalogs``
+a payload either. (What a run hands to the graph step is in ``parse_results``, which is never
+evicted.) ``catalogs``
 keeps the last corpus-wide schema catalogs (table -> ordered columns, no lineage) under a digest of the
 corpus state, so each domain run of one corpus state does not rebuild it. Hit/miss/eviction counters live in the database, so
 they add up across processes. Several processes may read and write at once (WAL, busy timeout).
 """
 
-import fcntl
 import json
 import logging
-import os
 import random
 import sqlite3
-import threading
 import time
 import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 from lineage_pipeline.parsing import PARSER_VERSION, catalog_dependencies, catalog_entries, needs_catalog
 from lineage_pipeline.parsing.models import FileLineage, ParseIssue
+from lineage_pipeline.stores.sqlite_file import SqliteFile, batched
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 """Layout of this database; a file with another layout is moved aside and rebuilt."""
 _APP_ID = "lineage_pipeline.parse_cache"
-DEFAULT_MAX_ENTRIES = 10_000
-DEFAULT_TTL_SECONDS = 30 * 24 * 3600.0
 _LOOKUP_BATCH = 500
 CATALOG_SNAPSHOTS = 8
 """Corpus catalogs kept (most recent first): enough for concurrent runs of a few corpus states."""
@@ -61,13 +57,6 @@ CREATE TABLE IF NOT EXISTS entries (
     PRIMARY KEY (sha256, dialect, parser_version, context)
 );
 CREATE INDEX IF NOT EXISTS entries_last_used ON entries (last_used_at);
-CREATE TABLE IF NOT EXISTS resolutions (
-    path TEXT PRIMARY KEY,
-    sha256 TEXT NOT NULL,
-    dialect TEXT NOT NULL,
-    parser_version TEXT NOT NULL,
-    context TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS catalogs (digest TEXT PRIMARY KEY, tables TEXT NOT NULL, created_at REAL NOT NULL);
 """
 _COUNTERS = ("hits", "misses", "evictions")
@@ -123,8 +112,8 @@ def _defines(lineage: FileLineage) -> tuple[tuple[str, tuple[str, ...]], ...]:
 class Encoded:
     """A parse result ready to store: compressed payload plus its summary.
 
-    ``reusable=False`` marks a result that says nothing about the content (its worker crashed or timed
-    out): it is stored for this run's graph stage but never served as a cache hit.
+    ``reusable=False`` marks a result that says nothing final about the content (its worker crashed or
+    timed out, or the file changed after the scan): it goes to this run's parse results, never to the cache.
     """
 
     payload: bytes
@@ -174,16 +163,17 @@ class IntegrityReport:
 class ParseCache:
     """Parse results on disk with LRU eviction beyond ``max_entries`` and expiry after ``ttl_seconds`` unused.
 
-    ``enabled=False`` means nothing is reused (``lookup`` always misses and counts nothing), but results
-    are still stored so that the graph stage can read this run's lineage via ``get_many``.
+    ``enabled=False`` means the cache is not used at all: ``lookup`` misses and counts nothing, and
+    ``put_encoded`` stores nothing (a run's results reach the graph step through ``parse_results``).
     """
 
     def __init__(
         self,
         path: Path,
+        *,
+        max_entries: int,
+        ttl_seconds: float,
         parser_version: str = PARSER_VERSION,
-        max_entries: int = DEFAULT_MAX_ENTRIES,
-        ttl_seconds: float = DEFAULT_TTL_SECONDS,
         enabled: bool = True,
         clock: Callable[[], float] = time.time,
     ):
@@ -195,67 +185,23 @@ class ParseCache:
         self.ttl_seconds = ttl_seconds
         self.enabled = enabled
         self.clock = clock
-        self._local = threading.local()
+        self.file = SqliteFile(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._exclusive():
+        with self.file.exclusive():
             # an existing file is only checked by verify_integrity: writing our layout into a foreign
             # database here would make it look like ours
             if not self.path.exists() or self.path.stat().st_size == 0:
                 self._create()
 
-    # -- connection and layout ------------------------------------------------------------------
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=60)
-        db.execute("PRAGMA synchronous=NORMAL")
-        return db
-
-    def _db(self) -> sqlite3.Connection:
-        """This thread's connection, kept open: opening and closing one per call cost ~1 ms each (the last
-        close of a WAL database checkpoints it). One per thread and process, since a connection may not
-        cross threads and a forked child must not use its parent's. Autocommit: writes use ``_transaction``."""
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            local.db = self._connect()
-            local.db.isolation_level = None
-            local.pid = os.getpid()
-        return local.db
-
-    def _forget_connections(self) -> None:
-        """Drop every kept connection (the file they point at was moved aside)."""
-        self._local = threading.local()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        # BEGIN IMMEDIATE takes the write lock up front so concurrent writers queue on the busy timeout
-        # instead of failing on a read-to-write lock upgrade.
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-
-    @contextmanager
-    def _exclusive(self) -> Iterator[None]:
-        """Serialize layout checks and rebuilds across processes (the database itself may be unusable)."""
-        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+    # -- layout ---------------------------------------------------------------------------------
 
     def _create(self) -> None:
-        with closing(self._connect()) as db:
+        with closing(self.file.connect()) as db:
             db.execute("PRAGMA journal_mode=WAL")
-            with db:
-                db.executescript(_SCHEMA)
-                db.execute("INSERT OR IGNORE INTO meta VALUES ('app', ?)", (_APP_ID,))
-                db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-                db.executemany("INSERT OR IGNORE INTO stats VALUES (?, 0)", [(c,) for c in _COUNTERS])
+            db.executescript(_SCHEMA)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('app', ?)", (_APP_ID,))
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            db.executemany("INSERT OR IGNORE INTO stats VALUES (?, 0)", [(c,) for c in _COUNTERS])
 
     # -- integrity ------------------------------------------------------------------------------
 
@@ -265,28 +211,23 @@ class ParseCache:
         A corrupt, truncated or foreign file is moved aside (``<name>.corrupt-<time>``) and an empty
         cache is created in its place, with a warning; this never raises for a bad file.
         """
-        with self._exclusive():
+        with self.file.exclusive():
             problem = self._problem(sample_size)
             if problem is None:
                 return IntegrityReport(self.path)
-            moved_to = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time() * 1000)}")
-            for suffix in ("", "-wal", "-shm"):
-                part = Path(str(self.path) + suffix)
-                if part.exists():
-                    os.replace(part, Path(str(moved_to) + suffix))
+            moved_to = self.file.move_aside(int(time.time() * 1000))
             log.warning("parse cache %s is unusable (%s); moved to %s and rebuilt empty", self.path, problem, moved_to)
-            self._forget_connections()
             self._create()
             return IntegrityReport(self.path, problem, moved_to)
 
     def _problem(self, sample_size: int) -> str | None:
         try:
-            with closing(self._connect()) as db:
+            with closing(self.file.connect()) as db:
                 result = db.execute("PRAGMA integrity_check").fetchall()
                 if result != [("ok",)]:
                     return "integrity check failed: " + "; ".join(str(r[0]) for r in result[:3])
                 tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-                if not {"meta", "stats", "entries", "resolutions", "catalogs"} <= tables:
+                if not {"meta", "stats", "entries", "catalogs"} <= tables:
                     return f"not a parse cache (tables: {', '.join(sorted(tables)) or 'none'})"
                 meta = dict(db.execute("SELECT name, value FROM meta"))
                 if meta.get("app") != _APP_ID or meta.get("schema_version") != SCHEMA_VERSION:
@@ -311,13 +252,13 @@ class ParseCache:
         Streams in batches so memory does not grow with the number of keys. When disabled, every key
         misses and nothing is counted.
         """
-        for batch in _batched(keys, _LOOKUP_BATCH):
+        for batch in batched(keys, _LOOKUP_BATCH):
             if not self.enabled:
                 yield from ((key, None) for key in batch)
                 continue
             now = self.clock()
             fresh_after = now - self.ttl_seconds
-            with self._transaction() as db:
+            with self.file.transaction() as db:
                 rows = self._servable(
                     db, batch, "sha256, dialect, context, statements, column_edges, errors, defines, dependencies", fresh_after
                 )
@@ -342,8 +283,8 @@ class ParseCache:
         fresh_after = self.clock() - self.ttl_seconds
         found = {
             CacheKey(*row)
-            for batch in _batched(keys, _LOOKUP_BATCH)
-            for row in self._servable(self._db(), batch, "sha256, dialect, context", fresh_after)
+            for batch in batched(keys, _LOOKUP_BATCH)
+            for row in self._servable(self.file.db(), batch, "sha256, dialect, context", fresh_after)
         }
         return sum(1 for key in keys if key not in found)
 
@@ -359,16 +300,13 @@ class ParseCache:
     def get_many(
         self, keys: Iterable[tuple[str, str, str]], contexts: Mapping[str, str] | None = None
     ) -> dict[tuple[str, str, str], FileLineage]:
-        """Stored lineage for each ``(sha256, dialect, path)`` that has a result; misses are left out.
-        ``contexts`` (path -> catalog context, see ``contexts``) picks the catalog-resolved result; a path
-        not in it reads the first-pass result (context '').
-
-        This is the hand-off read of the graph stage and the CLI: it ignores ``enabled`` and TTL and
-        does not count in the hit/miss stats.
+        """Stored lineage for each ``(sha256, dialect, path)`` that has an entry; misses are left out.
+        ``contexts`` (path -> catalog context) picks a catalog-resolved entry; a path not in it reads the
+        first-pass entry (context ''). Ignores TTL and does not count in the hit/miss stats.
         """
         found: dict[tuple[str, str, str], FileLineage] = {}
         contexts = contexts or {}
-        db = self._db()
+        db = self.file.db()
         for sha256, dialect, path in keys:
             row = db.execute(
                 "SELECT payload FROM entries WHERE sha256=? AND dialect=? AND parser_version=? AND context=?",
@@ -378,46 +316,34 @@ class ParseCache:
                 found[(sha256, dialect, path)] = decode(row[0], path)
         return found
 
-    def contexts(self, keys: Iterable[tuple[str, str, str]]) -> dict[str, str]:
-        """Path -> catalog context its ``(sha256, dialect, path)`` was last resolved with ('' when none is
-        recorded for exactly this content, dialect and parser version)."""
-        found: dict[str, str] = {}
-        db = self._db()
-        for batch in _batched(keys, _LOOKUP_BATCH):
+    def payloads(self, keys: Iterable[CacheKey]) -> Iterator[tuple[CacheKey, bytes]]:
+        """The encoded payload of each of ``keys`` that has an entry, in batches (no decoding, no stats)."""
+        db = self.file.db()
+        for batch in batched(keys, _LOOKUP_BATCH):
             marks = ",".join("?" * len(batch))
-            recorded = {
-                path: (sha256, dialect, context)
-                for path, sha256, dialect, context in db.execute(
-                    f"SELECT path, sha256, dialect, context FROM resolutions WHERE parser_version=? AND path IN ({marks})",
-                    (self.parser_version, *(key[2] for key in batch)),
+            rows = {
+                CacheKey(sha, dialect, context): payload
+                for sha, dialect, context, payload in db.execute(
+                    f"SELECT sha256, dialect, context, payload FROM entries WHERE parser_version=? AND reusable=1 "
+                    f"AND sha256 IN ({marks})",
+                    (self.parser_version, *(k.sha256 for k in batch)),
                 )
             }
-            for sha256, dialect, path in batch:
-                row = recorded.get(path)
-                found[path] = row[2] if row is not None and row[:2] == (sha256, dialect) else ""
-        return found
-
-    def record_contexts(self, items: Iterable[tuple[str, str, str, str]]) -> None:
-        """Remember ``(path, sha256, dialect, context)``: which catalog context ``path``'s content resolves with now."""
-        with self._transaction() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO resolutions VALUES (?, ?, ?, ?, ?)",
-                [(path, sha256, dialect, self.parser_version, context) for path, sha256, dialect, context in items],
-            )
+            yield from ((key, rows[key]) for key in batch if key in rows)
 
     def load_catalog(self, digest: str) -> dict[str, tuple[str, ...]] | None:
         """The catalog saved under ``digest`` (table -> ordered columns), None if there is none.
 
         Read whether or not the cache is ``enabled``: a catalog is a fact of one corpus state, not a
         reused parse result, so baseline runs build it at most once per corpus state too."""
-        db = self._db()
+        db = self.file.db()
         row = db.execute("SELECT tables FROM catalogs WHERE digest=?", (digest,)).fetchone()
         return None if row is None else {table: tuple(columns) for table, columns in json.loads(row[0])}
 
     def save_catalog(self, digest: str, tables: Mapping[str, Iterable[str]]) -> None:
         """Keep ``tables`` under ``digest``; only the ``CATALOG_SNAPSHOTS`` most recent catalogs stay."""
         body = json.dumps(sorted((table, list(columns)) for table, columns in tables.items()))
-        with self._transaction() as db:
+        with self.file.transaction() as db:
             db.execute("INSERT OR REPLACE INTO catalogs VALUES (?, ?, ?)", (digest, body, self.clock()))
             db.execute(
                 "DELETE FROM catalogs WHERE digest NOT IN "
@@ -431,18 +357,11 @@ class ParseCache:
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def put_encoded(
-        self,
-        items: Iterable[tuple[CacheKey, Encoded]],
-        keep_since: float | None = None,
-        live: Collection[tuple[str, str]] | None = None,
-    ) -> int:
-        """Store encoded results, then evict beyond ``max_entries`` (see ``_evict``).
-
-        Entries used at or after ``keep_since`` are never evicted here, so a run's own results survive
-        until its graph stage has read them even when the run alone exceeds ``max_entries``. ``live``
-        is the (sha256, dialect) of every file of the corpus now: those are evicted last.
-        """
+    def put_encoded(self, items: Iterable[tuple[CacheKey, Encoded]], live: Collection[tuple[str, str]] | None = None) -> int:
+        """Store the reusable ones of ``items``, then evict beyond ``max_entries`` (see ``_evict``); nothing
+        when disabled. ``live`` is the (sha256, dialect) of every file of the corpus now: evicted last."""
+        if not self.enabled:
+            return 0
         now = self.clock()
         rows = [
             (
@@ -451,19 +370,18 @@ class ParseCache:
                 json.dumps(enc.summary.defines), json.dumps(enc.summary.dependencies), int(enc.reusable), now, now,
             )
             for key, enc in items
+            if enc.reusable
         ]
-        with self._transaction() as db:
+        with self.file.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            self._evict(db, keep_since, live)
+            self._evict(db, live)
         return len(rows)
 
-    def put_many(self, items: Iterable[tuple[str, str, FileLineage]], keep_since: float | None = None) -> int:
+    def put_many(self, items: Iterable[tuple[str, str, FileLineage]]) -> int:
         """Store ``(sha256, dialect, lineage)`` triples; returns how many."""
-        return self.put_encoded(((CacheKey(s, d), encode(lin)) for s, d, lin in items), keep_since)
+        return self.put_encoded((CacheKey(s, d), encode(lin)) for s, d, lin in items)
 
-    def _evict(
-        self, db: sqlite3.Connection, keep_since: float | None, live: Collection[tuple[str, str]] | None = None
-    ) -> None:
+    def _evict(self, db: sqlite3.Connection, live: Collection[tuple[str, str]] | None = None) -> None:
         """First-pass entries (context '') and catalog-resolved ones are bounded by ``max_entries`` each.
 
         Resolved entries are at most one per catalog-dependent file, so counting them against the
@@ -472,7 +390,6 @@ class ParseCache:
         the least recently used; a first-pass entry takes its resolved entries with it (without it
         the file is parsed again anyway).
         """
-        floor = float("inf") if keep_since is None else keep_since
         counts = dict(db.execute("SELECT context = '', COUNT(*) FROM entries GROUP BY context = ''").fetchall())
         first_excess = counts.get(1, 0) - self.max_entries
         resolved_excess = counts.get(0, 0) - self.max_entries
@@ -488,50 +405,46 @@ class ParseCache:
         deleted = 0
         if first_excess > 0:
             victims = db.execute(
-                f"SELECT sha256, dialect, parser_version FROM entries WHERE context = '' AND last_used_at < ? {order} LIMIT ?",
-                (floor, first_excess),
+                f"SELECT sha256, dialect, parser_version FROM entries WHERE context = '' {order} LIMIT ?",
+                (first_excess,),
             ).fetchall()
             for victim in victims:
                 deleted += db.execute(
-                    "DELETE FROM entries WHERE sha256=? AND dialect=? AND parser_version=? AND (context = '' OR last_used_at < ?)",
-                    (*victim, floor),
+                    "DELETE FROM entries WHERE sha256=? AND dialect=? AND parser_version=?", victim,
                 ).rowcount
         resolved_excess = db.execute("SELECT COUNT(*) FROM entries WHERE context != ''").fetchone()[0] - self.max_entries
         if resolved_excess > 0:
             deleted += db.execute(
-                f"DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries WHERE context != '' AND last_used_at < ? "
-                f"{order} LIMIT ?)",
-                (floor, resolved_excess),
+                f"DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries WHERE context != '' {order} LIMIT ?)",
+                (resolved_excess,),
             ).rowcount
         _bump(db, evictions=deleted)
 
     def prune(self, evict: bool = True) -> int:
         """Drop entries unused for longer than the TTL or written by another parser version, then (with
         ``evict``) evict beyond ``max_entries``; returns how many entries went."""
-        with self._transaction() as db:
+        with self.file.transaction() as db:
             before = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
             db.execute(
                 "DELETE FROM entries WHERE last_used_at < ? OR parser_version != ?",
                 (self.clock() - self.ttl_seconds, self.parser_version),
             )
-            db.execute("DELETE FROM resolutions WHERE parser_version != ?", (self.parser_version,))
             if evict:
-                self._evict(db, None)
+                self._evict(db)
             return before - db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
 
     def clear(self) -> None:
         """Remove every entry and reset the counters."""
-        with self._transaction() as db:
+        with self.file.transaction() as db:
             db.execute("DELETE FROM entries")
-            db.execute("DELETE FROM resolutions")
             db.execute("DELETE FROM catalogs")
             db.execute("UPDATE stats SET value=0")
-        with closing(self._connect()) as db:
+        with closing(self.file.connect()) as db:
             db.execute("VACUUM")
 
     def get_stats(self) -> CacheStats:
         """Hits, misses, hit rate, entries, payload bytes and evictions since the last ``clear``."""
-        db = self._db()
+        db = self.file.db()
         counters = dict(db.execute("SELECT name, value FROM stats"))
         entries, size = db.execute("SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM entries").fetchone()
         hits, misses = counters.get("hits", 0), counters.get("misses", 0)
@@ -557,14 +470,3 @@ def _issues_json(issues: Iterable[ParseIssue]) -> str:
 
 def _issues(text: str) -> tuple[ParseIssue, ...]:
     return () if text == "[]" else tuple(ParseIssue.model_validate(i) for i in json.loads(text))
-
-
-def _batched(items: Iterable, size: int) -> Iterator[list]:
-    batch: list = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -15,7 +15,7 @@ import falkordb
 import pytest
 import redis
 
-from lineage_pipeline.bench.graph_bench import synthetic_lineages
+from benchmarks.graph_bench import synthetic_lineages
 from lineage_pipeline.graph import cypher
 from lineage_pipeline.graph.backend import GraphBackend, WriteStats, write_each
 from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend

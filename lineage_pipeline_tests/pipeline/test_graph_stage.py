@@ -9,7 +9,7 @@ import time
 import falkordb
 import redis.exceptions
 
-from lineage_pipeline.bench.generate import generate_corpus
+from benchmarks.generate import generate_corpus
 from lineage_pipeline.corpus.manifest import build_manifest
 from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
 from lineage_pipeline.graph.embedded_server import server_status

@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from lineage_pipeline.bench.generate import DOMAIN_DIALECTS, generate_corpus
+from benchmarks.generate import DOMAIN_DIALECTS, generate_corpus
 from lineage_pipeline.parsing import parse_file_bytes
 from lineage_pipeline.pipeline import parse_pool, parse_worker
 from lineage_pipeline.pipeline.parse_pool import (

@@ -1,6 +1,6 @@
 """CI guard: a small ``bench run`` whose optimized/baseline ratio, measured in that same run, must reach a floor.
 
-``python -m lineage_pipeline.bench.ci_guard`` prints the pass table and the verdict and exits 1 when a
+``python -m benchmarks.ci_guard`` prints the pass table and the verdict and exits 1 when a
 ratio is under its floor (2 if a pass itself failed). Defaults keep it to a couple of minutes on 2 cores.
 """
 
@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from lineage_pipeline.bench.run_bench import BenchError, BenchReport, markdown_table, run_benchmark
+from benchmarks.run_bench import BenchError, BenchReport, markdown_table, run_benchmark
 
 DEFAULT_FILES = 1000
 DEFAULT_MIN_RATIO = 5.0

@@ -3,7 +3,7 @@ and the report carries the figures (no speed is asserted: that is what the bench
 
 import json
 
-from lineage_pipeline.bench.graph_bench import run_graph_bench, synthetic_lineages
+from benchmarks.graph_bench import run_graph_bench, synthetic_lineages
 from lineage_pipeline.graph.embedded_server import stop_server
 
 

@@ -1,6 +1,6 @@
 """Spec of the CI guard: a real small run, the verdict and exit code follow the floors."""
 
-from lineage_pipeline.bench import ci_guard
+from benchmarks import ci_guard
 
 
 def test_guard_fails_below_the_floor_and_prints_the_figures(capsys, tmp_path):
@@ -14,7 +14,7 @@ def test_guard_fails_below_the_floor_and_prints_the_figures(capsys, tmp_path):
 
 
 def test_check_names_each_ratio_under_its_floor(tmp_path):
-    from lineage_pipeline.bench.run_bench import run_benchmark
+    from benchmarks.run_bench import run_benchmark
 
     report = run_benchmark(files=10, seed=1, workers=1, work_dir=tmp_path)
     ratio, warm = report.ratio("optimized"), report.ratio("warm")

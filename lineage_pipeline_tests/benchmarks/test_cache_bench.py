@@ -5,7 +5,7 @@ No speed is asserted here; the command's figures are for a quiet machine.
 
 import json
 
-from lineage_pipeline.bench.generate import generate_corpus
+from benchmarks.generate import generate_corpus
 
 
 def test_json_report_of_a_small_generated_corpus(project_env):

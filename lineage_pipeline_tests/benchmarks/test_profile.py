@@ -2,8 +2,8 @@
 
 import pytest
 
-from lineage_pipeline.bench.generate import generate_corpus
-from lineage_pipeline.bench.profile import pipeline_rows, profile_parser
+from benchmarks.generate import generate_corpus
+from benchmarks.profile import pipeline_rows, profile_parser
 from lineage_pipeline.parsing import extraction, parser
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lineage_pipeline.bench.generate import (
+from benchmarks.generate import (
     DOMAIN_DIALECTS,
     MARKER_FILE,
     CorpusExistsError,

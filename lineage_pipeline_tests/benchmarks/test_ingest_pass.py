@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from lineage_pipeline.bench.run_bench import pass_environment
+from benchmarks.run_bench import pass_environment
 from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
 from lineage_pipeline.graph.embedded_server import stop_server
 from lineage_pipeline.graph.queries import graph_counts
@@ -13,7 +13,7 @@ from lineage_pipeline.graph.queries import graph_counts
 def _run_pass(project_env, baseline: bool) -> dict:
     env = pass_environment(project_env.data_dir, project_env.corpus, baseline=baseline, workers=2)
     result = subprocess.run(
-        [sys.executable, "-m", "lineage_pipeline.bench.ingest_pass", "--corpus", str(project_env.corpus)],
+        [sys.executable, "-m", "benchmarks.ingest_pass", "--corpus", str(project_env.corpus)],
         env=env, capture_output=True, text=True, timeout=600, check=True,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from lineage_pipeline.bench.generate import DOMAIN_DIALECTS, GeneratedCorpus
+from benchmarks.generate import DOMAIN_DIALECTS, GeneratedCorpus
 from lineage_pipeline.parsing import extraction, parser
 from lineage_pipeline.stores import parse_cache
 

@@ -4,8 +4,8 @@ import json
 
 from click.testing import CliRunner
 
-from lineage_pipeline.bench.generate import generate_corpus
-from lineage_pipeline.bench.pool_bench import pool_bench, sample_tasks
+from benchmarks.generate import generate_corpus
+from benchmarks.pool_bench import pool_bench, sample_tasks
 
 
 def test_the_sample_spreads_over_every_domain_in_corpus_order(tmp_path):

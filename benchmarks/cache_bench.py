@@ -3,7 +3,7 @@
 On one generated corpus (or ``--corpus``):
 
 - parse stage, in this process, every domain scanned and parsed as ``parsed_sql`` does it
-  (``build_manifest`` + ``parse_manifest``): ``cold, 1 worker`` (empty cache) is the baseline of
+  (``build_manifest`` + ``parse_domain_files`` with the domain's own catalog): ``cold, 1 worker`` (empty cache) is the baseline of
   ``cold, N workers`` (empty cache), which is the baseline of ``warm`` (every file in the cache, and
   the scan reusing the previous manifest's hashes of files whose stat signature is unchanged);
 - whole ingest (scan, parse, graph write into an embedded FalkorDB), each pass a process of its own
@@ -20,14 +20,15 @@ from pathlib import Path
 
 import click
 
-from lineage_pipeline.bench.generate import generate_corpus
-from lineage_pipeline.bench.run_bench import BenchError, PassResult, run_pass_process
+from benchmarks.generate import generate_corpus
+from benchmarks.run_bench import BenchError, PassResult, run_pass_process
 from lineage_pipeline.cli.common import settings_or_exit
 from lineage_pipeline.corpus.files import discover_domains
 from lineage_pipeline.corpus.manifest import DomainManifest, build_manifest
 from lineage_pipeline.graph.embedded_server import stop_server
-from lineage_pipeline.pipeline.parse_stage import ParseOptions, parse_manifest
+from lineage_pipeline.pipeline.parse_stage import ParseOptions, parse_domain_files
 from lineage_pipeline.stores.parse_cache import ParseCache
+from lineage_pipeline.stores.parse_results import ParseResults
 
 _TARGETS = {"warm_vs_cold": 20.0, "warm_parse_files_per_s": 5000.0, "workers_vs_one_worker": 1.7, "peak_rss_mb": 1024.0}
 
@@ -68,15 +69,22 @@ def _manifests(root: Path, settings, previous: dict[str, DomainManifest]) -> lis
 
 
 def run_pass(
-    name: str, root: Path, cache: ParseCache, workers: int, settings, manifests: dict[str, DomainManifest] | None = None
+    name: str,
+    root: Path,
+    cache: ParseCache,
+    results: ParseResults,
+    workers: int,
+    settings,
+    manifests: dict[str, DomainManifest] | None = None,
 ) -> Pass:
-    """Scan and parse every domain of ``root`` through ``cache`` with ``workers`` processes; ``manifests`` are
-    the previous scan's (reused where unchanged, then replaced by this pass's), None = a scan from scratch."""
+    """Scan and parse every domain of ``root`` through ``cache`` into ``results`` with ``workers`` processes;
+    ``manifests`` are the previous scan's (reused where unchanged, then replaced by this pass's), None = a
+    scan from scratch."""
     started = time.perf_counter()
     manifests = _manifests(root, settings, {} if manifests is None else manifests)
     scan_s = time.perf_counter() - started
     options = ParseOptions(workers, settings.parse_chunk_size, settings.parse_file_timeout_s, settings.parse_worker_start)
-    outcomes = [parse_manifest(m, cache, settings.max_file_bytes, options) for m in manifests]
+    outcomes = [parse_domain_files(m, (), cache, results, settings.max_file_bytes, options)[0] for m in manifests]
     parse_s = sum(o.seconds for o in outcomes)
     file_ms = sorted(ms for o in outcomes for ms in o.file_ms)
 
@@ -131,11 +139,18 @@ def cache_bench(file_count: int, corpus: Path | None, seed: int, workers: int, r
             generate_corpus(root, file_count, seed)
         data_dirs = [work / "ingest", *(work / f"rss{size}-data" for size in rss_sizes)]
         try:
-            one = run_pass("cold, 1 worker", root, ParseCache(work / "one.sqlite"), 1, settings)
-            cache = ParseCache(work / "many.sqlite", max_entries=max(settings.parse_cache_max_entries, one.files))
+            ttl_s = settings.parse_cache_ttl_days * 86400
+            one = run_pass(
+                "cold, 1 worker", root, ParseCache(work / "one.sqlite", max_entries=settings.parse_cache_max_entries,
+                                                   ttl_seconds=ttl_s),
+                ParseResults(work / "one-results.sqlite"), 1, settings,
+            )
+            cache = ParseCache(work / "many.sqlite", max_entries=max(settings.parse_cache_max_entries, one.files),
+                               ttl_seconds=ttl_s)
+            results = ParseResults(work / "many-results.sqlite")
             scanned: dict[str, DomainManifest] = {}
-            many = run_pass(f"cold, {workers} workers", root, cache, workers, settings, scanned)
-            warm = run_pass(f"warm, {workers} workers", root, cache, workers, settings, scanned)
+            many = run_pass(f"cold, {workers} workers", root, cache, results, workers, settings, scanned)
+            warm = run_pass(f"warm, {workers} workers", root, cache, results, workers, settings, scanned)
             cold_ingest = _ingest("cold ingest", root, data_dirs[0], workers)
             warm_ingest = _ingest("warm ingest", root, data_dirs[0], workers)
             probes = []
@@ -171,7 +186,7 @@ def cache_bench(file_count: int, corpus: Path | None, seed: int, workers: int, r
 
 def _print_table(report: dict, workers: int) -> None:
     click.echo(f"corpus: {report['corpus']}")
-    click.echo("parse stage (scan + parse_manifest, in process):")
+    click.echo("parse stage (scan + parse_domain_files, in process):")
     click.echo(f"  {'pass':<20}{'files':>7}{'hits':>7}{'misses':>8}{'scan s':>9}{'parse s':>9}{'total s':>9}"
                f"{'parse files/s':>15}{'p50 ms':>8}{'p95 ms':>8}")
     for p in report["parse_passes"]:

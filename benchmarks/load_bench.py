@@ -10,8 +10,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lineage_pipeline.bench.generate import GeneratedCorpus, generate_corpus, mutate_corpus
-from lineage_pipeline.bench.run_bench import PassResult, fresh_work_dir, run_pass_process
+from benchmarks.generate import GeneratedCorpus, generate_corpus, mutate_corpus
+from benchmarks.run_bench import PassResult, fresh_work_dir, run_pass_process
 from lineage_pipeline.graph.embedded_server import stop_server
 
 

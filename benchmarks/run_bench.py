@@ -22,9 +22,9 @@ from pathlib import Path
 
 import psutil
 
-from lineage_pipeline.bench.cpu_clock import CpuSeconds, usable_cores
-from lineage_pipeline.bench.generate import GeneratedCorpus, generate_corpus, mutate_corpus
-from lineage_pipeline.bench.ingest_pass import PassFigures
+from benchmarks.cpu_clock import CpuSeconds, usable_cores
+from benchmarks.generate import GeneratedCorpus, generate_corpus, mutate_corpus
+from benchmarks.ingest_pass import PassFigures
 from lineage_pipeline.graph.embedded_server import server_status, stop_server
 from lineage_pipeline.settings import IngestionSettings
 
@@ -275,7 +275,7 @@ def fresh_work_dir(path: Path) -> Path:
 def run_pass_process(name: str, corpus_root: Path, data_dir: Path, baseline: bool, workers: int | None,
                      timeout_s: float = 3600) -> PassResult:
     """Run one pass in a fresh process and measure it; raises BenchError if the pass fails."""
-    command = [sys.executable, "-m", "lineage_pipeline.bench.ingest_pass", "--corpus", str(corpus_root)]
+    command = [sys.executable, "-m", "benchmarks.ingest_pass", "--corpus", str(corpus_root)]
     env = pass_environment(data_dir, corpus_root, baseline, workers)
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

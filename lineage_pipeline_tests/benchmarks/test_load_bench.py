@@ -1,6 +1,6 @@
 """Spec of ``bench load``: a cold pass then change passes on one data dir, each re-parsing only what changed."""
 
-from lineage_pipeline.bench.load_bench import markdown_table, run_load
+from benchmarks.load_bench import markdown_table, run_load
 from lineage_pipeline.graph.embedded_server import server_status
 
 

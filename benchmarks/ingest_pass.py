@@ -1,10 +1,9 @@
-"""One measured ingest pass over a corpus, run in a process of its own (``python -m lineage_pipeline.bench.ingest_pass``).
+"""One measured ingest pass over a corpus, run in a process of its own (``python -m benchmarks.ingest_pass``).
 
-For every domain: manifest scan, parse stage with its corpus-catalog pass, graph stage - the stage
-functions the Dagster assets call, with the knobs the settings resolve from the environment the benchmark sets (``LINEAGE_DATA_DIR``,
-``LINEAGE_BASELINE_MODE``, ``LINEAGE_WORKERS``, ...). ``ingest_domain`` is the benchmark's only contact
-with the pipeline's internals, so a stage signature change is adapted there. The pass prints one JSON
-object (``PassFigures``) as the last line of stdout; it never imports Dagster.
+For every domain: ``scan_domain``, ``parse_domain``, ``write_domain`` of the ingest service - the same
+functions the Dagster assets and the CLI call - with the knobs the settings resolve from the environment
+the benchmark sets (``LINEAGE_DATA_DIR``, ``LINEAGE_BASELINE_MODE``, ``LINEAGE_WORKERS``, ...). The pass
+prints one JSON object (``PassFigures``) as the last line of stdout; it never imports Dagster.
 """
 
 import argparse
@@ -14,18 +13,19 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from lineage_pipeline.bench.cpu_clock import CpuClock
+from benchmarks.cpu_clock import CpuClock
 from lineage_pipeline.corpus.files import discover_domains
-from lineage_pipeline.corpus.manifest import build_manifest, last_built, load_manifest, save_manifest
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import graph_backend, store_config_from_settings
 from lineage_pipeline.graph.dead_letter import DeadLetterFile, dead_letter_path
 from lineage_pipeline.graph.embedded_server import server_status
-from lineage_pipeline.pipeline.catalog_stage import other_domain_manifests, parse_with_catalog
-from lineage_pipeline.pipeline.graph_stage import sync_manifest
+from lineage_pipeline.graph.faults import RetryPolicy
+from lineage_pipeline.pipeline.ingest import CorpusSpec, WriteOptions, parse_domain, scan_domain, write_domain
+from lineage_pipeline.pipeline.parse_pool import PoolKeeper
 from lineage_pipeline.pipeline.parse_stage import ParseOptions
 from lineage_pipeline.settings import IngestionSettings, load_settings
 from lineage_pipeline.stores.parse_cache import ParseCache
+from lineage_pipeline.stores.parse_results import ParseResults
 
 
 @dataclass
@@ -68,7 +68,7 @@ def _knobs(settings: IngestionSettings) -> dict[str, object]:
 
 
 def open_cache(settings: IngestionSettings) -> ParseCache:
-    """The parse cache exactly as ``LocalStoresResource.parse_store`` builds it."""
+    """The parse cache exactly as ``LocalStoresResource.parse_cache`` builds it."""
     return ParseCache(
         settings.effective_parse_cache_path,
         max_entries=settings.parse_cache_max_entries,
@@ -77,38 +77,39 @@ def open_cache(settings: IngestionSettings) -> ParseCache:
     )
 
 
-def ingest_domain(settings: IngestionSettings, root: Path, domain: str, cache: ParseCache, backend: GraphBackend, figures: PassFigures) -> None:
+@dataclass
+class _Pass:
+    """What every domain of one pass shares, built from the settings as the resources build it."""
+
+    settings: IngestionSettings
+    corpus: CorpusSpec
+    cache: ParseCache
+    results: ParseResults
+    parse_options: ParseOptions
+    write_options: WriteOptions
+    dead_letters: DeadLetterFile
+
+    @property
+    def manifests_dir(self) -> Path:
+        return self.settings.data_dir / "manifests"
+
+
+def ingest_domain(run: _Pass, domain: str, backend: GraphBackend, figures: PassFigures) -> None:
     """Scan, parse and write one domain the way ``ingest_corpus`` does, adding its costs to ``figures``."""
     started = time.perf_counter()
-    try:  # as sql_corpus does: files whose stat signature is unchanged keep their hash, unread
-        previous = load_manifest(settings.data_dir / "manifests", domain)
-    except FileNotFoundError:
-        previous = last_built(root, domain)
-    manifest = build_manifest(
-        root, domain, settings.file_extensions, settings.folder_dialects, settings.default_dialect, previous
-    )
-    save_manifest(manifest, settings.data_dir / "manifests")
+    scan_domain(domain, run.corpus, run.manifests_dir)
     scanned = time.perf_counter()
-    options = ParseOptions(
-        settings.workers, settings.parse_chunk_size, settings.parse_file_timeout_s, settings.parse_worker_start
-    )
-    others = other_domain_manifests(
-        root, domain, settings.file_extensions, settings.folder_dialects, settings.default_dialect,
-        settings.data_dir / "manifests",
-    )
-    outcome, catalog = parse_with_catalog(manifest, others, cache, settings.max_file_bytes, options)
+    parsed_report = parse_domain(domain, run.corpus, run.manifests_dir, run.cache, run.results, run.parse_options)
     parsed = time.perf_counter()
-    report = sync_manifest(
-        manifest, cache, backend, settings.write_batch_size, settings.max_delete_fraction,
-        orphan_policy=settings.orphan_policy,
-        dead_letters=DeadLetterFile(dead_letter_path(settings.data_dir, settings.dead_letter_path)),
-        run_id="bench",
-        pipelined=settings.enable_pipelined_writes,
+    written_report = write_domain(
+        domain, run.manifests_dir, run.results, backend, run.write_options, dead_letters=run.dead_letters,
+        run_id="bench", count_graph=False,
     )
     written = time.perf_counter()
 
+    outcome, catalog, report = parsed_report.outcome, parsed_report.catalog, written_report.sync
     stats = report.stats
-    figures.files += len(manifest.files)
+    figures.files += outcome.files
     # the catalog pass of an earlier domain may already have parsed (and cached) this domain's new files
     figures.parsed += outcome.misses + catalog.corpus_files_parsed
     figures.statements += outcome.statements
@@ -137,13 +138,29 @@ def run_pass(root: Path) -> PassFigures:
     settings = load_settings()
     figures = PassFigures(settings=_knobs(settings))
     setup_started = time.perf_counter()
-    cache = open_cache(settings)
-    with graph_backend(store_config_from_settings(settings)) as backend:
+    with PoolKeeper() as pools, graph_backend(store_config_from_settings(settings)) as backend:
+        run = _Pass(
+            settings=settings,
+            corpus=CorpusSpec(root, settings.file_extensions, settings.folder_dialects, settings.default_dialect,
+                              settings.max_file_bytes),
+            cache=open_cache(settings),
+            results=ParseResults(settings.parse_results_path),
+            parse_options=ParseOptions(settings.workers, settings.parse_chunk_size, settings.parse_file_timeout_s,
+                                       settings.parse_worker_start, pools),
+            write_options=WriteOptions(
+                batch_size=settings.write_batch_size,
+                max_delete_fraction=settings.max_delete_fraction,
+                retry=RetryPolicy(max_retries=settings.write_max_retries, base_delay_s=settings.write_retry_base_delay_s),
+                orphan_policy=settings.orphan_policy,
+                pipelined=settings.enable_pipelined_writes,
+            ),
+            dead_letters=DeadLetterFile(dead_letter_path(settings.data_dir, settings.dead_letter_path)),
+        )
         figures.setup_s = time.perf_counter() - setup_started
         clock = CpuClock(_server_pid(settings))
         started = time.perf_counter()
         for domain in discover_domains(root, settings.file_extensions):
-            ingest_domain(settings, root, domain, cache, backend, figures)
+            ingest_domain(run, domain, backend, figures)
         figures.seconds = time.perf_counter() - started
         figures.cpu_s = clock.read(_server_pid(settings)).as_dict()
         figures.reused = max(0, figures.files - figures.parsed)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lineage_pipeline.bench.cpu_clock import CpuClock, CpuSeconds, usable_cores
+from benchmarks.cpu_clock import CpuClock, CpuSeconds, usable_cores
 from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
 from lineage_pipeline.graph.embedded_server import server_status, stop_server
 

@@ -24,7 +24,7 @@ import sqlglot
 import sqlglot.parser
 from sqlglot import exp
 
-from lineage_pipeline.bench.generate import generate_corpus
+from benchmarks.generate import generate_corpus
 from lineage_pipeline.cli.common import settings_or_exit
 from lineage_pipeline.corpus.files import iter_corpus_files
 from lineage_pipeline.corpus.manifest import folder_dialect
@@ -125,7 +125,7 @@ def load_corpus(root: Path, folder_dialects: dict[str, str], default_dialect: st
 
 
 def generated_corpus(files: int, seed: int) -> tuple[list[BenchFile], str]:
-    """``files`` generated bank-warehouse files (``lineage_pipeline.bench.generate``), read into memory."""
+    """``files`` generated bank-warehouse files (``benchmarks.generate``), read into memory."""
     with tempfile.TemporaryDirectory(prefix="lineage-parse-bench-") as folder:
         generated = generate_corpus(Path(folder) / "corpus", files, seed)
         loaded = load_corpus(generated.root, {}, "ansi")

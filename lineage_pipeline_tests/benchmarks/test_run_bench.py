@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from lineage_pipeline.bench.run_bench import BenchError, markdown_table, pass_environment, run_benchmark
+from benchmarks.run_bench import BenchError, markdown_table, pass_environment, run_benchmark
 from lineage_pipeline.graph.embedded_server import server_status
 
 REQUIRED_KEYS = {

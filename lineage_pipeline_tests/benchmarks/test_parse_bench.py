@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from lineage_pipeline.bench.generate import generate_corpus
-from lineage_pipeline.bench.parse_bench import (
+from benchmarks.generate import generate_corpus
+from benchmarks.parse_bench import (
     BenchFile,
     compiled_sqlglot,
     format_report,

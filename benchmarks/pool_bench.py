@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 import psutil
 
-from lineage_pipeline.bench.generate import DOMAIN_DIALECTS, generate_corpus
+from benchmarks.generate import DOMAIN_DIALECTS, generate_corpus
 from lineage_pipeline.pipeline.parse_pool import FileTask, ParsePool
 
 METHODS = ("spawn", "fork")
@@ -94,7 +94,7 @@ def measure(root: Path, method: str, files: int, workers: int) -> Measurement:
 
 def measure_in_subprocess(root: Path, method: str, files: int, workers: int) -> Measurement:
     """``measure`` in a fresh process, so no run inherits another's imports or warmed parser."""
-    command = [sys.executable, "-m", "lineage_pipeline.bench.pool_bench", str(root), method, str(files), str(workers)]
+    command = [sys.executable, "-m", "benchmarks.pool_bench", str(root), method, str(files), str(workers)]
     run = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
     if run.returncode != 0:
         raise click.ClickException(f"{' '.join(command)} exited {run.returncode}:\n{run.stderr[-2000:]}")

@@ -1,0 +1,176 @@
+"""The ingest service: scan, parse and write one domain, without Dagster.
+
+The three assets, the ``lineage`` command line and the benchmarks call these functions and nothing
+else of the pipeline, so each of them ingests the same way. Each step returns a typed report; it is
+the caller's to turn it into metadata, metrics or a table. Data flows one way: the scan's manifest is
+saved, the parse reads it and fills the parse results store, the write reads the results store.
+"""
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lineage_pipeline.corpus.manifest import DomainManifest, build_manifest, load_manifest, save_manifest, update_manifest
+from lineage_pipeline.graph.backend import GraphBackend
+from lineage_pipeline.graph.dead_letter import DeadLetterFile
+from lineage_pipeline.graph.faults import RetryPolicy
+from lineage_pipeline.graph.queries import graph_counts
+from lineage_pipeline.graph.writer import OrphanPolicy, SyncReport
+from lineage_pipeline.pipeline.graph_stage import sync_manifest
+from lineage_pipeline.pipeline.parse_stage import (
+    CatalogOutcome,
+    ParseOptions,
+    ParseOutcome,
+    other_domain_manifests,
+    parse_domain_files,
+)
+from lineage_pipeline.stores.parse_cache import ParseCache
+from lineage_pipeline.stores.parse_results import ParseResults
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CorpusSpec:
+    """The corpus on disk: where it is, which files count, which dialect each folder speaks."""
+
+    root: Path
+    extensions: list[str]
+    folder_dialects: dict[str, str]
+    default_dialect: str
+    max_file_bytes: int
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    """A domain's fresh manifest, where it was saved, and how the scan got it."""
+
+    manifest: DomainManifest
+    manifest_path: Path
+    mode: str
+    """``full``, ``full (<why not incremental>)`` or ``incremental``."""
+    changed_paths_named: int = 0
+
+    @property
+    def dialects(self) -> dict[str, int]:
+        return dict(Counter(entry.dialect for entry in self.manifest.files))
+
+
+def scan_domain(
+    domain: str, corpus: CorpusSpec, manifests_dir: Path, changed_paths: list[str] | None = None
+) -> ScanReport:
+    """Scan ``domain`` and save its manifest. With ``changed_paths`` (a sensor's batch) only those and
+    files a metadata walk shows changed are re-read; else every file whose stat signature changed."""
+    previous, why_not = None, "no previous manifest"
+    try:
+        previous = load_manifest(manifests_dir, domain)
+    except FileNotFoundError:
+        pass
+    except ValueError as error:  # unreadable: the scan re-reads every file, as if it had none
+        log.warning("ignoring the unreadable previous manifest of domain %r: %s", domain, error)
+        why_not = "previous manifest unreadable"
+    root = corpus.root.resolve()
+    if changed_paths is None or previous is None or Path(previous.corpus_root) != root:
+        manifest = build_manifest(root, domain, corpus.extensions, corpus.folder_dialects, corpus.default_dialect, previous)
+        if changed_paths is None:
+            mode = "full"
+        else:
+            mode = f"full ({why_not})" if previous is None else "full (corpus root changed)"
+    else:
+        manifest = update_manifest(
+            previous, root, changed_paths, corpus.extensions, corpus.folder_dialects, corpus.default_dialect
+        )
+        mode = "incremental"
+    location = save_manifest(manifest, manifests_dir)
+    return ScanReport(manifest, location, mode, len(set(changed_paths or [])))
+
+
+@dataclass(frozen=True)
+class ParseReport:
+    """What the parse of one domain did: the first pass, the catalog pass, the cache size afterwards."""
+
+    outcome: ParseOutcome
+    catalog: CatalogOutcome
+    cache_entries: int
+
+
+def parse_domain(
+    domain: str,
+    corpus: CorpusSpec,
+    manifests_dir: Path,
+    cache: ParseCache,
+    results: ParseResults,
+    options: ParseOptions,
+    *,
+    corpus_catalog: bool = True,
+) -> ParseReport:
+    """Parse the domain's saved manifest into ``results``, resolving it against the corpus-wide catalog
+    (``corpus_catalog``) or this domain's files only."""
+    manifest = load_manifest(manifests_dir, domain)
+    others = (
+        other_domain_manifests(
+            corpus.root.resolve(), domain, corpus.extensions, corpus.folder_dialects, corpus.default_dialect, manifests_dir
+        )
+        if corpus_catalog
+        else ()
+    )
+    outcome, catalog = parse_domain_files(manifest, others, cache, results, corpus.max_file_bytes, options)
+    return ParseReport(outcome, catalog, cache.get_stats().entries)
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """How a domain is written: rows per transaction, deletion guard, retries, orphans, pipelining."""
+
+    batch_size: int
+    max_delete_fraction: float
+    retry: RetryPolicy
+    orphan_policy: OrphanPolicy
+    pipelined: bool
+    force_delete: bool = False
+
+
+@dataclass
+class WriteReport:
+    """What the write of one domain did, and the graph's size afterwards."""
+
+    sync: SyncReport
+    location: str
+    seconds: float
+    nodes: dict[str, int] = field(default_factory=dict)
+    relationships: dict[str, int] = field(default_factory=dict)
+
+
+def write_domain(
+    domain: str,
+    manifests_dir: Path,
+    results: ParseResults,
+    backend: GraphBackend,
+    options: WriteOptions,
+    *,
+    dead_letters: DeadLetterFile | None = None,
+    run_id: str = "local",
+    count_graph: bool = True,
+) -> WriteReport:
+    """Bring the domain's subgraph to its saved manifest from ``results``; rejected rows go to ``dead_letters``."""
+    started = time.perf_counter()
+    manifest = load_manifest(manifests_dir, domain)
+    sync = sync_manifest(
+        manifest,
+        results,
+        backend,
+        batch_size=options.batch_size,
+        max_delete_fraction=options.max_delete_fraction,
+        force=options.force_delete,
+        retry=options.retry,
+        orphan_policy=options.orphan_policy,
+        dead_letters=dead_letters,
+        run_id=run_id,
+        pipelined=options.pipelined,
+    )
+    report = WriteReport(sync, backend.location, time.perf_counter() - started)
+    if count_graph:
+        report.nodes, report.relationships = graph_counts(backend)
+    return report

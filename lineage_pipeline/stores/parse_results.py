@@ -1,0 +1,147 @@
+"""The parse results of each domain's latest parse: what ``parsed_sql`` hands to ``lineage_graph``.
+
+One row per file: the key its lineage was read under (content, dialect, parser version, catalog
+context), whether that result is final (a worker crash, a timeout or a file edited during the run
+give a result good for this run only), and the encoded lineage. Unlike the parse cache this store is
+never evicted and is written whether or not the cache is enabled: it holds exactly the domain's
+current files. A damaged file is moved aside and rebuilt empty; the next parse fills it again.
+"""
+
+import logging
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from lineage_pipeline.parsing.models import FileLineage
+from lineage_pipeline.stores.parse_cache import CacheKey, Encoded, IntegrityReport, decode
+from lineage_pipeline.stores.sqlite_file import SqliteFile, batched
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1"
+_APP_ID = "lineage_pipeline.parse_results"
+_BATCH = 500
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS results (
+    path TEXT PRIMARY KEY,
+    domain TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    dialect TEXT NOT NULL,
+    parser_version TEXT NOT NULL,
+    context TEXT NOT NULL,
+    final INTEGER NOT NULL,
+    payload BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS results_domain ON results (domain);
+"""
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    """Which result a file's row holds: its cache key, the parser version, and whether it is final."""
+
+    key: CacheKey
+    parser_version: str
+    final: bool
+
+
+class ParseResults:
+    """Per-domain, per-path parse results in a SQLite file shared by the steps and runs of a project."""
+
+    def __init__(self, path: Path):
+        self.file = SqliteFile(path)
+        self.path = self.file.path
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.file.exclusive():
+            if not self.path.exists() or self.path.stat().st_size == 0:
+                self._create()
+
+    def _create(self) -> None:
+        with closing(self.file.connect()) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('app', ?)", (_APP_ID,))
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+
+    def verify_integrity(self) -> IntegrityReport:
+        """Integrity and layout check; a damaged or foreign file is moved aside and rebuilt empty (never raises)."""
+        with self.file.exclusive():
+            problem = self._problem()
+            if problem is None:
+                return IntegrityReport(self.path)
+            moved_to = self.file.move_aside(int(time.time() * 1000))
+            log.warning("parse results %s are unusable (%s); moved to %s and rebuilt empty", self.path, problem, moved_to)
+            self._create()
+            return IntegrityReport(self.path, problem, moved_to)
+
+    def _problem(self) -> str | None:
+        try:
+            with closing(self.file.connect()) as db:
+                result = db.execute("PRAGMA quick_check").fetchall()
+                if result != [("ok",)]:
+                    return "integrity check failed: " + "; ".join(str(r[0]) for r in result[:3])
+                meta = dict(db.execute("SELECT name, value FROM meta"))
+                if meta.get("app") != _APP_ID or meta.get("schema_version") != SCHEMA_VERSION:
+                    return f"foreign or old layout (app={meta.get('app')!r}, schema_version={meta.get('schema_version')!r})"
+        except sqlite3.DatabaseError as error:
+            return f"unreadable database: {error}"
+        return None
+
+    def stored(self, domain: str) -> dict[str, StoredResult]:
+        """Path -> what the domain's row holds, for every file of ``domain``."""
+        rows = self.file.db().execute(
+            "SELECT path, sha256, dialect, context, parser_version, final FROM results WHERE domain=?", (domain,)
+        )
+        return {path: StoredResult(CacheKey(sha, dialect, context), version, bool(final))
+                for path, sha, dialect, context, version, final in rows}
+
+    def put(self, domain: str, parser_version: str, items: Iterable[tuple[str, CacheKey, Encoded, bool]]) -> int:
+        """Store ``(path, key, encoded, final)`` as each path's result, replacing what it held."""
+        count = 0
+        for batch in batched(items, _BATCH):
+            with self.file.transaction() as db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(path, domain, key.sha256, key.dialect, parser_version, key.context, int(final), encoded.payload)
+                     for path, key, encoded, final in batch],
+                )
+            count += len(batch)
+        return count
+
+    def put_payloads(self, domain: str, parser_version: str, items: Iterable[tuple[str, CacheKey, bytes]]) -> int:
+        """Store final results given as already encoded payloads (copied from the parse cache)."""
+        count = 0
+        for batch in batched(items, _BATCH):
+            with self.file.transaction() as db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+                    [(path, domain, key.sha256, key.dialect, parser_version, key.context, payload)
+                     for path, key, payload in batch],
+                )
+            count += len(batch)
+        return count
+
+    def retain(self, domain: str, paths: Iterable[str]) -> int:
+        """Drop the rows of ``domain`` whose path is not in ``paths`` (deleted files); returns how many."""
+        keep = set(paths)
+        gone = [path for path in self.stored(domain) if path not in keep]
+        for batch in batched(gone, _BATCH):
+            with self.file.transaction() as db:
+                db.executemany("DELETE FROM results WHERE path=?", [(path,) for path in batch])
+        return len(gone)
+
+    def read(self, paths: Iterable[str]) -> Iterator[FileLineage]:
+        """The stored lineage of each of ``paths`` that has a row, in batches (never the whole domain at once)."""
+        db = self.file.db()
+        for batch in batched(paths, _BATCH):
+            marks = ",".join("?" * len(batch))
+            rows = dict(db.execute(f"SELECT path, payload FROM results WHERE path IN ({marks})", batch).fetchall())
+            yield from (decode(rows[path], path) for path in batch if path in rows)
+
+    def read_many(self, paths: Iterable[str]) -> Mapping[str, FileLineage]:
+        """``read`` as a mapping path -> lineage."""
+        return {lineage.path: lineage for lineage in self.read(paths)}
