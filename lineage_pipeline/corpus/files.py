@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT_DOMAIN = "_root"
-"""Partition of the files that sit directly under the corpus root."""
+"""Partition of the files that sit directly under the corpus root (no folder maps to it: ``domain_for_folder``)."""
 
 _EDITOR_LITTER_SUFFIXES = ("~", ".swp", ".swo", ".tmp", ".bak")
 
@@ -20,10 +20,23 @@ def is_ignored_name(name: str) -> bool:
     return name.startswith(".") or name.endswith(_EDITOR_LITTER_SUFFIXES) or name.startswith("#")
 
 
+def domain_for_folder(folder: str) -> str:
+    """The domain of a top-level folder: its name, with one more leading underscore when it starts with
+    one, so that a folder named ``_root`` is domain ``__root`` and never collides with ``ROOT_DOMAIN``."""
+    return f"_{folder}" if folder.startswith("_") else folder
+
+
+def folder_of(domain: str) -> str | None:
+    """The top-level folder of ``domain`` (None for ``ROOT_DOMAIN``): the inverse of ``domain_for_folder``."""
+    if domain == ROOT_DOMAIN:
+        return None
+    return domain[1:] if domain.startswith("__") else domain
+
+
 def domain_of(relative_path: str) -> str:
-    """The domain (partition) of a corpus-relative POSIX path: its top-level folder."""
+    """The domain (partition) of a corpus-relative POSIX path: its top-level folder's (``domain_for_folder``)."""
     head, sep, _ = relative_path.partition("/")
-    return head if sep else ROOT_DOMAIN
+    return domain_for_folder(head) if sep else ROOT_DOMAIN
 
 
 def resolve_inside(root: Path, relative_path: str) -> Path:
@@ -79,7 +92,7 @@ def walk_corpus(root: Path, extensions: list[str], domain: str | None = None) ->
             except OSError:
                 continue
             if depth == 0 and domain is not None:
-                if (domain == ROOT_DOMAIN) == is_dir or (domain != ROOT_DOMAIN and name != domain):
+                if (domain == ROOT_DOMAIN) == is_dir or (domain != ROOT_DOMAIN and name != folder_of(domain)):
                     continue
             if is_dir:
                 stack.append((path, f"{prefix}{name}/", depth + 1))
@@ -111,5 +124,5 @@ def discover_domains(root: Path, extensions: list[str]) -> list[str]:
             names = [entry.name for entry in listing if not is_ignored_name(entry.name)]
     except OSError as error:
         raise CorpusPathError(f"corpus root {root} is not a readable directory") from error
-    candidates = {name if os.path.isdir(real_root / name) else ROOT_DOMAIN for name in names}
+    candidates = {domain_for_folder(name) if os.path.isdir(real_root / name) else ROOT_DOMAIN for name in names}
     return sorted(domain for domain in candidates if next(walk_corpus(root, extensions, domain), None) is not None)

@@ -185,19 +185,36 @@ def update_manifest(
     )
 
 
+def _seal(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
 def save_manifest(manifest: DomainManifest, directory: Path) -> Path:
-    """Write the manifest atomically as ``<directory>/<domain>.json``."""
+    """Write the manifest atomically (fsynced) as ``<directory>/<domain>.json``, sealed with a digest of its
+    content so that an altered or damaged file is detected on load."""
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{manifest.domain}.json"
     scratch = target.with_suffix(".json.tmp")
-    scratch.write_text(manifest.model_dump_json(indent=1))
+    body = manifest.model_dump_json(indent=1)
+    with open(scratch, "w") as handle:
+        handle.write(json.dumps({"seal": _seal(body), "manifest": json.loads(body)}, indent=1))
+        handle.flush()
+        os.fsync(handle.fileno())
     scratch.replace(target)
     return target
 
 
 def load_manifest(directory: Path, domain: str) -> DomainManifest:
-    """The manifest last saved for ``domain``; raises FileNotFoundError naming the missing file."""
+    """The manifest last saved for ``domain``; raises FileNotFoundError naming the missing file and
+    ValueError naming a file that is damaged or was altered since it was saved (its seal does not match)."""
     path = directory / f"{domain}.json"
     if not path.exists():
         raise FileNotFoundError(f"no manifest for domain {domain!r} at {path}: materialize sql_corpus first")
-    return DomainManifest.model_validate(json.loads(path.read_text()))
+    try:
+        sealed = json.loads(path.read_text())
+        manifest = DomainManifest.model_validate(sealed["manifest"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"manifest {path} is unreadable: {error}") from None
+    if sealed.get("seal") != _seal(manifest.model_dump_json(indent=1)):
+        raise ValueError(f"manifest {path} was altered or damaged since it was saved (seal mismatch)")
+    return manifest

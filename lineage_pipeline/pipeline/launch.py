@@ -1,16 +1,21 @@
 """Launch ``ingest_corpus`` for every domain of a corpus on the project's Dagster instance."""
 
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+import psutil
 
 from lineage_pipeline.corpus.files import discover_domains
 from lineage_pipeline.partitions import domain_partitions
 from lineage_pipeline.settings import PROJECT_ROOT
 
 PROJECT_DAGSTER_HOME = PROJECT_ROOT / "dagster_home"
+PROCESS_TAG = "lineage/process"
+"""``host:pid:start-time`` of the process that executes a run in-process (``lineage ingest``)."""
+_UNFINISHED = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 
 
 def project_instance() -> dg.DagsterInstance:
@@ -29,6 +34,35 @@ class DomainRun:
     success: bool
     metadata: dict[str, dict[str, object]] = field(default_factory=dict)
     failure: str | None = None
+
+
+def _this_process() -> str:
+    me = psutil.Process()
+    return f"{socket.gethostname()}:{me.pid}:{me.create_time():.3f}"
+
+
+def _gone(process_tag: str) -> bool:
+    """Whether the process a ``PROCESS_TAG`` names has ended (a pid reused by a later process counts as ended)."""
+    host, _, rest = process_tag.partition(":")
+    pid, _, started = rest.partition(":")
+    if host != socket.gethostname():
+        return False  # another machine's process: not ours to judge
+    try:
+        return f"{psutil.Process(int(pid)).create_time():.3f}" != started
+    except (psutil.NoSuchProcess, ValueError):
+        return True
+
+
+def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed the unfinished runs whose executing process is gone (``kill -9`` of ``lineage ingest``):
+    left ``STARTED``, they would hold their partition's run slot forever. Returns their run ids."""
+    failed = []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=_UNFINISHED)):
+        tag = run.tags.get(PROCESS_TAG)
+        if tag and _gone(tag):
+            instance.report_run_failed(run, f"the process that executed this run ({tag}) is gone; marked failed")
+            failed.append(run.run_id)
+    return failed
 
 
 def register_domains(instance: dg.DagsterInstance, domains: list[str]) -> list[str]:
@@ -69,7 +103,7 @@ def run_domain(
         job,
         instance=instance,
         run_config=run_config,
-        tags={"dagster/partition": domain, "lineage/trigger": "cli", **(tags or {})},
+        tags={"dagster/partition": domain, "lineage/trigger": "cli", PROCESS_TAG: _this_process(), **(tags or {})},
         raise_on_error=False,
     ) as result:
         metadata = {
@@ -91,6 +125,7 @@ def ingest_corpus_root(
 ) -> list[DomainRun]:
     """Register the corpus's domains as partitions and run the job for each (or for ``domains``)."""
     instance = project_instance()
+    fail_orphaned_runs(instance)
     found = discover_domains(corpus_root, extensions)
     selected = found if domains is None else [d for d in domains if d in found]
     unknown = sorted(set(domains or []) - set(found))

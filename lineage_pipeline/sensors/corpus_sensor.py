@@ -17,6 +17,7 @@ from lineage_pipeline.corpus.files import CorpusPathError, domain_of
 from lineage_pipeline.jobs import ingest_corpus
 from lineage_pipeline.observability.metrics import record_events_deduplicated, set_queue_size
 from lineage_pipeline.partitions import domain_partitions
+from lineage_pipeline.pipeline.launch import fail_orphaned_runs
 from lineage_pipeline.sensors.batching import (
     Batch,
     BatchPolicy,
@@ -193,7 +194,11 @@ def partition_requests(
 def evaluate(context: dg.SensorEvaluationContext, config: CorpusSensorConfig, clock: Callable[[], float]) -> dg.SensorResult:
     """One tick of the sensor (see the module docstring)."""
     now = clock()
+    for run_id in fail_orphaned_runs(context.instance):
+        context.log.warning(f"run {run_id} was left unfinished by a process that is gone; marked failed")
     with StateStore(config.state_path) as store:
+        if store.moved_to:
+            context.log.warning(f"sensor state was unusable; moved to {store.moved_to} and rebuilt (full rescan)")
         cursor, note = _resume(parse_cursor(context.cursor), store, now)
         if note:
             context.log.warning(note)

@@ -4,7 +4,9 @@ The Dagster cursor only carries the pending batch and the store ``generation`` i
 journal lets a tick whose cursor was not saved replay the changes the store already recorded.
 """
 
+import logging
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +14,9 @@ from pathlib import Path
 
 from lineage_pipeline.corpus.files import domain_of
 from lineage_pipeline.sensors.changes import ChangeSet, Seen
+from lineage_pipeline.stores.sqlite_file import SqliteFile
+
+log = logging.getLogger(__name__)
 
 JOURNAL_GENERATIONS = 1000
 """Generations of changed paths kept for replay; a cursor older than that triggers full rescans."""
@@ -33,21 +38,45 @@ def default_state_path(data_dir: Path) -> Path:
 
 
 class StateStore:
-    """Last-seen file state of one corpus; every write is one transaction."""
+    """Last-seen file state of one corpus; every write is one transaction.
+
+    A damaged or foreign file is moved aside (``<name>.corrupt-<time>``) and rebuilt empty with a new
+    epoch, like the parse cache: the sensor's cursor then no longer matches and its next tick rescans.
+    """
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
-        with self._transaction():
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('epoch', ?)", (uuid.uuid4().hex,))
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('flush_requests', '0')")
+        self.file = SqliteFile(path)
+        self.moved_to: Path | None = None
+        """Where a damaged state file was moved by this open, if it was."""
+        with self.file.exclusive():
+            try:
+                self._open()
+            except sqlite3.DatabaseError as error:
+                self.moved_to = self.file.move_aside(int(time.time() * 1000))
+                log.warning("sensor state %s is unusable (%s); moved to %s and rebuilt", path, error, self.moved_to)
+                self._open()
+        self._db = self.file.db()
+
+    def _open(self) -> None:
+        db = self.file.db()
+        if db.execute("PRAGMA quick_check").fetchone() != ("ok",):
+            raise sqlite3.DatabaseError("integrity check failed")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(_SCHEMA)
+        with self.file.transaction():
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('epoch', ?)", (uuid.uuid4().hex,))
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('flush_requests', '0')")
+        for key in ("epoch", "generation", "flush_requests"):
+            value = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            if value is None or (key != "epoch" and not str(value[0]).isdigit()):
+                raise sqlite3.DatabaseError(f"meta {key!r} is missing or not a number")
 
     def close(self) -> None:
         self._db.close()
+        self.file.forget_connections()
 
     def __enter__(self) -> "StateStore":
         return self
@@ -57,13 +86,8 @@ class StateStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.file.transaction():
             yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def _meta(self, key: str) -> str:
         return self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
