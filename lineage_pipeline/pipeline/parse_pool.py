@@ -1,8 +1,9 @@
 """Parse files in worker processes, in chunks, with bounded work in flight and per-file fault isolation.
 
 Each worker owns a socket: the parent sends it a chunk of files, the worker answers file by file,
-so the parent always knows which file a worker is on. A worker that dies, or spends longer than
-``file_timeout_s`` on one file, is killed and replaced; that file gets an error record and the rest
+so the parent always knows which file a worker is on. A worker that dies, uses more than
+``file_timeout_s`` of CPU time on one file (the kernel stops it: ``parse_worker.limit_cpu``) or sits on
+one far longer in wall-clock time (``wall_clock_limit``), is killed and replaced; that file gets an error record and the rest
 of its chunk is sent again. At most ``2 * workers`` chunks are outstanding, so memory does not grow
 with the corpus.
 
@@ -43,6 +44,9 @@ _CHUNKS_PER_WORKER = 2
 _MAX_RESTARTS_WITHOUT_PROGRESS = 20
 _STARTUP_TIMEOUT_S = 60.0
 
+_WALL_CLOCK_FACTOR = 3
+_WALL_CLOCK_GRACE_S = 2.0
+
 StartMethod = Literal["auto", "fork", "spawn"]
 START_METHODS: tuple[str, ...] = ("auto", "fork", "spawn")
 
@@ -67,6 +71,13 @@ class FileResult:
     encoded: Encoded
     ms: float
     worker_peak_rss: int = 0
+
+
+def wall_clock_limit(file_timeout_s: float) -> float:
+    """Wall-clock seconds a worker may spend on one file: the per-file limit is CPU time, enforced in the
+    worker (``parse_worker.limit_cpu``), so a loaded machine does not cut a file short; this looser bound
+    only catches a worker that waits without using CPU."""
+    return file_timeout_s * _WALL_CLOCK_FACTOR + _WALL_CLOCK_GRACE_S
 
 
 def guided_chunk_size(left: int, chunk_size: int, workers: int) -> int:
@@ -178,7 +189,9 @@ _parent_ends: "weakref.WeakSet[Connection]" = weakref.WeakSet()
 end-of-file as soon as the parent lets its socket go, whoever else was forked after it."""
 
 
-def _serve_forked(conn_fd: int, root: Path, max_file_bytes: int, warm: tuple[str, ...] = ()) -> int:
+def _serve_forked(
+    conn_fd: int, root: Path, max_file_bytes: int, warm: tuple[str, ...] = (), cpu_limit_s: float | None = None
+) -> int:
     """The forked child's whole life: drop what is the parent's, serve, return the exit code."""
     try:
         # the parent's Python-level handlers (Dagster's, the CLI's) must not run here; a handler set to
@@ -199,7 +212,7 @@ def _serve_forked(conn_fd: int, root: Path, max_file_bytes: int, warm: tuple[str
         for conn in list(_parent_ends):
             if not conn.closed:
                 os.close(conn.fileno())
-        parse_worker.serve(Connection(conn_fd), root, max_file_bytes, warm)
+        parse_worker.serve(Connection(conn_fd), root, max_file_bytes, warm, cpu_limit_s)
         return 0
     except BaseException:  # noqa: BLE001 - whatever stops the child becomes its exit code, never the parent's code path
         try:  # straight to the descriptor: the parent's stream buffers are not ours to flush
@@ -226,7 +239,7 @@ class _Worker:
     def deadline(self, file_timeout_s: float) -> float:
         if not self.ready:
             return self.started + max(_STARTUP_TIMEOUT_S, file_timeout_s)
-        return self.last_progress + file_timeout_s
+        return self.last_progress + wall_clock_limit(file_timeout_s)
 
 
 @dataclass
@@ -333,7 +346,7 @@ class ParsePool:
             code = 1
             try:
                 parent.close()
-                code = _serve_forked(child.detach(), self.root, self.max_file_bytes, self.warm_dialects)
+                code = _serve_forked(child.detach(), self.root, self.max_file_bytes, self.warm_dialects, self.file_timeout_s)
             finally:
                 os._exit(code)
         child.close()
@@ -345,7 +358,7 @@ class ParsePool:
             try:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "lineage_pipeline.pipeline.parse_worker", str(child.fileno()),
-                     str(self.root), str(self.max_file_bytes), ",".join(self.warm_dialects)],
+                     str(self.root), str(self.max_file_bytes), ",".join(self.warm_dialects), str(self.file_timeout_s)],
                     pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
                 )
             except BaseException:
@@ -450,7 +463,8 @@ class ParsePool:
                     self.stats.timeouts += 1
                     yield self._replace(
                         worker, retry,
-                        f"parsing took longer than {self.file_timeout_s:g} s (file_timeout_s); worker stopped",
+                        f"parsing took longer than {wall_clock_limit(self.file_timeout_s):g} s of wall-clock time without "
+                        "finishing; worker stopped",
                     )
 
     def _send(self, worker: _Worker, chunk: list[FileTask]) -> bool:
@@ -489,6 +503,12 @@ class ParsePool:
                 self._requeue(worker, retry)
                 self._restart(worker)
                 return None
+            if code == -signal.SIGXCPU:
+                self.stats.timeouts += 1
+                return self._replace(
+                    worker, retry,
+                    f"parsing used more than {self.file_timeout_s:g} s of CPU time (parse_file_timeout_s); worker stopped",
+                )
             self.stats.crashes += 1
             return self._replace(worker, retry, f"parser worker process died (exit code {code}) while parsing this file")
         if message == READY:

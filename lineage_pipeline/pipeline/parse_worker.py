@@ -1,5 +1,5 @@
 """A parse worker: ``serve`` in a child forked by ``parse_pool``, or a fresh interpreter
-``python -m lineage_pipeline.pipeline.parse_worker FD ROOT MAX_FILE_BYTES``.
+``python -m lineage_pipeline.pipeline.parse_worker FD ROOT MAX_FILE_BYTES [WARM_DIALECTS [CPU_LIMIT_S]]``.
 
 Reads chunks of ``(path, dialect, catalog, sha256)`` (catalog: ``{table: columns}`` or None; sha256: the
 content the manifest scanned, or None) from the connection on file descriptor FD and answers each file
@@ -11,6 +11,7 @@ and stays small.
 """
 
 import hashlib
+import math
 import resource
 import sys
 import time
@@ -42,16 +43,19 @@ def read_and_parse(
 ) -> tuple[FileLineage, bool]:
     """Lineage of one corpus file (resolved with ``catalog`` if given), and whether it is of the content
     ``sha256`` names (always True without one); unreadable, oversized or escaping files become an error
-    record. A file that changed since the scan is parsed as read, with an issue saying so."""
+    record. A file that changed since the scan is parsed as read, with an issue saying so. The flag is
+    False for any result that is not a final fact about the scanned content (changed, unreadable, over
+    the size limit): it is kept for this run only."""
     try:
         resolved = resolve_inside(root, path)
         size = resolved.stat().st_size
         if size > max_file_bytes:
             message = f"file is {size} bytes, over the {max_file_bytes}-byte limit (max_file_bytes); not parsed"
-            return error_lineage(path, dialect, message), True
+            # not a fact about the content: the same bytes parse once the limit is raised
+            return error_lineage(path, dialect, message), False
         data = resolved.read_bytes()
     except (OSError, CorpusPathError) as error:
-        return error_lineage(path, dialect, f"cannot read file: {error}"), True
+        return error_lineage(path, dialect, f"cannot read file: {error}"), False
     lineage = parse_file_bytes(data, dialect, path, catalog)
     if sha256 is None or hashlib.sha256(data).hexdigest() == sha256:
         return lineage, True
@@ -71,8 +75,22 @@ def warm_up(dialects: Iterable[str]) -> None:
             continue
 
 
-def serve(conn: Connection, root: Path, max_file_bytes: int, warm: Iterable[str] = ()) -> None:
-    """Warm up in the ``warm`` dialects, then answer chunks until told to stop (``None``) or the parent goes away."""
+def limit_cpu(seconds: float) -> None:
+    """Let this process use at most ``seconds`` more CPU time (whole seconds, rounded up): past it the
+    kernel ends it with SIGXCPU. CPU time, unlike wall-clock time, does not depend on the machine's load,
+    so the same file hits the limit or not whatever else runs."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    spent = used.ru_utime + used.ru_stime
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = math.ceil(spent + seconds)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
+
+
+def serve(
+    conn: Connection, root: Path, max_file_bytes: int, warm: Iterable[str] = (), cpu_limit_s: float | None = None
+) -> None:
+    """Warm up in the ``warm`` dialects, then answer chunks until told to stop (``None``) or the parent goes
+    away; with ``cpu_limit_s``, each file may use that much CPU time before the kernel stops the worker."""
     warm_up(warm)
     conn.send(READY)
     while True:
@@ -83,6 +101,8 @@ def serve(conn: Connection, root: Path, max_file_bytes: int, warm: Iterable[str]
         if chunk is None:
             return
         for path, dialect, tables, sha256 in chunk:
+            if cpu_limit_s is not None:
+                limit_cpu(cpu_limit_s)
             started = time.perf_counter()
             catalog = Catalog(tables) if tables is not None else None
             lineage, as_scanned = read_and_parse(root, path, dialect, max_file_bytes, catalog, sha256)
@@ -106,4 +126,5 @@ def peak_rss() -> int:
 
 if __name__ == "__main__":
     warm_dialects = sys.argv[4].split(",") if len(sys.argv) > 4 else []  # optional: comma-separated
-    serve(Connection(int(sys.argv[1])), Path(sys.argv[2]), int(sys.argv[3]), [d for d in warm_dialects if d])
+    cpu_limit = float(sys.argv[5]) if len(sys.argv) > 5 else None
+    serve(Connection(int(sys.argv[1])), Path(sys.argv[2]), int(sys.argv[3]), [d for d in warm_dialects if d], cpu_limit)
