@@ -32,9 +32,12 @@ def ingest(corpus: str | None, domains: tuple[str, ...], force_delete: bool) -> 
     settings = settings_or_exit()
     root = Path(corpus).resolve() if corpus else settings.corpus_root
     try:
-        runs = ingest_corpus_root(root, settings.file_extensions, list(domains) or None, force_delete)
+        outcome = ingest_corpus_root(
+            root, settings.file_extensions, list(domains) or None, force_delete, manifests_dir=settings.data_dir / "manifests"
+        )
     except (CorpusPathError, ValueError) as error:
         raise click.ClickException(str(error)) from None
+    runs = outcome.runs
     click.echo(f"Ingested {root} ({len(runs)} domain runs)\n")
     rows = []
     for run in runs:
@@ -51,6 +54,8 @@ def ingest(corpus: str | None, domains: tuple[str, ...], force_delete: bool) -> 
     errors = []
     warnings = []
     for run in runs:
+        if run.domain in outcome.retired:
+            continue
         manifest = load_manifest(settings.data_dir / "manifests", run.domain)
         for lineage in results.read(e.path for e in manifest.files):
             errors += [(lineage.path, issue) for issue in lineage.errors]
@@ -86,8 +91,16 @@ def ingest(corpus: str | None, domains: tuple[str, ...], force_delete: bool) -> 
             f"\n{dead_lettered} graph row(s) rejected by the store went to the dead-letter file; "
             "fix the cause, then run `lineage replay-failed`"
         )
+    if outcome.retired:
+        click.echo(f"\nRetired (folder gone, lineage removed): {', '.join(outcome.retired)}")
+    if outcome.kept_gone:
+        click.echo(
+            f"\nFolder gone for domain(s) {', '.join(outcome.kept_gone)} of {root}: their lineage is still in the graph; "
+            "check the corpus path, or rerun with --force-delete to remove it",
+            err=True,
+        )
     failed = [run for run in runs if not run.success]
     for run in failed:
         click.echo(f"\nrun {run.run_id} for domain {run.domain} failed: {run.failure}", err=True)
-    if failed:
+    if failed or outcome.kept_gone:
         raise SystemExit(1)

@@ -13,6 +13,8 @@ from lineage_pipeline.partitions import domain_partitions
 from lineage_pipeline.settings import PROJECT_ROOT
 
 PROJECT_DAGSTER_HOME = PROJECT_ROOT / "dagster_home"
+RETIRE_TAG = "lineage/retire"
+"""Tag of a run that removes the lineage of a domain whose folder is gone."""
 PROCESS_TAG = "lineage/process"
 """``host:pid:start-time`` of the process that executes a run in-process (``lineage ingest``)."""
 _UNFINISHED = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
@@ -116,14 +118,32 @@ def run_domain(
         return DomainRun(domain, result.run_id, result.success, metadata, failure)
 
 
+@dataclass
+class CorpusIngest:
+    """What ``ingest_corpus_root`` did: one run per domain, and what it did about domains whose folder is gone."""
+
+    runs: list[DomainRun] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    """Domains whose folder is gone and whose lineage a forced run removed (partition and manifest too)."""
+    kept_gone: list[str] = field(default_factory=list)
+    """Domains whose folder is gone but whose lineage was kept: retiring them needs ``force_delete``."""
+
+
 def ingest_corpus_root(
     corpus_root: Path,
     extensions: list[str],
     domains: list[str] | None = None,
     force_delete: bool = False,
     config_file: Path | None = None,
-) -> list[DomainRun]:
-    """Register the corpus's domains as partitions and run the job for each (or for ``domains``)."""
+    manifests_dir: Path | None = None,
+) -> CorpusIngest:
+    """Register the corpus's domains as partitions and run the job for each (or for ``domains``).
+
+    A whole-corpus ingest also looks for registered domains whose folder is gone (deleted, or a
+    sub-folder ingested by mistake as a corpus): with ``force_delete`` each is retired by a run that
+    removes its lineage, then its partition and saved manifest (in ``manifests_dir``) go; without it
+    they are kept and reported (the deletion guard's rule: never remove a whole domain unasked).
+    """
     instance = project_instance()
     fail_orphaned_runs(instance)
     found = discover_domains(corpus_root, extensions)
@@ -131,12 +151,27 @@ def ingest_corpus_root(
     unknown = sorted(set(domains or []) - set(found))
     if unknown:
         raise ValueError(f"no such domain(s) under {corpus_root}: {', '.join(unknown)} (found: {', '.join(found)})")
+    gone = [] if domains is not None else sorted(set(instance.get_dynamic_partitions(domain_partitions.name)) - set(found))
     register_domains(instance, selected)
     run_config = {
         # the command prints its own summary; step logs stay in the instance (UI) at full detail
         "loggers": {"console": {"config": {"log_level": "WARNING"}}},
         "ops": {"lineage_graph": {"config": {"force_delete": force_delete}}},
     }
-    return [
-        run_domain(instance, domain, run_config, config_file=config_file, corpus_root=corpus_root) for domain in selected
-    ]
+    outcome = CorpusIngest()
+    for domain in selected:
+        outcome.runs.append(run_domain(instance, domain, run_config, config_file=config_file, corpus_root=corpus_root))
+    if not force_delete:
+        outcome.kept_gone = gone
+        return outcome
+    for domain in gone:
+        run = run_domain(
+            instance, domain, run_config, tags={RETIRE_TAG: "true"}, config_file=config_file, corpus_root=corpus_root
+        )
+        outcome.runs.append(run)
+        if run.success:
+            instance.delete_dynamic_partition(domain_partitions.name, domain)
+            if manifests_dir is not None:
+                (manifests_dir / f"{domain}.json").unlink(missing_ok=True)
+            outcome.retired.append(domain)
+    return outcome

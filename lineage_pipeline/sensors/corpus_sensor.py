@@ -17,7 +17,7 @@ from lineage_pipeline.corpus.files import CorpusPathError, domain_of
 from lineage_pipeline.jobs import ingest_corpus
 from lineage_pipeline.observability.metrics import record_events_deduplicated, set_queue_size
 from lineage_pipeline.partitions import domain_partitions
-from lineage_pipeline.pipeline.launch import fail_orphaned_runs
+from lineage_pipeline.pipeline.launch import RETIRE_TAG, fail_orphaned_runs
 from lineage_pipeline.sensors.batching import (
     Batch,
     BatchPolicy,
@@ -42,7 +42,6 @@ IN_FLIGHT_STATUSES = [
     dg.DagsterRunStatus.STARTED,
     dg.DagsterRunStatus.CANCELING,
 ]
-RETIRE_TAG = "lineage/retire"
 
 
 @dataclass(frozen=True)
