@@ -81,10 +81,10 @@ def run_pass(
     ``manifests`` are the previous scan's (reused where unchanged, then replaced by this pass's), None = a
     scan from scratch."""
     started = time.perf_counter()
-    manifests = _manifests(root, settings, {} if manifests is None else manifests)
+    scanned = _manifests(root, settings, {} if manifests is None else manifests)
     scan_s = time.perf_counter() - started
     options = ParseOptions(workers, settings.parse_chunk_size, settings.parse_file_timeout_s, settings.parse_worker_start)
-    outcomes = [parse_domain_files(m, (), cache, results, settings.max_file_bytes, options)[0] for m in manifests]
+    outcomes = [parse_domain_files(m, (), cache, results, settings.max_file_bytes, options)[0] for m in scanned]
     parse_s = sum(o.seconds for o in outcomes)
     file_ms = sorted(ms for o in outcomes for ms in o.file_ms)
 

@@ -22,7 +22,7 @@ def check(report: BenchReport, min_ratio: float | None, min_warm_ratio: float | 
     return [
         f"{label} is {data[key]:.2f}x, below the floor of {floor:g}x"
         for label, key, floor in floors
-        if floor is not None and data[key] < floor
+        if floor is not None and float(data[key]) < floor  # type: ignore[arg-type]  # the ratio keys hold floats
     ]
 
 

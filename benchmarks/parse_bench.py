@@ -113,7 +113,7 @@ def compiled_sqlglot() -> bool:
 
 def load_corpus(root: Path, folder_dialects: dict[str, str], default_dialect: str, limit: int | None = None) -> list[BenchFile]:
     """The corpus's SQL files in path order (the first ``limit``), each with its header or folder dialect."""
-    files = []
+    files: list[BenchFile] = []
     for relative in iter_corpus_files(root, [".sql"]):
         if limit is not None and len(files) >= limit:
             break
@@ -139,7 +139,7 @@ def _baseline_file(file: BenchFile) -> tuple[int, int, int]:
         expressions = sqlglot.parse(text, read=sqlglot_dialect(canonical_dialect(file.dialect) or "ansi"))
     except Exception:
         return 1, 1, 0
-    tables = set()
+    tables: set[str] = set()
     for expression in expressions:
         if expression is not None:
             tables.update(table.sql() for table in expression.find_all(exp.Table))

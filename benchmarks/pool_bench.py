@@ -21,7 +21,7 @@ import click
 import psutil
 
 from benchmarks.generate import DOMAIN_DIALECTS, generate_corpus
-from lineage_pipeline.pipeline.parse_pool import FileTask, ParsePool
+from lineage_pipeline.pipeline.parse_pool import FileTask, ParsePool, StartMethod, resolve_start_method
 
 METHODS = ("spawn", "fork")
 _SAMPLE_EVERY_S = 0.2
@@ -67,7 +67,7 @@ def _memory(pids: list[int]) -> tuple[int, int]:
     return rss, pss
 
 
-def measure(root: Path, method: str, files: int, workers: int) -> Measurement:
+def measure(root: Path, method: StartMethod, files: int, workers: int) -> Measurement:
     """Run one pool over the sample in this process (see the module docstring)."""
     by_domain = sample_tasks(root, files)
     parent = psutil.Process().pid
@@ -154,4 +154,5 @@ def pool_bench(sizes: tuple[int, ...], workers: int, repeat: int, seed: int, cor
 
 
 if __name__ == "__main__":
-    print(json.dumps(asdict(measure(Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))))
+    method = resolve_start_method(sys.argv[2])  # the parent names fork or spawn
+    print(json.dumps(asdict(measure(Path(sys.argv[1]), method, int(sys.argv[3]), int(sys.argv[4])))))

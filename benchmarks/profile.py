@@ -86,7 +86,7 @@ def profile_parser(corpus: GeneratedCorpus) -> ParserProfile:
     return profile
 
 
-def pipeline_rows(figures: dict[str, object], workers: int) -> list[tuple[str, float]]:
+def pipeline_rows(figures: dict[str, float], workers: int) -> list[tuple[str, float]]:
     """(component, seconds) of one pass summary: scan, parse CPU in workers, pool/IPC overhead, catalog
     resolution, write. Parse wall time (first passes of every domain, then catalog resolution) minus its
     workers' CPU share is the pool's overhead (start-up, IPC, cache writes, idle tails)."""

@@ -2,4 +2,7 @@
 
 import dagster as dg
 
-domain_partitions = dg.DynamicPartitionsDefinition(name="corpus_domain")
+DOMAIN_PARTITIONS = "corpus_domain"
+"""Name of the dynamic partitions definition: one partition per corpus domain."""
+
+domain_partitions = dg.DynamicPartitionsDefinition(name=DOMAIN_PARTITIONS)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import dagster as dg
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, SecretStr
 
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
@@ -105,7 +105,7 @@ class ParserResource(dg.ConfigurableResource):
 class GraphStoreResource(dg.ConfigurableResource):
     """The lineage graph: embedded FalkorDB by default, a remote FalkorDB URL, or Neo4j."""
 
-    backend: str = Field(description="falkordb or neo4j.")
+    backend: Literal["falkordb", "neo4j"] = Field(description="falkordb or neo4j.")
     graph_name: str = Field(description="Graph (FalkorDB) name.")
     data_dir: str = Field(description="Where the embedded server keeps its data.")
     falkordb_url: str | None = Field(description="Remote FalkorDB; unset = embedded.")
@@ -147,7 +147,7 @@ class GraphStoreResource(dg.ConfigurableResource):
             falkordb_url=self.falkordb_url,
             neo4j_uri=self.neo4j_uri,
             neo4j_user=self.neo4j_user,
-            neo4j_password=self.neo4j_password,
+            neo4j_password=SecretStr(self.neo4j_password) if self.neo4j_password else None,
             neo4j_database=self.neo4j_database,
             timeout_s=self.timeout_s,
         )

@@ -234,7 +234,7 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> In
     command) and pass the result on. Raises InvalidSettingsError with a report naming key, value and
     source, so a failed start (CLI, Dagster code location, run worker) says what to fix.
     """
-    settings_cls = IngestionSettings
+    settings_cls: type[IngestionSettings] = IngestionSettings
     if config_file is not None:
         settings_cls = type("IngestionSettings", (IngestionSettings,), {"yaml_file": Path(config_file)})
     try:

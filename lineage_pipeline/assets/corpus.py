@@ -1,5 +1,7 @@
 """``sql_corpus``: the manifest of one domain's SQL files (path, size, SHA-256, dialect)."""
 
+from typing import Any
+
 import dagster as dg
 from pydantic import Field
 
@@ -21,7 +23,7 @@ class CorpusScanConfig(dg.Config):
     )
 
 
-def scan_metadata(report: ScanReport) -> dict[str, object]:
+def scan_metadata(report: ScanReport) -> dict[str, Any]:
     """The materialization metadata of a scan."""
     files = report.manifest.files
     preview = "\n".join(

@@ -1,5 +1,7 @@
 """``lineage_graph``: the domain's lineage written to the graph store, exact per file."""
 
+from typing import Any
+
 import dagster as dg
 from pydantic import Field
 
@@ -18,7 +20,7 @@ class GraphWriteConfig(dg.Config):
     force_delete: bool = Field(default=False, description="Allow deleting more than max_delete_fraction of the domain.")
 
 
-def write_metadata(report: WriteReport, options: WriteOptions, dead_letter_path: str) -> dict[str, object]:
+def write_metadata(report: WriteReport, options: WriteOptions, dead_letter_path: str) -> dict[str, Any]:
     """The materialization metadata of a graph write."""
     sync = report.sync
     return {

@@ -1,5 +1,7 @@
 """``parsed_sql``: table- and column-level lineage of every file of a domain, in the parse results store."""
 
+from typing import Any
+
 import dagster as dg
 from pydantic import Field
 
@@ -42,7 +44,7 @@ class ParseRunConfig(dg.Config):
     )
 
 
-def parse_metadata(report: ParseReport) -> dict[str, object]:
+def parse_metadata(report: ParseReport) -> dict[str, Any]:
     """The materialization metadata of a parse."""
     outcome, catalog = report.outcome, report.catalog
     errors = outcome.errors

@@ -79,6 +79,7 @@ def walk_corpus(root: Path, extensions: list[str], domain: str | None = None) ->
             name = entry.name
             if is_ignored_name(name):
                 continue
+            info: os.stat_result | None
             try:
                 if entry.is_symlink():
                     target = os.path.realpath(entry.path)

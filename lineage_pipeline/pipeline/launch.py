@@ -4,12 +4,13 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import psutil
 
 from lineage_pipeline.corpus.files import discover_domains
-from lineage_pipeline.partitions import domain_partitions
+from lineage_pipeline.partitions import DOMAIN_PARTITIONS
 from lineage_pipeline.settings import PROJECT_ROOT
 
 PROJECT_DAGSTER_HOME = PROJECT_ROOT / "dagster_home"
@@ -34,7 +35,7 @@ class DomainRun:
     domain: str
     run_id: str
     success: bool
-    metadata: dict[str, dict[str, object]] = field(default_factory=dict)
+    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     failure: str | None = None
 
 
@@ -69,10 +70,10 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
 
 def register_domains(instance: dg.DagsterInstance, domains: list[str]) -> list[str]:
     """Add the domains missing from the dynamic partitions; returns the ones added."""
-    known = set(instance.get_dynamic_partitions(domain_partitions.name))
+    known = set(instance.get_dynamic_partitions(DOMAIN_PARTITIONS))
     added = [d for d in domains if d not in known]
     if added:
-        instance.add_dynamic_partitions(domain_partitions.name, added)
+        instance.add_dynamic_partitions(DOMAIN_PARTITIONS, added)
     return added
 
 
@@ -108,11 +109,9 @@ def run_domain(
         tags={"dagster/partition": domain, "lineage/trigger": "cli", PROCESS_TAG: _this_process(), **(tags or {})},
         raise_on_error=False,
     ) as result:
+        materializations = [e.step_materialization_data.materialization for e in result.get_asset_materialization_events()]
         metadata = {
-            event.materialization.asset_key.to_user_string(): {
-                k: v.value for k, v in event.materialization.metadata.items()
-            }
-            for event in (e.event_specific_data for e in result.get_asset_materialization_events())
+            m.asset_key.to_user_string(): {k: v.value for k, v in m.metadata.items()} for m in materializations if m is not None
         }
         failure = None if result.success else _failure_message(result)
         return DomainRun(domain, result.run_id, result.success, metadata, failure)
@@ -151,7 +150,7 @@ def ingest_corpus_root(
     unknown = sorted(set(domains or []) - set(found))
     if unknown:
         raise ValueError(f"no such domain(s) under {corpus_root}: {', '.join(unknown)} (found: {', '.join(found)})")
-    gone = [] if domains is not None else sorted(set(instance.get_dynamic_partitions(domain_partitions.name)) - set(found))
+    gone = [] if domains is not None else sorted(set(instance.get_dynamic_partitions(DOMAIN_PARTITIONS)) - set(found))
     register_domains(instance, selected)
     run_config = {
         # the command prints its own summary; step logs stay in the instance (UI) at full detail
@@ -170,7 +169,7 @@ def ingest_corpus_root(
         )
         outcome.runs.append(run)
         if run.success:
-            instance.delete_dynamic_partition(domain_partitions.name, domain)
+            instance.delete_dynamic_partition(DOMAIN_PARTITIONS, domain)
             if manifests_dir is not None:
                 (manifests_dir / f"{domain}.json").unlink(missing_ok=True)
             outcome.retired.append(domain)

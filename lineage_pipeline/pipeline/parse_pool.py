@@ -168,13 +168,13 @@ class ForkedProcess:
             return self.returncode
         deadline = time.monotonic() + timeout
         delay = 0.0005
-        while self.poll() is None:  # as Popen.wait does: waitpid has no timeout
+        while (code := self.poll()) is None:  # as Popen.wait does: waitpid has no timeout
             left = deadline - time.monotonic()
             if left <= 0:
                 raise subprocess.TimeoutExpired(f"forked parse worker {self.pid}", timeout)
             delay = min(delay * 2, left, 0.05)
             time.sleep(delay)
-        return self.returncode
+        return code
 
     def kill(self) -> None:
         if self.returncode is None:  # not reaped yet, so the pid is still ours even if the child has exited
@@ -572,7 +572,10 @@ class PoolKeeper:
         except BaseException:
             pool.close()
             raise
-        self._kept = (key, pool)
+        if self._kept is None:
+            self._kept = (key, pool)
+        else:  # a pool opened (and kept) while this one was in use: keep one, stop the other
+            pool.close()
 
     def close(self) -> None:
         """Stop the kept pool's workers."""

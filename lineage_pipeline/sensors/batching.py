@@ -8,13 +8,13 @@ whole-domain rescan, which the manifest reuse keeps cheap.
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
 from lineage_pipeline.corpus.files import domain_of
 
-CURSOR_VERSION = 2
+CURSOR_VERSION: Final = 2
 MAX_CURSOR_PATHS = 500
 """Paths the cursor may name in total; keeps it a few tens of KB whatever the corpus size."""
 INTERACTIVE_MAX_FILES = 10

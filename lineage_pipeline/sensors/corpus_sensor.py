@@ -16,7 +16,7 @@ from dagster._core.definitions.run_request import InstigatorType  # not re-expor
 from lineage_pipeline.corpus.files import CorpusPathError, domain_of
 from lineage_pipeline.jobs import ingest_corpus
 from lineage_pipeline.observability.metrics import record_events_deduplicated, set_queue_size
-from lineage_pipeline.partitions import domain_partitions
+from lineage_pipeline.partitions import DOMAIN_PARTITIONS
 from lineage_pipeline.pipeline.launch import RETIRE_TAG, fail_orphaned_runs
 from lineage_pipeline.sensors.batching import (
     Batch,
@@ -179,13 +179,13 @@ def partition_requests(
     requests: list = []
     added = sorted({b.domain for b in batches if not b.retire} - partitions)
     if added:
-        requests.append(dg.AddDynamicPartitionsRequest(domain_partitions.name, added))
+        requests.append(dg.AddDynamicPartitionsRequest(DOMAIN_PARTITIONS, added))
     outcomes = {domain: _retirement_done(context.instance, domain) for domain in retiring}
     for domain in (d for d, outcome in outcomes.items() if outcome is False):
         context.log.warning(f"retire run of domain {domain!r} failed: partition kept; fix and rerun it")
     finished = sorted(d for d, outcome in outcomes.items() if outcome and d in partitions)
     if finished:
-        requests.append(dg.DeleteDynamicPartitionsRequest(domain_partitions.name, finished))
+        requests.append(dg.DeleteDynamicPartitionsRequest(DOMAIN_PARTITIONS, finished))
     still = [d for d, outcome in outcomes.items() if outcome is None] + [b.domain for b in batches if b.retire]
     return requests, sorted(set(still))
 
@@ -219,7 +219,7 @@ def evaluate(context: dg.SensorEvaluationContext, config: CorpusSensorConfig, cl
 
     decision = decide(cursor, now, config.policy, _count_in_flight(context.instance), manual)
     set_queue_size(decision.cursor.pending_files)
-    partitions = set(context.instance.get_dynamic_partitions(domain_partitions.name))
+    partitions = set(context.instance.get_dynamic_partitions(DOMAIN_PARTITIONS))
     # a folder that vanished before its partition was ever registered has nothing in the graph to retire
     batches = [b for b in decision.batches if not (b.retire and b.domain not in partitions)]
     requests, retiring = partition_requests(context, batches, decision.cursor.retiring, partitions)
