@@ -13,12 +13,14 @@ from benchmarks.generate import generate_corpus
 from lineage_pipeline.corpus.manifest import build_manifest
 from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
 from lineage_pipeline.graph.embedded_server import server_status
+from lineage_pipeline.graph.faults import RetryPolicy
 from lineage_pipeline.graph.rows import file_revision
 from lineage_pipeline.parsing import PARSER_VERSION
-from lineage_pipeline.pipeline.catalog_stage import parse_with_catalog
-from lineage_pipeline.pipeline.graph_stage import sync_manifest
-from lineage_pipeline.pipeline.parse_stage import ParseOptions
+from lineage_pipeline.pipeline.graph_stage import PROVISIONAL, revision_of, sync_manifest
+from lineage_pipeline.pipeline.parse_stage import ParseOptions, parse_domain_files
+from lineage_pipeline.settings import knob_default
 from lineage_pipeline.stores.parse_cache import ParseCache
+from lineage_pipeline.stores.parse_results import ParseResults
 from lineage_pipeline_tests.conftest import VENV_BIN
 from lineage_pipeline_tests.graph.test_writer import snapshot
 
@@ -79,11 +81,26 @@ def test_worker_killed_mid_write_then_rerun_equals_clean_ingest(project_env, tmp
     assert resumed == clean
 
 
-def _parse_and_sync(root, cache, backend, domain="reporting"):
+def _sync(manifest, results, backend):
+    return sync_manifest(
+        manifest, results, backend, batch_size=100, max_delete_fraction=knob_default("max_delete_fraction"),
+        retry=RetryPolicy(), orphan_policy="remove",
+    )
+
+
+def _stores(tmp_path):
+    cache = ParseCache(tmp_path / "cache.sqlite", max_entries=10_000, ttl_seconds=86400.0)
+    return cache, ParseResults(tmp_path / "results.sqlite")
+
+
+def _parse_and_sync(root, stores, backend, domain="reporting"):
+    """Parse ``domain`` against the catalog of both domains and sync it; returns the manifest, each file's
+    stored result (key with catalog context, final or not) and the sync report."""
+    cache, results = stores
     manifests = {d: build_manifest(root, d, [".sql"], {}, "postgres") for d in ("core", "reporting")}
     others = [m for d, m in manifests.items() if d != domain]
-    _, catalog = parse_with_catalog(manifests[domain], others, cache, 5_000_000, ParseOptions(workers=1))
-    return manifests[domain], catalog, sync_manifest(manifests[domain], cache, backend, 100)
+    parse_domain_files(manifests[domain], others, cache, results, 5_000_000, ParseOptions(workers=1))
+    return manifests[domain], results.stored(domain), _sync(manifests[domain], results, backend)
 
 
 def test_a_file_resolved_against_a_changed_definition_is_rewritten(falkordb_backend, tmp_path):
@@ -94,19 +111,21 @@ def test_a_file_resolved_against_a_changed_definition_is_rewritten(falkordb_back
     table.write_text("CREATE TABLE core.t (a INT);\n")
     (root / "reporting" / "v.sql").write_text("CREATE VIEW rpt.v AS SELECT * FROM core.t;\n")
     (root / "reporting" / "plain.sql").write_text("INSERT INTO rpt.p (x) SELECT y FROM core.t;\n")
-    cache = ParseCache(tmp_path / "cache.sqlite")
-    manifest, catalog, report = _parse_and_sync(root, cache, falkordb_backend)
+    stores = _stores(tmp_path)
+    manifest, stored, report = _parse_and_sync(root, stores, falkordb_backend)
     assert report.files_written == ["reporting/plain.sql", "reporting/v.sql"]
     revs = dict(falkordb_backend.read("MATCH (f:SqlFile) RETURN f.path, f.rev"))
     sha = {e.path: e.sha256 for e in manifest.files}
-    assert revs["reporting/v.sql"] == file_revision(sha["reporting/v.sql"], PARSER_VERSION, catalog.contexts["reporting/v.sql"])
+    context = stored["reporting/v.sql"].key.context
+    assert context and revs["reporting/v.sql"] == file_revision(sha["reporting/v.sql"], PARSER_VERSION, context)
     assert revs["reporting/plain.sql"] == file_revision(sha["reporting/plain.sql"], PARSER_VERSION)  # no catalog needed
+    assert revs == {path: revision_of(row) for path, row in stored.items()}
     derives = "MATCH (s:Column)-[:DERIVES]->(t:Column {table: 'rpt.v'}) RETURN s.key ORDER BY s.key"
     assert [r[0] for r in falkordb_backend.read(derives)] == ["core.t.a"]
 
-    assert _parse_and_sync(root, cache, falkordb_backend)[2].files_written == []
+    assert _parse_and_sync(root, stores, falkordb_backend)[2].files_written == []
     table.write_text("CREATE TABLE core.t (a INT, b INT);\n")
-    _, _, report = _parse_and_sync(root, cache, falkordb_backend)
+    _, _, report = _parse_and_sync(root, stores, falkordb_backend)
     assert report.files_written == ["reporting/v.sql"]  # its bytes did not change, its catalog did
     assert [r[0] for r in falkordb_backend.read(derives)] == ["core.t.a", "core.t.b"]
 
@@ -120,17 +139,22 @@ def test_lineage_of_a_file_edited_mid_run_is_replaced_even_when_the_edit_is_reve
     (root / "core" / "t.sql").write_text("CREATE TABLE core.t (a INT);\n")
     edited = root / "reporting" / "p.sql"
     edited.write_text("INSERT INTO rpt.p (x) SELECT a FROM core.t;\n")
-    cache = ParseCache(tmp_path / "cache.sqlite")
+    stores = cache, results = _stores(tmp_path)
     manifests = {d: build_manifest(root, d, [".sql"], {}, "postgres") for d in ("core", "reporting")}
     edited.write_text("INSERT INTO rpt.edited (x) SELECT a FROM core.t;\n")  # after the scan, before the parse
-    _, catalog = parse_with_catalog(manifests["reporting"], [manifests["core"]], cache, 5_000_000, ParseOptions(workers=1))
-    assert catalog.contexts["reporting/p.sql"].endswith("~once")
-    sync_manifest(manifests["reporting"], cache, falkordb_backend, 100)
+    outcome, _ = parse_domain_files(
+        manifests["reporting"], [manifests["core"]], cache, results, 5_000_000, ParseOptions(workers=1)
+    )
+    assert outcome.provisional == ["reporting/p.sql"] and not results.stored("reporting")["reporting/p.sql"].final
+    _sync(manifests["reporting"], results, falkordb_backend)
+    (rev,) = falkordb_backend.read("MATCH (f:SqlFile {path: 'reporting/p.sql'}) RETURN f.rev")[0]
+    assert rev.endswith(f":{PROVISIONAL}")
     writes = "MATCH (:SqlFile {path: 'reporting/p.sql'})-[:WRITES]->(t:Table) RETURN t.key"
     assert falkordb_backend.read(writes) == [["rpt.edited"]], "the graph shows what was parsed"
 
     edited.write_text("INSERT INTO rpt.p (x) SELECT a FROM core.t;\n")  # back to the scanned content
-    manifest, catalog, report = _parse_and_sync(root, cache, falkordb_backend)
-    assert report.files_written == ["reporting/p.sql"] and catalog.contexts["reporting/p.sql"] == ""
+    manifest, stored, report = _parse_and_sync(root, stores, falkordb_backend)
+    assert report.files_written == ["reporting/p.sql"] and stored["reporting/p.sql"].key.context == ""
+    assert stored["reporting/p.sql"].final
     assert falkordb_backend.read(writes) == [["rpt.p"]]
     assert not falkordb_backend.read("MATCH (t:Table {key: 'rpt.edited'}) RETURN t"), "its node went with its file"

@@ -23,8 +23,8 @@ from lineage_pipeline.pipeline.parse_pool import (
     ForkedProcess,
     ParsePool,
     guided_chunk_size,
+    PoolKeeper,
     resolve_start_method,
-    reusable_pool,
 )
 from lineage_pipeline.stores.parse_cache import CacheKey, ParseCache, decode, encode
 
@@ -146,24 +146,43 @@ def test_tasks_are_pulled_lazily_so_work_in_flight_stays_bounded(tmp_path, start
 
 def test_a_reusable_pool_is_kept_for_the_same_arguments_and_closed_otherwise(tmp_path, start_method):
     tasks = _corpus(tmp_path, small=3)
-    with reusable_pool(tmp_path, 1_000_000, 1, 4, 60.0, start_method) as pool:
+    keeper = PoolKeeper()
+    with keeper.pool(tmp_path, 1_000_000, 1, 4, 60.0, start_method) as pool:
         assert len(list(pool.parse(tasks))) == 3
         pids = pool.worker_pids()
-    with reusable_pool(tmp_path, 1_000_000, 1, 4, 60.0, start_method) as again:
+    with keeper.pool(tmp_path, 1_000_000, 1, 4, 60.0, start_method) as again:
         assert again is pool and again.worker_pids() == pids  # no new start-up for the next domain
         assert len(list(again.parse(tasks))) == 3
-    with reusable_pool(tmp_path, 1_000_000, 2, 4, 60.0, start_method) as other:
+    with keeper.pool(tmp_path, 1_000_000, 2, 4, 60.0, start_method) as other:
         assert other is not pool and pool.worker_pids() == []  # replaced: the old workers are stopped
         assert all(_gone(pid) for pid in pids)
     try:
-        with reusable_pool(tmp_path, 1_000_000, 2, 4, 60.0, start_method) as failing:
+        with keeper.pool(tmp_path, 1_000_000, 2, 4, 60.0, start_method) as failing:
             assert failing is other
             raise KeyboardInterrupt
     except KeyboardInterrupt:
         pass
     assert other.worker_pids() == []
-    with reusable_pool(tmp_path, 1_000_000, 2, 4, 60.0, start_method) as fresh:
+    with keeper.pool(tmp_path, 1_000_000, 2, 4, 60.0, start_method) as fresh:
         assert fresh is not other
+        assert len(list(fresh.parse(tasks))) == 3
+        fresh_pids = fresh.worker_pids()
+    keeper.close()  # its owner closes it (a resource's teardown, the end of a command)
+    assert fresh.worker_pids() == [] and all(_gone(pid) for pid in fresh_pids)
+
+
+def test_a_pool_opened_while_the_kept_one_is_in_use_is_a_pool_of_its_own(tmp_path, start_method):
+    tasks = _corpus(tmp_path, small=2)
+    with PoolKeeper() as keeper:
+        with keeper.pool(tmp_path, 1_000_000, 1, 4, 60.0, start_method) as outer:
+            with keeper.pool(tmp_path, 1_000_000, 1, 4, 60.0, start_method) as inner:
+                assert inner is not outer
+                assert len(list(inner.parse(tasks))) == 2
+                inner_pids = inner.worker_pids()
+            assert len(list(outer.parse(tasks))) == 2
+            outer_pids = outer.worker_pids()
+        # one pool is kept, the other stopped: none is left running once the keeper is closed
+    assert all(_gone(pid) for pid in inner_pids + outer_pids)
 
 
 def _generated_tasks(root: Path, files: int) -> list[FileTask]:
@@ -364,7 +383,7 @@ def test_the_parents_sqlite_connections_work_after_forked_workers_exit(tmp_path)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     tasks = _corpus(corpus, small=8)
-    cache = ParseCache(tmp_path / "cache.sqlite")
+    cache = ParseCache(tmp_path / "cache.sqlite", max_entries=10_000, ttl_seconds=86400.0)
     before = parse_file_bytes(SMALL.format(n=99).encode(), "tsql", "before.sql")
     cache.put_many([("0" * 64, "tsql", before)])
     own = sqlite3.connect(tmp_path / "own.sqlite")  # a connection the parent holds open across the forks
@@ -388,7 +407,7 @@ def test_the_parents_sqlite_connections_work_after_forked_workers_exit(tmp_path)
     assert cache.get("0" * 64, "tsql", "before.sql") == decode(encode(before).payload, "before.sql")
     for n, result in enumerate(results):
         assert cache.get(f"{n + 1:064x}", "tsql", result.task.path) == decode(result.encoded.payload, result.task.path)
-    assert ParseCache(tmp_path / "cache.sqlite").verify_integrity().problem is None
+    assert ParseCache(tmp_path / "cache.sqlite", max_entries=10_000, ttl_seconds=86400.0).verify_integrity().problem is None
 
 
 

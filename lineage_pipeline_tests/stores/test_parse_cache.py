@@ -29,7 +29,13 @@ class Clock:
 
 
 def _cache(tmp_path, **kwargs) -> ParseCache:
-    return ParseCache(tmp_path / "cache.sqlite", parser_version=kwargs.pop("parser_version", "1"), **kwargs)
+    return ParseCache(
+        tmp_path / "cache.sqlite",
+        parser_version=kwargs.pop("parser_version", "1"),
+        max_entries=kwargs.pop("max_entries", 10_000),
+        ttl_seconds=kwargs.pop("ttl_seconds", 30 * DAY),
+        **kwargs,
+    )
 
 
 def _hits(cache: ParseCache, *hashes: str) -> list[str]:
@@ -91,15 +97,15 @@ def test_lru_evicts_least_recently_used_beyond_max_entries(tmp_path):
     assert (stats.entries, stats.evictions) == (3, 2)
 
 
-def test_entries_used_by_the_running_ingest_are_not_evicted(tmp_path):
+def test_the_bound_holds_during_a_run_too(tmp_path):
+    # the running ingest's results are kept by the parse results store, so the cache need not exceed its bound
     clock = Clock()
     cache = _cache(tmp_path, max_entries=2, clock=clock)
     cache.put_many([("old", "tsql", LINEAGE)])
     clock.now += 10
-    run_started = clock.now
-    cache.put_many([(f"run{i}", "tsql", LINEAGE) for i in range(3)], keep_since=run_started)
-    assert _present(cache, "old", "run0", "run1", "run2") == ["run0", "run1", "run2"]
-    assert cache.prune() == 1  # outside a run the bound holds again
+    cache.put_many([(f"run{i}", "tsql", LINEAGE) for i in range(3)])
+    assert _present(cache, "old", "run0", "run1", "run2") == ["run1", "run2"]
+    assert cache.prune() == 0
     assert cache.get_stats().entries == 2
 
 
@@ -172,16 +178,15 @@ def test_sound_file_passes_verification_untouched(tmp_path):
     assert list(tmp_path.glob("*.corrupt-*")) == []
 
 
-def test_disabled_cache_never_hits_but_keeps_results_for_the_graph_stage(tmp_path):
+def test_disabled_cache_never_hits_and_stores_nothing(tmp_path):
+    # the graph stage's results are in the parse results store (stores/test_parse_results.py), not here
     _cache(tmp_path).put_many([("h1", "tsql", LINEAGE)])
     disabled = _cache(tmp_path, enabled=False)
     assert _hits(disabled, "h1", "h2") == []
-    disabled.put_many([("h2", "tsql", LINEAGE)])
-    assert set(disabled.get_many([("h1", "tsql", "a.sql"), ("h2", "tsql", "b.sql")])) == {
-        ("h1", "tsql", "a.sql"), ("h2", "tsql", "b.sql"),
-    }
+    assert disabled.put_many([("h2", "tsql", LINEAGE)]) == 0
+    assert set(disabled.get_many([("h1", "tsql", "a.sql"), ("h2", "tsql", "b.sql")])) == {("h1", "tsql", "a.sql")}
     stats = disabled.get_stats()
-    assert (stats.hits, stats.misses) == (0, 0)
+    assert (stats.hits, stats.misses, stats.entries) == (0, 0, 1)
 
 
 def test_clear_empties_entries_and_resets_counters(tmp_path):
@@ -193,7 +198,7 @@ def test_clear_empties_entries_and_resets_counters(tmp_path):
 
 
 def _writer(path, worker):
-    cache = ParseCache(path, parser_version="1")
+    cache = ParseCache(path, parser_version="1", max_entries=10_000, ttl_seconds=30 * DAY)
     for i in range(40):
         cache.put_many([(f"w{worker}-{i}", "tsql", LINEAGE)])
         list(cache.lookup([CacheKey(f"w{worker}-{i}", "tsql"), CacheKey("absent", "tsql")]))
@@ -201,14 +206,14 @@ def _writer(path, worker):
 
 def test_two_processes_write_at_once(tmp_path):
     path = tmp_path / "cache.sqlite"
-    ParseCache(path, parser_version="1")
+    ParseCache(path, parser_version="1", max_entries=10_000, ttl_seconds=30 * DAY)
     processes = [multiprocessing.get_context("spawn").Process(target=_writer, args=(path, w)) for w in range(2)]
     for p in processes:
         p.start()
     for p in processes:
         p.join(120)
         assert p.exitcode == 0
-    cache = ParseCache(path, parser_version="1")
+    cache = ParseCache(path, parser_version="1", max_entries=10_000, ttl_seconds=30 * DAY)
     keys = [(f"w{w}-{i}", "tsql", "x.sql") for w in range(2) for i in range(40)]
     assert len(cache.get_many(keys)) == 80
     stats = cache.get_stats()
@@ -216,11 +221,12 @@ def test_two_processes_write_at_once(tmp_path):
     assert cache.verify_integrity().problem is None
 
 
-def test_a_non_reusable_result_is_handed_on_but_never_a_hit(tmp_path):
+def test_a_non_reusable_result_is_never_stored_nor_a_hit(tmp_path):
+    # it is handed on through the parse results store with final=False (stores/test_parse_results.py)
     cache = _cache(tmp_path)
-    cache.put_encoded([(CacheKey("h1", "tsql"), encode(LINEAGE, reusable=False))])
+    assert cache.put_encoded([(CacheKey("h1", "tsql"), encode(LINEAGE, reusable=False))]) == 0
     assert _hits(cache, "h1") == []
-    assert cache.get("h1", "tsql", "a.sql").errors == LINEAGE.errors
+    assert cache.get("h1", "tsql", "a.sql") is None
     cache.put_many([("h1", "tsql", LINEAGE)])  # a later real parse replaces it
     assert _hits(cache, "h1") == ["h1"]
 
@@ -236,27 +242,17 @@ def test_summary_carries_the_catalog_facts_without_decoding(tmp_path):
     assert (found["v"].defines, found["v"].dependencies) == ((("dw.v", ()),), ("dw.a",))
 
 
-def test_recorded_contexts_pick_the_resolved_result_for_exactly_that_content(tmp_path):
-    resolved = LINEAGE.model_copy(update={"dialect": "tsql", "statements": []})
+def test_payloads_are_the_stored_bytes_of_reusable_entries_for_the_exact_key(tmp_path):
+    resolved = LINEAGE.model_copy(update={"statements": []})
     cache = _cache(tmp_path)
     cache.put_encoded([(CacheKey("h1", "tsql"), encode(LINEAGE)), (CacheKey("h1", "tsql", "ctx"), encode(resolved))])
-    keys = [("h1", "tsql", "core/a.sql"), ("h2", "tsql", "core/b.sql")]
-    assert cache.contexts(keys) == {"core/a.sql": "", "core/b.sql": ""}
-    cache.record_contexts([("core/a.sql", "h1", "tsql", "ctx"), ("core/b.sql", "old-hash", "tsql", "ctx")])
-    contexts = cache.contexts(keys)
-    assert contexts == {"core/a.sql": "ctx", "core/b.sql": ""}  # b's record is for other content
-    assert cache.get_many(keys[:1], contexts)[keys[0]].statements == []
-    assert cache.get_many(keys[:1])[keys[0]].statements == LINEAGE.statements
-    assert _cache(tmp_path, parser_version="2").contexts(keys[:1]) == {"core/a.sql": ""}
-    _cache(tmp_path, parser_version="2").prune()
-    assert _cache(tmp_path).contexts(keys[:1]) == {"core/a.sql": ""}  # pruned with its parser version
-
-
-def test_clear_forgets_recorded_contexts(tmp_path):
-    cache = _cache(tmp_path)
-    cache.record_contexts([("core/a.sql", "h1", "tsql", "ctx")])
-    cache.clear()
-    assert cache.contexts([("h1", "tsql", "core/a.sql")]) == {"core/a.sql": ""}
+    keys = [CacheKey("h1", "tsql"), CacheKey("h1", "tsql", "ctx"), CacheKey("h1", "tsql", "other"), CacheKey("h2", "tsql")]
+    found = dict(cache.payloads(keys))
+    assert set(found) == set(keys[:2]), "absent keys and other contexts are left out"
+    assert found[keys[0]] == encode(LINEAGE).payload and found[keys[1]] == encode(resolved).payload
+    assert list(_cache(tmp_path, parser_version="2").payloads(keys)) == []
+    stats = cache.get_stats()
+    assert (stats.hits, stats.misses) == (0, 0), "payloads count nothing"
 
 
 def _put_resolved(cache: ParseCache, sha256: str, context: str = "ctx") -> None:
@@ -264,7 +260,7 @@ def _put_resolved(cache: ParseCache, sha256: str, context: str = "ctx") -> None:
 
 
 def _resolved_present(cache: ParseCache, sha256: str, context: str = "ctx") -> bool:
-    return bool(cache.get_many([(sha256, "tsql", "x.sql")], {"x.sql": context}))
+    return bool(list(cache.payloads([CacheKey(sha256, "tsql", context)])))
 
 
 def test_resolved_entries_do_not_count_against_the_bound_of_first_pass_entries(tmp_path):

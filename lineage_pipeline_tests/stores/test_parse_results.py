@@ -1,0 +1,135 @@
+"""Spec of stores.parse_results: each domain's latest result per file, handed from parsed_sql to lineage_graph;
+never evicted, final or provisional, rebuilt empty when damaged."""
+
+import sqlite3
+
+import pytest
+
+from lineage_pipeline.parsing.models import ColumnEdge, FileLineage, ParseIssue, StatementLineage
+from lineage_pipeline.stores.parse_cache import CacheKey, encode
+from lineage_pipeline.stores.parse_results import ParseResults, StoredResult
+
+LINEAGE = FileLineage(
+    path="core/a.sql", dialect="tsql",
+    statements=[StatementLineage(
+        index=0, kind="INSERT", sources=["s.a"], targets=["t.b"], columns=[ColumnEdge(target="t.b.x", sources=["s.a.x"])],
+    )],
+)
+FAILED = FileLineage(path="core/b.sql", dialect="tsql", errors=[ParseIssue(message="parse exceeded file_timeout_s")])
+
+
+def _store(tmp_path) -> ParseResults:
+    return ParseResults(tmp_path / "results.sqlite")
+
+
+def _lineage(path: str, target: str = "t.b") -> FileLineage:
+    statement = LINEAGE.statements[0].model_copy(update={"targets": [target]})
+    return LINEAGE.model_copy(update={"path": path, "statements": [statement]})
+
+
+def test_put_then_stored_and_read_restore_key_version_finality_and_path(tmp_path):
+    store = _store(tmp_path)
+    written = store.put("core", "v1", [
+        ("core/a.sql", CacheKey("h1", "tsql"), encode(LINEAGE), True),
+        ("core/b.sql", CacheKey("h2", "tsql", "ctx"), encode(FAILED, reusable=False), False),
+    ])
+    assert written == 2
+    assert store.stored("core") == {
+        "core/a.sql": StoredResult(CacheKey("h1", "tsql"), "v1", True),
+        "core/b.sql": StoredResult(CacheKey("h2", "tsql", "ctx"), "v1", False),
+    }
+    assert store.stored("reporting") == {}
+    assert store.read_many(["core/a.sql", "core/b.sql", "core/absent.sql"]) == {"core/a.sql": LINEAGE, "core/b.sql": FAILED}
+    # another instance (another step, another process) reads the same rows
+    assert _store(tmp_path).read_many(["core/a.sql"]) == {"core/a.sql": LINEAGE}
+
+
+def test_a_put_replaces_the_row_of_its_path(tmp_path):
+    store = _store(tmp_path)
+    store.put("core", "v1", [("core/a.sql", CacheKey("h1", "tsql"), encode(FAILED, reusable=False), False)])
+    store.put("core", "v2", [("core/a.sql", CacheKey("h9", "tsql", "ctx"), encode(_lineage("core/a.sql", "t.new")), True)])
+    assert store.stored("core") == {"core/a.sql": StoredResult(CacheKey("h9", "tsql", "ctx"), "v2", True)}
+    (lineage,) = store.read(["core/a.sql"])
+    assert lineage.statements[0].targets == ["t.new"] and not lineage.errors
+
+
+def test_a_provisional_row_is_handed_on_like_a_final_one(tmp_path):
+    """A crash, a timeout or a file edited during the run: the graph stage still gets this run's result."""
+    store = _store(tmp_path)
+    store.put("core", "v1", [("core/b.sql", CacheKey("h2", "tsql"), encode(FAILED, reusable=False), False)])
+    assert store.stored("core")["core/b.sql"].final is False
+    assert store.read_many(["core/b.sql"])["core/b.sql"].errors == FAILED.errors
+
+
+def test_put_payloads_stores_final_rows_from_encoded_bytes(tmp_path):
+    store = _store(tmp_path)
+    payload = encode(LINEAGE).payload
+    assert store.put_payloads("core", "v1", [("core/copy.sql", CacheKey("h1", "tsql", "ctx"), payload)]) == 1
+    assert store.stored("core") == {"core/copy.sql": StoredResult(CacheKey("h1", "tsql", "ctx"), "v1", True)}
+    assert store.read_many(["core/copy.sql"]) == {"core/copy.sql": LINEAGE.model_copy(update={"path": "core/copy.sql"})}
+
+
+def test_retain_drops_only_the_domains_rows_of_files_gone(tmp_path):
+    store = _store(tmp_path)
+    store.put("core", "v1", [(f"core/{n}.sql", CacheKey(n, "tsql"), encode(_lineage(f"core/{n}.sql")), True) for n in "abc"])
+    store.put("reporting", "v1", [("reporting/r.sql", CacheKey("r", "bigquery"), encode(_lineage("reporting/r.sql")), True)])
+    assert store.retain("core", ["core/a.sql", "core/c.sql", "core/new.sql"]) == 1
+    assert set(store.stored("core")) == {"core/a.sql", "core/c.sql"}
+    assert set(store.stored("reporting")) == {"reporting/r.sql"}, "another domain's rows are not touched"
+    assert store.retain("core", ["core/a.sql", "core/c.sql"]) == 0
+    assert store.read_many(["core/b.sql"]) == {}
+
+
+def test_read_streams_many_paths_in_batches(tmp_path):
+    store = _store(tmp_path)
+    paths = [f"core/f{n:04}.sql" for n in range(1_234)]
+    store.put("core", "v1", ((p, CacheKey(p, "tsql"), encode(_lineage(p)), True) for p in paths))
+    assert [lineage.path for lineage in store.read(paths)] == paths
+    assert len(store.stored("core")) == len(paths)
+
+
+def _garbage(path):
+    path.write_bytes(b"\x00\xffnot a database at all" * 500)
+
+
+def _truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _foreign(path):
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value='lineage_pipeline.parse_cache' WHERE name='app'")
+
+
+def _old_layout(path):
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value='0' WHERE name='schema_version'")
+
+
+@pytest.mark.parametrize("damage", [_garbage, _truncate, _foreign, _old_layout])
+def test_a_damaged_file_is_moved_aside_and_rebuilt_empty(tmp_path, damage, caplog):
+    path = tmp_path / "results.sqlite"
+    store = _store(tmp_path)
+    store.put("core", "v1", [(f"core/{n}.sql", CacheKey(str(n), "tsql"), encode(_lineage(f"core/{n}.sql")), True)
+                             for n in range(300)])
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    damage(path)
+    report = _store(tmp_path).verify_integrity()
+    assert report.problem and report.moved_to and report.moved_to.exists()
+    assert "moved to" in caplog.text
+    rebuilt = _store(tmp_path)
+    assert rebuilt.verify_integrity().problem is None
+    assert rebuilt.stored("core") == {}, "the next parse fills it again"
+    rebuilt.put("core", "v1", [("core/a.sql", CacheKey("h1", "tsql"), encode(LINEAGE), True)])
+    assert rebuilt.read_many(["core/a.sql"]) == {"core/a.sql": LINEAGE}
+
+
+def test_a_sound_file_passes_verification_untouched(tmp_path):
+    store = _store(tmp_path)
+    store.put("core", "v1", [("core/a.sql", CacheKey("h1", "tsql"), encode(LINEAGE), True)])
+    report = store.verify_integrity()
+    assert report.problem is None and report.moved_to is None
+    assert set(store.stored("core")) == {"core/a.sql"}
+    assert list(tmp_path.glob("*.corrupt-*")) == []
