@@ -10,6 +10,7 @@ from lineage_pipeline.observability.instrumented_backend import instrumented
 from lineage_pipeline.observability.metrics import record_graph_sync
 from lineage_pipeline.partitions import domain_partitions
 from lineage_pipeline.pipeline.ingest import WriteOptions, WriteReport, write_domain
+from lineage_pipeline.pipeline.progress import run_progress
 from lineage_pipeline.resources import GraphStoreResource, LocalStoresResource
 
 
@@ -63,7 +64,7 @@ def lineage_graph(
     with graph_store.open() as store:
         report = write_domain(
             context.partition_key, stores.manifests_dir, stores.parse_results(), instrumented(store), options,
-            dead_letters=dead_letters, run_id=context.run.run_id,
+            dead_letters=dead_letters, run_id=context.run.run_id, progress=run_progress(context.partition_key, context.run.tags),
         )
     sync = report.sync
     record_graph_sync(len(sync.files_written) + len(sync.files_deleted), sync.retries, len(sync.dead_lettered), report.seconds)

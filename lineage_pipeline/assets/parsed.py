@@ -10,6 +10,7 @@ from lineage_pipeline.observability.metrics import record_parse_stage
 from lineage_pipeline.partitions import domain_partitions
 from lineage_pipeline.pipeline.ingest import ParseReport, parse_domain
 from lineage_pipeline.pipeline.parse_stage import FileError
+from lineage_pipeline.pipeline.progress import run_progress
 from lineage_pipeline.resources import CorpusResource, LocalStoresResource, ParserResource
 
 _ERRORS_SHOWN = 200
@@ -107,13 +108,18 @@ def parsed_sql(
         stores.parse_results(),
         parser.options(config.workers, config.chunk_size, config.file_timeout_s),
         corpus_catalog=config.corpus_catalog,
+        progress=run_progress(context.partition_key, context.run.tags),
     )
     outcome = report.outcome
     for check in (outcome.cache_check, outcome.results_check):
         if check and check.problem:
             context.log.warning(f"{check.path} was unusable ({check.problem}); moved to {check.moved_to}, rebuilt")
-    for error in outcome.errors:
-        context.log.warning(f"{error.path}:{error.line or '?'} statement {error.statement}: {error.message}")
+    if outcome.errors:  # the full list is in the metadata (error_list); the log gets one line
+        first = outcome.errors[0]
+        context.log.warning(
+            f"{len(outcome.errors)} parse or read errors in {len({e.path for e in outcome.errors})} files "
+            f"(first: {first.path}:{first.line or '?'}: {first.message}); see the error_list metadata"
+        )
     record_parse_stage(
         files=outcome.files, failed=len({e.path for e in outcome.errors}), cache_hits=outcome.hits,
         cache_misses=outcome.misses, file_ms=[*outcome.file_ms, *report.catalog.file_ms],

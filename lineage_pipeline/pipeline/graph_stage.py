@@ -6,6 +6,7 @@ from lineage_pipeline.graph.dead_letter import DeadLetterFile
 from lineage_pipeline.graph.faults import RetryPolicy
 from lineage_pipeline.graph.rows import FileGraph, build_file_graph, file_revision
 from lineage_pipeline.graph.writer import GraphWriter, OrphanPolicy, SyncReport
+from lineage_pipeline.pipeline.progress import NoProgress, Progress
 from lineage_pipeline.stores.parse_results import ParseResults, StoredResult
 
 PROVISIONAL = "provisional"
@@ -52,23 +53,31 @@ def sync_manifest(
     dead_letters: DeadLetterFile | None = None,
     run_id: str = "local",
     pipelined: bool = True,
+    progress: Progress | None = None,
 ) -> SyncReport:
     """Bring the domain's subgraph to the manifest's files; only changed files are read from ``results``.
 
     A file's revision includes its catalog context, so a file re-resolved against a changed table
     definition (of any domain) is rewritten like a changed file. Rows the store rejects go to
     ``dead_letters`` tagged with ``run_id`` (and are in the report). ``pipelined``: through the store's
-    write stream (``GraphWriter``).
+    write stream (``GraphWriter``). ``progress`` hears of every file read for writing.
     """
     current = current_revisions(manifest, results)
     sha256 = {e.path: e.sha256 for e in manifest.files}
+    progress = progress or NoProgress()
 
     def graphs_for(paths: list[str]) -> list[FileGraph]:
-        return [build_file_graph(lineage, manifest.domain, sha256[lineage.path], current[lineage.path])
-                for lineage in results.read(paths)]
+        graphs = [build_file_graph(lineage, manifest.domain, sha256[lineage.path], current[lineage.path])
+                  for lineage in results.read(paths)]
+        progress.advance(len(graphs))
+        return graphs
 
     writer = GraphWriter(
         backend, batch_size=batch_size, retry=retry, orphan_policy=orphan_policy, dead_letters=dead_letters, run_id=run_id,
         pipelined=pipelined,
     )
-    return writer.sync_domain(manifest.domain, current, graphs_for, max_delete_fraction, force)
+    progress.begin("write", None)
+    try:
+        return writer.sync_domain(manifest.domain, current, graphs_for, max_delete_fraction, force)
+    finally:
+        progress.end()

@@ -19,6 +19,7 @@ from lineage_pipeline.graph.faults import RetryPolicy
 from lineage_pipeline.graph.queries import graph_counts
 from lineage_pipeline.graph.writer import OrphanPolicy, SyncReport
 from lineage_pipeline.pipeline.graph_stage import sync_manifest
+from lineage_pipeline.pipeline.progress import Progress
 from lineage_pipeline.pipeline.parse_stage import (
     CatalogOutcome,
     ParseOptions,
@@ -105,9 +106,10 @@ def parse_domain(
     options: ParseOptions,
     *,
     corpus_catalog: bool = True,
+    progress: Progress | None = None,
 ) -> ParseReport:
     """Parse the domain's saved manifest into ``results``, resolving it against the corpus-wide catalog
-    (``corpus_catalog``) or this domain's files only."""
+    (``corpus_catalog``) or this domain's files only; ``progress`` hears of every file parsed."""
     manifest = load_manifest(manifests_dir, domain)
     others = (
         other_domain_manifests(
@@ -116,7 +118,7 @@ def parse_domain(
         if corpus_catalog
         else ()
     )
-    outcome, catalog = parse_domain_files(manifest, others, cache, results, corpus.max_file_bytes, options)
+    outcome, catalog = parse_domain_files(manifest, others, cache, results, corpus.max_file_bytes, options, progress)
     return ParseReport(outcome, catalog, cache.get_stats().entries)
 
 
@@ -153,8 +155,10 @@ def write_domain(
     dead_letters: DeadLetterFile | None = None,
     run_id: str = "local",
     count_graph: bool = True,
+    progress: Progress | None = None,
 ) -> WriteReport:
-    """Bring the domain's subgraph to its saved manifest from ``results``; rejected rows go to ``dead_letters``."""
+    """Bring the domain's subgraph to its saved manifest from ``results``; rejected rows go to ``dead_letters``;
+    ``progress`` hears of every file written."""
     started = time.perf_counter()
     manifest = load_manifest(manifests_dir, domain)
     sync = sync_manifest(
@@ -169,6 +173,7 @@ def write_domain(
         dead_letters=dead_letters,
         run_id=run_id,
         pipelined=options.pipelined,
+        progress=progress,
     )
     report = WriteReport(sync, backend.location, time.perf_counter() - started)
     if count_graph:

@@ -2,6 +2,7 @@
 
 import os
 import socket
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import psutil
 
 from lineage_pipeline.corpus.files import discover_domains
 from lineage_pipeline.partitions import DOMAIN_PARTITIONS
+from lineage_pipeline.pipeline.progress import PROGRESS_TAG
 from lineage_pipeline.settings import PROJECT_ROOT
 
 PROJECT_DAGSTER_HOME = PROJECT_ROOT / "dagster_home"
@@ -106,7 +108,10 @@ def run_domain(
         job,
         instance=instance,
         run_config=run_config,
-        tags={"dagster/partition": domain, "lineage/trigger": "cli", PROCESS_TAG: _this_process(), **(tags or {})},
+        tags={
+            "dagster/partition": domain, "lineage/trigger": "cli", PROCESS_TAG: _this_process(),
+            **({PROGRESS_TAG: "terminal"} if sys.stderr is not None and sys.stderr.isatty() else {}), **(tags or {}),
+        },
         raise_on_error=False,
     ) as result:
         materializations = [e.step_materialization_data.materialization for e in result.get_asset_materialization_events()]

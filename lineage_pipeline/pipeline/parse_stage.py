@@ -32,6 +32,7 @@ from lineage_pipeline.corpus.files import discover_domains
 from lineage_pipeline.corpus.manifest import DomainManifest, ManifestEntry, build_manifest, load_manifest
 from lineage_pipeline.parsing import Catalog
 from lineage_pipeline.pipeline.parse_pool import FileResult, FileTask, ParsePool, PoolKeeper, StartMethod
+from lineage_pipeline.pipeline.progress import NoProgress, Progress
 from lineage_pipeline.settings import knob_default
 from lineage_pipeline.stores.parse_cache import CacheKey, Encoded, IntegrityReport, ParseCache, Summary
 from lineage_pipeline.stores.parse_results import ParseResults
@@ -193,16 +194,20 @@ def parse_domain_files(
     results: ParseResults,
     max_file_bytes: int,
     options: ParseOptions | None = None,
+    progress: Progress | None = None,
 ) -> tuple[ParseOutcome, CatalogOutcome]:
     """Bring the results store to one result per file of ``manifest`` (steps 1-5 of the module doc).
 
     The ``ParseOutcome`` counts the first pass's hits and misses and the final lineage's statements,
     column edges and errors; the ``CatalogOutcome`` describes the catalog pass over ``others``.
+    ``progress`` hears of every file parsed.
     """
     options = options or ParseOptions()
     if options.pools is None:
         with PoolKeeper() as pools:
-            return parse_domain_files(manifest, others, cache, results, max_file_bytes, replace(options, pools=pools))
+            return parse_domain_files(
+                manifest, others, cache, results, max_file_bytes, replace(options, pools=pools), progress
+            )
     started = time.perf_counter()
     # 1. stores
     outcome = ParseOutcome(
@@ -220,7 +225,7 @@ def parse_domain_files(
     saved = cache.load_catalog(digest)
     facts = _CatalogFacts()
     entries = {e.path: e for e in manifest.files}
-    parser = _StoringParser(manifest, cache, results, max_file_bytes, options, live)
+    parser = _StoringParser(manifest, cache, results, max_file_bytes, options, live, progress or NoProgress())
 
     # 2. first pass
     own: dict[str, Summary] = {}
@@ -234,7 +239,7 @@ def parse_domain_files(
     also = [] if saved is not None else _missing_first_passes(others, cache, facts)
     report.corpus_files_parsed = len(also)
     tasks = [(FileTask(e.path, e.dialect, sha256=e.sha256), first_pass_key(e)) for e in (*missed, *also)]
-    for result in parser.parse(tasks):
+    for result in parser.parse(tasks, "parse"):
         if result.task.path in entries:
             own[result.task.path] = result.encoded.summary
             outcome.file_ms.append(result.ms)
@@ -328,7 +333,7 @@ def _hand_off(
         entry, subset = entries[path], subsets.get(path)
         tables = None if not chosen[path].context or subset is None else {name: subset[name] for name in subset}
         reparse.append((FileTask(path, entry.dialect, tables, entry.sha256), chosen[path]))
-    for _ in parser.parse(reparse):
+    for _ in parser.parse(reparse, "parse again (evicted)"):
         pass
 
 
@@ -344,8 +349,10 @@ class _StoringParser:
         max_file_bytes: int,
         options: ParseOptions,
         live: Collection[tuple[str, str]] | None,
+        progress: Progress,
     ):
         self.root, self.domain = Path(manifest.corpus_root), manifest.domain
+        self.progress = progress
         self.own = {e.path for e in manifest.files}
         self.cache, self.results, self.max_file_bytes = cache, results, max_file_bytes
         self.options, self.live = options, live
@@ -353,10 +360,11 @@ class _StoringParser:
         self.results_written = 0
         self.written: dict[str, tuple[CacheKey, bool]] = {}
 
-    def parse(self, items: list[tuple[FileTask, CacheKey]]) -> Iterator[FileResult]:
+    def parse(self, items: list[tuple[FileTask, CacheKey]], step: str) -> Iterator[FileResult]:
         """Parse ``items`` and yield each result once it is parsed; all are stored when the generator ends."""
         if not items:
             return
+        self.progress.begin(step, len(items))
         if not self.workers:
             # sized by the first batch: a pool re-sized later would lose the kept workers
             self.workers = min(self.options.workers, len(items))
@@ -373,8 +381,10 @@ class _StoringParser:
                 if len(cached) >= _WRITE_BATCH:
                     self._store(cached, handed)
                     cached, handed = [], []
+                self.progress.advance()
                 yield result
             self._store(cached, handed)
+            self.progress.end()
             self.crashes += pool.stats.crashes
             self.timeouts += pool.stats.timeouts
             self.forked += pool.stats.forked
@@ -467,7 +477,7 @@ class _Resolver:
                 found[path] = summary
         self.report.resolved_hits += len(found)
         self.report.resolved_parsed += len(missed)
-        for result in self.parser.parse(missed):
+        for result in self.parser.parse(missed, "resolve with catalog"):
             found[result.task.path] = result.encoded.summary
             self.report.file_ms.append(result.ms)
         return found
