@@ -13,6 +13,7 @@ from typing import Final, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from lineage_pipeline.corpus.files import domain_of
+from lineage_pipeline.settings import knob_default
 
 CURSOR_VERSION: Final = 2
 MAX_CURSOR_PATHS = 500
@@ -26,12 +27,12 @@ Trigger = Literal["debounce", "threshold", "realtime", "unbatched", "manual", "r
 
 
 class BatchPolicy(BaseModel):
-    """The knobs of batching and back-pressure."""
+    """The knobs of batching and back-pressure (defaults: the settings')."""
 
-    enable_batching: bool = True
-    debounce_window_seconds: float = Field(default=5.0, ge=0)
-    batch_size_threshold: int = Field(default=50, ge=1)
-    max_in_flight_runs: int = Field(default=4, ge=1)
+    enable_batching: bool = Field(default_factory=lambda: knob_default("enable_batching"))
+    debounce_window_seconds: float = Field(default_factory=lambda: knob_default("debounce_window_seconds"), ge=0)
+    batch_size_threshold: int = Field(default_factory=lambda: knob_default("batch_size_threshold"), ge=1)
+    max_in_flight_runs: int = Field(default_factory=lambda: knob_default("max_in_flight_runs"), ge=1)
 
 
 class DomainPending(BaseModel):

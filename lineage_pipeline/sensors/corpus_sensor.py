@@ -7,7 +7,7 @@ request one ``ingest_corpus`` run per affected domain partition naming the chang
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
@@ -30,7 +30,7 @@ from lineage_pipeline.sensors.batching import (
 )
 from lineage_pipeline.sensors.changes import ChangeSet, detect_changes, file_sha256, scan_stats
 from lineage_pipeline.sensors.state_store import StateStore, default_state_path
-from lineage_pipeline.settings import IngestionSettings
+from lineage_pipeline.settings import IngestionSettings, knob_default
 
 SENSOR_NAME = "sql_corpus_sensor"
 HASH_BUDGET_SECONDS = 20.0
@@ -52,7 +52,7 @@ class CorpusSensorConfig:
     extensions: list[str]
     state_path: Path
     policy: BatchPolicy
-    interval_seconds: int = 5
+    interval_seconds: int = field(default_factory=lambda: knob_default("sensor_interval_seconds"))
     hash_budget_seconds: float = HASH_BUDGET_SECONDS
 
     @classmethod
