@@ -9,7 +9,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, cast
 
 import dagster as dg
 from pydantic import Field, PrivateAttr, SecretStr
@@ -18,8 +18,9 @@ from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
 from lineage_pipeline.graph.dead_letter import DeadLetterFile, dead_letter_path
 from lineage_pipeline.graph.faults import RetryPolicy
+from lineage_pipeline.graph.writer import OrphanPolicy
 from lineage_pipeline.pipeline.ingest import CorpusSpec, WriteOptions
-from lineage_pipeline.pipeline.parse_pool import PoolKeeper
+from lineage_pipeline.pipeline.parse_pool import PoolKeeper, StartMethod
 from lineage_pipeline.pipeline.parse_stage import ParseOptions
 from lineage_pipeline.settings import IngestionSettings
 from lineage_pipeline.stores.parse_cache import ParseCache
@@ -77,7 +78,8 @@ class ParserResource(dg.ConfigurableResource):
     """The parser's worker processes: how many, how they start, how they are fed; owns their pool."""
 
     workers: int = Field(ge=1, le=64, description="Parser processes.")
-    start_method: Literal["auto", "fork", "spawn"] = Field(description="How parse workers start.")
+    # str, not Literal: Dagster takes a ``configure_at_launch`` value as the default of any field but a Literal
+    start_method: str = Field(pattern="^(auto|fork|spawn)$", description="How parse workers start: auto, fork or spawn.")
     chunk_size: int = Field(ge=1, description="Files sent to a worker at once.")
     file_timeout_s: float = Field(gt=0, description="A file parsing longer is reported and its worker replaced.")
     max_error_rate: float = Field(ge=0, le=1, description="Highest acceptable share of a domain's files with errors.")
@@ -97,7 +99,7 @@ class ParserResource(dg.ConfigurableResource):
             workers=workers or self.workers,
             chunk_size=chunk_size or self.chunk_size,
             file_timeout_s=file_timeout_s or self.file_timeout_s,
-            start_method=self.start_method,
+            start_method=cast(StartMethod, self.start_method),
             pools=self._pools,
         )
 
@@ -105,7 +107,7 @@ class ParserResource(dg.ConfigurableResource):
 class GraphStoreResource(dg.ConfigurableResource):
     """The lineage graph: embedded FalkorDB by default, a remote FalkorDB URL, or Neo4j."""
 
-    backend: Literal["falkordb", "neo4j"] = Field(description="falkordb or neo4j.")
+    backend: str = Field(pattern="^(falkordb|neo4j)$", description="falkordb or neo4j.")  # str: see ParserResource
     graph_name: str = Field(description="Graph (FalkorDB) name.")
     data_dir: str = Field(description="Where the embedded server keeps its data.")
     falkordb_url: str | None = Field(description="Remote FalkorDB; unset = embedded.")
@@ -119,7 +121,7 @@ class GraphStoreResource(dg.ConfigurableResource):
     write_max_retries: int = Field(description="Retries of a transient failure.")
     write_retry_base_delay_s: float = Field(description="First retry delay; doubles per retry.")
     timeout_s: float = Field(description="Graph store socket/transaction timeout.")
-    orphan_policy: Literal["remove", "mark"] = Field(description="remove or mark unreferenced tables/columns.")
+    orphan_policy: str = Field(pattern="^(remove|mark)$", description="remove or mark unreferenced tables/columns.")
     dead_letter_path: str = Field(description="Rejected rows (JSONL).")
 
     def retry_policy(self) -> RetryPolicy:
@@ -134,14 +136,14 @@ class GraphStoreResource(dg.ConfigurableResource):
             batch_size=batch_size or self.write_batch_size,
             max_delete_fraction=self.max_delete_fraction,
             retry=self.retry_policy(),
-            orphan_policy=self.orphan_policy,
+            orphan_policy=cast(OrphanPolicy, self.orphan_policy),
             pipelined=self.pipelined_writes,
             force_delete=force_delete,
         )
 
     def store_config(self) -> GraphStoreConfig:
         return GraphStoreConfig(
-            backend=self.backend,
+            backend=cast(Literal["falkordb", "neo4j"], self.backend),
             graph_name=self.graph_name,
             data_dir=Path(self.data_dir),
             falkordb_url=self.falkordb_url,
@@ -158,17 +160,23 @@ class GraphStoreResource(dg.ConfigurableResource):
             yield backend
 
 
-def build_resources(settings: IngestionSettings) -> dict[str, dg.ConfigurableResource]:
-    """Every resource of the code location, valued from ``settings``."""
+def build_resources(settings: IngestionSettings) -> dict[str, Any]:
+    """Every resource of the code location, valued from ``settings``.
+
+    Each is a ``configure_at_launch`` partial resource, so these values are the defaults of its run
+    config: the fields have no defaults of their own, so a fully configured resource would make a run
+    config that sets one field (the sensor's corpus root, ``dagster job execute -c``) fail for every
+    other field.
+    """
     return {
-        "corpus": CorpusResource(
+        "corpus": CorpusResource.configure_at_launch(
             root=str(settings.corpus_root),
             extensions=settings.file_extensions,
             folder_dialects=settings.folder_dialects,
             default_dialect=settings.default_dialect,
             max_file_bytes=settings.max_file_bytes,
         ),
-        "stores": LocalStoresResource(
+        "stores": LocalStoresResource.configure_at_launch(
             data_dir=str(settings.data_dir),
             parse_cache_path=str(settings.effective_parse_cache_path),
             parse_results_path=str(settings.parse_results_path),
@@ -176,14 +184,14 @@ def build_resources(settings: IngestionSettings) -> dict[str, dg.ConfigurableRes
             parse_cache_max_entries=settings.parse_cache_max_entries,
             parse_cache_ttl_days=settings.parse_cache_ttl_days,
         ),
-        "parser": ParserResource(
+        "parser": ParserResource.configure_at_launch(
             workers=settings.workers,
             start_method=settings.parse_worker_start,
             chunk_size=settings.parse_chunk_size,
             file_timeout_s=settings.parse_file_timeout_s,
             max_error_rate=settings.parse_error_rate_threshold,
         ),
-        "graph_store": GraphStoreResource(
+        "graph_store": GraphStoreResource.configure_at_launch(
             backend=settings.graph_backend,
             graph_name=settings.graph_name,
             data_dir=str(settings.data_dir),

@@ -16,10 +16,24 @@ import pytest
 from lineage_pipeline.corpus import manifest as manifest_module
 from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
 from lineage_pipeline.graph.embedded_server import stop_server
-from lineage_pipeline.settings import PROJECT_ROOT
+from lineage_pipeline.resources import build_resources
+from lineage_pipeline.settings import PROJECT_ROOT, IngestionSettings
 
 DEMO_CORPUS = PROJECT_ROOT / "examples" / "bank_corpus"
+DEMO_DIALECTS = {"staging": "tsql", "core": "tsql", "risk": "snowflake", "reporting": "bigquery"}
 VENV_BIN = Path(sys.executable).parent
+
+
+def project_settings(corpus: Path, data_dir: Path, folder_dialects: dict[str, str] | None = None, **values) -> IngestionSettings:
+    """The project's settings for ``corpus`` and ``data_dir`` (the demo corpus's dialects unless given);
+    ``values`` override any other knob, the rest comes from the project's YAML and environment."""
+    dialects = DEMO_DIALECTS if folder_dialects is None else folder_dialects
+    return IngestionSettings(corpus_root=corpus, data_dir=data_dir, folder_dialects=dialects, **values)
+
+
+def project_resources(corpus: Path, data_dir: Path, folder_dialects: dict[str, str] | None = None, **values) -> dict:
+    """The code location's resources for these settings, built in-process as ``build_definitions`` builds them."""
+    return build_resources(project_settings(corpus, data_dir, folder_dialects, **values))
 
 
 @dataclass

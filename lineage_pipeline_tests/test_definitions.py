@@ -2,18 +2,40 @@
 
 import json
 
+import yaml
+
 from dagster import DagsterInstance
 
-from lineage_pipeline.definitions import defs
+from lineage_pipeline.definitions import build_definitions, defs, ingest_job
 from lineage_pipeline.graph.connect import graph_backend
 from lineage_pipeline.graph.queries import graph_counts
+from lineage_pipeline.sensors.corpus_sensor import SENSOR_NAME
+from lineage_pipeline_tests.conftest import DEMO_CORPUS, project_settings
 
 
 def test_definitions_wire_three_partitioned_assets_and_the_job():
-    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    definitions = defs()
+    keys = {key.to_user_string() for key in definitions.resolve_asset_graph().get_all_asset_keys()}
     assert keys == {"sql_corpus", "parsed_sql", "lineage_graph"}
-    job = defs.resolve_job_def("ingest_corpus")
+    job = definitions.resolve_job_def("ingest_corpus")
     assert job.partitions_def is not None and job.partitions_def.name == "corpus_domain"
+    assert definitions.resolve_sensor_def(SENSOR_NAME).name == SENSOR_NAME
+
+
+def test_definitions_take_every_resource_value_and_the_sensors_root_from_the_settings(tmp_path):
+    settings = project_settings(DEMO_CORPUS, tmp_path / "data", graph_name="from_settings", workers=3)
+    definitions = build_definitions(settings)
+    resources = definitions.resolve_job_def("ingest_corpus").resource_defs
+    assert set(resources) >= {"corpus", "stores", "parser", "graph_store"}
+    sensor = definitions.resolve_sensor_def(SENSOR_NAME)
+    assert str(DEMO_CORPUS) in (sensor.description or "")
+
+
+def test_ingest_job_is_rebuilt_with_the_given_config_file_and_corpus_root(tmp_path):
+    config = tmp_path / "ingestion.yaml"
+    config.write_text(yaml.safe_dump({"corpus_root": str(DEMO_CORPUS), "data_dir": str(tmp_path / "data")}))
+    job = ingest_job(str(config), str(tmp_path))
+    assert job.name == "ingest_corpus"
 
 
 def test_dagster_definitions_validate(project_env):

@@ -7,9 +7,9 @@ import pytest
 
 from lineage_pipeline.assets.corpus import sql_corpus
 from lineage_pipeline.corpus import manifest as manifest_module
-from lineage_pipeline.corpus.manifest import build_manifest
+from lineage_pipeline.corpus.manifest import build_manifest, load_manifest
 from lineage_pipeline.partitions import domain_partitions
-from lineage_pipeline.resources import CorpusResource, LocalStoresResource
+from lineage_pipeline_tests.conftest import project_resources
 
 
 @pytest.fixture
@@ -28,11 +28,13 @@ def setup(tmp_path):
         (corpus / "core" / f"{name}.sql").write_text(f"INSERT INTO dw.{name} SELECT x FROM stg.{name};")
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(domain_partitions.name, ["core"])
-    resources = {
-        "corpus": CorpusResource(root=str(corpus), folder_dialects={"core": "tsql"}),
-        "stores": LocalStoresResource(data_dir=str(tmp_path / "data")),
-    }
-    return corpus, instance, resources
+    return corpus, instance, project_resources(corpus, tmp_path / "data", {"core": "tsql"})
+
+
+@pytest.fixture
+def manifests(tmp_path):
+    """Where sql_corpus saves the manifests (the stores resource's ``manifests_dir``)."""
+    return tmp_path / "data" / "manifests"
 
 
 def materialize(instance, resources, changed_paths=None, expect_success=True):
@@ -48,17 +50,17 @@ def materialize(instance, resources, changed_paths=None, expect_success=True):
     return {k: v.value for k, v in event.metadata.items()}
 
 
-def manifest_paths(resources) -> dict[str, str]:
-    manifest = resources["stores"].load_manifest("core")
+def manifest_paths(manifests) -> dict[str, str]:
+    manifest = load_manifest(manifests, "core")
     return {entry.path: entry.sha256 for entry in manifest.files}
 
 
-def test_changed_paths_rescan_only_what_may_have_changed(setup, reads):
+def test_changed_paths_rescan_only_what_may_have_changed(setup, reads, manifests):
     corpus, instance, resources = setup
     (corpus / "core" / "d.sql").write_text("INSERT INTO dw.d SELECT x FROM stg.d;")
     first = materialize(instance, resources)
     assert (first["scan_mode"], first["files"], first["changed_paths_named"]) == ("full", 4, 0)
-    before = manifest_paths(resources)
+    before = manifest_paths(manifests)
     (corpus / "core" / "a.sql").write_text("INSERT INTO dw.a SELECT y FROM stg.a2;")
     (corpus / "core" / "b.sql").write_text("INSERT INTO dw.b SELECT x FROM stg.B;")  # same size, not named
     (corpus / "core" / "c.sql").rename(corpus / "core" / "c2.sql")
@@ -66,7 +68,7 @@ def test_changed_paths_rescan_only_what_may_have_changed(setup, reads):
     second = materialize(instance, resources, ["core/a.sql", "core/c.sql", "core/c2.sql"])
     assert (second["scan_mode"], second["files"], second["changed_paths_named"]) == ("incremental", 4, 3)
     assert sorted(reads) == ["core/a.sql", "core/b.sql", "core/c2.sql"], "d.sql is untouched: reused, not read"
-    after = manifest_paths(resources)
+    after = manifest_paths(manifests)
     assert sorted(after) == ["core/a.sql", "core/b.sql", "core/c2.sql", "core/d.sql"]
     assert after["core/b.sql"] != before["core/b.sql"], "an unnamed edit still changes the signature"
     assert after["core/a.sql"] != before["core/a.sql"] and after["core/c2.sql"] == before["core/c.sql"]
@@ -74,38 +76,28 @@ def test_changed_paths_rescan_only_what_may_have_changed(setup, reads):
     assert {e.path: e.sha256 for e in full.files} == after
 
 
-def test_full_rescan_reads_only_files_whose_stat_signature_changed(setup, reads):
+def test_full_rescan_reads_only_files_whose_stat_signature_changed(setup, reads, manifests):
     corpus, instance, resources = setup
     materialize(instance, resources)
-    before = manifest_paths(resources)
+    before = manifest_paths(manifests)
     reads.clear()
     again = materialize(instance, resources)
     assert (again["scan_mode"], again["files"]) == ("full", 3) and reads == []
-    assert manifest_paths(resources) == before
+    assert manifest_paths(manifests) == before
     (corpus / "core" / "b.sql").write_text("INSERT INTO dw.b SELECT x FROM stg.B;")
     materialize(instance, resources)
-    assert reads == ["core/b.sql"] and manifest_paths(resources)["core/b.sql"] != before["core/b.sql"]
+    assert reads == ["core/b.sql"] and manifest_paths(manifests)["core/b.sql"] != before["core/b.sql"]
 
 
-def test_unreadable_previous_manifest_means_a_full_read(setup, reads):
+def test_unreadable_previous_manifest_means_a_full_read(setup, reads, manifests):
     _, instance, resources = setup
     materialize(instance, resources)
-    (resources["stores"].manifests_dir / "core.json").write_text("{not json")
+    (manifests / "core.json").write_text("{not json")
     reads.clear()
     metadata = materialize(instance, resources, ["core/a.sql"])
     assert metadata["scan_mode"] == "full (previous manifest unreadable)" and sorted(reads) == [
         "core/a.sql", "core/b.sql", "core/c.sql"
     ]
-
-
-def test_a_domain_never_saved_but_scanned_in_this_process_is_not_read_again(setup, reads):
-    corpus, instance, resources = setup
-    c = resources["corpus"]
-    scanned = build_manifest(c.root_path, "core", c.extensions, c.folder_dialects, c.default_dialect)  # as a catalog pass
-    reads.clear()
-    metadata = materialize(instance, resources)
-    assert metadata["scan_mode"] == "full" and metadata["files"] == 3 and reads == []
-    assert manifest_paths(resources) == {e.path: e.sha256 for e in scanned.files}
 
 
 def test_no_previous_manifest_falls_back_to_a_full_scan(setup):

@@ -15,7 +15,7 @@ from lineage_pipeline.graph.dead_letter import DeadLetterFile
 from lineage_pipeline.graph.embedded_server import ensure_server, stop_server
 from lineage_pipeline.graph.replay import replay_failed
 from lineage_pipeline.partitions import domain_partitions
-from lineage_pipeline.resources import CorpusResource, GraphStoreResource, LocalStoresResource
+from lineage_pipeline_tests.conftest import project_resources
 from lineage_pipeline_tests.graph.test_writer import snapshot
 
 # stg.orders and raw.orders share the short name "orders", which the test's constraint forbids twice
@@ -23,6 +23,12 @@ CONFLICTING = {
     "core/x.sql": "INSERT INTO dw.orders_fact (id) SELECT id FROM stg.orders;\n",
     "core/y.sql": "INSERT INTO dw.y (id) SELECT id FROM raw.orders;\n",
 }
+
+
+def _resources(corpus, data_dir, graph_name: str) -> dict:
+    return project_resources(
+        corpus, data_dir, {"core": "tsql"}, graph_name=graph_name, dead_letter_path=None, write_retry_base_delay_s=0.01
+    )
 
 
 @pytest.fixture
@@ -33,13 +39,7 @@ def setup(tmp_path):
     data_dir = tmp_path / "data"
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(domain_partitions.name, ["core"])
-    resources = {
-        "corpus": CorpusResource(root=str(tmp_path / "corpus"), folder_dialects={"core": "tsql"}),
-        "stores": LocalStoresResource(data_dir=str(data_dir), parse_cache_path=None),
-        "graph_store": GraphStoreResource(
-            data_dir=str(data_dir), graph_name="lineage", dead_letter_path=None, write_retry_base_delay_s=0.01
-        ),
-    }
+    resources = _resources(tmp_path / "corpus", data_dir, "lineage")
     yield instance, resources, data_dir
     stop_server(data_dir)
 
@@ -91,7 +91,7 @@ def test_rejected_row_reported_by_metadata_and_check_then_replayed(setup):
     _, metadata, check = _materialize(instance, resources)
     assert check.passed and metadata["dead_lettered"] == 0 and metadata["transactions"] == 0
 
-    clean_resources = {**resources, "graph_store": GraphStoreResource(data_dir=str(data_dir), graph_name="clean")}
+    clean_resources = {**resources, "graph_store": _resources(data_dir.parent / "corpus", data_dir, "clean")["graph_store"]}
     _materialize(instance, clean_resources)
     with graph_backend(GraphStoreConfig(data_dir=data_dir, graph_name="clean")) as backend:
         assert snapshot(backend) == replayed, "after replay the graph equals a clean ingest"

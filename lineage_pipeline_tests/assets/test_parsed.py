@@ -8,10 +8,8 @@ import pytest
 from lineage_pipeline.assets.corpus import sql_corpus
 from lineage_pipeline.assets.parsed import parsed_sql
 from lineage_pipeline.partitions import domain_partitions
-from lineage_pipeline.resources import CorpusResource, LocalStoresResource
-from lineage_pipeline_tests.conftest import DEMO_CORPUS
+from lineage_pipeline_tests.conftest import DEMO_CORPUS, project_resources
 
-DIALECTS = {"staging": "tsql", "core": "tsql", "risk": "snowflake", "reporting": "bigquery"}
 FIGURES = {
     "files", "statements", "errors", "cache_hits", "cache_misses", "cache_hit_rate", "files_per_s",
     "p50_file_ms", "p95_file_ms", "workers", "peak_rss_mb", "worker_peak_rss_mb", "error_list",
@@ -23,11 +21,7 @@ def setup(tmp_path):
     shutil.copytree(DEMO_CORPUS, tmp_path / "corpus")
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(domain_partitions.name, ["core"])
-    resources = {
-        "corpus": CorpusResource(root=str(tmp_path / "corpus"), folder_dialects=DIALECTS),
-        "stores": LocalStoresResource(data_dir=str(tmp_path / "data"), parse_cache_path=None),
-    }
-    return instance, resources
+    return instance, project_resources(tmp_path / "corpus", tmp_path / "data")
 
 
 def _run(instance, resources, parse_config=None) -> dict:
@@ -49,7 +43,9 @@ def test_cold_then_warm_materialization_metadata(setup, tmp_path):
     warm = _run(instance, resources)
     assert (warm["cache_hits"], warm["cache_misses"], warm["cache_hit_rate"]) == (cold["files"], 0, 1.0)
     assert (warm["statements"], warm["errors"]) == (cold["statements"], cold["errors"])
-    assert (tmp_path / "data" / "parse_cache.sqlite").exists()
+    # every file's first pass, then the catalog-resolved result of the one file a catalog changes
+    assert (cold["results_written"], cold["provisional_results"], warm["results_written"]) == (cold["files"] + 1, 0, 0)
+    assert (tmp_path / "data" / "parse_cache.sqlite").exists() and (tmp_path / "data" / "parse_results.sqlite").exists()
 
 
 def test_run_config_turns_the_cache_off_for_one_run(setup):

@@ -1,0 +1,54 @@
+"""Spec of assets.graph_checks (graph_matches_manifest) in real Dagster runs (ephemeral instance, real
+FalkorDB, copied demo corpus); no_dead_lettered_rows is specified in test_graph.py."""
+
+import dagster as dg
+import pytest
+
+from lineage_pipeline.assets.corpus import sql_corpus
+from lineage_pipeline.assets.graph import lineage_graph
+from lineage_pipeline.assets.graph_checks import graph_matches_manifest
+from lineage_pipeline.assets.parsed import parsed_sql
+from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
+from lineage_pipeline_tests.assets.support import DOMAIN, checks_setup, metadata, run_checks
+
+DEFINITIONS = [sql_corpus, parsed_sql, lineage_graph, graph_matches_manifest]
+
+
+@pytest.fixture
+def setup(tmp_path):
+    yield from checks_setup(tmp_path)
+
+
+def test_the_graph_check_passes_after_a_clean_ingest(setup):
+    checks = run_checks(setup, DEFINITIONS)
+    assert checks["graph_matches_manifest"].passed
+    graph = metadata(checks["graph_matches_manifest"])
+    assert (graph["files_checked"], graph["hash_mismatches"], graph["stale_files"]) == (11, 0, 0)
+
+
+def test_graph_check_fails_when_the_graph_lags_the_manifest(setup):
+    run_checks(setup, DEFINITIONS)
+    changed = sorted((setup.corpus / DOMAIN).glob("*.sql"))[0]
+    changed.write_text(changed.read_text() + "\n-- edited\n")
+    deleted = sorted((setup.corpus / DOMAIN).glob("*.sql"))[1]
+    deleted.unlink()
+    only_manifest = dg.AssetSelection.assets(sql_corpus) | dg.AssetSelection.checks(graph_matches_manifest)
+    evaluation = run_checks(setup, DEFINITIONS, selection=only_manifest)["graph_matches_manifest"]
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    figures = metadata(evaluation)
+    assert (figures["hash_mismatches"], figures["stale_files"], figures["edges_from_missing_files"]) == (1, 1, 1)
+    assert f"{DOMAIN}/{changed.name}" in figures["differences"] and f"{DOMAIN}/{deleted.name}" in figures["differences"]
+    assert run_checks(setup, DEFINITIONS)["graph_matches_manifest"].passed  # a full run brings the graph back
+
+
+def test_graph_check_fails_on_an_edge_from_a_file_that_does_not_exist(setup):
+    run_checks(setup, DEFINITIONS)
+    with graph_backend(GraphStoreConfig(data_dir=setup.data_dir, graph_name="checks")) as backend:
+        backend.write(
+            "MATCH (t:Table) WITH t LIMIT 1 CREATE (t)-[:FEEDS {file: $file, rev: 'x'}]->(t)", {"file": f"{DOMAIN}/ghost.sql"}
+        )
+    # run on its own, unpartitioned, the check covers every domain with a manifest
+    only_check = dg.AssetSelection.checks(graph_matches_manifest)
+    evaluation = run_checks(setup, DEFINITIONS, selection=only_check, partition=None)["graph_matches_manifest"]
+    assert not evaluation.passed and metadata(evaluation)["edges_from_missing_files"] == 1
+    assert metadata(evaluation)["domains"] == DOMAIN
