@@ -6,7 +6,6 @@ edit with ``utime`` put back, still changes the signature (the sensor relies on 
 """
 
 import hashlib
-import json
 import os
 import time
 from collections.abc import Callable
@@ -185,22 +184,24 @@ def update_manifest(
     )
 
 
-def _seal(body: str) -> str:
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
-def save_manifest(manifest: DomainManifest, directory: Path) -> Path:
-    """Write the manifest atomically (fsynced) as ``<directory>/<domain>.json``, sealed with a digest of its
-    content so that an altered or damaged file is detected on load."""
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"{manifest.domain}.json"
-    scratch = target.with_suffix(".json.tmp")
-    body = manifest.model_dump_json(indent=1)
-    with open(scratch, "w") as handle:
-        handle.write(json.dumps({"seal": _seal(body), "manifest": json.loads(body)}, indent=1))
+def _write_atomically(target: Path, data: bytes) -> None:
+    scratch = target.with_name(target.name + ".tmp")
+    with open(scratch, "wb") as handle:
+        handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
     scratch.replace(target)
+
+
+def save_manifest(manifest: DomainManifest, directory: Path) -> Path:
+    """Write the manifest atomically as ``<directory>/<domain>.json``, then its seal (the JSON's SHA-256) as
+    ``<domain>.json.sha256``: an altered or damaged manifest, or one whose seal a crash kept from being
+    written, no longer matches its seal and is rescanned instead of trusted."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{manifest.domain}.json"
+    body = manifest.model_dump_json(indent=1).encode()
+    _write_atomically(target, body)
+    _write_atomically(target.with_name(target.name + ".sha256"), hashlib.sha256(body).hexdigest().encode())
     return target
 
 
@@ -208,13 +209,17 @@ def load_manifest(directory: Path, domain: str) -> DomainManifest:
     """The manifest last saved for ``domain``; raises FileNotFoundError naming the missing file and
     ValueError naming a file that is damaged or was altered since it was saved (its seal does not match)."""
     path = directory / f"{domain}.json"
-    if not path.exists():
-        raise FileNotFoundError(f"no manifest for domain {domain!r} at {path}: materialize sql_corpus first")
     try:
-        sealed = json.loads(path.read_text())
-        manifest = DomainManifest.model_validate(sealed["manifest"])
-    except (ValueError, KeyError, TypeError) as error:
+        body = path.read_bytes()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no manifest for domain {domain!r} at {path}: materialize sql_corpus first") from None
+    try:
+        seal = path.with_name(path.name + ".sha256").read_text().strip()
+    except OSError:
+        seal = ""
+    if seal != hashlib.sha256(body).hexdigest():
+        raise ValueError(f"manifest {path} was altered or damaged since it was saved (its seal does not match)")
+    try:
+        return DomainManifest.model_validate_json(body)
+    except ValueError as error:
         raise ValueError(f"manifest {path} is unreadable: {error}") from None
-    if sealed.get("seal") != _seal(manifest.model_dump_json(indent=1)):
-        raise ValueError(f"manifest {path} was altered or damaged since it was saved (seal mismatch)")
-    return manifest

@@ -84,7 +84,9 @@ def scan_domain(
             previous, root, changed_paths, corpus.extensions, corpus.folder_dialects, corpus.default_dialect
         )
         mode = "incremental"
-    location = save_manifest(manifest, manifests_dir)
+    location = manifests_dir / f"{domain}.json"
+    if manifest != previous:  # a no-op scan writes nothing
+        location = save_manifest(manifest, manifests_dir)
     return ScanReport(manifest, location, mode, len(set(changed_paths or [])))
 
 

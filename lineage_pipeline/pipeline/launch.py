@@ -176,6 +176,7 @@ def ingest_corpus_root(
         if run.success:
             instance.delete_dynamic_partition(DOMAIN_PARTITIONS, domain)
             if manifests_dir is not None:
-                (manifests_dir / f"{domain}.json").unlink(missing_ok=True)
+                for suffix in (".json", ".json.sha256"):
+                    (manifests_dir / f"{domain}{suffix}").unlink(missing_ok=True)
             outcome.retired.append(domain)
     return outcome
