@@ -39,7 +39,7 @@ def openlineage(domain: str | None, out: str, namespace: str, job_namespace: str
     if out.startswith(("http://", "https://")):
         try:
             sent = ol.emit_http(events, out, endpoint)
-        except Exception as error:  # the client raises transport-specific errors; the message is what helps
+        except OSError as error:  # the client's transport raises requests' errors, which are OSErrors
             raise click.ClickException(f"could not send OpenLineage events to {out}: {error}") from None
         click.echo(f"sent {sent} OpenLineage event(s) to {out}", err=True)
         return

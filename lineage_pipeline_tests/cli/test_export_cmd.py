@@ -4,6 +4,7 @@ The command object runs in a subprocess of the venv's Python (it is registered i
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -34,7 +35,7 @@ def test_export_to_a_file_has_one_event_per_file_of_the_domain(ingested):
 
 
 class _Collector(BaseHTTPRequestHandler):
-    received: list = []
+    received: ClassVar[list] = []
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -58,3 +59,8 @@ def test_export_to_a_url_posts_each_event(ingested):
     assert "sent 7 OpenLineage event(s)" in result.stderr
     assert {path for path, _ in _Collector.received} == {"/api/v1/lineage"}
     assert len({event["run"]["runId"] for _, event in _Collector.received}) == 7
+
+
+def test_an_unreachable_url_is_a_clear_error(ingested):
+    result = ingested.run("python", "-c", RUN_EXPORT, "openlineage", "--domain", "risk", "--out", "http://127.0.0.1:9", check=False)
+    assert result.returncode == 1 and "could not send OpenLineage events to http://127.0.0.1:9" in result.stderr
