@@ -95,6 +95,8 @@ APP_JS = """
   var boxes = cy.nodes(':parent');
   cy.elements().not(boxes.connectedEdges()).layout({ name: 'dagre', rankDir: 'LR', nodeSep: 14, rankSep: 90, edgeSep: 8,
     nodeDimensionsIncludeLabels: true, fit: true, padding: 20 }).run();
+  // a big picture fitted whole is too small to read: start readable, on the focus, and let the user pan
+  if (cy.zoom() < 0.9) { cy.zoom(0.9); cy.center(cy.nodes('.focus')); }
   var info = document.getElementById('info');
   function describe(node) {
     var lines = [node.id() + '  (' + node.data('kind') + ', depth ' + node.data('depth') + ')'];
