@@ -2,6 +2,7 @@
 statements that read (report queries included) and write each, and the transform on each hop."""
 
 import json
+import shutil
 
 import pytest
 
@@ -16,6 +17,7 @@ from lineage_pipeline.explore.impact import (
     resolve,
 )
 from lineage_pipeline.graph.queries import UnknownNameError
+from lineage_pipeline_tests.explore.conftest import CORPUS, ingest, with_site_properties
 
 LOAD_DIM = Site("core/usp_load_dim_account.sql", "core", 0, 4, "INSERT", "dw.usp_load_dim_account")
 REPORT_DIM = Site("reporting/report_balances.sql", "reporting", 0, 2, "SELECT")
@@ -98,8 +100,21 @@ def test_renderings(fixture_graph):
 
 
 def test_a_graph_written_without_statement_sites_still_names_the_files(falkordb_backend):
-    from lineage_pipeline_tests.explore.conftest import ingest
-
     ingest(falkordb_backend)  # the shared writer as it is: READS/WRITES may lack statement lists
     readers = impact(falkordb_backend, "dw.dim_account").nodes[0].readers
     assert {s.file for s in readers} == {"reporting/balance_summary.sql", "reporting/report_balances.sql"}
+
+
+def test_rewriting_a_file_replaces_its_reader_sites_exactly(falkordb_backend, monkeypatch, tmp_path):
+    with_site_properties(monkeypatch)
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    ingest(falkordb_backend, corpus)
+    report = corpus / "reporting" / "report_balances.sql"
+    # the stg.accounts probe goes; the dim_account query moves down two lines
+    report.write_text("-- report queries\n--\n\nSELECT account_id\nFROM dw.dim_account;\n")
+    ingest(falkordb_backend, corpus)
+    assert impact(falkordb_backend, "stg.accounts", depth=1).nodes[0].readers == [LOAD_DIM]
+    assert impact(falkordb_backend, "dw.dim_account", depth=1).nodes[0].readers == [
+        VIEW, Site("reporting/report_balances.sql", "reporting", 0, 4, "SELECT"),
+    ]
