@@ -118,3 +118,15 @@ def test_rewriting_a_file_replaces_its_reader_sites_exactly(falkordb_backend, mo
     assert impact(falkordb_backend, "dw.dim_account", depth=1).nodes[0].readers == [
         VIEW, Site("reporting/report_balances.sql", "reporting", 0, 4, "SELECT"),
     ]
+
+
+def test_a_table_read_by_many_report_queries_lists_every_one(falkordb_backend, monkeypatch, tmp_path):
+    # the case: a fact table that 67 benchmark queries read and no statement writes from
+    with_site_properties(monkeypatch)
+    for n in range(1, 68):
+        query = tmp_path / "reports" / f"query{n:02d}.sql"
+        query.parent.mkdir(exist_ok=True)
+        query.write_text(f"-- query {n}\n\nSELECT ss_item_sk, SUM(ss_net_paid) AS paid\nFROM tpcds.store_sales\nWHERE ss_quantity > {n}\nGROUP BY ss_item_sk;\n")
+    ingest(falkordb_backend, tmp_path)
+    [start] = impact(falkordb_backend, "store_sales").nodes
+    assert [(s.file, s.line, s.kind) for s in start.readers] == [(f"reports/query{n:02d}.sql", 3, "SELECT") for n in range(1, 68)]
