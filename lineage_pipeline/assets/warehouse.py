@@ -199,3 +199,13 @@ def warehouse_specs(snapshot: WarehouseSnapshot) -> list[dg.AssetSpec]:
     which keep every table-level dep resolvable."""
     known = {t.key for t in snapshot.tables}
     return [table_spec(table, snapshot.corpus_root, known) for table in snapshot.tables]
+
+
+SNAPSHOT_FILENAME = "warehouse_snapshot.json"
+"""Suggested name of the snapshot file under the settings' data dir."""
+
+
+def warehouse_definitions(path: Path | str) -> dg.Definitions:
+    """The warehouse assets of the snapshot at ``path`` (none before the first ingest), to merge into the
+    code location's Definitions."""
+    return dg.Definitions(assets=warehouse_specs(load_snapshot(path)))

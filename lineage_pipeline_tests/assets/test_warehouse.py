@@ -117,3 +117,11 @@ def test_a_thousand_tables_build_quickly():
     dg.Definitions.validate_loadable(defs)
     assert len(defs.resolve_asset_graph().get_all_asset_keys()) == 1000
     assert time.perf_counter() - started < 60  # measured ~1 s; the bound only catches a blow-up
+
+
+def test_warehouse_definitions_from_the_snapshot_file(snapshot, tmp_path):
+    from lineage_pipeline.assets.warehouse import warehouse_definitions
+
+    keys = warehouse_definitions(tmp_path / "warehouse.json").resolve_asset_graph().get_all_asset_keys()
+    assert keys == {asset_key_of(t.key) for t in snapshot.tables}
+    assert warehouse_definitions(tmp_path / "none.json").resolve_asset_graph().get_all_asset_keys() == set()
