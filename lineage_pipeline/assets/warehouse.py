@@ -10,6 +10,7 @@ ingest). The snapshot is plain JSON (pydantic), a few bulk reads of the graph, w
 import os
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import dagster as dg
@@ -138,6 +139,7 @@ def load_snapshot(path: Path | str) -> WarehouseSnapshot:
 UNQUALIFIED = "unqualified"
 
 
+@lru_cache(maxsize=1 << 16)  # a table's key is built once per dependent column: cache it
 def asset_key_of(table: str) -> dg.AssetKey:
     """``schema.table`` -> ``["schema", "table"]`` (a three-part name keeps its three parts); a name the
     SQL left unqualified goes under ``unqualified`` so it cannot collide with the pipeline's own assets."""
