@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 
 from lineage_pipeline.graph import cypher
+from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
+from lineage_pipeline.graph.embedded_server import stop_server
 from lineage_pipeline.graph.rows import SITE_PROPERTIES, build_file_graph
 from lineage_pipeline.graph.writer import GraphWriter
 from lineage_pipeline.parsing.parser import parse_file_bytes
+from lineage_pipeline_tests.graph.conftest import _neo4j_config
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -70,9 +73,21 @@ def ingest(backend, root: Path = CORPUS) -> None:
         writer.sync_domain(domain, {path: sha for path, (sha, _) in by_path.items()}, graphs_for)
 
 
-@pytest.fixture
-def fixture_graph(falkordb_backend, monkeypatch):
-    """The fixture corpus in a real embedded FalkorDB."""
+@pytest.fixture(params=["falkordb", "neo4j"])
+def fixture_graph(request, tmp_path, monkeypatch):
+    """The fixture corpus in a real embedded FalkorDB, and in Neo4j when ``NEO4J_URI`` points at a scratch
+    database (skipped otherwise, as in the graph suite): every read here must run on both."""
+    if request.param == "neo4j":
+        config = _neo4j_config(tmp_path)
+    else:
+        config = GraphStoreConfig(data_dir=tmp_path / "graph-data", graph_name="test")
+    backend = open_backend(config)
+    if request.param == "neo4j":
+        backend.write("MATCH (n) DETACH DELETE n")
     with_site_properties(monkeypatch)
-    ingest(falkordb_backend)
-    return falkordb_backend
+    ingest(backend)
+    yield backend
+    if request.param == "neo4j":
+        backend.write("MATCH (n) DETACH DELETE n")
+    backend.close()
+    stop_server(config.data_dir)
