@@ -4,6 +4,13 @@ Graph model: ``(:SqlFile)-[:READS|WRITES]->(:Table)``, ``(:Table)-[:FEEDS]->(:Ta
 ``(:Column)-[:DERIVES]->(:Column)``, ``(:Table)-[:HAS_COLUMN]->(:Column)``. Every relationship
 row carries the file it came from and that file's revision, which is what makes per-file
 replacement exact.
+
+A READS/WRITES row also says where in the file the table is read or written: ``statements``
+(statement indexes, ascending) and the parallel lists ``lines``, ``kinds`` and ``procedures``
+('' outside a procedure; Cypher lists hold no nulls on FalkorDB). One row per (file, table), so the
+relationship's identity stays (endpoints, file) and a rewrite updates those lists in place; a
+statement that only reads (a report query) is recorded like any other, which is what lets impact
+analysis reach it.
 """
 
 from dataclasses import dataclass, field
@@ -11,6 +18,8 @@ from dataclasses import dataclass, field
 from lineage_pipeline.parsing.models import FileLineage
 
 RELATIONSHIP_TYPES = ("READS", "WRITES", "FEEDS", "HAS_COLUMN", "DERIVES")
+SITE_PROPERTIES = ("statements", "lines", "kinds", "procedures")
+"""Properties of a READS/WRITES row that locate the statements behind it, parallel lists."""
 
 
 def file_revision(sha256: str, parser_version: str, context: str = "") -> str:
@@ -71,6 +80,9 @@ def build_file_graph(lineage: FileLineage, domain: str, sha256: str, rev: str) -
         }
     )
     seen: set[tuple] = set()
+    # table -> statement index -> (line, kind, procedure); dicts keep first-seen order, so rows are
+    # deterministic for a given parse
+    sites: dict[str, dict[str, dict[int, tuple[int, str, str]]]] = {"READS": {}, "WRITES": {}}
 
     def relate(rel_type: str, row: dict) -> None:
         identity = (rel_type, *row.values())
@@ -79,12 +91,13 @@ def build_file_graph(lineage: FileLineage, domain: str, sha256: str, rev: str) -
             graph.relationships[rel_type].append({**row, "file": graph.path, "rev": graph.rev})
 
     for statement in lineage.statements:
+        site = (statement.line, statement.kind, statement.procedure or "")
         for source in statement.sources:
             _add_table(graph, source)
-            relate("READS", {"src": graph.path, "dst": source})
+            sites["READS"].setdefault(source, {}).setdefault(statement.index, site)
         for target in statement.targets:
             _add_table(graph, target, statement.target_kind)
-            relate("WRITES", {"src": graph.path, "dst": target})
+            sites["WRITES"].setdefault(target, {}).setdefault(statement.index, site)
             for source in statement.sources:
                 if source != target:
                     relate("FEEDS", {"src": source, "dst": target})
@@ -93,4 +106,17 @@ def build_file_graph(lineage: FileLineage, domain: str, sha256: str, rev: str) -
             for source in edge.sources:
                 _add_column(graph, source)
                 relate("DERIVES", {"src": source, "dst": edge.target, "transform": edge.transform})
+    for rel_type, by_table in sites.items():
+        for table, by_index in by_table.items():
+            indexes = sorted(by_index)
+            graph.relationships[rel_type].append({
+                "src": graph.path,
+                "dst": table,
+                "statements": indexes,
+                "lines": [by_index[i][0] for i in indexes],
+                "kinds": [by_index[i][1] for i in indexes],
+                "procedures": [by_index[i][2] for i in indexes],
+                "file": graph.path,
+                "rev": graph.rev,
+            })
     return graph

@@ -56,3 +56,27 @@ def test_view_kind_wins_and_self_feed_is_dropped():
     assert graph.tables["dw.v"]["kind"] == "view"
     assert graph.tables["dw.t"]["kind"] == "table"
     assert [(r["src"], r["dst"]) for r in graph.relationships["FEEDS"]] == [("dw.t", "dw.v")]
+
+
+def test_reads_and_writes_carry_their_statements_lines_kinds_and_procedures():
+    lineage = FileLineage(path="r.sql", dialect="tsql", statements=[
+        StatementLineage(index=0, kind="SELECT", line=3, sources=["dw.t"]),
+        StatementLineage(index=1, kind="INSERT", line=9, sources=["dw.t", "dw.u"], targets=["rpt.x"], procedure="rpt.usp"),
+        StatementLineage(index=2, kind="SELECT", line=20, sources=["dw.t"]),
+        StatementLineage(index=3, kind="MERGE", line=30, sources=["dw.u"], targets=["rpt.x"]),
+    ])
+    graph = build_file_graph(lineage, "reporting", "0" * 64, "r1")
+    common = {"src": "r.sql", "file": "r.sql", "rev": "r1"}
+    assert graph.relationships["READS"] == [
+        {**common, "dst": "dw.t", "statements": [0, 1, 2], "lines": [3, 9, 20], "kinds": ["SELECT", "INSERT", "SELECT"],
+         "procedures": ["", "rpt.usp", ""]},
+        {**common, "dst": "dw.u", "statements": [1, 3], "lines": [9, 30], "kinds": ["INSERT", "MERGE"], "procedures": ["rpt.usp", ""]},
+    ]
+    assert graph.relationships["WRITES"] == [
+        {**common, "dst": "rpt.x", "statements": [1, 3], "lines": [9, 30], "kinds": ["INSERT", "MERGE"], "procedures": ["rpt.usp", ""]},
+    ]
+
+
+def test_rows_are_the_same_for_the_same_parse():
+    lineage = insert_select("core/load.sql", "stg.a", "dw.b", {"id": ["id"]})
+    assert build_file_graph(lineage, "core", "0" * 64, "r") == build_file_graph(lineage, "core", "0" * 64, "r")
