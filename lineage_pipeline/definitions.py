@@ -11,6 +11,7 @@ from lineage_pipeline.assets.graph import lineage_graph
 from lineage_pipeline.assets.graph_checks import graph_matches_manifest, no_dead_lettered_rows
 from lineage_pipeline.assets.parsed import parsed_sql
 from lineage_pipeline.assets.parsed_checks import parse_error_rate_below_threshold
+from lineage_pipeline.assets.warehouse import warehouse_definitions
 from lineage_pipeline.jobs import ingest_corpus
 from lineage_pipeline.resources import build_resources
 from lineage_pipeline.sensors.corpus_sensor import CorpusSensorConfig, build_corpus_sensor
@@ -18,14 +19,15 @@ from lineage_pipeline.settings import IngestionSettings, load_settings
 
 
 def build_definitions(settings: IngestionSettings) -> dg.Definitions:
-    """The code location for ``settings``."""
-    return dg.Definitions(
+    """The code location for ``settings``: the pipeline, and the warehouse its last graph write described."""
+    pipeline = dg.Definitions(
         assets=[sql_corpus, parsed_sql, lineage_graph],
         asset_checks=[no_dead_lettered_rows, parse_error_rate_below_threshold, graph_matches_manifest],
         jobs=[ingest_corpus],
         sensors=[build_corpus_sensor(CorpusSensorConfig.from_settings(settings))],
         resources=build_resources(settings),
     )
+    return dg.Definitions.merge(pipeline, warehouse_definitions(settings.warehouse_snapshot_path))
 
 
 @dg.definitions

@@ -52,6 +52,7 @@ class LocalStoresResource(dg.ConfigurableResource):
     data_dir: str = Field(description="Project data directory.")
     parse_cache_path: str = Field(description="SQLite parse cache.")
     parse_results_path: str = Field(description="SQLite store of each domain's latest parse results.")
+    warehouse_snapshot_path: str = Field(description="JSON snapshot of the warehouse's tables for the code location.")
     enable_parse_cache: bool = Field(description="Reuse cached parse results.")
     parse_cache_max_entries: int = Field(description="LRU bound of the parse cache.")
     parse_cache_ttl_days: float = Field(description="Drop cache entries unused this long.")
@@ -180,6 +181,7 @@ def build_resources(settings: IngestionSettings) -> dict[str, Any]:
             data_dir=str(settings.data_dir),
             parse_cache_path=str(settings.effective_parse_cache_path),
             parse_results_path=str(settings.parse_results_path),
+            warehouse_snapshot_path=str(settings.warehouse_snapshot_path),
             enable_parse_cache=settings.enable_parse_cache,
             parse_cache_max_entries=settings.parse_cache_max_entries,
             parse_cache_ttl_days=settings.parse_cache_ttl_days,

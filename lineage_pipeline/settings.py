@@ -104,6 +104,11 @@ class IngestionSettings(BaseSettings):
         return path if path is None or path.is_absolute() else PROJECT_ROOT / path
 
     @property
+    def warehouse_snapshot_path(self) -> Path:
+        """The warehouse's tables, columns and table lineage as the last graph write left them (Dagster assets)."""
+        return self.data_dir / "warehouse_snapshot.json"
+
+    @property
     def parse_results_path(self) -> Path:
         """Each domain's latest parse results, handed from ``parsed_sql`` to ``lineage_graph``."""
         return self.data_dir / "parse_results.sqlite"

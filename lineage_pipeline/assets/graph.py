@@ -1,5 +1,6 @@
 """``lineage_graph``: the domain's lineage written to the graph store, exact per file."""
 
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -65,6 +66,7 @@ def lineage_graph(
         report = write_domain(
             context.partition_key, stores.manifests_dir, stores.parse_results(), instrumented(store), options,
             dead_letters=dead_letters, run_id=context.run.run_id, progress=run_progress(context.partition_key, context.run.tags),
+            snapshot_path=Path(stores.warehouse_snapshot_path),
         )
     sync = report.sync
     record_graph_sync(len(sync.files_written) + len(sync.files_deleted), sync.retries, len(sync.dead_lettered), report.seconds)

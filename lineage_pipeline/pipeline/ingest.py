@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lineage_pipeline.assets.warehouse import write_snapshot
 from lineage_pipeline.corpus.manifest import DomainManifest, build_manifest, load_manifest, save_manifest, update_manifest
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.dead_letter import DeadLetterFile
@@ -158,9 +159,11 @@ def write_domain(
     run_id: str = "local",
     count_graph: bool = True,
     progress: Progress | None = None,
+    snapshot_path: Path | None = None,
 ) -> WriteReport:
     """Bring the domain's subgraph to its saved manifest from ``results``; rejected rows go to ``dead_letters``;
-    ``progress`` hears of every file written."""
+    ``progress`` hears of every file written. With ``snapshot_path``, a write that changed the graph (or
+    found no snapshot) rewrites the warehouse snapshot the code location's warehouse assets come from."""
     started = time.perf_counter()
     manifest = load_manifest(manifests_dir, domain)
     sync = sync_manifest(
@@ -177,6 +180,8 @@ def write_domain(
         pipelined=options.pipelined,
         progress=progress,
     )
+    if snapshot_path is not None and (sync.files_written or sync.files_deleted or not snapshot_path.exists()):
+        write_snapshot(backend, snapshot_path, manifest.corpus_root)
     report = WriteReport(sync, backend.location, time.perf_counter() - started)
     if count_graph:
         report.nodes, report.relationships = graph_counts(backend)
