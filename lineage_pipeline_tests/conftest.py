@@ -2,8 +2,15 @@
 
 Every embedded FalkorDB server a test starts (directly or through a subprocess) lives under the
 test's data dir and is stopped by the fixture's finalizer.
+
+The ``integration`` marker: a test that starts a real process (a graph server, a Dagster run, a
+command, parse workers) is marked here, by the fixtures it uses (``INTEGRATION_FIXTURES``), or by its
+module's ``pytestmark`` where no fixture shows it. ``pytest -m "not integration"`` runs the rest in
+well under two minutes. Every test is also watched while it runs: one that starts a process without
+the marker is listed at the end of the session (``--strict-integration-markers`` fails it instead).
 """
 
+import multiprocessing.process
 import os
 import shutil
 import subprocess
@@ -18,6 +25,13 @@ from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
 from lineage_pipeline.graph.embedded_server import stop_server
 from lineage_pipeline.resources import build_resources
 from lineage_pipeline.settings import PROJECT_ROOT, IngestionSettings
+
+INTEGRATION_FIXTURES = frozenset({
+    "project_env",  # runs the project's commands as processes
+    "falkordb_backend",  # a real embedded FalkorDB server
+    "store",  # graph/conftest.py: a real FalkorDB server (or Neo4j)
+})
+"""Fixtures whose tests start real processes: such tests are marked ``integration`` at collection."""
 
 DEMO_CORPUS = PROJECT_ROOT / "examples" / "bank_corpus"
 DEMO_DIALECTS = {"staging": "tsql", "core": "tsql", "risk": "snowflake", "reporting": "bigquery"}
@@ -99,3 +113,58 @@ def reads(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(manifest_module, "manifest_entry", counting)
     return seen
+
+
+# -- the integration marker ------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--strict-integration-markers", action="store_true",
+        help="fail a test that starts a process without the integration marker (default: list it at the end)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+_UNMARKED_SPAWNS: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _processes_need_the_integration_marker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """Watch the test for forks, subprocesses and multiprocessing starts; report one without the marker."""
+    if request.node.get_closest_marker("integration") is not None:
+        yield
+        return
+    started: list[str] = []
+    parent = os.getpid()
+
+    def watched(kind: str, real):
+        def start(*args, **kwargs):
+            if os.getpid() == parent:
+                started.append(kind)
+            return real(*args, **kwargs)
+        return start
+
+    monkeypatch.setattr(os, "fork", watched("os.fork", os.fork))
+    monkeypatch.setattr(subprocess.Popen, "_execute_child", watched("subprocess", subprocess.Popen._execute_child))
+    monkeypatch.setattr(
+        multiprocessing.process.BaseProcess, "start", watched("multiprocessing", multiprocessing.process.BaseProcess.start)
+    )
+    yield
+    if started:
+        message = f"{request.node.nodeid} started processes ({', '.join(sorted(set(started)))}) but is not marked integration"
+        if request.config.getoption("--strict-integration-markers"):
+            pytest.fail(message, pytrace=False)
+        _UNMARKED_SPAWNS.append(message)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if _UNMARKED_SPAWNS:
+        terminalreporter.section("tests that start processes without the integration marker")
+        for line in _UNMARKED_SPAWNS:
+            terminalreporter.write_line(line)

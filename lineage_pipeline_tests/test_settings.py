@@ -14,13 +14,21 @@ from dagster import DagsterInstance
 from dagster._core.events import DagsterEventType
 from pydantic import ValidationError
 
+from lineage_pipeline.definitions import build_definitions
 from lineage_pipeline.graph.embedded_server import stop_server
-
+from lineage_pipeline.partitions import DOMAIN_PARTITIONS
 from lineage_pipeline.sensors.batching import SensorCursor, add_changes, decide
 from lineage_pipeline.sensors.corpus_sensor import CorpusSensorConfig
-from lineage_pipeline.settings import BACKEND_WRITE_BATCH_LIMITS, PROJECT_ROOT, IngestionSettings
+from lineage_pipeline.settings import (
+    BACKEND_WRITE_BATCH_LIMITS,
+    PROJECT_ROOT,
+    IngestionSettings,
+    InvalidSettingsError,
+    default_config_file,
+    knob_default,
+    load_settings,
+)
 from lineage_pipeline.settings_sources import env_names, format_validation_error
-from lineage_pipeline_tests.conftest import VENV_BIN
 
 
 @pytest.fixture
@@ -116,6 +124,7 @@ def test_neo4j_batch_limit_is_the_neo4j_one(isolated, monkeypatch):
     assert "above the neo4j backend's limit of 50000" in error_text()
 
 
+@pytest.mark.integration  # a subprocess as another user
 def test_unreadable_corpus_root_is_reported_for_a_non_root_user():
     # root reads everything, so the check runs as 'nobody' in a real subprocess
     base = Path(tempfile.mkdtemp(prefix="unreadable-", dir="/tmp"))
@@ -195,38 +204,48 @@ def _latest_run_metadata(dagster_home: Path) -> dict[str, dict]:
         return result
 
 
-def _ingest(project_env, data_dir: Path, **env: str) -> dict[str, dict]:
-    """``lineage ingest --domain staging`` into ``data_dir`` with extra env; the run's materialization metadata."""
-    command = [str(VENV_BIN / "lineage"), "ingest", "--domain", "staging"]
-    full_env = {**project_env.env, "LINEAGE_DATA_DIR": str(data_dir), "LINEAGE_WORKERS": "2", **env}
-    result = subprocess.run(command, env=full_env, capture_output=True, text=True, timeout=300, cwd=project_env.root)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return _latest_run_metadata(project_env.dagster_home)
+def _ingest(project_env, data_dir: Path, monkeypatch, **env: str) -> dict[str, dict]:
+    """``ingest_corpus`` for the staging partition, in this process, with the settings ``load_settings``
+    reads from the project's environment plus ``env`` (read afresh: no subprocess needed for new settings);
+    asset key -> the run's materialization metadata."""
+    with monkeypatch.context() as patch:
+        for key, value in {**project_env.env, "LINEAGE_DATA_DIR": str(data_dir), "LINEAGE_WORKERS": "2", **env}.items():
+            if key.startswith("LINEAGE_"):
+                patch.setenv(key, value)
+        job = build_definitions(load_settings()).resolve_job_def("ingest_corpus")
+    with DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions(DOMAIN_PARTITIONS, ["staging"])
+        result = job.execute_in_process(instance=instance, partition_key="staging")
+        assert result.success
+        return {
+            node: {k: v.value for k, v in result.asset_materializations_for_node(node)[0].metadata.items()}
+            for node in ("sql_corpus", "parsed_sql", "lineage_graph")
+        }
 
 
-def test_each_feature_flag_changes_the_ingest(project_env, tmp_path):
+def test_each_feature_flag_changes_the_ingest(project_env, tmp_path, monkeypatch):
     data_dirs = {name: tmp_path / f"data-{name}" for name in ("default", "no_cache", "unbatched", "serial", "baseline")}
     try:
-        cold = _ingest(project_env, data_dirs["default"])
-        warm = _ingest(project_env, data_dirs["default"])
+        cold = _ingest(project_env, data_dirs["default"], monkeypatch)
+        warm = _ingest(project_env, data_dirs["default"], monkeypatch)
         files = cold["parsed_sql"]["files"]
         assert cold["parsed_sql"]["workers"] == 2 and warm["parsed_sql"]["cache_hits"] == files
         batched_transactions = cold["lineage_graph"]["transactions"]
 
-        _ingest(project_env, data_dirs["no_cache"], LINEAGE_ENABLE_PARSE_CACHE="false")
-        no_cache = _ingest(project_env, data_dirs["no_cache"], LINEAGE_ENABLE_PARSE_CACHE="false")
+        _ingest(project_env, data_dirs["no_cache"], monkeypatch, LINEAGE_ENABLE_PARSE_CACHE="false")
+        no_cache = _ingest(project_env, data_dirs["no_cache"], monkeypatch, LINEAGE_ENABLE_PARSE_CACHE="false")
         assert no_cache["parsed_sql"]["cache_hits"] == 0 and no_cache["parsed_sql"]["files_parsed"] == files
 
-        unbatched = _ingest(project_env, data_dirs["unbatched"], LINEAGE_ENABLE_BATCHED_WRITES="false")
+        unbatched = _ingest(project_env, data_dirs["unbatched"], monkeypatch, LINEAGE_ENABLE_BATCHED_WRITES="false")
         assert unbatched["lineage_graph"]["write_batch_size"] == 1
         assert unbatched["lineage_graph"]["transactions"] > 3 * batched_transactions
         assert unbatched["lineage_graph"]["graph_relationships"] == cold["lineage_graph"]["graph_relationships"]
 
-        serial = _ingest(project_env, data_dirs["serial"], LINEAGE_ENABLE_PARALLEL_WORKERS="false")
+        serial = _ingest(project_env, data_dirs["serial"], monkeypatch, LINEAGE_ENABLE_PARALLEL_WORKERS="false")
         assert serial["parsed_sql"]["workers"] == 1
 
-        _ingest(project_env, data_dirs["baseline"], LINEAGE_BASELINE_MODE="true")
-        baseline = _ingest(project_env, data_dirs["baseline"], LINEAGE_BASELINE_MODE="true")
+        _ingest(project_env, data_dirs["baseline"], monkeypatch, LINEAGE_BASELINE_MODE="true")
+        baseline = _ingest(project_env, data_dirs["baseline"], monkeypatch, LINEAGE_BASELINE_MODE="true")
         assert baseline["parsed_sql"]["workers"] == 1 and baseline["parsed_sql"]["cache_hits"] == 0
         assert baseline["lineage_graph"]["write_batch_size"] == 1
     finally:
@@ -276,3 +295,44 @@ def test_configuration_reference_documents_every_key():
         if f"| `{name}` |" not in reference or any(env not in reference for env in env_names(name))
     ]
     assert undocumented == []
+
+
+def test_load_settings_reads_afresh_each_call_from_the_given_file_with_overrides_winning(isolated, tmp_path):
+    isolated({"write_batch_size": 7})
+    assert load_settings().write_batch_size == 7
+    isolated({"write_batch_size": 8})
+    assert load_settings().write_batch_size == 8, "no cache: a changed file is read by the next call"
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump({"corpus_root": str(tmp_path / "corpus"), "write_batch_size": 9, "graph_name": "other"}))
+    settings = load_settings(other, graph_name="override")
+    assert (settings.write_batch_size, settings.graph_name) == (9, "override")
+    assert type(settings).source_file() == other and IngestionSettings.source_file() == default_config_file()
+
+
+def test_an_invalid_given_file_is_named_in_the_error(isolated, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"corpus_root": str(tmp_path / "corpus"), "write_batch_size": 0}))
+    with pytest.raises(InvalidSettingsError) as caught:
+        load_settings(bad)
+    assert f"write_batch_size=0 (from yaml {bad.resolve()})" in str(caught.value)
+    bad.write_text("write_batch_size: [unclosed\n")
+    with pytest.raises(InvalidSettingsError, match="invalid settings file"):
+        load_settings(bad)
+
+
+def test_default_config_file_follows_lineage_config(monkeypatch, tmp_path):
+    monkeypatch.delenv("LINEAGE_CONFIG", raising=False)
+    assert default_config_file() == PROJECT_ROOT / "config" / "ingestion.yaml"
+    monkeypatch.setenv("LINEAGE_CONFIG", str(tmp_path / "x.yaml"))
+    assert default_config_file() == tmp_path / "x.yaml"
+
+
+def test_knob_defaults_are_the_settings_defaults():
+    assert knob_default("write_batch_size") == 1000 and knob_default("parse_chunk_size") == 16
+    assert knob_default("workers") == min(4, os.cpu_count() or 1) and knob_default("parse_worker_start") == "auto"
+
+
+def test_derived_paths_live_in_the_data_dir(isolated, tmp_path):
+    settings = load_settings(data_dir=tmp_path / "d")
+    assert settings.parse_results_path == tmp_path / "d" / "parse_results.sqlite"
+    assert settings.effective_parse_cache_path == tmp_path / "d" / "parse_cache.sqlite"

@@ -11,6 +11,8 @@ from lineage_pipeline.corpus.manifest import build_manifest, load_manifest
 from lineage_pipeline.partitions import domain_partitions
 from lineage_pipeline_tests.conftest import project_resources
 
+pytestmark = pytest.mark.integration  # Dagster runs
+
 
 @pytest.fixture
 def reads(reads: list[str], monkeypatch) -> list[str]:

@@ -18,6 +18,8 @@ from lineage_pipeline.partitions import domain_partitions
 from lineage_pipeline_tests.conftest import project_resources
 from lineage_pipeline_tests.graph.test_writer import snapshot
 
+pytestmark = pytest.mark.integration  # Dagster runs on a real FalkorDB server
+
 # stg.orders and raw.orders share the short name "orders", which the test's constraint forbids twice
 CONFLICTING = {
     "core/x.sql": "INSERT INTO dw.orders_fact (id) SELECT id FROM stg.orders;\n",

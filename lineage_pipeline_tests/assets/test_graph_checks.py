@@ -11,6 +11,8 @@ from lineage_pipeline.assets.parsed import parsed_sql
 from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
 from lineage_pipeline_tests.assets.support import DOMAIN, checks_setup, metadata, run_checks
 
+pytestmark = pytest.mark.integration  # Dagster runs on a real FalkorDB server
+
 DEFINITIONS = [sql_corpus, parsed_sql, lineage_graph, graph_matches_manifest]
 
 

@@ -10,6 +10,8 @@ from lineage_pipeline.assets.parsed import parsed_sql
 from lineage_pipeline.partitions import domain_partitions
 from lineage_pipeline_tests.conftest import DEMO_CORPUS, project_resources
 
+pytestmark = pytest.mark.integration  # Dagster runs with parse workers
+
 FIGURES = {
     "files", "statements", "errors", "cache_hits", "cache_misses", "cache_hit_rate", "files_per_s",
     "p50_file_ms", "p95_file_ms", "workers", "peak_rss_mb", "worker_peak_rss_mb", "error_list",

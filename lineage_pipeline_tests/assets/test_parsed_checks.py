@@ -10,6 +10,8 @@ from lineage_pipeline.assets.parsed import parsed_sql
 from lineage_pipeline.assets.parsed_checks import parse_error_rate_below_threshold
 from lineage_pipeline_tests.assets.support import DOMAIN, checks_setup, metadata, run_checks
 
+pytestmark = pytest.mark.integration  # Dagster runs with parse workers
+
 DEFINITIONS = [sql_corpus, parsed_sql, parse_error_rate_below_threshold]
 
 

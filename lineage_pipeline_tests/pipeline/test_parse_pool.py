@@ -28,6 +28,8 @@ from lineage_pipeline.pipeline.parse_pool import (
 )
 from lineage_pipeline.stores.parse_cache import CacheKey, ParseCache, decode, encode
 
+pytestmark = pytest.mark.integration  # real worker processes
+
 SMALL = "INSERT INTO dw.t{n} (a, b) SELECT x, y + {n} FROM stg.s{n};\n"
 
 

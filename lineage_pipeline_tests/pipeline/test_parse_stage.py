@@ -23,6 +23,8 @@ from lineage_pipeline.stores.parse_cache import ParseCache
 from lineage_pipeline.stores.parse_results import ParseResults
 from lineage_pipeline_tests.conftest import DEMO_CORPUS
 
+pytestmark = pytest.mark.integration  # parses in real worker processes
+
 DIALECTS = {"staging": "tsql", "core": "tsql", "risk": "snowflake", "reporting": "bigquery"}
 OPTIONS = ParseOptions(workers=2, chunk_size=4)
 DAY = 86400.0

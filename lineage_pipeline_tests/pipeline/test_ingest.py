@@ -1,0 +1,114 @@
+"""Spec of pipeline.ingest: a clean ingest of the demo corpus through the ingest service gives exactly the
+graph the pipeline gave before the restructure (a fixed dump of every node and relationship with all
+properties), on every run, and each clean file's revision is what ``rows.file_revision`` says."""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from lineage_pipeline.corpus.files import discover_domains
+from lineage_pipeline.graph.backend import GraphBackend
+from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
+from lineage_pipeline.graph.embedded_server import stop_server
+from lineage_pipeline.graph.faults import RetryPolicy
+from lineage_pipeline.graph.rows import file_revision
+from lineage_pipeline.parsing import PARSER_VERSION
+from lineage_pipeline.pipeline.ingest import CorpusSpec, WriteOptions, parse_domain, scan_domain, write_domain
+from lineage_pipeline.pipeline.parse_pool import PoolKeeper
+from lineage_pipeline.pipeline.parse_stage import ParseOptions
+from lineage_pipeline.stores.parse_cache import ParseCache
+from lineage_pipeline.stores.parse_results import ParseResults
+from lineage_pipeline_tests.conftest import DEMO_CORPUS, DEMO_DIALECTS
+
+pytestmark = pytest.mark.integration  # parse workers and a real FalkorDB server
+
+EXPECTED_DUMP = Path(__file__).parent / "fixtures" / "demo_corpus_graph.json"
+"""The demo corpus's graph as the pipeline of commit 1c864c1 (before the ingest service) wrote it.
+Regenerate (``python -m lineage_pipeline_tests.pipeline.test_ingest``) only for an intended change of the graph."""
+
+
+def canonical_dump(backend: GraphBackend) -> dict[str, list[dict]]:
+    """Every node (labels, all properties) and relationship (type, both ends' labels and identity, all
+    properties) of the graph, sorted, JSON-ready."""
+    nodes = [
+        {"labels": sorted(labels), "properties": properties}
+        for labels, properties in backend.read("MATCH (n) RETURN labels(n), properties(n)")
+    ]
+    relationships = [
+        {"type": rel_type, "from": [sorted(a_labels), a_id], "to": [sorted(b_labels), b_id], "properties": properties}
+        for rel_type, a_labels, a_id, b_labels, b_id, properties in backend.read(
+            "MATCH (a)-[e]->(b) RETURN type(e), labels(a), coalesce(a.key, a.path, a.domain), labels(b), "
+            "coalesce(b.key, b.path, b.domain), properties(e)"
+        )
+    ]
+
+    def order(item: dict) -> str:
+        return json.dumps(item, sort_keys=True)
+
+    return {"nodes": sorted(nodes, key=order), "relationships": sorted(relationships, key=order)}
+
+
+def ingest_demo_corpus(work: Path) -> tuple[dict[str, list[dict]], dict[str, str], dict[str, str]]:
+    """Copy the demo corpus under ``work`` and ingest every domain into a fresh data dir through the ingest
+    service; returns the graph's dump, each file's graph revision, and the revision ``rows.file_revision``
+    gives for its stored result."""
+    corpus, data = work / "corpus", work / "data"
+    shutil.copytree(DEMO_CORPUS, corpus)
+    spec = CorpusSpec(corpus, [".sql"], DEMO_DIALECTS, "postgres", 5_000_000)
+    manifests = data / "manifests"
+    cache = ParseCache(data / "parse_cache.sqlite", max_entries=10_000, ttl_seconds=30 * 86400.0)
+    results = ParseResults(data / "parse_results.sqlite")
+    write = WriteOptions(batch_size=1000, max_delete_fraction=0.5, retry=RetryPolicy(), orphan_policy="remove", pipelined=True)
+    expected_revisions: dict[str, str] = {}
+    try:
+        with PoolKeeper() as pools, graph_backend(GraphStoreConfig(data_dir=data, graph_name="lineage")) as backend:
+            for domain in discover_domains(corpus, spec.extensions):
+                scan = scan_domain(domain, spec, manifests)
+                parse = parse_domain(domain, spec, manifests, cache, results, ParseOptions(workers=2, pools=pools))
+                assert parse.outcome.provisional == [], "a clean ingest has only final results"
+                write_domain(domain, manifests, results, backend, write)
+                stored = results.stored(domain)
+                for entry in scan.manifest.files:
+                    context = stored[entry.path].key.context
+                    expected_revisions[entry.path] = (
+                        file_revision(entry.sha256, PARSER_VERSION, context) if context
+                        else file_revision(entry.sha256, PARSER_VERSION)
+                    )
+            revisions = dict(backend.read("MATCH (f:SqlFile) RETURN f.path, f.rev"))
+            return canonical_dump(backend), revisions, expected_revisions
+    finally:
+        stop_server(data)
+
+
+def test_a_clean_ingest_gives_the_fixed_graph_every_time(tmp_path):
+    first, revisions, expected_revisions = ingest_demo_corpus(tmp_path / "first")
+    second, _, _ = ingest_demo_corpus(tmp_path / "second")
+    assert first == second, "two clean ingests in fresh data dirs give the same graph"
+    expected = json.loads(EXPECTED_DUMP.read_text())
+    assert len(first["nodes"]) == len(expected["nodes"]) and len(first["relationships"]) == len(expected["relationships"])
+    assert first["nodes"] == expected["nodes"]
+    assert first["relationships"] == expected["relationships"]
+    assert revisions == expected_revisions
+    assert any(rev.count(":") == 2 for rev in revisions.values()), "one file's revision carries its catalog context"
+
+
+def write_expected_dump(path: Path = EXPECTED_DUMP) -> None:
+    """Write the dump of a clean ingest with this code as the fixed expectation, one item per line."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as work:
+        dump, _, _ = ingest_demo_corpus(Path(work))
+    lines = ["{", '"nodes": [']
+    lines += [json.dumps(n, sort_keys=True) + ("," if i < len(dump["nodes"]) - 1 else "") for i, n in enumerate(dump["nodes"])]
+    lines += ["],", '"relationships": [']
+    rels = dump["relationships"]
+    lines += [json.dumps(r, sort_keys=True) + ("," if i < len(rels) - 1 else "") for i, r in enumerate(rels)]
+    lines += ["]", "}"]
+    path.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    write_expected_dump(Path(sys.argv[1]) if len(sys.argv) > 1 else EXPECTED_DUMP)
