@@ -1,20 +1,17 @@
 """``lineage ingest``: run ``ingest_corpus`` for every domain of a corpus and print what was ingested."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from lineage_pipeline.cli.common import print_table, settings_or_exit
-from lineage_pipeline.corpus.files import CorpusPathError
-from lineage_pipeline.corpus.manifest import load_manifest
-from lineage_pipeline.graph.connect import graph_backend, store_config_from_settings
-from lineage_pipeline.graph.queries import graph_counts
-from lineage_pipeline.parsing.models import FileLineage
-from lineage_pipeline.pipeline.launch import ingest_corpus_root
-from lineage_pipeline.stores.parse_cache import ParseCache
+
+if TYPE_CHECKING:
+    from lineage_pipeline.parsing.models import FileLineage
 
 
-def _file_warning(lineage: FileLineage) -> str | None:
+def _file_warning(lineage: "FileLineage") -> str | None:
     """What a user should know about a file that parsed without errors but is suspicious."""
     if not lineage.statements and not lineage.errors:
         return "no SQL statements (empty or comments only)"
@@ -30,6 +27,13 @@ def _file_warning(lineage: FileLineage) -> str | None:
 def ingest(corpus: str | None, domains: tuple[str, ...], force_delete: bool) -> None:
     """Scan, parse and write the lineage graph of every domain of the corpus, one Dagster run each."""
     settings = settings_or_exit()
+    from lineage_pipeline.corpus.files import CorpusPathError
+    from lineage_pipeline.corpus.manifest import load_manifest
+    from lineage_pipeline.graph.connect import GraphStoreUnavailable, graph_backend, store_config_from_settings
+    from lineage_pipeline.graph.queries import graph_counts
+    from lineage_pipeline.pipeline.launch import ingest_corpus_root
+    from lineage_pipeline.stores.parse_cache import ParseCache
+
     root = Path(corpus).resolve() if corpus else settings.corpus_root
     try:
         runs = ingest_corpus_root(root, settings.file_extensions, list(domains) or None, force_delete)
@@ -55,9 +59,12 @@ def ingest(corpus: str | None, domains: tuple[str, ...], force_delete: bool) -> 
         stored = store.get_many((e.sha256, e.dialect, e.path) for e in manifest.files)
         errors += [(path, issue) for (_, _, path), lineage in sorted(stored.items()) for issue in lineage.errors]
         warnings += [(path, warning) for (_, _, path), lineage in sorted(stored.items()) if (warning := _file_warning(lineage))]
-    with graph_backend(store_config_from_settings(settings)) as backend:
-        nodes, relationships = graph_counts(backend)
-        location = backend.location
+    try:
+        with graph_backend(store_config_from_settings(settings)) as backend:
+            nodes, relationships = graph_counts(backend)
+            location = backend.location
+    except GraphStoreUnavailable as error:
+        raise click.ClickException(f"ingested, but the graph totals are unavailable: {error}") from None
     totals = [
         f"files {sum(r.metadata.get('parsed_sql', {}).get('files', 0) for r in runs)}",
         f"statements {sum(r.metadata.get('parsed_sql', {}).get('statements', 0) for r in runs)}",
