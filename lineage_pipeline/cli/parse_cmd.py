@@ -5,7 +5,6 @@ them (no ``--dialect``, no dialect header); the parser is imported when the comm
 """
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,19 +17,17 @@ if TYPE_CHECKING:
     from lineage_pipeline.parsing.models import FileLineage
 
 
-class _SupportedDialects(Sequence):
-    """``SUPPORTED_DIALECTS``, imported (with sqlglot) only when click needs the choices."""
+class _DialectChoice(click.Choice):
+    """``click.Choice`` of ``SUPPORTED_DIALECTS``, imported (with sqlglot) only when click needs them."""
 
-    def _names(self) -> Sequence[str]:
+    def __init__(self) -> None:  # click.Choice.__init__ would materialize the choices now
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:
         from lineage_pipeline.parsing import SUPPORTED_DIALECTS
 
-        return SUPPORTED_DIALECTS
-
-    def __getitem__(self, index):
-        return self._names()[index]
-
-    def __len__(self) -> int:
-        return len(self._names())
+        return tuple(SUPPORTED_DIALECTS)
 
 
 def _files(paths: tuple[str, ...]) -> list[Path]:
@@ -73,7 +70,7 @@ def _read(path: Path) -> bytes:
 
 
 @click.command()
-@click.option("--dialect", type=click.Choice(_SupportedDialects()), help="Force one dialect (default: header, folder, settings).")
+@click.option("--dialect", type=_DialectChoice(), help="Force one dialect (default: header, folder, settings).")
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--default-schema", help="Schema for tables the SQL leaves unqualified (e.g. dbo); default: none invented.")
 @click.argument("paths", nargs=-1, required=True)
