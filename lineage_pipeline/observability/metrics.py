@@ -296,7 +296,7 @@ def configure_metrics(
     from lineage_pipeline.observability import store
     from lineage_pipeline.observability.statsd import client_from_settings
 
-    directory = Path(metrics_dir)
+    directory = Path(metrics_dir).absolute()  # one set of open files per directory, however it is spelled
     try:
         directory.mkdir(parents=True, exist_ok=True)
         probe, keys = store.key_probe()
