@@ -5,6 +5,7 @@ is kept in the registry so ``lineage --help`` can list every command without imp
 ``lineage_pipeline_tests/cli/test_main.py`` checks it matches the command's own docstring.
 """
 
+import os
 from importlib import import_module
 
 import click
@@ -20,7 +21,7 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def _unexpected(error: Exception) -> click.ClickException:
-    detail = str(error) or type(error).__name__
+    detail = " ".join(str(error).split()) or type(error).__name__  # one line, whatever the message
     return click.ClickException(f"{detail} ({type(error).__name__}; LINEAGE_TRACEBACK=1 shows where)")
 
 
@@ -68,8 +69,6 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
-        import os
-
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
