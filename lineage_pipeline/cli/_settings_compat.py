@@ -26,3 +26,9 @@ def load_settings(config_file: Path | None = None) -> IngestionSettings:
         chosen = Path(config_file).resolve()
         _settings.config_file = sources.config_file = lambda: chosen
     return _settings.load_settings()
+
+
+def settings_file(settings: IngestionSettings) -> Path:
+    """The YAML file ``settings`` were read from (contract settings.py: ``type(settings).source_file()``)."""
+    source_file = getattr(type(settings), "source_file", None)
+    return source_file() if source_file else _settings.config_file()

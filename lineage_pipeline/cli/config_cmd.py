@@ -4,7 +4,7 @@ import json
 
 import click
 
-from lineage_pipeline.cli.common import cli_state, print_table, settings_or_exit
+from lineage_pipeline.cli.common import print_table, settings_or_exit
 
 
 @click.group()
@@ -17,12 +17,12 @@ def config() -> None:
 def show(output: str) -> None:
     """Print every setting's effective value and its source; secrets are masked. Exits 1 on invalid settings."""
     settings = settings_or_exit()
-    from lineage_pipeline.settings import DEFAULT_CONFIG_FILE
+    from lineage_pipeline.cli._settings_compat import settings_file
     from lineage_pipeline.settings_sources import describe
 
     rows = describe(settings)
     if output == "json":
         click.echo(json.dumps({r.key: {"value": r.value, "source": r.source, "env": r.env} for r in rows}, indent=2))
         return
-    click.echo(f"Settings file: {(cli_state().config_file or DEFAULT_CONFIG_FILE).resolve()}\n")
+    click.echo(f"Settings file: {settings_file(settings).resolve()}\n")
     print_table(["key", "value", "source", "env var"], [[r.key, r.value, r.source, r.env] for r in rows])
