@@ -18,6 +18,7 @@ from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
 from lineage_pipeline.graph.dead_letter import DeadLetterFile, dead_letter_path
 from lineage_pipeline.graph.faults import RetryPolicy
+from lineage_pipeline.observability.metrics import NoMetrics, PipelineMetrics, configure_metrics
 from lineage_pipeline.graph.writer import OrphanPolicy
 from lineage_pipeline.pipeline.ingest import CorpusSpec, WriteOptions
 from lineage_pipeline.pipeline.parse_pool import PoolKeeper, StartMethod
@@ -103,6 +104,33 @@ class ParserResource(dg.ConfigurableResource):
             start_method=cast(StartMethod, self.start_method),
             pools=self._pools,
         )
+
+
+class MetricsResource(dg.ConfigurableResource):
+    """The pipeline's Prometheus metrics (multiprocess files) and optional StatsD export; configured when a
+    run starts, closed when it ends."""
+
+    metrics_dir: str = Field(description="Directory of prometheus-client's multiprocess files.")
+    statsd_host: str | None = Field(default=None, description="StatsD host; unset = no StatsD export.")
+    statsd_port: int = Field(description="StatsD port.")
+    statsd_prefix: str = Field(description="Prefix of every StatsD metric.")
+
+    _metrics: PipelineMetrics | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._metrics = configure_metrics(
+            Path(self.metrics_dir), statsd_host=self.statsd_host, statsd_port=self.statsd_port,
+            statsd_prefix=self.statsd_prefix,
+        )
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._metrics is not None:
+            self._metrics.close()
+
+    @property
+    def metrics(self) -> PipelineMetrics:
+        """The run's metrics (``NoMetrics`` outside a run or when the metrics disk is unusable)."""
+        return self._metrics or NoMetrics()
 
 
 class GraphStoreResource(dg.ConfigurableResource):
@@ -192,6 +220,12 @@ def build_resources(settings: IngestionSettings) -> dict[str, Any]:
             chunk_size=settings.parse_chunk_size,
             file_timeout_s=settings.parse_file_timeout_s,
             max_error_rate=settings.parse_error_rate_threshold,
+        ),
+        "metrics": MetricsResource.configure_at_launch(
+            metrics_dir=str(settings.effective_metrics_dir),
+            statsd_host=settings.statsd_host,
+            statsd_port=settings.statsd_port,
+            statsd_prefix=settings.statsd_prefix,
         ),
         "graph_store": GraphStoreResource.configure_at_launch(
             backend=settings.graph_backend,

@@ -8,11 +8,10 @@ from pydantic import Field
 
 from lineage_pipeline.assets.parsed import parsed_sql
 from lineage_pipeline.observability.instrumented_backend import instrumented
-from lineage_pipeline.observability.metrics import record_graph_sync
 from lineage_pipeline.partitions import domain_partitions
 from lineage_pipeline.pipeline.ingest import WriteOptions, WriteReport, write_domain
 from lineage_pipeline.pipeline.progress import run_progress
-from lineage_pipeline.resources import GraphStoreResource, LocalStoresResource
+from lineage_pipeline.resources import GraphStoreResource, LocalStoresResource, MetricsResource
 
 
 class GraphWriteConfig(dg.Config):
@@ -58,18 +57,19 @@ def lineage_graph(
     config: GraphWriteConfig,
     graph_store: GraphStoreResource,
     stores: LocalStoresResource,
+    metrics: MetricsResource,
 ) -> dg.MaterializeResult:
     """Sync the partition's files to the graph; rejected rows are in metadata and the dead-letter file."""
     options = graph_store.write_options(config.write_batch_size, config.force_delete)
     dead_letters = graph_store.dead_letters()
     with graph_store.open() as store:
         report = write_domain(
-            context.partition_key, stores.manifests_dir, stores.parse_results(), instrumented(store), options,
+            context.partition_key, stores.manifests_dir, stores.parse_results(), instrumented(store, metrics.metrics), options,
             dead_letters=dead_letters, run_id=context.run.run_id, progress=run_progress(context.partition_key, context.run.tags),
             snapshot_path=Path(stores.warehouse_snapshot_path),
         )
     sync = report.sync
-    record_graph_sync(len(sync.files_written) + len(sync.files_deleted), sync.retries, len(sync.dead_lettered), report.seconds)
+    metrics.metrics.record_graph_sync(len(sync.files_written) + len(sync.files_deleted), sync.retries, len(sync.dead_lettered), report.seconds)
     for entry in sync.dead_lettered:
         context.log.error(f"graph store rejected a {entry.statement} row of {entry.file}: {entry.error}")
     return dg.MaterializeResult(metadata=write_metadata(report, options, str(dead_letters.path)))

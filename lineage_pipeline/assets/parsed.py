@@ -6,12 +6,11 @@ import dagster as dg
 from pydantic import Field
 
 from lineage_pipeline.assets.corpus import sql_corpus
-from lineage_pipeline.observability.metrics import record_parse_stage
 from lineage_pipeline.partitions import domain_partitions
 from lineage_pipeline.pipeline.ingest import ParseReport, parse_domain
 from lineage_pipeline.pipeline.parse_stage import FileError
 from lineage_pipeline.pipeline.progress import run_progress
-from lineage_pipeline.resources import CorpusResource, LocalStoresResource, ParserResource
+from lineage_pipeline.resources import CorpusResource, LocalStoresResource, MetricsResource, ParserResource
 
 _ERRORS_SHOWN = 200
 
@@ -99,6 +98,7 @@ def parsed_sql(
     corpus: CorpusResource,
     stores: LocalStoresResource,
     parser: ParserResource,
+    metrics: MetricsResource,
 ) -> dg.MaterializeResult:
     report = parse_domain(
         context.partition_key,
@@ -120,7 +120,7 @@ def parsed_sql(
             f"{len(outcome.errors)} parse or read errors in {len({e.path for e in outcome.errors})} files "
             f"(first: {first.path}:{first.line or '?'}: {first.message}); see the error_list metadata"
         )
-    record_parse_stage(
+    metrics.metrics.record_parse_stage(
         files=outcome.files, failed=len({e.path for e in outcome.errors}), cache_hits=outcome.hits,
         cache_misses=outcome.misses, file_ms=[*outcome.file_ms, *report.catalog.file_ms],
         seconds=outcome.seconds, cache_entries=report.cache_entries,

@@ -3,11 +3,14 @@
 import json
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from lineage_pipeline.cli.common import print_table, settings_or_exit
-from lineage_pipeline.stores.parse_cache import ParseCache
+
+if TYPE_CHECKING:
+    from lineage_pipeline.stores.parse_cache import ParseCache
 
 _path_option = click.option(
     "--path", type=click.Path(dir_okay=False, path_type=Path),
@@ -15,8 +18,10 @@ _path_option = click.option(
 )
 
 
-def _open(path: Path | None) -> ParseCache:
+def _open(path: Path | None) -> "ParseCache":
     settings = settings_or_exit()
+    from lineage_pipeline.stores.parse_cache import ParseCache
+
     return ParseCache(
         path or settings.effective_parse_cache_path,
         max_entries=settings.parse_cache_max_entries,
@@ -24,7 +29,7 @@ def _open(path: Path | None) -> ParseCache:
     )
 
 
-def _unusable(cache: ParseCache, error: sqlite3.DatabaseError) -> click.ClickException:
+def _unusable(cache: "ParseCache", error: sqlite3.DatabaseError) -> click.ClickException:
     return click.ClickException(f"parse cache {cache.path} is unreadable ({error}); `lineage cache verify` rebuilds it")
 
 

@@ -5,7 +5,6 @@ import json
 import click
 
 from lineage_pipeline.cli.common import print_table, settings_or_exit
-from lineage_pipeline.settings_sources import describe
 
 
 @click.group()
@@ -18,6 +17,8 @@ def config() -> None:
 def show(output: str) -> None:
     """Print every setting's effective value and its source; secrets are masked. Exits 1 on invalid settings."""
     settings = settings_or_exit()
+    from lineage_pipeline.settings_sources import describe
+
     rows = describe(settings)
     if output == "json":
         click.echo(json.dumps({r.key: {"value": r.value, "source": r.source, "env": r.env} for r in rows}, indent=2))

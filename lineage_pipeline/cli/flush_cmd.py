@@ -5,9 +5,6 @@ import time
 import click
 
 from lineage_pipeline.cli.common import settings_or_exit
-from lineage_pipeline.pipeline.launch import project_instance
-from lineage_pipeline.sensors.corpus_sensor import SENSOR_NAME, read_sensor_cursor
-from lineage_pipeline.sensors.state_store import StateStore, default_state_path
 
 _POLL_SECONDS = 0.5
 
@@ -20,6 +17,10 @@ _POLL_SECONDS = 0.5
 def flush(wait_seconds: float) -> None:
     """Emit the sensor's pending batch at its next tick (debounce and threshold are skipped)."""
     settings = settings_or_exit()
+    from lineage_pipeline.pipeline.launch import project_instance
+    from lineage_pipeline.sensors.corpus_sensor import SENSOR_NAME, read_sensor_cursor
+    from lineage_pipeline.sensors.state_store import StateStore, default_state_path
+
     with StateStore(default_state_path(settings.data_dir)) as store:
         number = store.request_flush()
     instance = project_instance()

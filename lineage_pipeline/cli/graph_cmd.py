@@ -5,9 +5,14 @@ import json
 import click
 
 from lineage_pipeline.cli.common import print_table, settings_or_exit
-from lineage_pipeline.graph import embedded_server
-from lineage_pipeline.graph.connect import GraphStoreUnavailable, graph_backend, store_config_from_settings
-from lineage_pipeline.graph.queries import MAX_DEPTH, UnknownNameError, graph_counts, trace
+from lineage_pipeline.graph.queries import MAX_DEPTH  # light: dataclasses and Cypher text, no driver
+
+
+def _store_unavailable_errors() -> tuple[type[Exception], ...]:
+    from lineage_pipeline.graph.connect import GraphStoreUnavailable
+    from lineage_pipeline.graph.faults import GraphStoreDown
+
+    return (GraphStoreUnavailable, GraphStoreDown)
 
 
 def _trace_command(direction: str):
@@ -17,10 +22,13 @@ def _trace_command(direction: str):
     @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
     def command(name: str, depth: int, output: str) -> None:
         settings = settings_or_exit()
+        from lineage_pipeline.graph.connect import graph_backend, store_config_from_settings
+        from lineage_pipeline.graph.queries import UnknownNameError, trace
+
         try:
             with graph_backend(store_config_from_settings(settings)) as backend:
                 start, hits = trace(backend, name, direction, depth)
-        except (UnknownNameError, GraphStoreUnavailable) as error:
+        except (UnknownNameError, *_store_unavailable_errors()) as error:
             raise click.ClickException(str(error).strip("'\"")) from None
         if output == "json":
             results = [{"name": h.name, "depth": h.depth, "files": h.files} for h in hits]
@@ -55,7 +63,12 @@ def start() -> None:
     """Start the embedded FalkorDB server (no-op if it runs)."""
     settings = settings_or_exit()
     _embedded_only(settings)
-    info = embedded_server.ensure_server(settings.data_dir)
+    from lineage_pipeline.graph import embedded_server
+
+    try:
+        info = embedded_server.ensure_server(settings.data_dir)
+    except (OSError, *_store_unavailable_errors()) as error:
+        raise click.ClickException(f"embedded FalkorDB did not start: {error}") from None
     click.echo(f"embedded FalkorDB running: pid {info.pid}, socket {info.socket_path}")
 
 
@@ -64,6 +77,8 @@ def stop() -> None:
     """Stop the embedded FalkorDB server, saving its data."""
     settings = settings_or_exit()
     _embedded_only(settings)
+    from lineage_pipeline.graph import embedded_server
+
     stopped = embedded_server.stop_server(settings.data_dir)
     click.echo("embedded FalkorDB stopped" if stopped else "embedded FalkorDB was not running")
 
@@ -73,11 +88,15 @@ def stop() -> None:
 def status(output: str) -> None:
     """Backend, location, embedded server pid, node counts by label and relationship counts by type."""
     settings = settings_or_exit()
+    from lineage_pipeline.graph import embedded_server
+    from lineage_pipeline.graph.connect import graph_backend, store_config_from_settings
+    from lineage_pipeline.graph.queries import graph_counts
+
     try:
         with graph_backend(store_config_from_settings(settings)) as backend:
             nodes, relationships = graph_counts(backend)
             location = backend.location
-    except GraphStoreUnavailable as error:
+    except _store_unavailable_errors() as error:
         raise click.ClickException(str(error)) from None
     embedded = settings.graph_backend == "falkordb" and not settings.falkordb_url
     info = embedded_server.server_status(settings.data_dir) if embedded else None

@@ -1,20 +1,24 @@
 """``lineage ingest``: run ``ingest_corpus`` for every domain of a corpus and print what was ingested."""
 
+import re
+from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from lineage_pipeline.cli.common import print_table, settings_or_exit
-from lineage_pipeline.corpus.files import CorpusPathError
-from lineage_pipeline.corpus.manifest import load_manifest
-from lineage_pipeline.graph.connect import graph_backend, store_config_from_settings
-from lineage_pipeline.graph.queries import graph_counts
-from lineage_pipeline.parsing.models import FileLineage
-from lineage_pipeline.pipeline.launch import ingest_corpus_root
-from lineage_pipeline.stores.parse_results import ParseResults
+from lineage_pipeline.cli.common import cli_state, print_table, settings_or_exit
+
+if TYPE_CHECKING:
+    from lineage_pipeline.parsing.models import FileLineage
+
+ERRORS_SHOWN = 20
+"""Errors listed one by one before the rest are only counted (``--errors all`` lists every one)."""
+_KINDS_SHOWN = 10
+_VARYING = re.compile(r"'[^']*'|\"[^\"]*\"|\b\d+\b")
 
 
-def _file_warning(lineage: FileLineage) -> str | None:
+def _file_warning(lineage: "FileLineage") -> str | None:
     """What a user should know about a file that parsed without errors but is suspicious."""
     if not lineage.statements and not lineage.errors:
         return "no SQL statements (empty or comments only)"
@@ -23,17 +27,42 @@ def _file_warning(lineage: FileLineage) -> str | None:
     return None
 
 
+def error_kind(message: str) -> str:
+    """A message with its quoted names and numbers blanked, so errors of one kind count together."""
+    return _VARYING.sub("…", message)
+
+
+def _located(path: str, line: int | None, statement: int | None, message: str) -> str:
+    where = f"{path}:{line}" if line else path
+    return f"{where}{'' if statement is None else f' statement {statement}'}: {message}"
+
+
 @click.command()
 @click.option("--corpus", type=click.Path(file_okay=False), help="Corpus root (default: settings corpus_root).")
 @click.option("--domain", "domains", multiple=True, help="Only this domain (repeatable).")
-@click.option("--force-delete", is_flag=True, help="Allow deleting more than max_delete_fraction of a domain.")
-def ingest(corpus: str | None, domains: tuple[str, ...], force_delete: bool) -> None:
+@click.option("--force-delete", is_flag=True,
+              help="Allow deleting more than max_delete_fraction of a domain, and retire domains whose folder is gone.")
+@click.option("--errors", "errors_shown", type=click.Choice(["summary", "all"]), default="summary", show_default=True,
+              help=f"summary: counts by kind and the first {ERRORS_SHOWN} errors; all: every error.")
+@click.option("--errors-file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Also write every error, one per line (file:line statement N: message), to this file.")
+def ingest(
+    corpus: str | None, domains: tuple[str, ...], force_delete: bool, errors_shown: str, errors_file: Path | None
+) -> None:
     """Scan, parse and write the lineage graph of every domain of the corpus, one Dagster run each."""
     settings = settings_or_exit()
+    from lineage_pipeline.corpus.files import CorpusPathError
+    from lineage_pipeline.corpus.manifest import load_manifest
+    from lineage_pipeline.graph.connect import GraphStoreUnavailable, graph_backend, store_config_from_settings
+    from lineage_pipeline.graph.queries import graph_counts
+    from lineage_pipeline.pipeline.launch import ingest_corpus_root
+    from lineage_pipeline.stores.parse_results import ParseResults
+
     root = Path(corpus).resolve() if corpus else settings.corpus_root
     try:
         outcome = ingest_corpus_root(
-            root, settings.file_extensions, list(domains) or None, force_delete, manifests_dir=settings.data_dir / "manifests"
+            root, settings.file_extensions, list(domains) or None, force_delete,
+            config_file=cli_state().config_file, manifests_dir=settings.data_dir / "manifests",
         )
     except (CorpusPathError, ValueError) as error:
         raise click.ClickException(str(error)) from None
@@ -43,27 +72,31 @@ def ingest(corpus: str | None, domains: tuple[str, ...], force_delete: bool) -> 
     for run in runs:
         parsed = run.metadata.get("parsed_sql", {})
         written = run.metadata.get("lineage_graph", {})
+        status = "retired" if run.domain in outcome.retired else "ok" if run.success else "FAILED"
         rows.append([
             run.domain, parsed.get("files", "-"), parsed.get("statements", "-"), parsed.get("errors", "-"),
             written.get("files_written", "-"), written.get("files_deleted", "-"), written.get("files_unchanged", "-"),
-            "ok" if run.success else "FAILED", run.run_id[:8],
+            status, run.run_id[:8],
         ])
     print_table(["domain", "files", "statements", "errors", "written", "deleted", "unchanged", "status", "run"], rows)
 
     results = ParseResults(settings.parse_results_path)
-    errors = []
+    errors: list[tuple[str, int | None, int | None, str]] = []
     warnings = []
     for run in runs:
-        if run.domain in outcome.retired:
+        if run.domain in outcome.retired or not run.success:
             continue
         manifest = load_manifest(settings.data_dir / "manifests", run.domain)
         for lineage in results.read(e.path for e in manifest.files):
-            errors += [(lineage.path, issue) for issue in lineage.errors]
+            errors += [(lineage.path, issue.line, issue.statement, issue.message) for issue in lineage.errors]
             if warning := _file_warning(lineage):
                 warnings.append((lineage.path, warning))
-    with graph_backend(store_config_from_settings(settings)) as backend:
-        nodes, relationships = graph_counts(backend)
-        location = backend.location
+    try:
+        with graph_backend(store_config_from_settings(settings)) as backend:
+            nodes, relationships = graph_counts(backend)
+            location = backend.location
+    except GraphStoreUnavailable as error:
+        raise click.ClickException(f"ingested, but the graph totals are unavailable: {error}") from None
     totals = [
         f"files {sum(r.metadata.get('parsed_sql', {}).get('files', 0) for r in runs)}",
         f"statements {sum(r.metadata.get('parsed_sql', {}).get('statements', 0) for r in runs)}",
@@ -75,12 +108,7 @@ def ingest(corpus: str | None, domains: tuple[str, ...], force_delete: bool) -> 
     click.echo(f"\nGraph {location}")
     click.echo("Totals: " + ", ".join(totals))
     click.echo("Edges by type: " + ", ".join(f"{k} {v}" for k, v in relationships.items()))
-    if errors:
-        click.echo(f"\nErrors ({len(errors)}):")
-        for path, issue in errors:
-            where = f"{path}:{issue.line}" if issue.line else path
-            statement = "" if issue.statement is None else f" statement {issue.statement}"
-            click.echo(f"  {where}{statement}: {issue.message}")
+    _print_errors(errors, errors_shown == "all", errors_file)
     if warnings:
         click.echo(f"\nWarnings ({len(warnings)}):")
         for path, warning in warnings:
@@ -104,3 +132,27 @@ def ingest(corpus: str | None, domains: tuple[str, ...], force_delete: bool) -> 
         click.echo(f"\nrun {run.run_id} for domain {run.domain} failed: {run.failure}", err=True)
     if failed or outcome.kept_gone:
         raise SystemExit(1)
+
+
+def _print_errors(errors: list[tuple[str, int | None, int | None, str]], every: bool, errors_file: Path | None) -> None:
+    """Every error, or a summary: counts by kind, then the first ``ERRORS_SHOWN`` with file:line."""
+    if errors_file is not None:
+        errors_file.write_text("".join(_located(*error) + "\n" for error in errors))
+    if not errors:
+        return
+    click.echo(f"\nErrors ({len(errors)}):")
+    if every or len(errors) <= ERRORS_SHOWN:
+        for error in errors:
+            click.echo(f"  {_located(*error)}")
+        return
+    kinds = Counter(error_kind(message) for *_, message in errors)
+    click.echo("  by kind:")
+    for kind, count in kinds.most_common(_KINDS_SHOWN):
+        click.echo(f"    {count:>6}  {kind}")
+    if len(kinds) > _KINDS_SHOWN:
+        click.echo(f"    …and {len(kinds) - _KINDS_SHOWN} more kinds")
+    click.echo(f"  first {ERRORS_SHOWN}:")
+    for error in errors[:ERRORS_SHOWN]:
+        click.echo(f"    {_located(*error)}")
+    more = "; --errors-file FILE writes them all" if errors_file is None else f"; all are in {errors_file}"
+    click.echo(f"  …and {len(errors) - ERRORS_SHOWN} more (--errors all lists them{more})")

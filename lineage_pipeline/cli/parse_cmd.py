@@ -1,29 +1,43 @@
-"""``lineage parse``: print the lineage extracted from SQL files or folders (no graph, no Dagster)."""
+"""``lineage parse``: print the lineage extracted from SQL files or folders (no graph, no Dagster).
+
+The settings are read only when a folder is given (its file extensions) or a file's dialect comes from
+them (no ``--dialect``, no dialect header); the parser is imported when the command runs.
+"""
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from lineage_pipeline.cli.common import settings_or_exit
-from lineage_pipeline.corpus.files import iter_corpus_files
-from lineage_pipeline.corpus.manifest import folder_dialect
-from lineage_pipeline.parsing import (
-    SUPPORTED_DIALECTS,
-    Catalog,
-    header_dialect,
-    parse_file_bytes,
-    resolve_with_catalog,
-)
-from lineage_pipeline.parsing.models import FileLineage
+
+if TYPE_CHECKING:
+    from lineage_pipeline.parsing import Catalog
+    from lineage_pipeline.parsing.models import FileLineage
 
 
-def _files(paths: tuple[str, ...], extensions: list[str]) -> list[Path]:
+class _DialectChoice(click.Choice):
+    """``click.Choice`` of ``SUPPORTED_DIALECTS``, imported (with sqlglot) only when click needs them."""
+
+    def __init__(self) -> None:  # click.Choice.__init__ would materialize the choices now
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from lineage_pipeline.parsing import SUPPORTED_DIALECTS
+
+        return tuple(SUPPORTED_DIALECTS)
+
+
+def _files(paths: tuple[str, ...]) -> list[Path]:
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found += [path / relative for relative in iter_corpus_files(path, extensions)]
+            from lineage_pipeline.corpus.files import iter_corpus_files
+
+            found += [path / relative for relative in iter_corpus_files(path, settings_or_exit().file_extensions)]
         elif path.is_file():
             found.append(path)
         else:
@@ -31,21 +45,32 @@ def _files(paths: tuple[str, ...], extensions: list[str]) -> list[Path]:
     return found
 
 
-def _configured_dialect(path: Path, corpus_root: Path, folder_dialects: dict[str, str], default: str) -> str:
+def _configured_dialect(path: Path) -> str:
+    """The dialect the settings give ``path``: its corpus folder's, else the default."""
+    from lineage_pipeline.corpus.manifest import folder_dialect
+
+    settings = settings_or_exit()
     try:
-        relative = path.resolve().relative_to(corpus_root.resolve()).as_posix()
+        relative = path.resolve().relative_to(settings.corpus_root.resolve()).as_posix()
     except ValueError:
-        return default
-    return folder_dialect(relative, folder_dialects, default)
+        return settings.default_dialect
+    return folder_dialect(relative, settings.folder_dialects, settings.default_dialect)
 
 
-def _statement_json(lineage: FileLineage) -> dict:
+def _statement_json(lineage: "FileLineage") -> dict:
     data = lineage.model_dump(mode="json")
     return {"path": data.pop("path"), "dialect": data.pop("dialect"), **data}
 
 
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise click.ClickException(f"cannot read {path}: {error.strerror or error}") from None
+
+
 @click.command()
-@click.option("--dialect", type=click.Choice(SUPPORTED_DIALECTS), help="Force one dialect (default: header, folder, settings).")
+@click.option("--dialect", type=_DialectChoice(), help="Force one dialect (default: header, folder, settings).")
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--default-schema", help="Schema for tables the SQL leaves unqualified (e.g. dbo); default: none invented.")
 @click.argument("paths", nargs=-1, required=True)
@@ -55,15 +80,15 @@ def parse(dialect: str | None, output: str, default_schema: str | None, paths: t
     The tables and views the given files define form a catalog, so ``SELECT *`` expands and
     unqualified columns resolve across them.
     """
-    settings = settings_or_exit()
+    from lineage_pipeline.parsing import header_dialect, parse_file_bytes, resolve_with_catalog
+
     inputs: dict[str, tuple[bytes, str]] = {}
-    for path in _files(paths, settings.file_extensions):
-        data = path.read_bytes()
-        chosen = dialect or header_dialect(data[:2048].decode("utf-8", errors="replace")) or _configured_dialect(
-            path, settings.corpus_root, settings.folder_dialects, settings.default_dialect
-        )
+    for path in _files(paths):
+        data = _read(path)
+        chosen = dialect or header_dialect(data[:2048].decode("utf-8", errors="replace")) or _configured_dialect(path)
         inputs[str(path)] = (data, chosen)
-    def parsed(name: str, catalog: Catalog | None) -> FileLineage:
+
+    def parsed(name: str, catalog: "Catalog | None") -> "FileLineage":
         data, chosen = inputs[name]
         return parse_file_bytes(data, chosen, name, catalog, default_schema=default_schema)
 

@@ -5,10 +5,6 @@ import json
 import click
 
 from lineage_pipeline.cli.common import print_table, settings_or_exit
-from lineage_pipeline.graph.connect import GraphStoreUnavailable, graph_backend, store_config_from_settings
-from lineage_pipeline.graph.dead_letter import DeadLetterFile, DeadLetterFileError, dead_letter_path
-from lineage_pipeline.graph.faults import GraphStoreDown, RetryPolicy
-from lineage_pipeline.graph.replay import UnknownStatementError, replay_failed
 
 
 @click.command(name="replay-failed")
@@ -17,6 +13,11 @@ from lineage_pipeline.graph.replay import UnknownStatementError, replay_failed
 def replay_failed_command(domain: str | None, output: str) -> None:
     """Re-apply the dead-lettered rows (failed_ingestion.jsonl); exits 1 if any still fail."""
     settings = settings_or_exit()
+    from lineage_pipeline.graph.connect import GraphStoreUnavailable, graph_backend, store_config_from_settings
+    from lineage_pipeline.graph.dead_letter import DeadLetterFile, DeadLetterFileError, dead_letter_path
+    from lineage_pipeline.graph.faults import GraphStoreDown, RetryPolicy
+    from lineage_pipeline.graph.replay import UnknownStatementError, replay_failed
+
     dead_letters = DeadLetterFile(dead_letter_path(settings.data_dir, settings.dead_letter_path))
     retry = RetryPolicy(settings.write_max_retries, settings.write_retry_base_delay_s)
     try:

@@ -2,18 +2,22 @@
 
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lineage_pipeline.graph.backend import GraphBackend, Write, WriteResult
-from lineage_pipeline.observability.metrics import record_graph_write
+
+if TYPE_CHECKING:
+    from lineage_pipeline.observability.metrics import PipelineMetrics
 
 
 class InstrumentedBackend:
     """Delegates to ``inner``; each successful ``write`` (one transaction) counts a batch write, its nodes,
-    relationships and duration (failed attempts are counted as retries or dead letters by the writer)."""
+    relationships and duration in ``metrics`` (failed attempts are counted as retries or dead letters by
+    the writer)."""
 
-    def __init__(self, inner: GraphBackend):
+    def __init__(self, inner: GraphBackend, metrics: "PipelineMetrics"):
         self.inner = inner
+        self.metrics = metrics
         self.name = inner.name
         self.location = inner.location
 
@@ -26,7 +30,8 @@ class InstrumentedBackend:
     def write(self, query: str, params: dict[str, Any] | None = None) -> WriteResult:
         started = time.perf_counter()
         result = self.inner.write(query, params)
-        record_graph_write(result.stats.nodes_created, result.stats.relationships_created, time.perf_counter() - started)
+        stats = result.stats
+        self.metrics.record_graph_write(stats.nodes_created, stats.relationships_created, time.perf_counter() - started)
         return result
 
     def write_stream(self, writes: Iterable[Write]) -> Iterator[WriteResult | Exception]:
@@ -36,7 +41,7 @@ class InstrumentedBackend:
         for outcome in self.inner.write_stream(writes):
             if isinstance(outcome, WriteResult):
                 stats = outcome.stats
-                record_graph_write(stats.nodes_created, stats.relationships_created, time.perf_counter() - started)
+                self.metrics.record_graph_write(stats.nodes_created, stats.relationships_created, time.perf_counter() - started)
             yield outcome
             started = time.perf_counter()
 
@@ -51,6 +56,6 @@ class InstrumentedBackend:
         return getattr(self.inner, name)
 
 
-def instrumented(backend: GraphBackend) -> GraphBackend:
-    """``backend`` with its writes recorded in the metrics."""
-    return InstrumentedBackend(backend)
+def instrumented(backend: GraphBackend, metrics: "PipelineMetrics") -> GraphBackend:
+    """``backend`` with its writes recorded in ``metrics``."""
+    return InstrumentedBackend(backend, metrics)

@@ -1,6 +1,6 @@
 """Optional StatsD export: the same figures as the Prometheus metrics, sent as UDP datagrams.
 
-Enabled when ``STATSD_HOST`` (or ``LINEAGE_STATSD_HOST``) is set; ``STATSD_PORT`` defaults to 8125.
+Enabled when ``configure_metrics`` is given a StatsD host (settings ``statsd_host``; port 8125 by default).
 UDP is fire-and-forget by design: a missing StatsD daemon must never slow down or fail ingestion.
 """
 

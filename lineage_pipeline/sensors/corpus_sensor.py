@@ -15,7 +15,7 @@ from dagster._core.definitions.run_request import InstigatorType  # not re-expor
 
 from lineage_pipeline.corpus.files import CorpusPathError, domain_of
 from lineage_pipeline.jobs import ingest_corpus
-from lineage_pipeline.observability.metrics import record_events_deduplicated, set_queue_size
+from lineage_pipeline.observability.metrics import NoMetrics, PipelineMetrics, configure_metrics
 from lineage_pipeline.partitions import DOMAIN_PARTITIONS
 from lineage_pipeline.pipeline.launch import RETIRE_TAG, fail_orphaned_runs
 from lineage_pipeline.sensors.batching import (
@@ -54,6 +54,17 @@ class CorpusSensorConfig:
     policy: BatchPolicy
     interval_seconds: int = field(default_factory=lambda: knob_default("sensor_interval_seconds"))
     hash_budget_seconds: float = HASH_BUDGET_SECONDS
+    metrics_dir: Path | None = None
+    """Where each tick records its metrics (None: not recorded)."""
+    statsd: tuple[str | None, int, str] = (None, 8125, "lineage")
+    """StatsD host (None: no export), port and prefix."""
+
+    def metrics(self) -> PipelineMetrics:
+        """The metrics one tick records in (configured per tick: the daemon process is long-lived)."""
+        if self.metrics_dir is None:
+            return NoMetrics()
+        host, port, prefix = self.statsd
+        return configure_metrics(self.metrics_dir, statsd_host=host, statsd_port=port, statsd_prefix=prefix)
 
     @classmethod
     def from_settings(cls, settings: IngestionSettings) -> "CorpusSensorConfig":
@@ -68,6 +79,8 @@ class CorpusSensorConfig:
                 max_in_flight_runs=settings.max_in_flight_runs,
             ),
             interval_seconds=settings.sensor_interval_seconds,
+            metrics_dir=settings.effective_metrics_dir,
+            statsd=(settings.statsd_host, settings.statsd_port, settings.statsd_prefix),
         )
 
     def describe(self) -> str:
@@ -214,11 +227,11 @@ def evaluate(context: dg.SensorEvaluationContext, config: CorpusSensorConfig, cl
     pending_before = cursor.pending_files
     cursor = absorb(cursor, changes.changed_paths, seen.domains_before, seen.domains_now, now)
     # a file changed again while already pending is one entry, not another run
-    record_events_deduplicated(max(0, len(changes.changed_paths) - (cursor.pending_files - pending_before)))
     cursor = cursor.model_copy(update={"generation": seen.generation, "flushes_served": seen.flush_requests})
-
     decision = decide(cursor, now, config.policy, _count_in_flight(context.instance), manual)
-    set_queue_size(decision.cursor.pending_files)
+    with config.metrics() as metrics:
+        metrics.record_events_deduplicated(max(0, len(changes.changed_paths) - (cursor.pending_files - pending_before)))
+        metrics.set_queue_size(decision.cursor.pending_files)
     partitions = set(context.instance.get_dynamic_partitions(DOMAIN_PARTITIONS))
     # a folder that vanished before its partition was ever registered has nothing in the graph to retire
     batches = [b for b in decision.batches if not (b.retire and b.domain not in partitions)]

@@ -7,7 +7,7 @@ import urllib.request
 from dagster import AssetKey, DagsterInstance
 
 from lineage_pipeline_tests.conftest import VENV_BIN
-from lineage_pipeline_tests.observability.support import free_port, metrics_env, record_in_subprocess, samples
+from lineage_pipeline_tests.observability.support import free_port, record_in_subprocess, samples
 
 
 def _scrape(url: str, deadline_s: float = 30) -> str:
@@ -24,13 +24,13 @@ def _scrape(url: str, deadline_s: float = 30) -> str:
 
 
 def test_counters_from_two_processes_are_summed_in_one_http_scrape(project_env):
-    env = metrics_env(project_env.data_dir, **{k: v for k, v in project_env.env.items() if k.startswith(("LINEAGE_", "DAGSTER"))})
-    record_in_subprocess(env, "m.record_files(3, 1)\nm.record_parse_cache(hits=5, misses=2)\nm.record_file_parse_durations([0.01])")
-    record_in_subprocess(env, "m.record_files(4, 0)\nm.record_parse_cache(hits=1, misses=0)\nm.record_file_parse_durations([0.5, 2])")
+    directory = project_env.data_dir / "metrics"  # the settings' effective_metrics_dir
+    record_in_subprocess(directory, "m.record_files(3, 1)\nm.record_parse_cache(hits=5, misses=2)\nm.record_file_parse_durations([0.01])")
+    record_in_subprocess(directory, "m.record_files(4, 0)\nm.record_parse_cache(hits=1, misses=0)\nm.record_file_parse_durations([0.5, 2])")
     port = free_port()
     server = subprocess.Popen(
         [str(VENV_BIN / "lineage"), "metrics", "serve", "--port", str(port), "--address", "127.0.0.1"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=project_env.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         values = samples(_scrape(f"http://127.0.0.1:{port}/metrics"))
@@ -45,14 +45,28 @@ def test_counters_from_two_processes_are_summed_in_one_http_scrape(project_env):
 
 
 def test_show_prints_the_aggregate_and_reset_clears_it(project_env):
-    env = metrics_env(project_env.data_dir, **{k: v for k, v in project_env.env.items() if k.startswith("LINEAGE_")})
-    record_in_subprocess(env, "m.record_graph_retry(2)")
-    record_in_subprocess(env, "m.record_graph_retry(3)")
-    project_env.env = env
+    directory = project_env.data_dir / "metrics"
+    empty = project_env.run("lineage", "metrics", "show")
+    assert empty.stdout == "" and f"no metrics recorded in {directory}" in empty.stderr
+    assert not directory.exists(), "showing metrics writes nothing"
+    record_in_subprocess(directory, "m.record_graph_retry(2)")
+    record_in_subprocess(directory, "m.record_graph_retry(3)")
+    files = sorted(directory.iterdir())
     assert samples(project_env.run("lineage", "metrics", "show").stdout)["graph_write_retries_total"] == 5
-    assert project_env.run("lineage", "metrics", "reset", "--yes").stdout.startswith("Removed ")
-    # the showing process may register its own zero-valued series; the accumulated 5 must be gone
-    assert samples(project_env.run("lineage", "metrics", "show").stdout).get("graph_write_retries_total", 0) == 0
+    assert sorted(directory.iterdir()) == files, "showing metrics adds no file of its own"
+    assert project_env.run("lineage", "metrics", "reset", "--yes").stdout == f"Removed {len(files)} metric file(s)\n"
+    assert "graph_write_retries_total" not in samples(project_env.run("lineage", "metrics", "show").stdout)
+
+
+def test_commands_that_record_nothing_work_with_the_metrics_disk_full(project_env):
+    from lineage_pipeline_tests.observability.test_store import full_filesystem_at
+
+    with full_filesystem_at(project_env.root / "full") as full:
+        project_env.env["LINEAGE_METRICS_DIR"] = str(full / "metrics")
+        for args in (["config", "show"], ["graph", "status"], ["metrics", "show"], ["cache", "stats"]):
+            result = project_env.run("lineage", *args, check=False)
+            assert result.returncode == 0, f"lineage {' '.join(args)} exited {result.returncode}: {result.stderr}"
+        assert not (full / "metrics").exists()
 
 
 def _lineage_graph_metadata(project_env) -> list[dict]:

@@ -74,3 +74,15 @@ def test_default_schema_option(project_env, tmp_path):
     (statement,) = result["files"][0]["statements"]
     assert (statement["sources"], statement["targets"]) == (["dbo.fees", "stg.s"], ["dbo.fact_fee"])
     assert statement["columns"] == [{"target": "dbo.fact_fee.a", "sources": ["stg.s.a"], "transform": "direct"}]
+
+
+def test_settings_are_read_only_when_a_dialect_or_extension_comes_from_them(project_env, tmp_path):
+    project_env.env["LINEAGE_WORKERS"] = "0"  # invalid: any command that loads the settings fails
+    sql = tmp_path / "load.sql"
+    sql.write_text("INSERT INTO dw.t (a) SELECT s.x FROM stg.s AS s;\n")
+    forced = project_env.run("lineage", "parse", "--dialect", "tsql", str(sql))
+    assert "writes: dw.t" in forced.stdout
+    for args in ([str(sql)], ["--dialect", "tsql", str(tmp_path)]):
+        result = project_env.run("lineage", "parse", *args, check=False)
+        assert result.returncode == 1 and result.stderr.startswith("Error: invalid settings:")
+        assert "workers='0' (from env LINEAGE_WORKERS)" in result.stderr and "Traceback" not in result.stderr

@@ -1,6 +1,6 @@
-"""Helpers for the observability specs: run metric-recording code in a separate real process, parse a scrape."""
+"""Helpers for the observability specs: record metrics in a separate real process, parse a scrape."""
 
-import os
+import json
 import socket
 import subprocess
 import sys
@@ -8,19 +8,29 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
+_PRELUDE = (
+    "import json, sys\nfrom pathlib import Path\n"
+    "from lineage_pipeline.observability.metrics import configure_metrics\n"
+    "m = configure_metrics(Path(sys.argv[1]), **json.loads(sys.argv[2]))\n"
+)
 
-def metrics_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """Environment of a child process whose metrics go to ``<data_dir>/metrics`` (nothing inherited)."""
-    env = {k: v for k, v in os.environ.items() if "MULTIPROC" not in k.upper()}
-    return {**env, "LINEAGE_DATA_DIR": str(data_dir), **extra}
 
-
-def record_in_subprocess(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
-    """Run ``code`` with ``m`` = lineage_pipeline.observability.metrics in a fresh interpreter."""
-    script = "from lineage_pipeline.observability import metrics as m\n" + code
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+def record_in_subprocess(directory: Path, code: str, **configure: object) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter with ``m = configure_metrics(directory, **configure)``."""
+    result = subprocess.run(
+        [sys.executable, "-c", _PRELUDE + code, str(directory), json.dumps(configure)],
+        capture_output=True, text=True, timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     return result
+
+
+def recording_process(directory: Path, code: str) -> subprocess.Popen:
+    """Start ``code`` (with ``m`` as in ``record_in_subprocess``) in a process that runs until its stdin closes."""
+    return subprocess.Popen(
+        [sys.executable, "-c", _PRELUDE + code, str(directory), "{}"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
 
 
 def samples(exposition: str) -> dict[str, float]:

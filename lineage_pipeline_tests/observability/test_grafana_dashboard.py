@@ -2,15 +2,13 @@
 
 import json
 import re
-import subprocess
-import sys
+from pathlib import Path
 
-from lineage_pipeline.observability.metrics import HISTOGRAMS, METRIC_NAMES
+from lineage_pipeline.observability.metrics import HISTOGRAM_NAMES, METRIC_NAMES
 from lineage_pipeline.observability.server import exposition
-from lineage_pipeline.settings import PROJECT_ROOT
-from lineage_pipeline_tests.observability.support import metrics_env, record_in_subprocess, samples
+from lineage_pipeline_tests.observability.support import record_in_subprocess, recording_process, samples
 
-DASHBOARD = PROJECT_ROOT / "docs" / "grafana" / "ingestion_performance.json"
+DASHBOARD = Path(__file__).resolve().parents[2] / "docs" / "grafana" / "ingestion_performance.json"
 PROMQL_WORDS = {"sum", "rate", "increase", "max", "by", "le", "histogram_quantile", "clamp_min", "label_values", "job"}
 
 
@@ -39,24 +37,23 @@ def test_dashboard_references_only_exposed_series_and_covers_every_metric(tmp_pa
     assert referenced, "dashboard has no queries"
 
     # what a real process exposes once every kind of metric has been recorded
-    env = metrics_env(tmp_path / "data")
-    record_in_subprocess(env, (
+    directory = tmp_path / "metrics"
+    record_in_subprocess(directory, (
         "m.record_parse_stage(files=2, failed=1, cache_hits=1, cache_misses=1, file_ms=[3], seconds=1)\n"
         "m.record_graph_write(1, 1, 0.1)\nm.record_graph_retry()\nm.record_dead_letter()\nm.record_batch(2, 1)\n"
         "m.record_events_deduplicated(1)\nm.set_queue_size(1)\nm.set_parse_cache_entries(1)\n"
     ))
     # active_workers is a live gauge: it is exposed while a worker process is running
-    script = "import sys\nfrom lineage_pipeline.observability import metrics as m\nwith m.active_workers(1):\n    print('busy', flush=True)\n    sys.stdin.readline()\n"
-    worker = subprocess.Popen([sys.executable, "-c", script], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    worker = recording_process(directory, "with m.active_workers(1):\n    print('busy', flush=True)\n    sys.stdin.readline()\n")
     try:
         assert worker.stdout.readline().strip() == "busy"
-        scraped = {name.split("{")[0] for name in samples(exposition(tmp_path / "data" / "metrics").decode())}
+        scraped = {name.split("{")[0] for name in samples(exposition(directory).decode())}
     finally:
         worker.stdin.close()
         worker.wait(timeout=30)
     assert referenced <= scraped, f"not exposed: {sorted(referenced - scraped)}"
 
-    base_names = {re.sub(r"_(bucket|sum|count)$", "", n) if re.sub(r"_(bucket|sum|count)$", "", n) in HISTOGRAMS else n
+    base_names = {re.sub(r"_(bucket|sum|count)$", "", n) if re.sub(r"_(bucket|sum|count)$", "", n) in HISTOGRAM_NAMES else n
                   for n in referenced}
     assert base_names == METRIC_NAMES
 

@@ -1,9 +1,9 @@
-"""Spec of the StatsD export: with STATSD_HOST/STATSD_PORT set, each recorded figure is sent as a UDP line."""
+"""Spec of the StatsD export: with a StatsD host configured, each recorded figure is sent as a UDP line."""
 
 import socket
 
 from lineage_pipeline.observability.statsd import StatsdClient, client_from_settings
-from lineage_pipeline_tests.observability.support import metrics_env, record_in_subprocess
+from lineage_pipeline_tests.observability.support import record_in_subprocess
 
 
 def _listener() -> socket.socket:
@@ -20,8 +20,10 @@ def _received(server: socket.socket, count: int) -> list[str]:
 def test_recorded_figures_reach_a_real_statsd_socket(tmp_path):
     with _listener() as server:
         port = server.getsockname()[1]
-        env = metrics_env(tmp_path / "data", STATSD_HOST="127.0.0.1", STATSD_PORT=str(port))
-        record_in_subprocess(env, "m.record_files(3, 1, 1.5)\nm.record_graph_write(4, 5, 0.25)")
+        record_in_subprocess(
+            tmp_path / "metrics", "m.record_files(3, 1, 1.5)\nm.record_graph_write(4, 5, 0.25)",
+            statsd_host="127.0.0.1", statsd_port=port,
+        )
         lines = _received(server, 7)
     assert lines == [
         "lineage.files_processed:3|c",
