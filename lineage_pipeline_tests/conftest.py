@@ -30,8 +30,31 @@ INTEGRATION_FIXTURES = frozenset({
     "project_env",  # runs the project's commands as processes
     "falkordb_backend",  # a real embedded FalkorDB server
     "store",  # graph/conftest.py: a real FalkorDB server (or Neo4j)
+    "fixture_graph",  # explore/conftest.py: a real FalkorDB server (or Neo4j)
 })
 """Fixtures whose tests start real processes: such tests are marked ``integration`` at collection."""
+
+INTEGRATION_TESTS = (
+    # modules and tests of the graph, observability, parsing and explore suites that start processes where
+    # no fixture shows it (found by the watcher below); a module's own ``pytestmark`` can replace its line
+    "explore/test_html_page.py::test_two_hundred_nodes_render_without_overlapping",
+    "graph/test_connect.py::test_remote_falkordb_url_is_used_and_its_password_never_shown",
+    "graph/test_connect.py::test_embedded_server_that_stops_answering_is_replaced_and_keeps_its_data",
+    "graph/test_dead_letter.py::test_concurrent_processes_never_interleave_lines",
+    "graph/test_embedded_server.py",
+    "graph/test_falkordb_backend.py::test_recover_restarts_a_killed_embedded_server",
+    "graph/test_writer.py::test_pipelined_stream_writes_the_same_graph_as_one_write_at_a_time",
+    "graph/test_writer.py::test_server_killed_mid_write_run_completes_and_equals_clean_ingest",
+    "observability/test_grafana_dashboard.py::test_dashboard_references_only_exposed_series_and_covers_every_metric",
+    "observability/test_metrics.py::test_counters_histograms_and_gauges_aggregate_over_processes",
+    "observability/test_metrics.py::test_active_workers_counts_only_live_processes",
+    "observability/test_metrics.py::test_every_metric_is_exposed_from_zero_and_statsd_is_off_by_default",
+    "observability/test_multiproc.py",
+    "observability/test_server.py::test_reset_removes_accumulated_values",
+    "observability/test_statsd.py::test_recorded_figures_reach_a_real_statsd_socket",
+    "parsing/test_robustness.py::test_error_messages_do_not_depend_on_the_process_hash_seed",
+)
+"""Node ids (below ``lineage_pipeline_tests/``, a module or one test with all its parameters) marked ``integration``."""
 
 DEMO_CORPUS = PROJECT_ROOT / "examples" / "bank_corpus"
 DEMO_DIALECTS = {"staging": "tsql", "core": "tsql", "risk": "snowflake", "reporting": "bigquery"}
@@ -125,9 +148,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _listed(nodeid: str) -> bool:
+    """``nodeid`` is one of ``INTEGRATION_TESTS``: the module, or the test with any parameters."""
+    relative = nodeid.removeprefix("lineage_pipeline_tests/")
+    test = relative.split("[", 1)[0]
+    return any(test == entry or (entry.endswith(".py") and test.startswith(entry + "::")) for entry in INTEGRATION_TESTS)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())) or _listed(item.nodeid):
             item.add_marker(pytest.mark.integration)
 
 

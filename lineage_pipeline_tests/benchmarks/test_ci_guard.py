@@ -1,6 +1,10 @@
 """Spec of the CI guard: a real small run, the verdict and exit code follow the floors."""
 
+import pytest
+
 from benchmarks import ci_guard
+
+pytestmark = pytest.mark.integration  # real benchmark passes: subprocesses, parse workers, a graph server
 
 
 def test_guard_fails_below_the_floor_and_prints_the_figures(capsys, tmp_path):

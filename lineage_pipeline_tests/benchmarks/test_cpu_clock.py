@@ -33,6 +33,7 @@ def test_work_in_this_process_counts_as_the_pass_process_only():
     assert cpu.total == pytest.approx(cpu.pass_process + cpu.parse_workers + cpu.graph_server)
 
 
+@pytest.mark.integration  # child processes / a real graph server
 def test_a_child_counts_whether_it_has_exited_or_is_still_running():
     clock = CpuClock()
     _child(0.3).wait(timeout=60)
@@ -50,6 +51,7 @@ def test_a_child_counts_whether_it_has_exited_or_is_still_running():
     assert cpu.pass_process < 0.5
 
 
+@pytest.mark.integration  # child processes / a real graph server
 def test_a_child_running_before_the_start_counts_only_from_the_start():
     early = _child(0.4, after="print('spun', flush=True)\ntime.sleep(60)", stdout=subprocess.PIPE)
     try:
@@ -72,6 +74,7 @@ def graph_server(tmp_path: Path):
     stop_server(data_dir)
 
 
+@pytest.mark.integration  # child processes / a real graph server
 def test_the_graph_server_counts_by_pid_and_a_restarted_one_from_its_start(graph_server):
     backend, pid = graph_server
     clock = CpuClock(pid)

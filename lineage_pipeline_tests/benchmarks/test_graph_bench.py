@@ -3,6 +3,8 @@ and the report carries the figures (no speed is asserted: that is what the bench
 
 import json
 
+import pytest
+
 from benchmarks.graph_bench import run_graph_bench, synthetic_lineages
 from lineage_pipeline.graph.embedded_server import stop_server
 
@@ -15,6 +17,7 @@ def test_synthetic_lineage_shares_tables_between_files():
     assert targets & set(sources), "files read tables other files write"
 
 
+@pytest.mark.integration  # a real graph server
 def test_every_batch_size_writes_the_same_graph_with_fewer_transactions(tmp_path):
     try:
         report = run_graph_bench(files=20, columns=2, batch_sizes=[10, 1000], data_dir=tmp_path, repeat=2)

@@ -1,7 +1,11 @@
 """Spec of ``bench load``: a cold pass then change passes on one data dir, each re-parsing only what changed."""
 
+import pytest
+
 from benchmarks.load_bench import markdown_table, run_load
 from lineage_pipeline.graph.embedded_server import server_status
+
+pytestmark = pytest.mark.integration  # pass processes and a real graph server
 
 
 def test_change_passes_reparse_only_the_changed_share(tmp_path):

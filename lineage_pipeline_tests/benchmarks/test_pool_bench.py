@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from benchmarks.generate import generate_corpus
@@ -17,6 +18,7 @@ def test_the_sample_spreads_over_every_domain_in_corpus_order(tmp_path):
                              "marts": "postgres"}[domain] for domain, tasks in by_domain.items() for t in tasks)
 
 
+@pytest.mark.integration  # forked and spawned workers
 def test_the_command_measures_fork_and_spawn_and_reports_both(tmp_path):
     report = tmp_path / "pool.json"
     result = CliRunner().invoke(pool_bench, ["--files", "8", "--repeat", "1", "--workers", "2", "--json", str(report)])
