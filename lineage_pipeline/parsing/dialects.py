@@ -1,11 +1,14 @@
 """Dialect names accepted by the parser, their aliases, and the per-file ``-- dialect: x`` header override."""
 
 import re
+from difflib import get_close_matches
 from functools import lru_cache
 
 from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 
-SUPPORTED_DIALECTS: tuple[str, ...] = (
+# The dialects this parser was written against first; every other dialect the installed sqlglot
+# ships is accepted too (``SUPPORTED_DIALECTS``), so upgrading sqlglot widens the list by itself.
+_CORE_DIALECTS = (
     "ansi",
     "tsql",
     "fabric",
@@ -26,16 +29,6 @@ SUPPORTED_DIALECTS: tuple[str, ...] = (
     "teradata",
 )
 
-LATERAL_ALIAS_DIALECTS = frozenset(("snowflake", "databricks", "spark", "duckdb", "redshift", "teradata"))
-"""Dialects where a projection may use an earlier projection's alias (``SELECT a * r AS eur, eur * 2 ...``)."""
-
-PSEUDO_COLUMNS: dict[str, frozenset[str]] = {
-    "oracle": frozenset(
-        "level rownum rowid connect_by_isleaf connect_by_iscycle ora_rowscn sysdate systimestamp user uid".split()
-    ),
-}
-"""Bare names a dialect computes itself; they never resolve to a table's column."""
-
 _ALIASES = {
     "generic": "ansi",
     "sql": "ansi",
@@ -55,7 +48,25 @@ _ALIASES = {
     "mariadb": "mysql",
     "bq": "bigquery",
     "sf": "snowflake",
+    "ch": "clickhouse",
+    "azuresynapse": "tsql",
 }
+
+SUPPORTED_DIALECTS: tuple[str, ...] = _CORE_DIALECTS + tuple(
+    sorted(name for name in Dialect.classes if name and name not in _CORE_DIALECTS and name not in _ALIASES)
+)
+"""Every dialect name the parser accepts: ``ansi`` (sqlglot's generic dialect) and each sqlglot dialect."""
+
+LATERAL_ALIAS_DIALECTS = frozenset(("snowflake", "databricks", "spark", "duckdb", "redshift", "teradata"))
+"""Dialects where a projection may use an earlier projection's alias (``SELECT a * r AS eur, eur * 2 ...``)."""
+
+PSEUDO_COLUMNS: dict[str, frozenset[str]] = {
+    "oracle": frozenset(
+        "level rownum rowid connect_by_isleaf connect_by_iscycle ora_rowscn sysdate systimestamp user uid".split()
+    ),
+}
+"""Bare names a dialect computes itself; they never resolve to a table's column."""
+
 
 # Only the first lines count: a dialect comment deep in a file is prose, not a directive.
 _HEADER_LINES = 5
@@ -77,6 +88,17 @@ def canonical_dialect(name: str | None) -> str | None:
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
     return key if key in SUPPORTED_DIALECTS else None
+
+
+def validate_dialect(name: str | None) -> str | None:
+    """``None`` when ``name`` is an accepted dialect (or alias), else a one-line message naming close matches."""
+    if canonical_dialect(name) is not None:
+        return None
+    key = str(name).strip().lower()
+    close = get_close_matches(key, [*SUPPORTED_DIALECTS, *_ALIASES], n=3, cutoff=0.6)
+    suggestions = list(dict.fromkeys(_ALIASES.get(match, match) for match in close))
+    hint = f"did you mean {' or '.join(suggestions)}? " if suggestions else ""
+    return f"unknown SQL dialect {name!r}: {hint}(accepted: {', '.join(SUPPORTED_DIALECTS)})"
 
 
 def header_dialect(text: str) -> str | None:

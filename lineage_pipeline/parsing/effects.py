@@ -4,6 +4,7 @@ from sqlglot import exp
 
 from lineage_pipeline.parsing.extraction import Context, Extracted, name_of
 from lineage_pipeline.parsing.models import Effect
+from lineage_pipeline.parsing.moves import swap
 
 
 def _drop(drop: exp.Drop, ctx: Context) -> Extracted:
@@ -53,6 +54,11 @@ def _alter(alter: exp.Alter, ctx: Context) -> Extracted:
             if new and "." not in new and "." in name:
                 new = name.rsplit(".", 1)[0] + "." + new
             result.effects.append(Effect(kind="rename", table=name, detail=new))
+        elif isinstance(action, exp.SwapTable) and isinstance(action.this, exp.Table):
+            other = name_of(action.this, ctx)
+            if other:
+                swap(result, ctx, name, other)
+            result.effects.append(Effect(kind="alter", table=name, detail="swaptable"))
         else:
             # ``ADD COLUMNS (a, b)`` (Hive/Spark) and Oracle's ``ADD (a)`` are column definitions too.
             columns = isinstance(action, exp.Schema) and all(isinstance(e, exp.ColumnDef) for e in action.expressions)

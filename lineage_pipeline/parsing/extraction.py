@@ -53,6 +53,7 @@ class Extracted:
     defined_columns: list[str] = field(default_factory=list)
     unresolved: set[str] = field(default_factory=set)
     column_mapping: str | None = None
+    warnings: list[str] = field(default_factory=list)  # what this statement's lineage is known to miss
 
 
 def name_of(table: exp.Table, ctx: Context) -> str | None:

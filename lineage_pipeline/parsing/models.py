@@ -84,5 +84,8 @@ class FileLineage(_Record):
     dialect: str
     statements: list[StatementLineage] = Field(default_factory=list)
     errors: list[ParseIssue] = Field(default_factory=list)
+    warnings: list[ParseIssue] = Field(default_factory=list)
+    """Statements read only in part: opaque commands, unresolved columns, assumed column mapping,
+    dynamic SQL not followed. ``errors`` are statements (or files) not read at all or table-level only."""
     encoding: str | None = None
     """Text encoding the file was decoded with (set by ``parse_file_bytes``)."""

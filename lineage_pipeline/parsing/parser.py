@@ -11,7 +11,13 @@ from sqlglot.tokens import TokenType
 from lineage_pipeline.parsing.budget import DEFAULT_STATEMENT_SECONDS, BudgetExceeded, Deadline
 from lineage_pipeline.parsing.catalog import Catalog
 from lineage_pipeline.parsing.decoding import decode
-from lineage_pipeline.parsing.dialects import canonical_dialect, folds_case, header_dialect, sqlglot_dialect
+from lineage_pipeline.parsing.dialects import (
+    canonical_dialect,
+    folds_case,
+    header_dialect,
+    sqlglot_dialect,
+    validate_dialect,
+)
 from lineage_pipeline.parsing.dynamic import dynamic_sql_literal, dynamic_sql_variable, string_assignment
 from lineage_pipeline.parsing.extraction import Context, Extracted
 from lineage_pipeline.parsing.models import Call, Effect, FileLineage, ParseIssue, StatementLineage
@@ -26,9 +32,10 @@ from lineage_pipeline.parsing.rewrites import Rewritten, drop_span, merge_delete
 from lineage_pipeline.parsing.splitting import Chunk, split_statements
 from lineage_pipeline.parsing.statements import extract, extract_tables_only
 from lineage_pipeline.parsing.tables import FileTables
+from lineage_pipeline.parsing.utility import token_words, utility_head
 from lineage_pipeline.parsing.writes import extract_insert_exec
 
-PARSER_VERSION = "6"
+PARSER_VERSION = "7"
 """Bumped whenever the lineage produced for the same input can change (parse caches key on it)."""
 
 MAX_FILE_BYTES = 5_000_000
@@ -175,8 +182,9 @@ def parse_sql(
     resolved = canonical_dialect(dialect)
     if resolved is None:
         resolved = _FALLBACK_DIALECT
-        errors.append(ParseIssue(message=f"unknown dialect {dialect!r}; parsed as {resolved}"))
+        errors.append(ParseIssue(message=f"{validate_dialect(dialect)}; parsed as {resolved}"))
     statements: list[StatementLineage] = []
+    warnings: list[ParseIssue] = []
     try:
         if len(text) > MAX_FILE_BYTES:
             errors.append(ParseIssue(message=f"file too large ({len(text)} chars > {MAX_FILE_BYTES}); not parsed"))
@@ -185,27 +193,53 @@ def parse_sql(
         errors.extend(issues)
         ctx = Context(resolved, folds_case(resolved), FileTables(catalog), Deadline(statement_seconds))
         for index, chunk in enumerate(chunks):
-            statement, issue = _parse_statement(index, chunk, ctx, statement_seconds)
+            statement, issue, notes = _parse_statement(index, chunk, ctx, statement_seconds)
             if statement is not None:
                 statements.append(statement)
             if issue is not None:
                 errors.append(issue)
+            warnings += notes
         if default_schema and default_schema.strip():
             schema = default_schema.strip().lower()
             statements = [_in_default_schema(statement, schema) for statement in statements]
     except Exception as error:  # last resort: the contract is that parsing never raises
         errors.append(ParseIssue(message=f"internal parser error: {_message(error)}"))
-    return FileLineage(path=path, dialect=resolved, statements=statements, errors=errors)
+    return FileLineage(path=path, dialect=resolved, statements=statements, errors=errors, warnings=warnings)
 
 
 def _parse_statement(
     index: int, chunk: Chunk, ctx: Context, seconds: float
-) -> tuple[StatementLineage | None, ParseIssue | None]:
+) -> tuple[StatementLineage | None, ParseIssue | None, list[ParseIssue]]:
+    """Parse and extract one chunk: its lineage, the issue that explains what is missing, and warnings
+    for what was read only in part."""
+    statement, issue, extracted = _read_statement(index, chunk, ctx, seconds)
+    return statement, issue, statement_warnings(index, chunk.line, extracted) if statement is not None else []
+
+
+def statement_warnings(index: int, line: int, extracted: Extracted | None) -> list[ParseIssue]:
+    """What a read statement's lineage is known to miss, one ParseIssue per fact."""
+    if extracted is None:
+        return []
+    notes = list(extracted.warnings)
+    if extracted.unresolved:
+        names = ", ".join(sorted(extracted.unresolved)[:5]) + (", ..." if len(extracted.unresolved) > 5 else "")
+        notes.append(f"{len(extracted.unresolved)} source column(s) with no known table ({names}); a catalog would resolve them")
+    if extracted.column_mapping == "assumed":
+        notes.append(
+            "target columns unknown (no column list, no catalog): written columns are named after the query's "
+            "outputs, unnamed expressions as _col_<position>"
+        )
+    return [ParseIssue(statement=index, line=line, message=note) for note in notes]
+
+
+def _read_statement(
+    index: int, chunk: Chunk, ctx: Context, seconds: float
+) -> tuple[StatementLineage | None, ParseIssue | None, Extracted | None]:
     """Parse and extract one chunk; returns its lineage and/or the issue that explains what is missing."""
     if len(chunk.tokens) > MAX_STATEMENT_TOKENS:
         return None, ParseIssue(
             statement=index, line=chunk.line, message=f"statement too long ({len(chunk.tokens)} tokens); skipped"
-        )
+        ), None
     ctx.deadline = Deadline(seconds)
     ctx.text = chunk.sql[chunk.tokens[0].start : chunk.tokens[-1].end + 1]
     if chunk.batch != ctx.batch:
@@ -235,10 +269,10 @@ def _parse_statement(
         except Exception:
             parts = None
         if parts is None:
-            return None, ParseIssue(statement=index, line=chunk.line, message=_message(error))
+            return None, ParseIssue(statement=index, line=chunk.line, message=_message(error)), None
         expressions = [parts]
     if not expressions:
-        return None, None
+        return None, None, None
     first = expressions[0]
     try:
         extracted = _extract(first, ctx)
@@ -247,13 +281,13 @@ def _parse_statement(
         reason = str(error) if isinstance(error, BudgetExceeded) else f"lineage failed: {_message(error)}"
         issue = ParseIssue(statement=index, line=chunk.line, message=f"{reason}; table-level lineage only")
         if not isinstance(first, exp.Expression):
-            return None, issue
+            return None, issue, None
         try:
             # Extraction rewrites the tree as it goes; start again from a fresh parse.
             fresh = _parse_chunk(chunk, ctx.dialect)[0]
-            return _statement(index, chunk, extract_tables_only(fresh, ctx)), issue
+            return _statement(index, chunk, extract_tables_only(fresh, ctx)), issue, None
         except Exception:
-            return None, issue
+            return None, issue, None
     assignment = string_assignment(chunk.tokens)
     if assignment is not None:
         ctx.variables[assignment[0]] = assignment[1]
@@ -261,11 +295,15 @@ def _parse_statement(
         literal = _dynamic_literal(chunk, ctx)
         if literal is not None:
             _merge_nested(extracted, literal, ctx, depth=0)
+        else:
+            extracted.warnings.append("dynamic SQL built at run time: what it reads and writes is not known")
+    if len(expressions) > 1:
+        extracted.warnings.append(f"{len(expressions)} statements in one chunk; only the first was read")
     if rewritten is not None and rewritten.output_into:
         _add_output_into(extracted, rewritten.output_into, ctx)
     if merge_delete is not None and extracted.targets:
         extracted.effects.append(Effect(kind="delete", table=extracted.targets[0]))
-    return _statement(index, chunk, extracted), None
+    return _statement(index, chunk, extracted), None, extracted
 
 
 def _extract(parsed, ctx: Context) -> Extracted:
@@ -290,6 +328,10 @@ def _unparsed_statement(chunk: Chunk, dialect: str, text: str):
     first = tokens[0].text.upper()
     if first in PARSE_FAILURE_HEADS:
         return procedural_statement(first, text, dialect)
+    utility = utility_head(token_words(tokens))
+    if utility is not None:
+        # T-SQL DENY, WAITFOR, DBCC, CREATE PARTITION FUNCTION ...: known to move no data.
+        return Extracted(kind=utility)
     if first not in ("EXEC", "EXECUTE") or len(tokens) < 2:
         return _insert_exec(chunk, dialect)
     second = tokens[1]

@@ -9,7 +9,9 @@ from lineage_pipeline.parsing.dialects import sqlglot_dialect
 from lineage_pipeline.parsing.extraction import Context, Extracted, name_of, read_mentions
 from lineage_pipeline.parsing.models import Call, Effect
 from lineage_pipeline.parsing.names import identifier_name
+from lineage_pipeline.parsing.moves import partition_move, unload
 from lineage_pipeline.parsing.splitting import tokenize
+from lineage_pipeline.parsing.utility import command_words, utility_head
 
 
 _DYNAMIC_PROCEDURES = frozenset(("sp_executesql", "sys.sp_executesql", "dbo.sp_executesql"))
@@ -120,7 +122,16 @@ def _command(command: exp.Command, ctx: Context) -> Extracted:
         if procedure:
             target = ".".join(part.strip('"[]`').lower() for part in procedure[0].split("."))
             return Extracted(kind="call", calls=[Call(kind="procedure", target=target, text=text)])
-    return Extracted(kind=name.lower() or "command")
+    if name == "UNLOAD":
+        return unload(rest, ctx)
+    moved = partition_move(rest, ctx) if name == "ALTER" else None
+    if moved is not None:
+        return moved
+    result = Extracted(kind=name.lower() or "command")
+    if utility_head(command_words(command)) is None:
+        # Never guess table names from raw text: say the statement was not read instead.
+        result.warnings.append(f"{name or 'statement'} kept as an opaque command (no sqlglot parser); no lineage read")
+    return result
 
 
 def _declare(declare: exp.Declare, ctx: Context) -> Extracted:

@@ -64,9 +64,11 @@ _ATTACHING_PREVIOUS = {
     "ROW": frozenset(("FETCH", "EXECUTE")),
     "STATEMENT": frozenset(("EXECUTE",)),
     "CHARACTER": frozenset(("SET",)),
+    "AUTO": frozenset(("REFRESH",)),  # Redshift ``CREATE MATERIALIZED VIEW v AUTO REFRESH YES AS``
 }
 _SET_OPERATORS = frozenset("UNION ALL DISTINCT EXCEPT INTERSECT MINUS AS FOR".split())
 _PERMISSION_HEADS = frozenset(("GRANT", "REVOKE", "DENY"))
+_WHOLE_HEADS = _PERMISSION_HEADS | frozenset(("EXPLAIN",))
 _OBJECT_WORDS = frozenset(
     """TABLE VIEW PROCEDURE PROC FUNCTION SCHEMA DATABASE TRIGGER SEQUENCE TYPE SYNONYM MATERIALIZED
     OR UNIQUE CLUSTERED NONCLUSTERED TEMP TEMPORARY GLOBAL LOCAL TRANSIENT VOLATILE EXTERNAL STAGE
@@ -191,7 +193,18 @@ def _is_cte_start(tokens: list[Token], i: int) -> bool:
         return True
     if nxt.token_type in (TokenType.L_PAREN, TokenType.R_PAREN) or nxt.text.upper() in _WITH_OPTIONS:
         return False
-    return after.token_type == TokenType.L_PAREN or after.text.upper() == "AS"
+    if after.token_type != TokenType.L_PAREN:
+        return after.text.upper() == "AS"
+    # ``WITH c (x, y) AS (`` names a CTE's columns; ``WITH TAG (k = 'v')`` (Snowflake) is an option.
+    depth = 0
+    for j in range(i + 2, len(tokens)):
+        if tokens[j].token_type == TokenType.L_PAREN:
+            depth += 1
+        elif tokens[j].token_type == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                return j + 1 < len(tokens) and tokens[j + 1].text.upper() == "AS"
+    return False
 
 
 def _continues(state: _State, word: str, tokens: list[Token], i: int) -> bool:
@@ -200,7 +213,8 @@ def _continues(state: _State, word: str, tokens: list[Token], i: int) -> bool:
     prev_token = tokens[i - 1] if i else None
     nxt = tokens[i + 1].text.upper() if i + 1 < len(tokens) else ""
     # ``SET NOCOUNT ON`` ends with its ON: the INSERT/UPDATE/DELETE after it is a new statement.
-    if (word in _ATTACHING_PREVIOUS.get(prev or "", ()) and head != "SET") or head in _PERMISSION_HEADS:
+    # ``EXPLAIN [ANALYZE] SELECT ...`` is one statement, as is a GRANT naming privileges.
+    if (word in _ATTACHING_PREVIOUS.get(prev or "", ()) and head != "SET") or head in _WHOLE_HEADS:
         return True
     if prev_token is not None and prev_token.token_type == TokenType.COMMA:
         return True

@@ -5,10 +5,14 @@ from sqlglot import exp
 from lineage_pipeline.parsing import dml, effects, procedural, writes
 from lineage_pipeline.parsing.extraction import Context, Extracted, name_of, read_mentions, write
 from lineage_pipeline.parsing.qualifying import mark_names
+from lineage_pipeline.parsing.utility import UTILITY_TYPES
 
 
 def extract(expression: exp.Expression, ctx: Context) -> Extracted:
     """Dispatch on the statement type; unknown statements still report the tables they mention."""
+    if isinstance(expression, UTILITY_TYPES) or (isinstance(expression, exp.Cache) and expression.expression is None):
+        # DESCRIBE t, GRANT ... ON t, CACHE TABLE t: they name a table but move no rows.
+        return Extracted(kind=expression.key)
     ctx.marked = mark_names(expression)
     if ctx.trigger_table:
         _trigger_rows(expression, ctx.trigger_table)

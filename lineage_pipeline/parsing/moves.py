@@ -1,0 +1,79 @@
+"""Rows moved by statements that are not INSERTs: Redshift UNLOAD, partition exchange and switch
+(Hive/Oracle ``EXCHANGE PARTITION``, T-SQL ``SWITCH``) and Snowflake ``SWAP WITH``.
+
+A moved table's rows come whole from the other table: each target column derives directly from the
+same-named source column when the target's columns are known, else ``target.* <- source.*``.
+"""
+
+import re
+
+from sqlglot import exp
+from sqlglot.tokens import TokenType
+
+from lineage_pipeline.parsing.dialects import sqlglot_dialect
+from lineage_pipeline.parsing.extraction import Context, Extracted, add_read, name_of, query_outputs, write
+from lineage_pipeline.parsing.models import Effect
+
+_NAME = r"(?:\[[^\]]+\]|\"[^\"]+\"|`[^`]+`|[\w$#@]+)(?:\s*\.\s*(?:\[[^\]]+\]|\"[^\"]+\"|`[^`]+`|[\w$#@]+))*"
+# ``ALTER TABLE t EXCHANGE PARTITION (spec) WITH TABLE s``: the partition's rows come from s.
+_EXCHANGE = re.compile(rf"^\s*TABLE\s+(?P<target>{_NAME})\s+EXCHANGE\s+PARTITION\b.*?\bWITH\s+TABLE\s+(?P<source>{_NAME})", re.I | re.S)
+# ``ALTER TABLE s SWITCH [PARTITION n] TO t [PARTITION m]``: s's rows move to t.
+_SWITCH = re.compile(rf"^\s*TABLE\s+(?P<source>{_NAME})\s+SWITCH\b(?:\s+PARTITION\s+\S+)?\s+TO\s+(?P<target>{_NAME})", re.I | re.S)
+
+
+def move_rows(result: Extracted, ctx: Context, source: str, target: str) -> None:
+    """Record that ``target`` receives the rows of ``source`` (column for column)."""
+    add_read(source, ctx, result)
+    known = ctx.tables.columns_of(target) or ctx.tables.columns_of(source)
+    if known:
+        write(result, ctx, target, [(c, ctx.tables.column(source, c)) for c in known], None, False, False)
+    else:
+        write(result, ctx, target, [], ctx.tables.star(source), replace=False, defines=False)
+
+
+def _table(text: str, ctx: Context) -> str | None:
+    try:
+        return name_of(exp.to_table(text, dialect=sqlglot_dialect(ctx.dialect)), ctx)
+    except Exception:  # an unreadable name is no name; the statement stays a plain ALTER
+        return None
+
+
+def partition_move(rest: str, ctx: Context) -> Extracted | None:
+    """Lineage of an ``ALTER`` kept as a Command when it exchanges or switches partitions, else ``None``."""
+    for pattern, detail in ((_EXCHANGE, "exchange_partition"), (_SWITCH, "switch_partition")):
+        match = pattern.match(rest)
+        if match is None:
+            continue
+        source, target = _table(match.group("source"), ctx), _table(match.group("target"), ctx)
+        if source is None or target is None:
+            return None
+        result = Extracted(kind="alter")
+        move_rows(result, ctx, source, target)
+        altered = target if pattern is _EXCHANGE else source
+        result.effects.append(Effect(kind="alter", table=altered, detail=detail))
+        return result
+    return None
+
+
+def swap(result: Extracted, ctx: Context, table: str, other: str) -> None:
+    """Snowflake ``ALTER TABLE a SWAP WITH b``: each table now holds the other's rows."""
+    move_rows(result, ctx, other, table)
+    move_rows(result, ctx, table, other)
+
+
+def unload(rest: str, ctx: Context) -> Extracted:
+    """Redshift ``UNLOAD ('<query>') TO 's3://...'``: the query's tables are read (into files, no target)."""
+    result = Extracted(kind="unload")
+    resolved = sqlglot_dialect(ctx.dialect)
+    strings = [token for token in resolved.tokenize(rest) if token.token_type == TokenType.STRING]
+    if not strings:
+        result.warnings.append("UNLOAD without a quoted query; its reads are unknown")
+        return result
+    try:
+        query = resolved.parse(strings[0].text)[0]
+    except Exception as error:
+        result.warnings.append(f"UNLOAD query does not parse ({type(error).__name__}); its reads are unknown")
+        return result
+    if isinstance(query, exp.Query):
+        query_outputs(query, ctx, result)
+    return result
