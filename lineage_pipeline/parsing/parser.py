@@ -28,7 +28,7 @@ from lineage_pipeline.parsing.procedural import (
     Embedded,
     procedural_statement,
 )
-from lineage_pipeline.parsing.rewrites import Rewritten, drop_span, merge_delete_span, rewrite_dml
+from lineage_pipeline.parsing.rewrites import Rewritten, drop_span, merge_delete_span, rewrite_dml, rewrite_tsql
 from lineage_pipeline.parsing.splitting import Chunk, split_statements
 from lineage_pipeline.parsing.statements import extract, extract_tables_only
 from lineage_pipeline.parsing.tables import FileTables
@@ -245,17 +245,15 @@ def _read_statement(
     if chunk.batch != ctx.batch:
         ctx.batch = chunk.batch
         ctx.variables.clear()
+    edited = rewrite_tsql(chunk.tokens, chunk.sql) if ctx.dialect in _REWRITE_DIALECTS else None
+    if edited is not None:
+        chunk = _with_text(chunk, edited, ctx.dialect)
     rewritten = rewrite_dml(chunk.tokens, chunk.sql) if ctx.dialect in _REWRITE_DIALECTS else None
     merge_delete = merge_delete_span(chunk.tokens) if rewritten is None else None
     if merge_delete is not None:
         rewritten = Rewritten(drop_span(chunk.tokens, chunk.sql, merge_delete))
     if rewritten is not None:
-        tokens = sqlglot_dialect(ctx.dialect).tokenize(rewritten.sql)
-        chunk = (
-            Chunk(tokens, rewritten.sql, chunk.line, chunk.procedure, chunk.batch, chunk.in_body, chunk.trigger_table)
-            if tokens
-            else chunk
-        )
+        chunk = _with_text(chunk, rewritten.sql, ctx.dialect)
     ctx.in_body = chunk.in_body
     ctx.trigger_table = chunk.trigger_table
     head = chunk.tokens[0].text.upper()
@@ -304,6 +302,14 @@ def _read_statement(
     if merge_delete is not None and extracted.targets:
         extracted.effects.append(Effect(kind="delete", table=extracted.targets[0]))
     return _statement(index, chunk, extracted), None, extracted
+
+
+def _with_text(chunk: Chunk, sql: str, dialect: str) -> Chunk:
+    """``chunk`` re-tokenized from rewritten statement text (unchanged if that text has no tokens)."""
+    tokens = sqlglot_dialect(dialect).tokenize(sql)
+    if not tokens:
+        return chunk
+    return Chunk(tokens, sql, chunk.line, chunk.procedure, chunk.batch, chunk.in_body, chunk.trigger_table)
 
 
 def _extract(parsed, ctx: Context) -> Extracted:

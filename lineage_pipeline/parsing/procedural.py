@@ -127,8 +127,9 @@ def _command(command: exp.Command, ctx: Context) -> Extracted:
     moved = partition_move(rest, ctx) if name == "ALTER" else None
     if moved is not None:
         return moved
-    result = Extracted(kind=name.lower() or "command")
-    if utility_head(command_words(command)) is None:
+    utility = utility_head(command_words(command))
+    result = Extracted(kind=utility if utility and " " not in name else name.lower() or "command")
+    if utility is None:
         # Never guess table names from raw text: say the statement was not read instead.
         result.warnings.append(f"{name or 'statement'} kept as an opaque command (no sqlglot parser); no lineage read")
     return result

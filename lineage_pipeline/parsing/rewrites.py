@@ -138,3 +138,80 @@ def drop_span(tokens: list[Token], sql: str, span: tuple[int, int]) -> str:
     head = sql[tokens[0].start : tokens[start].start]
     tail = sql[tokens[end].start : tokens[-1].end + 1] if end < len(tokens) else ""
     return f"{head.rstrip()} {tail.lstrip()}".strip()
+
+
+# T-SQL compound assignment operators (``SET col += x``), tokenized as the operator then ``=``.
+_COMPOUND_OPERATORS = frozenset(
+    (TokenType.PLUS, TokenType.DASH, TokenType.STAR, TokenType.SLASH, TokenType.MOD, TokenType.PIPE, TokenType.AMP, TokenType.CARET)
+)
+_ASSIGNEE_TYPES = frozenset((TokenType.VAR, TokenType.IDENTIFIER, TokenType.DOT, TokenType.PARAMETER))
+_DDL_HEADS = frozenset(("CREATE", "ALTER"))
+# After ``ON scheme(``: a storage clause, unlike ``ON DELETE``/``ON UPDATE`` of a foreign key.
+_NOT_STORAGE = frozenset(("DELETE", "UPDATE", "COMMIT"))
+
+
+def _compound_edits(tokens: list[Token], sql: str) -> list[tuple[int, int, str]]:
+    """``x op= v`` -> ``x = x op v`` (lineage of ``x`` is the same whatever the precedence)."""
+    edits = []
+    for i in range(1, len(tokens) - 1):
+        op, eq = tokens[i], tokens[i + 1]
+        if op.token_type not in _COMPOUND_OPERATORS or eq.token_type != TokenType.EQ or op.end + 1 != eq.start:
+            continue
+        start = i
+        while start > 0 and tokens[start - 1].token_type in _ASSIGNEE_TYPES:
+            start -= 1
+        if start == i:
+            continue
+        assignee = sql[tokens[start].start : tokens[i - 1].end + 1]
+        edits.append((op.start, eq.end + 1, f"= {assignee} {op.text}"))
+    return edits
+
+
+def _storage_edits(tokens: list[Token], sql: str) -> list[tuple[int, int, str]]:
+    """Drop what sqlglot cannot parse and lineage does not need in T-SQL DDL: ``MASKED WITH (FUNCTION =
+    '...')`` on a column and ``ON scheme(column)`` placing a table, index or constraint on a partition scheme."""
+    edits = []
+    for i, token in enumerate(tokens):
+        word = _word(token)
+        if word == "MASKED" and i + 2 < len(tokens) and _word(tokens[i + 1]) == "WITH":
+            if tokens[i + 2].token_type == TokenType.L_PAREN:
+                end = _group_end(tokens, i + 2)
+                edits.append((token.start, tokens[end - 1].end + 1, ""))
+        elif (
+            word == "ON"
+            and i > 0
+            and tokens[i - 1].token_type == TokenType.R_PAREN
+            and i + 2 < len(tokens)
+            and tokens[i + 1].token_type in (TokenType.VAR, TokenType.IDENTIFIER)
+            and _word(tokens[i + 1]) not in _NOT_STORAGE
+            and tokens[i + 2].token_type == TokenType.L_PAREN
+        ):
+            end = _group_end(tokens, i + 2)
+            edits.append((token.start, tokens[end - 1].end + 1, ""))
+    return edits
+
+
+def rewrite_tsql(tokens: list[Token], sql: str) -> str | None:
+    """The statement's text with T-SQL constructs sqlglot 30 cannot parse made parseable (compound
+    assignments, ``MASKED WITH``, ``ON scheme(col)``), or ``None`` when there are none.
+
+    Upstream, sqlglot's T-SQL parser would take ``op=`` in SET (as ``EQ(x, op(x, v))``), ``MASKED WITH``
+    as a column constraint and a partition-scheme ``ON`` as a storage property.
+    """
+    if not tokens:
+        return None
+    edits = _compound_edits(tokens, sql)
+    if _word(tokens[0]) in _DDL_HEADS:
+        edits += _storage_edits(tokens, sql)
+    if not edits:
+        return None
+    pieces = []
+    position = tokens[0].start
+    for start, end, replacement in sorted(edits):
+        if start < position:
+            continue
+        pieces.append(sql[position:start])
+        pieces.append(replacement)
+        position = end
+    pieces.append(sql[position : tokens[-1].end + 1])
+    return "".join(pieces)

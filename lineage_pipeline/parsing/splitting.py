@@ -451,7 +451,8 @@ class _Splitter:
                 self.state.loop_query = loop_query
             else:
                 _note_keyword(state, word, tokens, i)
-        elif state.routine_words and word in _ROUTINE_WORDS and len(state.tokens) <= 4:
+        elif state.routine_words and word in _ROUTINE_WORDS and len(state.tokens) <= 4 and state.prev_word != "PARTITION":
+            # (T-SQL ``CREATE PARTITION FUNCTION pf (int) AS RANGE ...`` is no routine: it has no body.)
             state.role = "header"
         elif not state.tokens:
             state.head = word
