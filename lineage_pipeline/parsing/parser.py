@@ -28,7 +28,14 @@ from lineage_pipeline.parsing.procedural import (
     Embedded,
     procedural_statement,
 )
-from lineage_pipeline.parsing.rewrites import Rewritten, drop_span, merge_delete_span, rewrite_dml, rewrite_tsql
+from lineage_pipeline.parsing.rewrites import (
+    Rewritten,
+    athena_backticks,
+    drop_span,
+    merge_delete_span,
+    rewrite_dml,
+    rewrite_tsql,
+)
 from lineage_pipeline.parsing.splitting import Chunk, split_statements
 from lineage_pipeline.parsing.statements import extract, extract_tables_only
 from lineage_pipeline.parsing.tables import FileTables
@@ -76,7 +83,11 @@ def _parse_chunk(chunk: Chunk, dialect: str):
     resolved = sqlglot_dialect(dialect)
     tokens = chunk.tokens
     sql = chunk.sql
-    if tokens[0].token_type in resolved.tokenizer_class.COMMANDS:
+    if dialect == "athena":
+        # Athena tokenizes DDL as Hive and DML as Trino; only its own tokenize() routes between them.
+        sql = chunk.sql[tokens[0].start : tokens[-1].end + 1]
+        tokens = resolved.tokenize(sql)
+    elif tokens[0].token_type in resolved.tokenizer_class.COMMANDS:
         # The splitter tokenizes commands like keywords; sqlglot's parser wants its own command tokens.
         sql = chunk.sql[tokens[0].start : tokens[-1].end + 1]
         tokens = resolved.tokenize(sql)
@@ -246,6 +257,8 @@ def _read_statement(
         ctx.batch = chunk.batch
         ctx.variables.clear()
     edited = rewrite_tsql(chunk.tokens, chunk.sql) if ctx.dialect in _REWRITE_DIALECTS else None
+    if ctx.dialect == "athena":
+        edited = athena_backticks(chunk.tokens, chunk.sql)
     if edited is not None:
         chunk = _with_text(chunk, edited, ctx.dialect)
     rewritten = rewrite_dml(chunk.tokens, chunk.sql) if ctx.dialect in _REWRITE_DIALECTS else None

@@ -619,7 +619,14 @@ def tokenize(sql: str, dialect: str) -> list[Token]:
     tokenizer = cache.get(dialect)
     if tokenizer is None:
         tokenizer = cache[dialect] = _splitting_tokenizer(dialect)(dialect=sqlglot_dialect(dialect))
-    return tokenizer.tokenize(sql)
+    tokens = tokenizer.tokenize(sql)
+    if tokens and tokens[0].token_type == _HIVE_STREAM:
+        # Athena marks statements it tokenized as Hive with an empty first token; it is no word.
+        return tokens[1:]
+    return tokens
+
+
+_HIVE_STREAM = getattr(TokenType, "HIVE_TOKEN_STREAM", None)
 
 
 _MYSQL_DELIMITER = re.compile(r"^[ \t]*DELIMITER[ \t]+(\S+)[ \t]*$", re.IGNORECASE | re.MULTILINE)

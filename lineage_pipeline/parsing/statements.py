@@ -18,6 +18,12 @@ def extract(expression: exp.Expression, ctx: Context) -> Extracted:
         _trigger_rows(expression, ctx.trigger_table)
     if isinstance(expression, exp.Select) and expression.args.get("into"):
         return writes.select_into(expression, ctx)
+    if isinstance(expression, exp.SetOperation) and _leftmost(expression).args.get("into"):
+        # ``SELECT a INTO t FROM x UNION SELECT a FROM y``: sqlglot hangs INTO on the first branch.
+        first = _leftmost(expression)
+        into = first.args["into"]
+        first.set("into", None)
+        return writes.select_into(expression, ctx, into)
     if isinstance(expression, (exp.Query, exp.Subquery)):
         return writes.select(expression, ctx)
     handler = _HANDLERS.get(type(expression))
@@ -36,6 +42,13 @@ def extract(expression: exp.Expression, ctx: Context) -> Extracted:
     result = Extracted(kind=kind or expression.key)
     read_mentions(expression, ctx, result)
     return result
+
+
+def _leftmost(query: exp.Expression) -> exp.Expression:
+    """The first SELECT of a (nested) set operation."""
+    while isinstance(query, (exp.SetOperation, exp.Subquery)):
+        query = query.this
+    return query
 
 
 def _trigger_rows(expression: exp.Expression, table: str) -> None:
