@@ -23,6 +23,12 @@ Corpus-wide catalog pass (pure functions, for the pipeline and ``lineage parse``
 - ``catalog.subset(catalog_dependencies(first_pass)).fingerprint()``: a per-file cache key part that
   changes only when an entry the file depends on changes (compute it from the first-pass lineage,
   which still shows every ``*``); re-parse with ``parse_file_bytes(..., catalog=catalog)``.
+- ``validate_dialect(name)``: ``None`` or a one-line message with close matches (settings check at startup).
+- ``suggest_dialect(texts, configured, sample=20, label=...)``: the dialect that reads a domain's files
+  best, with a one-line message; ``unread_statements(lineages)`` gives ``(statements, unread)`` to decide
+  when to call it.
+- ``FileLineage.warnings``: statements read only in part (opaque commands, unresolved columns, assumed
+  column mapping, dynamic SQL not followed); ``errors`` are statements not read or table-level only.
 - ``resolve_with_catalog(first_pass_by_path, reparse)``: the whole second pass - build the catalog,
   re-parse only the files it can change, repeat while new columns appear (views over views).
 """
@@ -36,7 +42,8 @@ from lineage_pipeline.parsing.catalog import (
     resolve_with_catalog,
 )
 from lineage_pipeline.parsing.decoding import decode_sql_bytes
-from lineage_pipeline.parsing.dialects import SUPPORTED_DIALECTS, header_dialect
+from lineage_pipeline.parsing.dialect_guess import DialectSuggestion, DialectTrial, suggest_dialect, unread_statements
+from lineage_pipeline.parsing.dialects import SUPPORTED_DIALECTS, header_dialect, validate_dialect
 from lineage_pipeline.parsing.models import (
     Call,
     ColumnEdge,
@@ -61,6 +68,8 @@ __all__ = [
     "Call",
     "Catalog",
     "ColumnEdge",
+    "DialectSuggestion",
+    "DialectTrial",
     "Effect",
     "FileLineage",
     "ParseIssue",
@@ -74,4 +83,7 @@ __all__ = [
     "parse_file_bytes",
     "parse_sql",
     "resolve_with_catalog",
+    "suggest_dialect",
+    "unread_statements",
+    "validate_dialect",
 ]

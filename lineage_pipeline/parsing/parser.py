@@ -28,6 +28,7 @@ from lineage_pipeline.parsing.procedural import (
     Embedded,
     procedural_statement,
 )
+from lineage_pipeline.parsing.renames import follow_renames
 from lineage_pipeline.parsing.rewrites import (
     Rewritten,
     athena_backticks,
@@ -210,6 +211,7 @@ def parse_sql(
             if issue is not None:
                 errors.append(issue)
             warnings += notes
+        statements = follow_renames(statements)
         if default_schema and default_schema.strip():
             schema = default_schema.strip().lower()
             statements = [_in_default_schema(statement, schema) for statement in statements]
