@@ -37,7 +37,7 @@ from lineage_pipeline.parsing.rewrites import (
     rewrite_dml,
     rewrite_tsql,
 )
-from lineage_pipeline.parsing.splitting import Chunk, split_statements
+from lineage_pipeline.parsing.splitting import Chunk, split_script, split_statements
 from lineage_pipeline.parsing.statements import extract, extract_tables_only
 from lineage_pipeline.parsing.tables import FileTables
 from lineage_pipeline.parsing.utility import token_words, utility_head
@@ -201,8 +201,9 @@ def parse_sql(
         if len(text) > MAX_FILE_BYTES:
             errors.append(ParseIssue(message=f"file too large ({len(text)} chars > {MAX_FILE_BYTES}); not parsed"))
             return FileLineage(path=path, dialect=resolved, errors=errors)
-        chunks, issues = split_statements(text, resolved)
+        chunks, issues, notes = split_script(text, resolved)
         errors.extend(issues)
+        warnings.extend(notes)
         ctx = Context(resolved, folds_case(resolved), FileTables(catalog), Deadline(statement_seconds))
         for index, chunk in enumerate(chunks):
             statement, issue, notes = _parse_statement(index, chunk, ctx, statement_seconds)

@@ -11,7 +11,7 @@ from lineage_pipeline.parsing.models import Call, Effect
 from lineage_pipeline.parsing.names import identifier_name
 from lineage_pipeline.parsing.moves import partition_move, unload
 from lineage_pipeline.parsing.splitting import tokenize
-from lineage_pipeline.parsing.utility import command_words, utility_head
+from lineage_pipeline.parsing.utility import utility_command
 
 
 _DYNAMIC_PROCEDURES = frozenset(("sp_executesql", "sys.sp_executesql", "dbo.sp_executesql"))
@@ -127,7 +127,7 @@ def _command(command: exp.Command, ctx: Context) -> Extracted:
     moved = partition_move(rest, ctx) if name == "ALTER" else None
     if moved is not None:
         return moved
-    utility = utility_head(command_words(command))
+    utility = utility_command(command)
     result = Extracted(kind=utility if utility and " " not in name else name.lower() or "command")
     if utility is None:
         # Never guess table names from raw text: say the statement was not read instead.

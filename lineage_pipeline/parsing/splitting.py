@@ -203,7 +203,9 @@ def _is_cte_start(tokens: list[Token], i: int) -> bool:
         elif tokens[j].token_type == TokenType.R_PAREN:
             depth -= 1
             if depth == 0:
-                return j + 1 < len(tokens) and tokens[j + 1].text.upper() == "AS"
+                # ``... AS (`` / ``AS [NOT] MATERIALIZED (`` opens the CTE's query; a view's ``AS SELECT`` does not.
+                following = [token.text.upper() for token in tokens[j + 1 : j + 3]]
+                return following[:1] == ["AS"] and following[1:2] in (["("], ["MATERIALIZED"], ["NOT"])
     return False
 
 
@@ -288,6 +290,7 @@ class _Splitter:
         self.trigger_table: str | None = None
         self.chunks: list[Chunk] = []
         self.issues: list[ParseIssue] = []
+        self.notes: list[ParseIssue] = []  # text knowingly not read (a routine body in another language)
         self.state = _State()
         self.depth = 0
         self.words: list[str | None] = []
@@ -564,11 +567,17 @@ class _Splitter:
             if tokens[j].token_type == TokenType.SEMICOLON:
                 break
         if language in _SQL_LANGUAGES:
-            chunks, issues = split_statements(
+            chunks, issues, notes = split_script(
                 body.text, self.dialect, self.line_of(body.start) - 1, self.procedure, in_body=True
             )
             self.chunks.extend(chunks)
             self.issues.extend(issues)
+            self.notes.extend(notes)
+        else:
+            routine = f"routine {self.procedure}" if self.procedure else "routine"
+            self.notes.append(
+                ParseIssue(line=self.line_of(body.start), message=f"{routine} body in LANGUAGE {language.lower()} is not SQL; not read")
+            )
         self.procedure = None
         self.routine_depth = None
         return end
@@ -657,6 +666,18 @@ def split_statements(
     in_body: bool = False,
 ) -> tuple[list[Chunk], list[ParseIssue]]:
     """Statement chunks of ``sql`` in order, plus issues for text that could not even be tokenized."""
+    chunks, issues, _ = split_script(sql, dialect, line_offset, procedure, in_body)
+    return chunks, issues
+
+
+def split_script(
+    sql: str,
+    dialect: str,
+    line_offset: int = 0,
+    procedure: str | None = None,
+    in_body: bool = False,
+) -> tuple[list[Chunk], list[ParseIssue], list[ParseIssue]]:
+    """``split_statements`` plus notes on text knowingly left unread (non-SQL routine bodies)."""
     if dialect == "mysql":
         sql = _mysql_delimiters(sql)
     try:
@@ -665,15 +686,16 @@ def split_statements(
         return _split_coarsely(sql, dialect, line_offset, procedure, in_body)
     splitter = _Splitter(sql, dialect, line_offset, procedure, in_body)
     splitter.run(tokens)
-    return splitter.chunks, splitter.issues
+    return splitter.chunks, splitter.issues, splitter.notes
 
 
 def _split_coarsely(
     sql: str, dialect: str, line_offset: int, procedure: str | None, in_body: bool
-) -> tuple[list[Chunk], list[ParseIssue]]:
+) -> tuple[list[Chunk], list[ParseIssue], list[ParseIssue]]:
     """Fallback when the whole text does not tokenize: cut at line-ending ``;`` and ``GO`` lines, retry each."""
     chunks: list[Chunk] = []
     issues: list[ParseIssue] = []
+    notes: list[ParseIssue] = []
     starts = _line_index(sql)
     position = 0
     pieces = []
@@ -697,4 +719,5 @@ def _split_coarsely(
         splitter.run(tokens)
         chunks.extend(splitter.chunks)
         issues.extend(splitter.issues)
-    return chunks, issues
+        notes.extend(splitter.notes)
+    return chunks, issues, notes

@@ -6,6 +6,8 @@ opaque ``Command`` is never mined for table names; unless its head says it is a 
 parser warns that it was not read.
 """
 
+import re
+
 from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
@@ -78,9 +80,26 @@ def token_words(tokens: list[Token], limit: int = 4) -> list[str]:
     return words
 
 
+def command_text(command: exp.Command) -> str:
+    """An opaque ``Command``'s text after its head word(s)."""
+    rest = command.expression
+    return rest.name if isinstance(rest, exp.Literal) else rest if isinstance(rest, str) else ""
+
+
 def command_words(command: exp.Command) -> list[str]:
     """The first words of an opaque ``Command`` (its head may hold two words: ``MSCK REPAIR``)."""
-    rest = command.expression
-    text = rest.name if isinstance(rest, exp.Literal) else rest if isinstance(rest, str) else ""
-    words = f"{command.this or ''} {text}".split()[:4]
+    words = f"{command.this or ''} {command_text(command)}".split()[:4]
     return [word.upper() for word in words]
+
+
+# Governance clauses of ALTER (Snowflake): attaching a policy or tag moves no data.
+_GOVERNANCE = re.compile(r"\b(?:SET|UNSET|ADD|DROP)\s+(?:MASKING\s+POLICY|TAG|ROW\s+ACCESS\s+POLICY)\b", re.I)
+
+
+def utility_command(command: exp.Command) -> str | None:
+    """The utility kind of an opaque ``Command`` (see ``utility_head``), else ``None``."""
+    words = command_words(command)
+    kind = utility_head(words)
+    if kind is None and words[:1] == ["ALTER"] and _GOVERNANCE.search(command_text(command)):
+        return "alter"
+    return kind
