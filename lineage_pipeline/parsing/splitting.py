@@ -68,7 +68,7 @@ _ATTACHING_PREVIOUS = {
 }
 _SET_OPERATORS = frozenset("UNION ALL DISTINCT EXCEPT INTERSECT MINUS AS FOR".split())
 _PERMISSION_HEADS = frozenset(("GRANT", "REVOKE", "DENY"))
-_WHOLE_HEADS = _PERMISSION_HEADS | frozenset(("EXPLAIN",))
+_WHOLE_HEADS = _PERMISSION_HEADS | frozenset(("EXPLAIN", "SHOW", "DESCRIBE", "DESC"))
 _OBJECT_WORDS = frozenset(
     """TABLE VIEW PROCEDURE PROC FUNCTION SCHEMA DATABASE TRIGGER SEQUENCE TYPE SYNONYM MATERIALIZED
     OR UNIQUE CLUSTERED NONCLUSTERED TEMP TEMPORARY GLOBAL LOCAL TRANSIENT VOLATILE EXTERNAL STAGE
@@ -215,7 +215,7 @@ def _continues(state: _State, word: str, tokens: list[Token], i: int) -> bool:
     prev_token = tokens[i - 1] if i else None
     nxt = tokens[i + 1].text.upper() if i + 1 < len(tokens) else ""
     # ``SET NOCOUNT ON`` ends with its ON: the INSERT/UPDATE/DELETE after it is a new statement.
-    # ``EXPLAIN [ANALYZE] SELECT ...`` is one statement, as is a GRANT naming privileges.
+    # ``EXPLAIN [ANALYZE] SELECT ...``, ``SHOW CREATE TABLE`` and a GRANT naming privileges are one statement.
     if (word in _ATTACHING_PREVIOUS.get(prev or "", ()) and head != "SET") or head in _WHOLE_HEADS:
         return True
     if prev_token is not None and prev_token.token_type == TokenType.COMMA:
