@@ -409,7 +409,7 @@ class _Splitter:
             else:
                 self.flush()
                 self.block_depth += 1
-                return i + 1
+                return _after_begin(tokens, i)
         elif word in ("ELSE", "ELSIF", "ELSEIF") and not state.case_depth:
             if word == "ELSE":
                 self.flush()
@@ -533,7 +533,7 @@ class _Splitter:
         if word == "BEGIN":
             self.enter_routine(state.tokens)
             self.block_depth += 1
-            return i + 1
+            return _after_begin(tokens, i)
         state.tokens.append(tokens[i])
         state.prev_word = word
         return i + 1
@@ -581,6 +581,21 @@ class _Splitter:
         self.procedure = None
         self.routine_depth = None
         return end
+
+
+def _after_begin(tokens: list[Token], i: int) -> int:
+    """Index after a block's ``BEGIN``, skipping ``ATOMIC [WITH (options)]`` (T-SQL natively compiled
+    procedures, SQL/PSM), which is no statement."""
+    j = i + 1
+    if j < len(tokens) and tokens[j].text.upper() == "ATOMIC":
+        j += 1
+        if j + 1 < len(tokens) and tokens[j].text.upper() == "WITH" and tokens[j + 1].token_type == TokenType.L_PAREN:
+            depth = 0
+            for k in range(j + 1, len(tokens)):
+                depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(tokens[k].token_type, 0)
+                if depth == 0:
+                    return k + 1
+    return j
 
 
 def _routine_name(header: list[Token], dialect: str, after: frozenset[str] = _ROUTINE_WORDS) -> str | None:

@@ -48,6 +48,7 @@ UTILITY_OBJECTS = frozenset(
     INTEGRATION NETWORK PASSWORD MASKING ROW TAG""".split()
 )
 _DDL_HEADS = frozenset(("CREATE", "ALTER", "DROP"))
+_EXTERNAL_NON_TABLES = frozenset(("DATA", "FILE", "RESOURCE", "LANGUAGE", "LIBRARY"))
 _DDL_MODIFIERS = frozenset(("OR", "REPLACE", "ALTER", "UNIQUE", "CLUSTERED", "NONCLUSTERED"))
 
 
@@ -65,6 +66,9 @@ def utility_head(words: list[str]) -> str | None:
         rest = [word for word in words[1:] if word not in _DDL_MODIFIERS]
         if rest and rest[0] in UTILITY_OBJECTS:
             return f"{head.lower()}_{rest[0].lower()}"
+        if rest[:1] == ["EXTERNAL"] and rest[1:2] and rest[1] in _EXTERNAL_NON_TABLES:
+            # PolyBase/Synapse ``CREATE EXTERNAL DATA SOURCE|FILE FORMAT``: where files are, not rows.
+            return f"{head.lower()}_external_{rest[1].lower()}"
     if head == "UPDATE" and words[1:2] == ["STATISTICS"]:
         return "update_statistics"
     return None
