@@ -42,8 +42,17 @@ from lineage_pipeline.parsing.catalog import (
     resolve_with_catalog,
 )
 from lineage_pipeline.parsing.decoding import decode_sql_bytes
-from lineage_pipeline.parsing.dialect_guess import DialectSuggestion, DialectTrial, suggest_dialect, unread_statements
-from lineage_pipeline.parsing.dialects import SUPPORTED_DIALECTS, header_dialect, validate_dialect
+from lineage_pipeline.parsing.dialect_guess import (
+    DialectSuggestion,
+    DialectTrial,
+    suggest_dialect,
+    unread_statements,
+)
+from lineage_pipeline.parsing.dialects import (
+    SUPPORTED_DIALECTS,
+    header_dialect,
+    validate_dialect,
+)
 from lineage_pipeline.parsing.models import (
     Call,
     ColumnEdge,

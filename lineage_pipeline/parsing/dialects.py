@@ -2,9 +2,11 @@
 
 import re
 from difflib import get_close_matches
-from functools import lru_cache
+from functools import cache
 
 from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
+
+from lineage_pipeline.parsing.names import word_set
 
 # The dialects this parser was written against first; every other dialect the installed sqlglot
 # ships is accepted too (``SUPPORTED_DIALECTS``), so upgrading sqlglot widens the list by itself.
@@ -61,8 +63,8 @@ LATERAL_ALIAS_DIALECTS = frozenset(("snowflake", "databricks", "spark", "duckdb"
 """Dialects where a projection may use an earlier projection's alias (``SELECT a * r AS eur, eur * 2 ...``)."""
 
 PSEUDO_COLUMNS: dict[str, frozenset[str]] = {
-    "oracle": frozenset(
-        "level rownum rowid connect_by_isleaf connect_by_iscycle ora_rowscn sysdate systimestamp user uid".split()
+    "oracle": word_set(
+        "level rownum rowid connect_by_isleaf connect_by_iscycle ora_rowscn sysdate systimestamp user uid"
     ),
 }
 """Bare names a dialect computes itself; they never resolve to a table's column."""
@@ -110,12 +112,12 @@ def header_dialect(text: str) -> str | None:
                 return canonical_dialect(match.group(1))
             if line.strip() and not _COMMENT_RE.match(line):
                 return None
-    except Exception:  # a header is a hint; a bad one must never break parsing
+    except Exception:  # noqa: BLE001 - a header is a hint; a bad one must never break parsing
         return None
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def sqlglot_dialect(dialect: str) -> Dialect:
     """The sqlglot dialect object for a supported name (``ansi`` is sqlglot's generic dialect)."""
     return Dialect.get_or_raise("" if dialect == "ansi" else dialect)

@@ -13,9 +13,13 @@ from lineage_pipeline.parsing.columns import QueryLineage
 from lineage_pipeline.parsing.dialects import LATERAL_ALIAS_DIALECTS, PSEUDO_COLUMNS
 from lineage_pipeline.parsing.models import Call, ColumnEdge, Effect
 from lineage_pipeline.parsing.names import column_name, identifier_name, table_name
-from lineage_pipeline.parsing.qualifying import Marked, needs_qualify, normalize_query, qualify_query
+from lineage_pipeline.parsing.qualifying import (
+    Marked,
+    needs_qualify,
+    normalize_query,
+    qualify_query,
+)
 from lineage_pipeline.parsing.tables import Derivation, FileTables
-
 
 STAR = "*"
 

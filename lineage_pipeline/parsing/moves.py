@@ -11,14 +11,21 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from lineage_pipeline.parsing.dialects import sqlglot_dialect
-from lineage_pipeline.parsing.extraction import Context, Extracted, add_read, name_of, query_outputs, write
+from lineage_pipeline.parsing.extraction import (
+    Context,
+    Extracted,
+    add_read,
+    name_of,
+    query_outputs,
+    write,
+)
 from lineage_pipeline.parsing.models import Effect
 
 _NAME = r"(?:\[[^\]]+\]|\"[^\"]+\"|`[^`]+`|[\w$#@]+)(?:\s*\.\s*(?:\[[^\]]+\]|\"[^\"]+\"|`[^`]+`|[\w$#@]+))*"
 # ``ALTER TABLE t EXCHANGE PARTITION (spec) WITH TABLE s``: the partition's rows come from s.
-_EXCHANGE = re.compile(rf"^\s*TABLE\s+(?P<target>{_NAME})\s+EXCHANGE\s+PARTITION\b.*?\bWITH\s+TABLE\s+(?P<source>{_NAME})", re.I | re.S)
+_EXCHANGE = re.compile(rf"^\s*TABLE\s+(?P<target>{_NAME})\s+EXCHANGE\s+PARTITION\b.*?\bWITH\s+TABLE\s+(?P<source>{_NAME})", re.IGNORECASE | re.DOTALL)
 # ``ALTER TABLE s SWITCH [PARTITION n] TO t [PARTITION m]``: s's rows move to t.
-_SWITCH = re.compile(rf"^\s*TABLE\s+(?P<source>{_NAME})\s+SWITCH\b(?:\s+PARTITION\s+\S+)?\s+TO\s+(?P<target>{_NAME})", re.I | re.S)
+_SWITCH = re.compile(rf"^\s*TABLE\s+(?P<source>{_NAME})\s+SWITCH\b(?:\s+PARTITION\s+\S+)?\s+TO\s+(?P<target>{_NAME})", re.IGNORECASE | re.DOTALL)
 
 
 def move_rows(result: Extracted, ctx: Context, source: str, target: str) -> None:
@@ -34,7 +41,7 @@ def move_rows(result: Extracted, ctx: Context, source: str, target: str) -> None
 def _table(text: str, ctx: Context) -> str | None:
     try:
         return name_of(exp.to_table(text, dialect=sqlglot_dialect(ctx.dialect)), ctx)
-    except Exception:  # an unreadable name is no name; the statement stays a plain ALTER
+    except Exception:  # noqa: BLE001 - an unreadable name is no name; the statement stays a plain ALTER
         return None
 
 
@@ -71,7 +78,7 @@ def unload(rest: str, ctx: Context) -> Extracted:
         return result
     try:
         query = resolved.parse(strings[0].text)[0]
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001
         result.warnings.append(f"UNLOAD query does not parse ({type(error).__name__}); its reads are unknown")
         return result
     if isinstance(query, exp.Query):

@@ -8,7 +8,11 @@ from sqlglot.errors import ErrorLevel, ParseError
 from sqlglot.parser import Parser
 from sqlglot.tokens import TokenType
 
-from lineage_pipeline.parsing.budget import DEFAULT_STATEMENT_SECONDS, BudgetExceeded, Deadline
+from lineage_pipeline.parsing.budget import (
+    DEFAULT_STATEMENT_SECONDS,
+    BudgetExceeded,
+    Deadline,
+)
 from lineage_pipeline.parsing.catalog import Catalog
 from lineage_pipeline.parsing.decoding import decode
 from lineage_pipeline.parsing.dialects import (
@@ -18,10 +22,23 @@ from lineage_pipeline.parsing.dialects import (
     sqlglot_dialect,
     validate_dialect,
 )
-from lineage_pipeline.parsing.dynamic import dynamic_sql_literal, dynamic_sql_variable, string_assignment
+from lineage_pipeline.parsing.dynamic import (
+    dynamic_sql_literal,
+    dynamic_sql_variable,
+    string_assignment,
+)
 from lineage_pipeline.parsing.extraction import Context, Extracted
-from lineage_pipeline.parsing.models import Call, Effect, FileLineage, ParseIssue, StatementLineage
-from lineage_pipeline.parsing.names import column_with_default_schema, with_default_schema
+from lineage_pipeline.parsing.models import (
+    Call,
+    Effect,
+    FileLineage,
+    ParseIssue,
+    StatementLineage,
+)
+from lineage_pipeline.parsing.names import (
+    column_with_default_schema,
+    with_default_schema,
+)
 from lineage_pipeline.parsing.procedural import (
     PARSE_FAILURE_HEADS,
     PROCEDURAL_HEADS,
@@ -216,7 +233,7 @@ def parse_sql(
         if default_schema and default_schema.strip():
             schema = default_schema.strip().lower()
             statements = [_in_default_schema(statement, schema) for statement in statements]
-    except Exception as error:  # last resort: the contract is that parsing never raises
+    except Exception as error:  # noqa: BLE001 - last resort: the contract is that parsing never raises
         errors.append(ParseIssue(message=f"internal parser error: {_message(error)}"))
     return FileLineage(path=path, dialect=resolved, statements=statements, errors=errors, warnings=warnings)
 
@@ -277,10 +294,10 @@ def _read_statement(
         # Procedural statements sqlglot misreads (``OPEN c`` as an alias) or cannot parse.
         expressions = [procedural_statement(head, ctx.text, ctx.dialect)] if head in PROCEDURAL_HEADS else None
         expressions = expressions or _parse_chunk(chunk, ctx.dialect)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001
         try:
             parts = _unparsed_statement(chunk, ctx.dialect, ctx.text)
-        except Exception:
+        except Exception:  # noqa: BLE001
             parts = None
         if parts is None:
             return None, ParseIssue(statement=index, line=chunk.line, message=_message(error)), None
@@ -290,7 +307,7 @@ def _read_statement(
     first = expressions[0]
     try:
         extracted = _extract(first, ctx)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001
         # Keep what is cheap and safe (tables read and written); say why the columns are missing.
         reason = str(error) if isinstance(error, BudgetExceeded) else f"lineage failed: {_message(error)}"
         issue = ParseIssue(statement=index, line=chunk.line, message=f"{reason}; table-level lineage only")
@@ -300,7 +317,7 @@ def _read_statement(
             # Extraction rewrites the tree as it goes; start again from a fresh parse.
             fresh = _parse_chunk(chunk, ctx.dialect)[0]
             return _statement(index, chunk, extract_tables_only(fresh, ctx)), issue, None
-        except Exception:
+        except Exception:  # noqa: BLE001
             return None, issue, None
     assignment = string_assignment(chunk.tokens)
     if assignment is not None:
@@ -388,7 +405,7 @@ def _merge_nested(extracted: Extracted, sql: str, ctx: Context, depth: int) -> N
     for inner in chunks:
         try:
             nested = _extract(_parse_chunk(inner, ctx.dialect)[0], ctx)
-        except Exception:
+        except Exception:  # noqa: BLE001, S112 - unreadable inner SQL adds nothing
             continue
         if nested.kind == "dynamic_sql":
             literal = _dynamic_literal(inner, ctx)
@@ -436,7 +453,7 @@ def parse_file_bytes(
         chosen = header_dialect(text) or dialect
         result = parse_sql(text, chosen, path, catalog, statement_seconds, default_schema)
         return result.model_copy(update={"encoding": encoding})
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001
         return FileLineage(
             path=path,
             dialect=canonical_dialect(dialect) or _FALLBACK_DIALECT,

@@ -6,13 +6,17 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from lineage_pipeline.parsing.dialects import sqlglot_dialect
-from lineage_pipeline.parsing.extraction import Context, Extracted, name_of, read_mentions
+from lineage_pipeline.parsing.extraction import (
+    Context,
+    Extracted,
+    name_of,
+    read_mentions,
+)
 from lineage_pipeline.parsing.models import Call, Effect
-from lineage_pipeline.parsing.names import identifier_name
 from lineage_pipeline.parsing.moves import partition_move, unload
+from lineage_pipeline.parsing.names import identifier_name, word_set
 from lineage_pipeline.parsing.splitting import tokenize
 from lineage_pipeline.parsing.utility import utility_command
-
 
 _DYNAMIC_PROCEDURES = frozenset(("sp_executesql", "sys.sp_executesql", "dbo.sp_executesql"))
 
@@ -53,8 +57,8 @@ def _execute(execute: exp.Expression, ctx: Context) -> Extracted:
 
 # Statements of routine languages (PL/pgSQL, PL/SQL, Snowflake Scripting, MySQL, T-SQL cursors) that
 # carry no lineage beyond a query some of them embed; sqlglot misreads or rejects them.
-PROCEDURAL_HEADS = frozenset(
-    "RETURN OPEN CLOSE DEALLOCATE FETCH LEAVE ITERATE BREAK CONTINUE EXIT GET SIGNAL RESIGNAL LET PERFORM NULL".split()
+PROCEDURAL_HEADS = word_set(
+    "RETURN OPEN CLOSE DEALLOCATE FETCH LEAVE ITERATE BREAK CONTINUE EXIT GET SIGNAL RESIGNAL LET PERFORM NULL"
 )
 # Heads read as procedural only when sqlglot cannot parse them (T-SQL ``DECLARE @t TABLE`` it can).
 PARSE_FAILURE_HEADS = PROCEDURAL_HEADS | frozenset(("DECLARE", "RAISE"))
@@ -88,7 +92,7 @@ def embedded_query(text: str, dialect: str) -> exp.Query | None:
         while query.count(")") > query.count("(") and query.endswith(")"):
             query = query[:-1].rstrip()
         parsed = sqlglot_dialect(dialect).parse(query)[0]
-    except Exception:  # an embedded query is a bonus; the statement stands without it
+    except Exception:  # noqa: BLE001 - an embedded query is a bonus; the statement stands without it
         return None
     return parsed if isinstance(parsed, exp.Query) else None
 

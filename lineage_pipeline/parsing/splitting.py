@@ -11,7 +11,7 @@ import re
 import threading
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from sqlglot import exp
 from sqlglot.errors import TokenError
@@ -19,7 +19,7 @@ from sqlglot.tokens import Token, Tokenizer, TokenType
 
 from lineage_pipeline.parsing.dialects import folds_case, sqlglot_dialect
 from lineage_pipeline.parsing.models import ParseIssue
-from lineage_pipeline.parsing.names import identifier_name
+from lineage_pipeline.parsing.names import identifier_name, word_set
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,11 @@ _LITERAL_TYPES = frozenset(
 # A word right after one of these is a name (``@update``, ``t.end``, ``#begin``), never a keyword.
 _NAME_PREFIXES = frozenset((TokenType.PARAMETER, TokenType.DOT, TokenType.HASH))
 
-_STARTERS = frozenset(
+_STARTERS = word_set(
     """SELECT INSERT UPDATE DELETE MERGE CREATE DROP ALTER TRUNCATE WITH DECLARE SET PRINT EXEC EXECUTE
     USE GRANT REVOKE DENY RAISERROR THROW RETURN OPEN FETCH CLOSE DEALLOCATE WAITFOR BREAK CONTINUE
     GOTO CALL COPY UNLOAD COMMIT ROLLBACK SAVE BULK REPLACE UPSERT VACUUM ANALYZE OPTIMIZE REFRESH
-    MSCK CACHE UNCACHE EXPLAIN LET RAISE LEAVE ITERATE SIGNAL REVERT""".split()
+    MSCK CACHE UNCACHE EXPLAIN LET RAISE LEAVE ITERATE SIGNAL REVERT"""
 )
 # Statement keywords that continue the statement after these words (``ON DELETE``, ``CREATE OR
 # REPLACE``, ``FOR UPDATE``, trigger events, ``OFFSET .. ROWS FETCH``, ``FOR EACH ROW EXECUTE``,
@@ -66,25 +66,25 @@ _ATTACHING_PREVIOUS = {
     "CHARACTER": frozenset(("SET",)),
     "AUTO": frozenset(("REFRESH",)),  # Redshift ``CREATE MATERIALIZED VIEW v AUTO REFRESH YES AS``
 }
-_SET_OPERATORS = frozenset("UNION ALL DISTINCT EXCEPT INTERSECT MINUS AS FOR".split())
+_SET_OPERATORS = word_set("UNION ALL DISTINCT EXCEPT INTERSECT MINUS AS FOR")
 _PERMISSION_HEADS = frozenset(("GRANT", "REVOKE", "DENY"))
 _WHOLE_HEADS = _PERMISSION_HEADS | frozenset(("EXPLAIN", "SHOW", "DESCRIBE", "DESC"))
-_OBJECT_WORDS = frozenset(
+_OBJECT_WORDS = word_set(
     """TABLE VIEW PROCEDURE PROC FUNCTION SCHEMA DATABASE TRIGGER SEQUENCE TYPE SYNONYM MATERIALIZED
     OR UNIQUE CLUSTERED NONCLUSTERED TEMP TEMPORARY GLOBAL LOCAL TRANSIENT VOLATILE EXTERNAL STAGE
-    STREAM TASK ROLE USER LOGIN EXTENSION INDEX""".split()
+    STREAM TASK ROLE USER LOGIN EXTENSION INDEX"""
 )
 # ``WITH <word> AS`` that is an option, not a CTE (``CREATE VIEW v WITH SCHEMABINDING AS``).
-_WITH_OPTIONS = frozenset(
+_WITH_OPTIONS = word_set(
     """SCHEMABINDING ENCRYPTION VIEW_METADATA RECOMPILE EXECUTE NATIVE_COMPILATION CHECK TIES ROLLUP
-    CUBE NOLOCK NO DATA LOCAL CASCADED GRANT ORDINALITY OFFSET TIME RETURNS""".split()
+    CUBE NOLOCK NO DATA LOCAL CASCADED GRANT ORDINALITY OFFSET TIME RETURNS"""
 )
 _ROUTINE_WORDS = frozenset(("PROCEDURE", "PROC", "FUNCTION", "TRIGGER"))
-_END_SUFFIXES = frozenset("TRY CATCH IF LOOP WHILE REPEAT FOR CASE FUNCTION PROCEDURE".split())
+_END_SUFFIXES = word_set("TRY CATCH IF LOOP WHILE REPEAT FOR CASE FUNCTION PROCEDURE")
 _TRANSACTION_WORDS = frozenset(("TRAN", "TRANSACTION", "DISTRIBUTED", "WORK"))
-_DDL_BEFORE_IF = frozenset(
+_DDL_BEFORE_IF = word_set(
     """TABLE VIEW EXISTS NOT PROCEDURE PROC FUNCTION INDEX SCHEMA DATABASE TRIGGER SEQUENCE TYPE USER
-    ROLE COLUMN CONSTRAINT STATISTICS SYNONYM STAGE STREAM TASK""".split()
+    ROLE COLUMN CONSTRAINT STATISTICS SYNONYM STAGE STREAM TASK"""
 )
 _GO_DIALECTS = frozenset(("tsql", "fabric"))
 _SLASH_DIALECTS = frozenset(("oracle",))
@@ -97,7 +97,7 @@ _SQL_LANGUAGES = frozenset(("SQL", "PLPGSQL", "TSQL"))
 
 # Every word ``_Splitter.keyword`` acts on at nesting depth 0; any other word just extends the statement.
 _SIGNAL_WORDS = (
-    frozenset("CASE END BEGIN ELSE ELSIF ELSEIF LOOP THEN DO REPEAT EXCEPTION IF WHILE FOR DECLARE RETURN".split())
+    word_set("CASE END BEGIN ELSE ELSIF ELSEIF LOOP THEN DO REPEAT EXCEPTION IF WHILE FOR DECLARE RETURN")
     | _STARTERS
     | _ROUTINE_WORDS
 )
@@ -433,9 +433,9 @@ class _Splitter:
         elif word in ("LOOP", "REPEAT") and not state.tokens:
             self.block_depth += 1
             return i + 1
-        elif word == "EXCEPTION" and not state.tokens and (self.in_body or self.procedure):
-            self.start("condition", word)
-        elif word in ("IF", "WHILE", "FOR") and not state.case_depth and self.control_flow(tokens, i, word):
+        elif (word == "EXCEPTION" and not state.tokens and (self.in_body or self.procedure)) or (
+            word in ("IF", "WHILE", "FOR") and not state.case_depth and self.control_flow(tokens, i, word)
+        ):
             self.start("condition", word)
         elif word == "DECLARE" and self.declare_section() and not state.tokens:
             self.state.role = "declarations"
@@ -620,7 +620,7 @@ def _routine_name(header: list[Token], dialect: str, after: frozenset[str] = _RO
     return ".".join(parts) or None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _splitting_tokenizer(dialect: str) -> type[Tokenizer]:
     """The dialect's tokenizer class with command swallowing turned off.
 

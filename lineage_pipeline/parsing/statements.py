@@ -3,7 +3,13 @@
 from sqlglot import exp
 
 from lineage_pipeline.parsing import dml, effects, procedural, writes
-from lineage_pipeline.parsing.extraction import Context, Extracted, name_of, read_mentions, write
+from lineage_pipeline.parsing.extraction import (
+    Context,
+    Extracted,
+    name_of,
+    read_mentions,
+    write,
+)
 from lineage_pipeline.parsing.qualifying import mark_names
 from lineage_pipeline.parsing.utility import UTILITY_TYPES
 

@@ -11,6 +11,8 @@ import re
 from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
+from lineage_pipeline.parsing.names import word_set
+
 UTILITY_TYPES: tuple[type[exp.Expression], ...] = (
     exp.Use,
     exp.Show,
@@ -32,20 +34,20 @@ UTILITY_TYPES: tuple[type[exp.Expression], ...] = (
 # Heads of statements that carry no lineage, whether sqlglot parses them, keeps them as a Command or
 # rejects them (T-SQL ``DENY``, ``WAITFOR``, ``DBCC``). ``SET``/``DECLARE``/``EXEC`` are not here: an
 # assignment may read a table and EXEC is a call.
-UTILITY_HEADS = frozenset(
+UTILITY_HEADS = word_set(
     """USE SHOW DESCRIBE DESC EXPLAIN ANALYZE REFRESH UNCACHE GRANT REVOKE DENY COMMENT VACUUM OPTIMIZE
     MSCK PRINT WAITFOR DBCC BACKUP RESTORE CHECKPOINT RECONFIGURE KILL SHUTDOWN COMMIT ROLLBACK SAVE
     BEGIN START END ABORT LOCK UNLOCK LISTEN NOTIFY UNLISTEN DISCARD RESET CLUSTER REINDEX
-    PUT GET LIST REMOVE RM SETUSER REVERT RAISERROR THROW FLUSH PURGE INVALIDATE COMPUTE ENABLE DISABLE""".split()
+    PUT GET LIST REMOVE RM SETUSER REVERT RAISERROR THROW FLUSH PURGE INVALIDATE COMPUTE ENABLE DISABLE"""
 )
 
 # ``CREATE|ALTER|DROP <word>`` objects that hold no rows: partitioning, security, full-text, server
 # objects. (``EXTERNAL`` is absent on purpose: an external table is a table.)
-UTILITY_OBJECTS = frozenset(
+UTILITY_OBJECTS = word_set(
     """PARTITION FULLTEXT STATISTICS LOGIN USER ROLE CERTIFICATE MASTER SYMMETRIC ASYMMETRIC ASSEMBLY
     XML SECURITY DATABASE EVENT QUEUE SERVICE CONTRACT MESSAGE ROUTE ENDPOINT CREDENTIAL AVAILABILITY
     RESOURCE WORKLOAD SERVER INDEX COLUMNSTORE SEARCH APPLICATION BROKER WAREHOUSE SESSION ACCOUNT
-    INTEGRATION NETWORK PASSWORD MASKING ROW TAG""".split()
+    INTEGRATION NETWORK PASSWORD MASKING ROW TAG"""
 )
 _DDL_HEADS = frozenset(("CREATE", "ALTER", "DROP"))
 _EXTERNAL_NON_TABLES = frozenset(("DATA", "FILE", "RESOURCE", "LANGUAGE", "LIBRARY"))
@@ -97,7 +99,7 @@ def command_words(command: exp.Command) -> list[str]:
 
 
 # Governance clauses of ALTER (Snowflake): attaching a policy or tag moves no data.
-_GOVERNANCE = re.compile(r"\b(?:SET|UNSET|ADD|DROP)\s+(?:MASKING\s+POLICY|TAG|ROW\s+ACCESS\s+POLICY)\b", re.I)
+_GOVERNANCE = re.compile(r"\b(?:SET|UNSET|ADD|DROP)\s+(?:MASKING\s+POLICY|TAG|ROW\s+ACCESS\s+POLICY)\b", re.IGNORECASE)
 
 
 def utility_command(command: exp.Command) -> str | None:

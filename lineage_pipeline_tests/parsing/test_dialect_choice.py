@@ -13,12 +13,18 @@ from lineage_pipeline.parsing import (
 )
 
 TSQL_FILES = [
-    "SET NOCOUNT ON\nGO\nCREATE TABLE [dbo].[Fees] ([Id] INT IDENTITY(1,1) NOT NULL, [Amount] MONEY NULL)\nGO\n"
-    "INSERT INTO [dbo].[Fees] ([Amount]) SELECT TOP (10) f.[Amount] FROM [stg].[Fees] f WITH (NOLOCK)\nGO",
-    "DECLARE @d DATETIME2 = SYSDATETIME()\nUPDATE a SET a.[Balance] += t.[Amount] FROM [dbo].[Accounts] a "
-    "JOIN #txn t ON t.[Id] = a.[Id]\nSELECT @d = MAX([Booked]) FROM [dbo].[Txn]\nGO",
-    "IF OBJECT_ID('tempdb..#x') IS NOT NULL DROP TABLE #x\nSELECT TOP 5 [Id] INTO #x FROM [dbo].[Accounts]\n"
-    "PRINT N'done'\nGO",
+    (
+        "SET NOCOUNT ON\nGO\nCREATE TABLE [dbo].[Fees] ([Id] INT IDENTITY(1,1) NOT NULL, [Amount] MONEY NULL)\nGO\n"
+        "INSERT INTO [dbo].[Fees] ([Amount]) SELECT TOP (10) f.[Amount] FROM [stg].[Fees] f WITH (NOLOCK)\nGO"
+    ),
+    (
+        "DECLARE @d DATETIME2 = SYSDATETIME()\nUPDATE a SET a.[Balance] += t.[Amount] FROM [dbo].[Accounts] a "
+        "JOIN #txn t ON t.[Id] = a.[Id]\nSELECT @d = MAX([Booked]) FROM [dbo].[Txn]\nGO"
+    ),
+    (
+        "IF OBJECT_ID('tempdb..#x') IS NOT NULL DROP TABLE #x\nSELECT TOP 5 [Id] INTO #x FROM [dbo].[Accounts]\n"
+        "PRINT N'done'\nGO"
+    ),
 ]
 
 
