@@ -1,10 +1,12 @@
 """DROP, TRUNCATE and ALTER/RENAME: effects on tables that are not lineage."""
 
+import re
+
 from sqlglot import exp
 
 from lineage_pipeline.parsing.extraction import Context, Extracted, name_of
 from lineage_pipeline.parsing.models import Effect
-from lineage_pipeline.parsing.moves import swap
+from lineage_pipeline.parsing.moves import NAME_PATTERN, swap, table_named
 
 
 def _drop(drop: exp.Drop, ctx: Context) -> Extracted:
@@ -66,6 +68,35 @@ def _alter(alter: exp.Alter, ctx: Context) -> Extracted:
     if not result.effects:
         result.effects.append(Effect(kind="alter", table=name))
     return result
+
+
+_ALTER_TABLE = re.compile(rf"^\s*TABLE\s+(?P<table>{NAME_PATTERN})\s+(?:WITH\s+(?:NO)?CHECK\s+)?(?P<action>\w+)", re.IGNORECASE)
+_RENAME_OBJECT = re.compile(
+    rf"^\s*(?:OBJECT\s*(?:::)?\s*)?(?P<old>{NAME_PATTERN})\s+TO\s+(?P<new>{NAME_PATTERN})\s*$", re.IGNORECASE
+)
+
+
+def alter_command(rest: str, ctx: Context) -> Extracted | None:
+    """An ``ALTER TABLE t <action> ...`` sqlglot kept as a Command (``CHECK CONSTRAINT``, ``ADD CONSTRAINT
+    df DEFAULT (0) FOR c``): ``Effect(alter, t, action)``; ``None`` when it is not an ALTER TABLE or
+    renames something (that must not pass unread)."""
+    match = _ALTER_TABLE.match(rest)
+    if match is None or re.search(r"\bRENAME\b", rest, re.IGNORECASE):
+        return None
+    table = table_named(match.group("table"), ctx)
+    if table is None or ctx.tables.is_temp(table):
+        return Extracted(kind="alter") if table else None
+    return Extracted(kind="alter", effects=[Effect(kind="alter", table=table, detail=match.group("action").lower())])
+
+
+def rename_object(rest: str, ctx: Context) -> Extracted | None:
+    """Synapse/Fabric ``RENAME OBJECT [::] s.old TO new``: ``Effect(rename, s.old, new)`` like sp_rename."""
+    match = _RENAME_OBJECT.match(rest)
+    old = table_named(match.group("old"), ctx) if match else None
+    new = table_named(match.group("new"), ctx) if match else None
+    if old is None or new is None:
+        return None
+    return Extracted(kind="rename", effects=[Effect(kind="rename", table=old, detail=new)])
 
 
 HANDLERS = {exp.Drop: _drop, exp.TruncateTable: _truncate, exp.Alter: _alter}

@@ -21,11 +21,11 @@ from lineage_pipeline.parsing.extraction import (
 )
 from lineage_pipeline.parsing.models import Effect
 
-_NAME = r"(?:\[[^\]]+\]|\"[^\"]+\"|`[^`]+`|[\w$#@]+)(?:\s*\.\s*(?:\[[^\]]+\]|\"[^\"]+\"|`[^`]+`|[\w$#@]+))*"
+NAME_PATTERN = r"(?:\[[^\]]+\]|\"[^\"]+\"|`[^`]+`|[\w$#@]+)(?:\s*\.\s*(?:\[[^\]]+\]|\"[^\"]+\"|`[^`]+`|[\w$#@]+))*"
 # ``ALTER TABLE t EXCHANGE PARTITION (spec) WITH TABLE s``: the partition's rows come from s.
-_EXCHANGE = re.compile(rf"^\s*TABLE\s+(?P<target>{_NAME})\s+EXCHANGE\s+PARTITION\b.*?\bWITH\s+TABLE\s+(?P<source>{_NAME})", re.IGNORECASE | re.DOTALL)
+_EXCHANGE = re.compile(rf"^\s*TABLE\s+(?P<target>{NAME_PATTERN})\s+EXCHANGE\s+PARTITION\b.*?\bWITH\s+TABLE\s+(?P<source>{NAME_PATTERN})", re.IGNORECASE | re.DOTALL)
 # ``ALTER TABLE s SWITCH [PARTITION n] TO t [PARTITION m]``: s's rows move to t.
-_SWITCH = re.compile(rf"^\s*TABLE\s+(?P<source>{_NAME})\s+SWITCH\b(?:\s+PARTITION\s+\S+)?\s+TO\s+(?P<target>{_NAME})", re.IGNORECASE | re.DOTALL)
+_SWITCH = re.compile(rf"^\s*TABLE\s+(?P<source>{NAME_PATTERN})\s+SWITCH\b(?:\s+PARTITION\s+\S+)?\s+TO\s+(?P<target>{NAME_PATTERN})", re.IGNORECASE | re.DOTALL)
 
 
 def move_rows(result: Extracted, ctx: Context, source: str, target: str) -> None:
@@ -38,7 +38,8 @@ def move_rows(result: Extracted, ctx: Context, source: str, target: str) -> None
         write(result, ctx, target, [], ctx.tables.star(source), replace=False, defines=False)
 
 
-def _table(text: str, ctx: Context) -> str | None:
+def table_named(text: str, ctx: Context) -> str | None:
+    """The normalized name of a table written as ``text`` (``[s].[t]``, ``"s"."t"``, ``s.t``), else ``None``."""
     try:
         return name_of(exp.to_table(text, dialect=sqlglot_dialect(ctx.dialect)), ctx)
     except Exception:  # noqa: BLE001 - an unreadable name is no name; the statement stays a plain ALTER
@@ -51,7 +52,7 @@ def partition_move(rest: str, ctx: Context) -> Extracted | None:
         match = pattern.match(rest)
         if match is None:
             continue
-        source, target = _table(match.group("source"), ctx), _table(match.group("target"), ctx)
+        source, target = table_named(match.group("source"), ctx), table_named(match.group("target"), ctx)
         if source is None or target is None:
             return None
         result = Extracted(kind="alter")
@@ -66,6 +67,20 @@ def swap(result: Extracted, ctx: Context, table: str, other: str) -> None:
     """Snowflake ``ALTER TABLE a SWAP WITH b``: each table now holds the other's rows."""
     move_rows(result, ctx, other, table)
     move_rows(result, ctx, table, other)
+
+
+_BULK_INSERT = re.compile(rf"^\s*BULK\s+INSERT\s+(?P<table>{NAME_PATTERN})\s+FROM\b", re.IGNORECASE)
+
+
+def bulk_insert(text: str, ctx: Context) -> Extracted | None:
+    """T-SQL ``BULK INSERT t FROM 'file' WITH (...)``: ``t`` is loaded from a file (a target, no source)."""
+    match = _BULK_INSERT.match(text)
+    target = table_named(match.group("table"), ctx) if match else None
+    if target is None:
+        return None
+    result = Extracted(kind="bulk_insert")
+    write(result, ctx, target, [], None, replace=False, defines=False)
+    return result
 
 
 def unload(rest: str, ctx: Context) -> Extracted:

@@ -35,6 +35,7 @@ from lineage_pipeline.parsing.models import (
     ParseIssue,
     StatementLineage,
 )
+from lineage_pipeline.parsing.moves import bulk_insert
 from lineage_pipeline.parsing.names import (
     column_with_default_schema,
     with_default_schema,
@@ -296,7 +297,7 @@ def _read_statement(
         expressions = expressions or _parse_chunk(chunk, ctx.dialect)
     except Exception as error:  # noqa: BLE001
         try:
-            parts = _unparsed_statement(chunk, ctx.dialect, ctx.text)
+            parts = _unparsed_statement(chunk, ctx)
         except Exception:  # noqa: BLE001
             parts = None
         if parts is None:
@@ -359,12 +360,17 @@ def _extract(parsed, ctx: Context) -> Extracted:
     return extract(parsed, ctx)
 
 
-def _unparsed_statement(chunk: Chunk, dialect: str, text: str):
+def _unparsed_statement(chunk: Chunk, ctx: Context):
     """Statements sqlglot cannot parse but whose meaning is known: ``INSERT ... EXEC``, ``EXECUTE AS``,
     procedural statements (``GET DIAGNOSTICS``, ``RAISE``, ``LET``, ``DECLARE ... CURSOR FOR``, ``PERFORM``),
     and any other ``EXEC`` - a dynamic-SQL call (``EXEC ('...' + @x)``) or a procedure call."""
+    dialect, text = ctx.dialect, ctx.text
     tokens = chunk.tokens
     first = tokens[0].text.upper()
+    if len(tokens) == 2 and tokens[1].token_type == TokenType.COLON:
+        return Extracted(kind="label")  # a GOTO target: ``done:``
+    if first == "BULK":
+        return bulk_insert(text, ctx)
     if first in PARSE_FAILURE_HEADS:
         return procedural_statement(first, text, dialect)
     utility = utility_head(token_words(tokens))

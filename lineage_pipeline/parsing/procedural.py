@@ -6,6 +6,7 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from lineage_pipeline.parsing.dialects import sqlglot_dialect
+from lineage_pipeline.parsing.effects import alter_command, rename_object
 from lineage_pipeline.parsing.extraction import (
     Context,
     Extracted,
@@ -58,7 +59,7 @@ def _execute(execute: exp.Expression, ctx: Context) -> Extracted:
 # Statements of routine languages (PL/pgSQL, PL/SQL, Snowflake Scripting, MySQL, T-SQL cursors) that
 # carry no lineage beyond a query some of them embed; sqlglot misreads or rejects them.
 PROCEDURAL_HEADS = word_set(
-    "RETURN OPEN CLOSE DEALLOCATE FETCH LEAVE ITERATE BREAK CONTINUE EXIT GET SIGNAL RESIGNAL LET PERFORM NULL"
+    "RETURN OPEN CLOSE DEALLOCATE FETCH LEAVE ITERATE BREAK CONTINUE EXIT GET SIGNAL RESIGNAL LET PERFORM NULL GOTO"
 )
 # Heads read as procedural only when sqlglot cannot parse them (T-SQL ``DECLARE @t TABLE`` it can).
 PARSE_FAILURE_HEADS = PROCEDURAL_HEADS | frozenset(("DECLARE", "RAISE"))
@@ -128,9 +129,13 @@ def _command(command: exp.Command, ctx: Context) -> Extracted:
             return Extracted(kind="call", calls=[Call(kind="procedure", target=target, text=text)])
     if name == "UNLOAD":
         return unload(rest, ctx)
-    moved = partition_move(rest, ctx) if name == "ALTER" else None
-    if moved is not None:
-        return moved
+    if name == "RENAME":
+        renamed = rename_object(rest, ctx)
+        if renamed is not None:
+            return renamed
+    altered = (partition_move(rest, ctx) or alter_command(rest, ctx)) if name == "ALTER" else None
+    if altered is not None:
+        return altered
     utility = utility_command(command)
     result = Extracted(kind=utility if utility and " " not in name else name.lower() or "command")
     if utility is None:

@@ -145,9 +145,10 @@ _COMPOUND_OPERATORS = frozenset(
     (TokenType.PLUS, TokenType.DASH, TokenType.STAR, TokenType.SLASH, TokenType.MOD, TokenType.PIPE, TokenType.AMP, TokenType.CARET)
 )
 _ASSIGNEE_TYPES = frozenset((TokenType.VAR, TokenType.IDENTIFIER, TokenType.DOT, TokenType.PARAMETER))
-_DDL_HEADS = frozenset(("CREATE", "ALTER"))
+_DDL_HEADS = frozenset(("CREATE", "ALTER", "DECLARE"))  # DECLARE @t TABLE (...) is DDL too
 # After ``ON scheme(``: a storage clause, unlike ``ON DELETE``/``ON UPDATE`` of a foreign key.
 _NOT_STORAGE = frozenset(("DELETE", "UPDATE", "COMMIT"))
+_COLUMN_ATTRIBUTES = frozenset(("SPARSE", "ROWGUIDCOL", "FILESTREAM"))
 
 
 def _compound_edits(tokens: list[Token], sql: str) -> list[tuple[int, int, str]]:
@@ -169,14 +170,20 @@ def _compound_edits(tokens: list[Token], sql: str) -> list[tuple[int, int, str]]
 
 def _storage_edits(tokens: list[Token], sql: str) -> list[tuple[int, int, str]]:
     """Drop what sqlglot cannot parse and lineage does not need in T-SQL DDL: ``MASKED WITH (FUNCTION =
-    '...')`` on a column and ``ON scheme(column)`` placing a table, index or constraint on a partition scheme."""
+    '...')``, ``ON scheme(column)`` placing a table, index or constraint on a partition scheme,
+    ``TEXTIMAGE_ON``/``FILESTREAM_ON`` filegroups, the column attributes ``SPARSE``/``ROWGUIDCOL``/
+    ``FILESTREAM``, a ``COLUMN_SET FOR ALL_SPARSE_COLUMNS`` column, an index declared inline on a column,
+    the index kind of a column's own ``PRIMARY KEY CLUSTERED`` and the ``HASH ... WITH (BUCKET_COUNT = n)``
+    of memory-optimized indexes."""
     edits = []
+    depth = 0
     for i, token in enumerate(tokens):
         word = _word(token)
-        if word == "MASKED" and i + 2 < len(tokens) and _word(tokens[i + 1]) == "WITH":
-            if tokens[i + 2].token_type == TokenType.L_PAREN:
-                end = _group_end(tokens, i + 2)
-                edits.append((token.start, tokens[end - 1].end + 1, ""))
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(token.token_type, 0)
+        if word == "MASKED" and nxt is not None and _word(nxt) == "WITH":
+            if i + 2 < len(tokens) and tokens[i + 2].token_type == TokenType.L_PAREN:
+                edits.append((token.start, tokens[_group_end(tokens, i + 2) - 1].end + 1, ""))
         elif (
             word == "ON"
             and i > 0
@@ -186,21 +193,67 @@ def _storage_edits(tokens: list[Token], sql: str) -> list[tuple[int, int, str]]:
             and _word(tokens[i + 1]) not in _NOT_STORAGE
             and tokens[i + 2].token_type == TokenType.L_PAREN
         ):
-            end = _group_end(tokens, i + 2)
+            edits.append((token.start, tokens[_group_end(tokens, i + 2) - 1].end + 1, ""))
+        elif word in ("TEXTIMAGE_ON", "FILESTREAM_ON") and nxt is not None:
+            edits.append((token.start, nxt.end + 1, ""))
+        elif word in _COLUMN_ATTRIBUTES and depth > 0 and tokens[i - 1].token_type != TokenType.COMMA:
+            edits.append((token.start, token.end + 1, ""))
+        elif word == "COLUMN_SET" and i + 2 < len(tokens) and _word(tokens[i + 2]) == "ALL_SPARSE_COLUMNS":
+            # ``cs XML COLUMN_SET FOR ALL_SPARSE_COLUMNS``: a view over the sparse columns, no data of its own.
+            edits.append((token.start, tokens[i + 2].end + 1, ""))
+        elif word == "INDEX" and depth == 1 and tokens[i - 1].token_type == TokenType.COMMA:
+            # A table-level ``, INDEX ix [NONCLUSTERED] (a, b)``: sqlglot reads it as a column named INDEX.
+            end, level = i + 1, 1
+            while end < len(tokens):
+                level += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(tokens[end].token_type, 0)
+                if level == 0 or (level == 1 and tokens[end].token_type == TokenType.COMMA):
+                    break
+                end += 1
+            edits.append((tokens[i - 1].start, tokens[end - 1].end + 1, ""))
+        elif word == "INDEX" and depth > 0 and tokens[i - 1].token_type not in (TokenType.COMMA, TokenType.L_PAREN):
+            # ``b INT INDEX ix NONCLUSTERED``: an index declared on the column (the table-level form parses).
+            end = i + 2
+            while end < len(tokens) and _word(tokens[end]) in ("CLUSTERED", "NONCLUSTERED"):
+                end += 1
             edits.append((token.start, tokens[end - 1].end + 1, ""))
+        elif (
+            word in ("CLUSTERED", "NONCLUSTERED")
+            and i > 0
+            and _word(tokens[i - 1]) in ("KEY", "PRIMARY KEY", "UNIQUE")
+            and (nxt is None or nxt.token_type != TokenType.L_PAREN)
+        ):
+            # A column's own ``PRIMARY KEY CLUSTERED``: sqlglot wants a column list after the index kind.
+            edits.append((token.start, token.end + 1, ""))
+        elif word == "HASH" and i > 0 and _word(tokens[i - 1]) in ("CLUSTERED", "NONCLUSTERED"):
+            end = _group_end(tokens, i + 1) if nxt is not None and nxt.token_type == TokenType.L_PAREN else i + 1
+            edits.append((token.start, token.end + 1, ""))
+            if end + 1 < len(tokens) and _word(tokens[end]) == "WITH" and tokens[end + 1].token_type == TokenType.L_PAREN:
+                edits.append((tokens[end].start, tokens[_group_end(tokens, end + 1) - 1].end + 1, ""))
     return edits
+
+
+def _xmlnamespaces_edits(tokens: list[Token]) -> list[tuple[int, int, str]]:
+    """``WITH XMLNAMESPACES (...) [, cte AS (...)] SELECT``: the namespaces only name XML prefixes."""
+    if len(tokens) < 3 or _word(tokens[0]) != "WITH" or _word(tokens[1]) != "XMLNAMESPACES":
+        return []
+    if tokens[2].token_type != TokenType.L_PAREN:
+        return []
+    end = _group_end(tokens, 2)
+    if end < len(tokens) and tokens[end].token_type == TokenType.COMMA:
+        return [(tokens[0].start, tokens[end].end + 1, "WITH")]
+    return [(tokens[0].start, tokens[end - 1].end + 1, "")]
 
 
 def rewrite_tsql(tokens: list[Token], sql: str) -> str | None:
     """The statement's text with T-SQL constructs sqlglot 30 cannot parse made parseable (compound
-    assignments, ``MASKED WITH``, ``ON scheme(col)``), or ``None`` when there are none.
+    assignments, ``WITH XMLNAMESPACES``, storage clauses of DDL), or ``None`` when there are none.
 
     Upstream, sqlglot's T-SQL parser would take ``op=`` in SET (as ``EQ(x, op(x, v))``), ``MASKED WITH``
     as a column constraint and a partition-scheme ``ON`` as a storage property.
     """
     if not tokens:
         return None
-    edits = _compound_edits(tokens, sql)
+    edits = _compound_edits(tokens, sql) + _xmlnamespaces_edits(tokens)
     if _word(tokens[0]) in _DDL_HEADS:
         edits += _storage_edits(tokens, sql)
     if not edits:

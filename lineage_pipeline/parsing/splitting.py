@@ -386,6 +386,10 @@ class _Splitter:
             return i + 1
         if state.role == "header":
             return self.header_keyword(tokens, i, word)
+        if self.label(tokens, i):
+            # A GOTO target ``done:`` on its own line ends the statement before it and carries nothing.
+            self.flush()
+            return i + 2
         if word not in _SIGNAL_WORDS:
             # Most words (names, FROM, WHERE, AS, ...) only extend the statement: skip the checks below.
             if not state.tokens:
@@ -463,6 +467,16 @@ class _Splitter:
         self.state.tokens.append(tokens[i])
         self.state.prev_word = word
         return i + 1
+
+    def label(self, tokens: list[Token], i: int) -> bool:
+        """``name:`` starting a line (T-SQL): a label, not part of any statement."""
+        return (
+            self.dialect in _GO_DIALECTS
+            and i + 1 < len(tokens)
+            and tokens[i + 1].token_type == TokenType.COLON
+            and tokens[i].end + 1 == tokens[i + 1].start
+            and _starts_line(tokens, i, self.sql)
+        )
 
     def declare_section(self) -> bool:
         """``DECLARE`` opens a declaration section: in procedural bodies, and at the top of Oracle and

@@ -47,7 +47,7 @@ UTILITY_OBJECTS = word_set(
     """PARTITION FULLTEXT STATISTICS LOGIN USER ROLE CERTIFICATE MASTER SYMMETRIC ASYMMETRIC ASSEMBLY
     XML SECURITY DATABASE EVENT QUEUE SERVICE CONTRACT MESSAGE ROUTE ENDPOINT CREDENTIAL AVAILABILITY
     RESOURCE WORKLOAD SERVER INDEX COLUMNSTORE SEARCH APPLICATION BROKER WAREHOUSE SESSION ACCOUNT
-    INTEGRATION NETWORK PASSWORD MASKING ROW TAG"""
+    INTEGRATION NETWORK PASSWORD MASKING ROW TAG TYPE SYNONYM AUTHORIZATION"""
 )
 _DDL_HEADS = frozenset(("CREATE", "ALTER", "DROP"))
 _EXTERNAL_NON_TABLES = frozenset(("DATA", "FILE", "RESOURCE", "LANGUAGE", "LIBRARY"))
@@ -73,6 +73,10 @@ def utility_head(words: list[str]) -> str | None:
             return f"{head.lower()}_external_{rest[1].lower()}"
     if head == "UPDATE" and words[1:2] == ["STATISTICS"]:
         return "update_statistics"
+    if head == "SET" and len(words) > 1:
+        # ``SET IDENTITY_INSERT t ON``, ``SET DEADLOCK_PRIORITY LOW``: session options (``SET @v = ...``
+        # assigns a variable and may read a table; its second word is no word).
+        return "set"
     return None
 
 
