@@ -667,6 +667,51 @@ def tokenize(sql: str, dialect: str) -> list[Token]:
 _HIVE_STREAM = getattr(TokenType, "HIVE_TOKEN_STREAM", None)
 
 
+_SQLCMD_DIRECTIVE = re.compile(
+    r"^[ \t]*:(setvar|r|on[ \t]+error|connect|out|error|exit|quit|listvar|list|reset|serverlist|xml|perftrace)\b[^\n]*",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SETVAR = re.compile(r'^[ \t]*:setvar[ \t]+(\w+)(?:[ \t]+(?:"([^"]*)"|(\S+)))?', re.IGNORECASE)
+_INCLUDE = re.compile(r"^[ \t]*:r[ \t]+(.+?)[ \t]*$", re.IGNORECASE)
+_SQLCMD_VARIABLE = re.compile(r"\$\((\w+)\)")
+
+
+def sqlcmd_script(sql: str, line_offset: int = 0) -> tuple[str, list[ParseIssue]]:
+    """A SQLCMD-mode script (SSDT deployment scripts) as plain T-SQL: directive lines (``:setvar``,
+    ``:r``, ``:on error``) blanked, ``$(Var)`` replaced by its ``:setvar`` value or else by its name;
+    notes for includes not followed and variables never set. Lines stay where they were."""
+    if "$(" not in sql and ":" not in sql:
+        return sql, []
+    values: dict[str, str] = {}
+    notes: list[ParseIssue] = []
+
+    def directive(match: re.Match[str]) -> str:
+        line = sql.count("\n", 0, match.start()) + 1 + line_offset
+        text = match.group(0)
+        setvar = _SETVAR.match(text)
+        include = _INCLUDE.match(text)
+        if setvar:
+            values[setvar.group(1).lower()] = setvar.group(2) if setvar.group(2) is not None else setvar.group(3) or ""
+        elif include:
+            notes.append(ParseIssue(line=line, message=f"SQLCMD include {include.group(1)} not followed"))
+        return " " * len(text)
+
+    sql = _SQLCMD_DIRECTIVE.sub(directive, sql)
+    unset: list[str] = []
+
+    def variable(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name.lower() in values:
+            return values[name.lower()]
+        if name not in unset:
+            unset.append(name)
+        return name
+
+    sql = _SQLCMD_VARIABLE.sub(variable, sql)
+    notes += [ParseIssue(message=f"SQLCMD variable $({name}) is not set in the file; read as {name}") for name in unset]
+    return sql, notes
+
+
 _MYSQL_DELIMITER = re.compile(r"^[ \t]*DELIMITER[ \t]+(\S+)[ \t]*$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -707,15 +752,19 @@ def split_script(
     in_body: bool = False,
 ) -> tuple[list[Chunk], list[ParseIssue], list[ParseIssue]]:
     """``split_statements`` plus notes on text knowingly left unread (non-SQL routine bodies)."""
+    notes: list[ParseIssue] = []
     if dialect == "mysql":
         sql = _mysql_delimiters(sql)
+    if dialect in _GO_DIALECTS:
+        sql, notes = sqlcmd_script(sql, line_offset)
     try:
         tokens = tokenize(sql, dialect)
     except TokenError:
-        return _split_coarsely(sql, dialect, line_offset, procedure, in_body)
+        chunks, issues, more = _split_coarsely(sql, dialect, line_offset, procedure, in_body)
+        return chunks, issues, notes + more
     splitter = _Splitter(sql, dialect, line_offset, procedure, in_body)
     splitter.run(tokens)
-    return splitter.chunks, splitter.issues, splitter.notes
+    return splitter.chunks, splitter.issues, notes + splitter.notes
 
 
 def _split_coarsely(

@@ -78,6 +78,11 @@ UTILITY: list[tuple[str, str, str]] = [
     ("partitioning", "tsql", "CREATE PARTITION SCHEME ps_date AS PARTITION pf_date ALL TO ([PRIMARY])"),
     ("throw", "tsql", "THROW 50000, 'no fees', 1"),
     ("waitfor", "tsql", "WAITFOR DELAY '00:00:01'"),
+    ("alter_constraints", "tsql", "ALTER TABLE dw.acct NOCHECK CONSTRAINT ALL"),
+    ("table_type", "tsql", "CREATE TYPE dw.AccountList AS TABLE (account_id INT PRIMARY KEY)"),
+    ("synonym", "tsql", "CREATE SYNONYM dw.accounts FOR bank.dw.acct"),
+    ("external_data_source", "tsql", "CREATE EXTERNAL DATA SOURCE blob WITH (TYPE = HADOOP, LOCATION = 'wasbs://x')"),
+    ("dbcc", "tsql", "DBCC CHECKIDENT ('dw.acct', RESEED, 0)"),
 ]
 
 
@@ -268,6 +273,40 @@ case("tsql_output_clause_and_hints", "tsql",
          "dw.account_audit.account_id": (["dw.dim_account.account_id"], "direct"),
          "dw.account_audit.status": (["dw.dim_account.status"], "direct"),
      }))
+
+case("tsql_bulk_insert", "tsql",
+     "BULK INSERT stg.fee_events FROM 'D:\\landing\\fees.csv' WITH (FIELDTERMINATOR = ';', FIRSTROW = 2)",
+     Expected("BULK INSERT", [], ["stg.fee_events"]))
+
+case("synapse_rename_object_after_ctas", ("tsql", "fabric"),
+     "CREATE TABLE dw.dim_branch_new WITH (DISTRIBUTION = ROUND_ROBIN) AS SELECT b.branch_id FROM stg.branches b;\n"
+     "RENAME OBJECT dw.dim_branch_new TO dim_branch;",
+     Expected("CREATE TABLE AS", ["stg.branches"], ["dw.dim_branch"], {
+         "dw.dim_branch.branch_id": (["stg.branches.branch_id"], "direct")}))
+
+case("tsql_memory_optimized_and_clustered_keys", "tsql",
+     "CREATE TABLE dw.fx_cache (pair CHAR(6) NOT NULL PRIMARY KEY NONCLUSTERED HASH WITH (BUCKET_COUNT = 1024), "
+     "rate DECIMAL(18, 6) SPARSE NULL, booked DATETIME2 NOT NULL INDEX ix_booked NONCLUSTERED, "
+     "INDEX ix_rate NONCLUSTERED (rate)) WITH (MEMORY_OPTIMIZED = ON, DURABILITY = SCHEMA_AND_DATA)\nGO\n"
+     "INSERT INTO dw.fx_cache SELECT r.pair, r.rate, r.booked FROM stg.fx_rates r",
+     Expected("INSERT", ["stg.fx_rates"], ["dw.fx_cache"], {
+         "dw.fx_cache.pair": (["stg.fx_rates.pair"], "direct"),
+         "dw.fx_cache.rate": (["stg.fx_rates.rate"], "direct"),
+         "dw.fx_cache.booked": (["stg.fx_rates.booked"], "direct"),
+     }))
+
+case("tsql_labels_goto_and_session_options", "tsql",
+     "SET IDENTITY_INSERT dw.dim_branch ON\nIF @@ROWCOUNT = 0 GOTO skip\n"
+     "INSERT INTO dw.dim_branch (branch_id) SELECT b.branch_id FROM stg.branches b\nskip:\nSET IDENTITY_INSERT dw.dim_branch OFF",
+     Expected("INSERT", ["stg.branches"], ["dw.dim_branch"], {"dw.dim_branch.branch_id": (["stg.branches.branch_id"], "direct")}))
+
+case("tsql_xmlnamespaces", "tsql",
+     "WITH XMLNAMESPACES ('urn:bank' AS b) INSERT INTO dw.msgs (id) SELECT m.id FROM stg.messages m",
+     Expected("INSERT", ["stg.messages"], ["dw.msgs"], {"dw.msgs.id": (["stg.messages.id"], "direct")}))
+
+case("sqlcmd_variables", "tsql",
+     ':setvar Stage "stg"\nGO\nINSERT INTO dw.fees (account_id) SELECT f.account_id FROM [$(Stage)].fees f',
+     Expected("INSERT", ["stg.fees"], ["dw.fees"], {"dw.fees.account_id": (["stg.fees.account_id"], "direct")}))
 
 # ------------------------------------------------------------------ unaliased expressions in INSERT without a column list
 

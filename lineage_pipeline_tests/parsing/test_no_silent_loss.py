@@ -20,6 +20,9 @@ UNHANDLED = [
     ("unparseable_statement", "tsql", "SELECT FROM WHERE", "errors", ""),
     ("unknown_dialect", "klingon", "SELECT a FROM t", "errors", "unknown SQL dialect"),
     ("unload_without_query", "redshift", "UNLOAD TO 's3://x'", "warnings", "UNLOAD"),
+    ("sqlcmd_include", "tsql", ":r .\\Seed.sql\nGO\nSELECT 1", "warnings", "not followed"),
+    ("sqlcmd_unset_variable", "tsql", "SELECT a FROM [$(Db)].dbo.t", "warnings", "not set in the file"),
+    ("opaque_alter_rename", "tsql", "ALTER TABLE dw.t REBUILD PARTITION = ALL RENAME x", "warnings", "opaque command"),
 ]
 
 

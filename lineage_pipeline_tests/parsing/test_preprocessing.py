@@ -126,3 +126,24 @@ def test_renames_apply_in_order_and_only_to_earlier_writes():
 
 def test_renamed_to_keeps_the_schema():
     assert (renamed_to("dw.a", "b"), renamed_to("dw.a", "x.b"), renamed_to("a", "b")) == ("dw.b", "x.b", "b")
+
+
+def test_sqlcmd_script_keeps_lines_and_substitutes_variables():
+    from lineage_pipeline.parsing.splitting import sqlcmd_script
+
+    sql = ':setvar Db "bank"\n:on error exit\nSELECT a FROM [$(Db)].dbo.t, $(Other).dbo.u\n:r .\\x.sql\n'
+    text, notes = sqlcmd_script(sql)
+    assert text.splitlines()[2] == "SELECT a FROM [bank].dbo.t, Other.dbo.u"
+    assert text.count("\n") == sql.count("\n") and not text.splitlines()[0].strip()
+    assert [(n.line, n.message) for n in notes] == [
+        (4, "SQLCMD include .\\x.sql not followed"),
+        (None, "SQLCMD variable $(Other) is not set in the file; read as Other"),
+    ]
+
+
+def test_opaque_alter_table_is_an_effect_not_a_warning():
+    from lineage_pipeline.parsing import Effect, parse_sql
+
+    result = parse_sql("ALTER TABLE [dw].[acct] WITH CHECK CHECK CONSTRAINT fk_acct", "tsql")
+    assert (result.errors, result.warnings) == ([], [])
+    assert result.statements[0].effects == [Effect(kind="alter", table="dw.acct", detail="check")]
