@@ -6,7 +6,9 @@ No Dagster and no database client here; built on sqlglot. Public functions never
 Conventions: ``StatementLineage.index`` is the 0-based position of the statement among all statements
 split from the file (a failed statement keeps its number, in ``ParseIssue.statement``); ``line`` is the
 1-based line of its first token. A procedure/function/trigger contributes the statements of its body
-(``procedure`` names it); IF/WHILE conditions and BEGIN/END/TRY/CATCH are dropped. An empty or
+(``procedure`` names it); IF/WHILE conditions and BEGIN/END/TRY/CATCH are dropped. Utility statements
+(USE, SET options, SHOW, DESCRIBE, EXPLAIN, ANALYZE, GRANT, COMMENT ON, ...) have no sources or targets;
+a statement sqlglot keeps as an opaque command is never mined for names (a warning says it was not read). An empty or
 comment-only file yields no statements and no errors. ``StatementLineage.kind`` is upper-case SQL
 words (``INSERT``, ``CREATE VIEW``, ``SELECT INTO``, ``DYNAMIC SQL``). Names are qualified exactly as
 far as the SQL says unless ``default_schema`` is passed (then unqualified tables are put in it).
