@@ -76,6 +76,7 @@ def test_tsql_files_read_as_postgres_suggest_tsql():
 def test_the_right_dialect_is_kept():
     suggestion = suggest_dialect(TSQL_FILES, "tsql", label="staging")
     assert (suggestion.best, suggestion.switch) == ("tsql", False)
+    assert [t.dialect for t in suggestion.trials] == ["tsql"]  # nothing unread: no other dialect is tried
     assert suggestion.message == "staging: 0% of statements fail as tsql; no other dialect does clearly better"
 
 
