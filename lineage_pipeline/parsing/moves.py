@@ -1,5 +1,6 @@
-"""Rows moved by statements that are not INSERTs: Redshift UNLOAD, partition exchange and switch
-(Hive/Oracle ``EXCHANGE PARTITION``, T-SQL ``SWITCH``) and Snowflake ``SWAP WITH``.
+"""Rows moved by statements that are not INSERTs: Redshift UNLOAD and ``APPEND FROM``, partition exchange
+and switch (Hive/Oracle ``EXCHANGE PARTITION``, T-SQL ``SWITCH``), Snowflake ``SWAP WITH``, file loads
+(``LOAD DATA``, T-SQL ``BULK INSERT``).
 
 A moved table's rows come whole from the other table: each target column derives directly from the
 same-named source column when the target's columns are known, else ``target.* <- source.*``.
@@ -24,6 +25,8 @@ from lineage_pipeline.parsing.models import Effect
 NAME_PATTERN = r"(?:\[[^\]]+\]|\"[^\"]+\"|`[^`]+`|[\w$#@]+)(?:\s*\.\s*(?:\[[^\]]+\]|\"[^\"]+\"|`[^`]+`|[\w$#@]+))*"
 # ``ALTER TABLE t EXCHANGE PARTITION (spec) WITH TABLE s``: the partition's rows come from s.
 _EXCHANGE = re.compile(rf"^\s*TABLE\s+(?P<target>{NAME_PATTERN})\s+EXCHANGE\s+PARTITION\b.*?\bWITH\s+TABLE\s+(?P<source>{NAME_PATTERN})", re.IGNORECASE | re.DOTALL)
+# Redshift ``ALTER TABLE t APPEND FROM s``: s's rows move to t (s is left empty).
+_APPEND = re.compile(rf"^\s*TABLE\s+(?P<target>{NAME_PATTERN})\s+APPEND\s+FROM\s+(?P<source>{NAME_PATTERN})", re.IGNORECASE | re.DOTALL)
 # ``ALTER TABLE s SWITCH [PARTITION n] TO t [PARTITION m]``: s's rows move to t.
 _SWITCH = re.compile(rf"^\s*TABLE\s+(?P<source>{NAME_PATTERN})\s+SWITCH\b(?:\s+PARTITION\s+\S+)?\s+TO\s+(?P<target>{NAME_PATTERN})", re.IGNORECASE | re.DOTALL)
 
@@ -48,7 +51,7 @@ def table_named(text: str, ctx: Context) -> str | None:
 
 def partition_move(rest: str, ctx: Context) -> Extracted | None:
     """Lineage of an ``ALTER`` kept as a Command when it exchanges or switches partitions, else ``None``."""
-    for pattern, detail in ((_EXCHANGE, "exchange_partition"), (_SWITCH, "switch_partition")):
+    for pattern, detail in ((_EXCHANGE, "exchange_partition"), (_SWITCH, "switch_partition"), (_APPEND, "append")):
         match = pattern.match(rest)
         if match is None:
             continue
@@ -57,7 +60,7 @@ def partition_move(rest: str, ctx: Context) -> Extracted | None:
             return None
         result = Extracted(kind="alter")
         move_rows(result, ctx, source, target)
-        altered = target if pattern is _EXCHANGE else source
+        altered = source if pattern is _SWITCH else target
         result.effects.append(Effect(kind="alter", table=altered, detail=detail))
         return result
     return None
@@ -81,6 +84,32 @@ def bulk_insert(text: str, ctx: Context) -> Extracted | None:
     result = Extracted(kind="bulk_insert")
     write(result, ctx, target, [], None, replace=False, defines=False)
     return result
+
+
+_LOAD_INTO = re.compile(rf"\bINTO\s+TABLE\s+(?P<table>{NAME_PATTERN})", re.IGNORECASE)
+
+
+def load_data(load: exp.LoadData, ctx: Context) -> Extracted:
+    """Hive/Spark/BigQuery ``LOAD DATA ... INTO [TABLE] t``: ``t`` is loaded from files."""
+    result = Extracted(kind="load_data")
+    target = name_of(load.this, ctx) if isinstance(load.this, exp.Table) else None
+    if target is not None:
+        write(result, ctx, target, [], None, replace=bool(load.args.get("overwrite")), defines=False)
+    return result
+
+
+def load_data_text(text: str, ctx: Context) -> Extracted | None:
+    """MySQL ``LOAD DATA [LOCAL] INFILE 'f' INTO TABLE t``, which sqlglot cannot parse: ``t`` is a target."""
+    match = _LOAD_INTO.search(text)
+    target = table_named(match.group("table"), ctx) if match else None
+    if target is None:
+        return None
+    result = Extracted(kind="load_data")
+    write(result, ctx, target, [], None, replace=False, defines=False)
+    return result
+
+
+HANDLERS = {exp.LoadData: load_data}
 
 
 def unload(rest: str, ctx: Context) -> Extracted:

@@ -35,7 +35,7 @@ from lineage_pipeline.parsing.models import (
     ParseIssue,
     StatementLineage,
 )
-from lineage_pipeline.parsing.moves import bulk_insert
+from lineage_pipeline.parsing.moves import bulk_insert, load_data_text
 from lineage_pipeline.parsing.names import (
     column_with_default_schema,
     with_default_schema,
@@ -371,6 +371,8 @@ def _unparsed_statement(chunk: Chunk, ctx: Context):
         return Extracted(kind="label")  # a GOTO target: ``done:``
     if first == "BULK":
         return bulk_insert(text, ctx)
+    if first == "LOAD":
+        return load_data_text(text, ctx)
     if first in PARSE_FAILURE_HEADS:
         return procedural_statement(first, text, dialect)
     utility = utility_head(token_words(tokens))

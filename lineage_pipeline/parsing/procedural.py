@@ -129,6 +129,11 @@ def _command(command: exp.Command, ctx: Context) -> Extracted:
             return Extracted(kind="call", calls=[Call(kind="procedure", target=target, text=text)])
     if name == "UNLOAD":
         return unload(rest, ctx)
+    if name == "REPLACE" and rest.upper().startswith("INTO"):
+        # MySQL ``REPLACE INTO t ...`` writes like ``INSERT INTO t ...`` (replacing rows with equal keys).
+        replaced = _replace_into(rest, ctx)
+        if replaced is not None:
+            return replaced
     if name == "RENAME":
         renamed = rename_object(rest, ctx)
         if renamed is not None:
@@ -141,6 +146,23 @@ def _command(command: exp.Command, ctx: Context) -> Extracted:
     if utility is None:
         # Never guess table names from raw text: say the statement was not read instead.
         result.warnings.append(f"{name or 'statement'} kept as an opaque command (no sqlglot parser); no lineage read")
+    return result
+
+
+def _replace_into(rest: str, ctx: Context) -> Extracted | None:
+    """``REPLACE INTO ...`` read as the INSERT it is; ``None`` when that does not parse either."""
+    from lineage_pipeline.parsing.statements import (
+        extract,  # the INSERT handler; imported late (cycle)
+    )
+
+    try:
+        insert = sqlglot_dialect(ctx.dialect).parse(f"INSERT {rest}")[0]
+    except Exception:  # noqa: BLE001 - the statement stays an unread command, with its warning
+        return None
+    if not isinstance(insert, exp.Insert):
+        return None
+    result = extract(insert, ctx)
+    result.kind = "replace"
     return result
 
 

@@ -54,7 +54,7 @@ _ATTACHING_PREVIOUS = {
     "ON": frozenset(("DELETE", "UPDATE", "INSERT", "COMMIT")),
     "DO": frozenset(("UPDATE",)),
     "KEY": frozenset(("UPDATE",)),
-    "OR": frozenset(("REPLACE", "ALTER")),
+    "OR": frozenset(("REPLACE", "ALTER", "REFRESH")),  # Databricks ``CREATE OR REFRESH STREAMING TABLE``
     "FOR": frozenset(("UPDATE", "INSERT", "DELETE", "SELECT")),
     "OF": frozenset(("INSERT", "UPDATE", "DELETE")),
     "AFTER": frozenset(("INSERT", "UPDATE", "DELETE")),
@@ -65,6 +65,7 @@ _ATTACHING_PREVIOUS = {
     "STATEMENT": frozenset(("EXECUTE",)),
     "CHARACTER": frozenset(("SET",)),
     "AUTO": frozenset(("REFRESH",)),  # Redshift ``CREATE MATERIALIZED VIEW v AUTO REFRESH YES AS``
+    "VACUUM": frozenset(("DELETE",)),  # Redshift ``VACUUM DELETE ONLY t``
 }
 _SET_OPERATORS = word_set("UNION ALL DISTINCT EXCEPT INTERSECT MINUS AS FOR")
 _PERMISSION_HEADS = frozenset(("GRANT", "REVOKE", "DENY"))
@@ -223,7 +224,7 @@ def _continues(state: _State, word: str, tokens: list[Token], i: int) -> bool:
     if word == "SELECT":
         return (
             prev in _SET_OPERATORS
-            or (head == "INSERT" and not state.has_query)
+            or (head in ("INSERT", "REPLACE") and not state.has_query)
             or state.cte_open
             or head not in _STARTERS
         )
@@ -268,7 +269,7 @@ def _note_keyword(state: _State, word: str, tokens: list[Token], i: int) -> None
         state.cte_open = False
         if state.head == "WITH":
             state.head = word
-    if word in ("SELECT", "VALUES", "EXEC", "EXECUTE", "DEFAULT") and state.head == "INSERT":
+    if word in ("SELECT", "VALUES", "EXEC", "EXECUTE", "DEFAULT") and state.head in ("INSERT", "REPLACE"):
         state.has_query = True
     if word == "SET" and state.head == "UPDATE":
         state.set_seen = True

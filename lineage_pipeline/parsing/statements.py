@@ -2,7 +2,7 @@
 
 from sqlglot import exp
 
-from lineage_pipeline.parsing import dml, effects, procedural, writes
+from lineage_pipeline.parsing import dml, effects, moves, procedural, writes
 from lineage_pipeline.parsing.extraction import (
     Context,
     Extracted,
@@ -19,6 +19,7 @@ def extract(expression: exp.Expression, ctx: Context) -> Extracted:
     if isinstance(expression, UTILITY_TYPES) or (isinstance(expression, exp.Cache) and expression.expression is None):
         # DESCRIBE t, GRANT ... ON t, CACHE TABLE t: they name a table but move no rows.
         return Extracted(kind=expression.key)
+    _unwrap_streams(expression)
     ctx.marked = mark_names(expression)
     if ctx.trigger_table:
         _trigger_rows(expression, ctx.trigger_table)
@@ -57,6 +58,17 @@ def _leftmost(query: exp.Expression) -> exp.Expression:
     return query
 
 
+def _unwrap_streams(expression: exp.Expression) -> None:
+    """Databricks ``FROM STREAM(t) [AS a]`` reads table ``t`` (incrementally): make it the plain table."""
+    for stream in list(expression.find_all(exp.Stream)):
+        inner = stream.this
+        table = inner.this if isinstance(inner, exp.Subquery) else inner
+        if isinstance(table, exp.Table):
+            if isinstance(inner, exp.Subquery) and inner.args.get("alias"):
+                table.set("alias", inner.args["alias"])
+            stream.replace(table)
+
+
 def _trigger_rows(expression: exp.Expression, table: str) -> None:
     """Read a trigger's ``inserted``/``deleted`` pseudo-tables as the trigger's table (same alias)."""
     for node in list(expression.find_all(exp.Table)):
@@ -85,4 +97,4 @@ def extract_tables_only(expression: exp.Expression, ctx: Context) -> Extracted:
     return result
 
 
-_HANDLERS = {**writes.HANDLERS, **dml.HANDLERS, **effects.HANDLERS, **procedural.HANDLERS}
+_HANDLERS = {**writes.HANDLERS, **dml.HANDLERS, **effects.HANDLERS, **procedural.HANDLERS, **moves.HANDLERS}

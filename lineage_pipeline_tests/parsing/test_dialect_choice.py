@@ -95,7 +95,7 @@ def test_nothing_to_judge():
 
 def test_unread_statements_counts_failures_and_opaque_commands():
     lineages = [
-        parse_sql("SELECT 1; SELECT FROM WHERE; CREATE PUBLICATION p FOR TABLE t;", "postgres"),
+        parse_sql("SELECT 1; SELECT FROM WHERE; CREATE RULE r AS ON INSERT TO t DO INSTEAD NOTHING;", "postgres"),
         parse_sql("SELECT 2", "postgres"),
     ]
     assert unread_statements(lineages) == (4, 2)

@@ -73,6 +73,9 @@ UTILITY: list[tuple[str, str, str]] = [
     ("maintenance", "postgres", "VACUUM dw.acct"),
     ("maintenance", "databricks", "OPTIMIZE dw.acct ZORDER BY (a)"),
     ("maintenance", "hive", "MSCK REPAIR TABLE dw.acct"),
+    ("maintenance", "redshift", "VACUUM DELETE ONLY dw.acct"),
+    ("maintenance", "teradata", "COLLECT STATISTICS ON dw.acct COLUMN (iban)"),
+    ("extension", "postgres", "CREATE EXTENSION IF NOT EXISTS pgcrypto"),
     ("governance", "snowflake", "ALTER TABLE dw.acct MODIFY COLUMN iban SET MASKING POLICY gov.mask_iban"),
     ("partitioning", "tsql", "CREATE PARTITION FUNCTION pf_date (date) AS RANGE RIGHT FOR VALUES ('2024-01-01', '2025-01-01')"),
     ("partitioning", "tsql", "CREATE PARTITION SCHEME ps_date AS PARTITION pf_date ALL TO ([PRIMARY])"),
@@ -95,7 +98,7 @@ def test_utility_statements_carry_no_lineage(dialect, sql):
 
 
 def test_opaque_command_is_not_mined_for_names_and_says_so():
-    result = parse_sql("CREATE PUBLICATION p FOR TABLE dw.acct", "postgres")
+    result = parse_sql("CREATE RULE r AS ON INSERT TO dw.acct DO INSTEAD NOTHING", "postgres")
     [statement] = result.statements
     assert (statement.sources, statement.targets) == ([], [])
     assert [w.message for w in result.warnings] == ["CREATE kept as an opaque command (no sqlglot parser); no lineage read"]
@@ -193,6 +196,37 @@ case("write_follows_sp_rename", "tsql",
          "dw.dim_branch.branch_id": (["stg.branches.branch_id"], "direct"),
          "dw.dim_branch.name": (["stg.branches.name"], "direct"),
      }))
+
+case("load_data_into_table", ("hive", "spark", "bigquery", "mysql"),
+     {"hive": "LOAD DATA INPATH '/landing/fees' OVERWRITE INTO TABLE stg.fee_events PARTITION (ds='2024-06-30')",
+      "spark": "LOAD DATA INPATH '/landing/fees' INTO TABLE stg.fee_events",
+      "bigquery": "LOAD DATA INTO stg.fee_events FROM FILES (format = 'CSV', uris = ['gs://landing/fees*.csv'])",
+      "mysql": "LOAD DATA LOCAL INFILE '/landing/fees.csv' INTO TABLE stg.fee_events FIELDS TERMINATED BY ','"},
+     Expected("LOAD DATA", [], ["stg.fee_events"]))
+
+case("redshift_append_from", "redshift", "ALTER TABLE dw.fact_txn APPEND FROM stg.fact_txn_day",
+     Expected("ALTER", ["stg.fact_txn_day"], ["dw.fact_txn"], {"dw.fact_txn.*": (["stg.fact_txn_day.*"], "direct")},
+              effects=[Effect(kind="alter", table="dw.fact_txn", detail="append")]))
+
+case("mysql_replace_into", "mysql",
+     "REPLACE INTO dw.dim_branch (branch_id, name) SELECT b.branch_id, b.name FROM stg.branches b",
+     Expected("REPLACE", ["stg.branches"], ["dw.dim_branch"], {
+         "dw.dim_branch.branch_id": (["stg.branches.branch_id"], "direct"),
+         "dw.dim_branch.name": (["stg.branches.name"], "direct"),
+     }))
+
+case("databricks_streaming_table", "databricks",
+     "CREATE OR REFRESH STREAMING TABLE dw.fee_events AS SELECT r.account_id, r.fee FROM STREAM(stg.raw_fees) AS r",
+     Expected("CREATE TABLE AS", ["stg.raw_fees"], ["dw.fee_events"], {
+         "dw.fee_events.account_id": (["stg.raw_fees.account_id"], "direct"),
+         "dw.fee_events.fee": (["stg.raw_fees.fee"], "direct"),
+     }))
+
+case("snowflake_pipe_and_task_bodies", "snowflake",
+     "CREATE PIPE stg.fees_pipe AUTO_INGEST = TRUE AS COPY INTO stg.fee_events FROM @landing/fees;\n"
+     "CREATE TASK stg.load_fees WAREHOUSE = etl SCHEDULE = '5 MINUTE' AS "
+     "INSERT INTO dw.fact_fees (account_id) SELECT e.account_id FROM stg.fee_events e;",
+     Expected("INSERT", ["stg.fee_events"], ["dw.fact_fees"], {"dw.fact_fees.account_id": (["stg.fee_events.account_id"], "direct")}))
 
 # ------------------------------------------------------------------ dialect features that must parse
 

@@ -8,7 +8,7 @@ from lineage_pipeline.parsing import parser as parser_module
 
 # (construct, dialect, sql, "errors"|"warnings", words the message must contain)
 UNHANDLED = [
-    ("opaque_command", "postgres", "CREATE PUBLICATION p FOR TABLE dw.acct", "warnings", "opaque command"),
+    ("opaque_command", "postgres", "CREATE RULE r AS ON INSERT TO dw.acct DO INSTEAD NOTHING", "warnings", "opaque command"),
     ("opaque_command_snowflake", "snowflake", "CREATE STREAM dw.acct_changes ON TABLE dw.acct", "warnings", "opaque command"),
     ("dynamic_sql_runtime", "tsql", "DECLARE @t SYSNAME = N'dw.acct'\nEXEC ('DELETE FROM ' + @t)", "warnings", "dynamic SQL"),
     ("dynamic_sql_immediate", "oracle", "BEGIN\n  EXECUTE IMMEDIATE v_sql;\nEND;", "warnings", "dynamic SQL"),
