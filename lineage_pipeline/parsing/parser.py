@@ -39,6 +39,7 @@ from lineage_pipeline.parsing.moves import bulk_insert, load_data_text
 from lineage_pipeline.parsing.names import (
     column_with_default_schema,
     with_default_schema,
+    word_set,
 )
 from lineage_pipeline.parsing.procedural import (
     PARSE_FAILURE_HEADS,
@@ -145,6 +146,23 @@ def _message(error: Exception) -> str:
         first = min(error.errors, key=lambda e: (e.get("line") or 0, e.get("col") or 0, str(e.get("description"))))
         return f"{first.get('description', 'parse error')} near {first.get('highlight', '')!r}"
     return f"{type(error).__name__}: {error}".splitlines()[0][:300]
+
+
+# Words that continue a statement rather than start one: a chunk opening with one was probably cut off
+# the statement before it by the splitter.
+_TAIL_WORDS = word_set(
+    """ON AND OR WHERE FROM JOIN INNER LEFT RIGHT FULL CROSS GROUP ORDER HAVING AS TO INTO BY UNION THEN ELSE
+    OPTION OUTPUT PARTITION AUTO TAG LIMIT OFFSET WINDOW QUALIFY RETURNS LANGUAGE"""
+)
+
+
+def _failure(error: Exception, chunk: Chunk) -> str:
+    """The parse error's message, saying so when the statement looks like the tail of another one."""
+    message = _message(error)
+    first = chunk.tokens[0]
+    if first.text.upper() in _TAIL_WORDS or not first.text[:1].isalpha():
+        message += f"; it starts with {first.text!r}, so it may be the tail of the statement before, split wrongly"
+    return message
 
 
 def statement_kind(kind: str) -> str:
@@ -301,7 +319,7 @@ def _read_statement(
         except Exception:  # noqa: BLE001
             parts = None
         if parts is None:
-            return None, ParseIssue(statement=index, line=chunk.line, message=_message(error)), None
+            return None, ParseIssue(statement=index, line=chunk.line, message=_failure(error, chunk)), None
         expressions = [parts]
     if not expressions:
         return None, None, None

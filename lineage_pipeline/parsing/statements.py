@@ -19,7 +19,8 @@ def extract(expression: exp.Expression, ctx: Context) -> Extracted:
     if isinstance(expression, UTILITY_TYPES) or (isinstance(expression, exp.Cache) and expression.expression is None):
         # DESCRIBE t, GRANT ... ON t, CACHE TABLE t: they name a table but move no rows.
         return Extracted(kind=expression.key)
-    _unwrap_streams(expression)
+    if "stream" in ctx.text.lower():
+        _unwrap_streams(expression)
     ctx.marked = mark_names(expression)
     if ctx.trigger_table:
         _trigger_rows(expression, ctx.trigger_table)

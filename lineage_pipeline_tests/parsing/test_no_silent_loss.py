@@ -84,3 +84,8 @@ def test_warnings_round_trip_and_old_payloads_still_load():
     assert FileLineage.model_validate_json(result.model_dump_json()) == result
     old = result.model_dump(exclude={"warnings"})
     assert FileLineage.model_validate(old).warnings == []
+
+
+def test_a_failed_statement_that_looks_like_a_tail_says_it_may_have_been_split():
+    result = parse_sql("AND b.x = 1 WHERE", "postgres")
+    assert result.errors[0].message.endswith("it starts with 'AND', so it may be the tail of the statement before, split wrongly")
