@@ -1,6 +1,7 @@
 """Dialect names accepted by the parser, their aliases, and the per-file ``-- dialect: x`` header override."""
 
 import re
+from collections.abc import Iterable
 from difflib import get_close_matches
 from functools import cache
 
@@ -92,12 +93,14 @@ def canonical_dialect(name: str | None) -> str | None:
     return key if key in SUPPORTED_DIALECTS else None
 
 
-def validate_dialect(name: str | None) -> str | None:
-    """``None`` when ``name`` is an accepted dialect (or alias), else a one-line message naming close matches."""
-    if canonical_dialect(name) is not None:
+def validate_dialect(name: str | None, extra: Iterable[str] = ()) -> str | None:
+    """``None`` when ``name`` is an accepted dialect (or alias, or one of ``extra`` such as ``"auto"``),
+    else a one-line message naming close matches."""
+    key = str(name or "").strip().lower()
+    extras = [word.lower() for word in extra]
+    if canonical_dialect(name) is not None or key in extras:
         return None
-    key = str(name).strip().lower()
-    close = get_close_matches(key, [*SUPPORTED_DIALECTS, *_ALIASES], n=3, cutoff=0.6)
+    close = get_close_matches(key, [*SUPPORTED_DIALECTS, *_ALIASES, *extras], n=3, cutoff=0.6)
     suggestions = list(dict.fromkeys(_ALIASES.get(match, match) for match in close))
     hint = f"did you mean {' or '.join(suggestions)}? " if suggestions else ""
     return f"unknown SQL dialect {name!r}: {hint}(accepted: {', '.join(SUPPORTED_DIALECTS)})"

@@ -99,3 +99,9 @@ def test_unread_statements_counts_failures_and_opaque_commands():
         parse_sql("SELECT 2", "postgres"),
     ]
     assert unread_statements(lineages) == (4, 2)
+
+
+def test_settings_may_accept_extra_names_such_as_auto():
+    assert validate_dialect("auto", extra=("auto",)) is None
+    assert validate_dialect("auot", extra=("auto",)).startswith("unknown SQL dialect 'auot': did you mean auto")
+    assert validate_dialect("auto") is not None
