@@ -242,12 +242,12 @@ def parse_sql(
         warnings.extend(notes)
         ctx = Context(resolved, folds_case(resolved), FileTables(catalog), Deadline(statement_seconds))
         for index, chunk in enumerate(chunks):
-            statement, issue, notes = _parse_statement(index, chunk, ctx, statement_seconds)
+            statement, issue, statement_notes = _parse_statement(index, chunk, ctx, statement_seconds)
             if statement is not None:
                 statements.append(statement)
             if issue is not None:
                 errors.append(issue)
-            warnings += notes
+            warnings += statement_notes
         statements = follow_renames(statements)
         if default_schema and default_schema.strip():
             schema = default_schema.strip().lower()

@@ -111,7 +111,10 @@ def _create(create: exp.Create, ctx: Context) -> Extracted:
     if target and temporary:
         ctx.tables.declare_temp(target)
     query = query.this if isinstance(query, exp.Subquery) and isinstance(query.this, exp.Query) else query
-    to_table = create.find(exp.ToTableProperty)
+    properties = create.args.get("properties")
+    to_table = next(
+        (p for p in (properties.expressions if properties else []) if isinstance(p, exp.ToTableProperty)), None
+    )
     if kind == "VIEW" and to_table is not None and isinstance(to_table.this, exp.Table):
         # ClickHouse ``CREATE MATERIALIZED VIEW v TO t AS SELECT``: v is an insert trigger; rows land in t.
         result = Extracted(kind="create_materialized_view")
