@@ -70,7 +70,9 @@ def _alter(alter: exp.Alter, ctx: Context) -> Extracted:
     return result
 
 
-_ALTER_TABLE = re.compile(rf"^\s*TABLE\s+(?P<table>{NAME_PATTERN})\s+(?:WITH\s+(?:NO)?CHECK\s+)?(?P<action>\w+)", re.IGNORECASE)
+_ALTER_TABLE = re.compile(
+    rf"^\s*TABLE\s+(?P<table>{NAME_PATTERN})\s+(?:WITH\s+(?:NO)?CHECK\s+)?(?P<action>\w+)", re.IGNORECASE
+)
 _RENAME_OBJECT = re.compile(
     rf"^\s*(?:OBJECT\s*(?:::)?\s*)?(?P<old>{NAME_PATTERN})\s+TO\s+(?P<new>{NAME_PATTERN})\s*$", re.IGNORECASE
 )

@@ -151,9 +151,8 @@ def _command(command: exp.Command, ctx: Context) -> Extracted:
 
 def _replace_into(rest: str, ctx: Context) -> Extracted | None:
     """``REPLACE INTO ...`` read as the INSERT it is; ``None`` when that does not parse either."""
-    from lineage_pipeline.parsing.statements import (
-        extract,  # the INSERT handler; imported late (cycle)
-    )
+    # Imported here: statements dispatches to this module, so it cannot be imported at its top.
+    from lineage_pipeline.parsing import statements
 
     try:
         insert = sqlglot_dialect(ctx.dialect).parse(f"INSERT {rest}")[0]
@@ -161,7 +160,7 @@ def _replace_into(rest: str, ctx: Context) -> Extracted | None:
         return None
     if not isinstance(insert, exp.Insert):
         return None
-    result = extract(insert, ctx)
+    result = statements.extract(insert, ctx)
     result.kind = "replace"
     return result
 
