@@ -232,6 +232,34 @@ def _storage_edits(tokens: list[Token], sql: str) -> list[tuple[int, int, str]]:
     return edits
 
 
+_INDEX_OPTIONS = frozenset(("CLUSTERED", "PARTITION"))
+
+
+def _table_option_edits(tokens: list[Token]) -> list[tuple[int, int, str]]:
+    """Synapse/Fabric ``CREATE TABLE t ... WITH (DISTRIBUTION = ..., CLUSTERED COLUMNSTORE INDEX,
+    PARTITION (...))``: sqlglot parses the distribution but not the index or partition options, which
+    carry no lineage; the whole option group goes when it holds one of them."""
+    if len(tokens) < 3 or _word(tokens[0]) != "CREATE" or _word(tokens[1]) != "TABLE":
+        return []
+    depth = 0
+    for i, token in enumerate(tokens):
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif depth == 0 and _word(token) == "SELECT":
+            return []
+        elif depth == 0 and _word(token) == "WITH" and i + 1 < len(tokens) and tokens[i + 1].token_type == TokenType.L_PAREN:
+            end = _group_end(tokens, i + 1)
+            level = 0
+            for inner in tokens[i + 1 : end]:
+                level += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(inner.token_type, 0)
+                if level == 1 and _word(inner) in _INDEX_OPTIONS:
+                    return [(token.start, tokens[end - 1].end + 1, "")]
+            return []
+    return []
+
+
 def _xmlnamespaces_edits(tokens: list[Token]) -> list[tuple[int, int, str]]:
     """``WITH XMLNAMESPACES (...) [, cte AS (...)] SELECT``: the namespaces only name XML prefixes."""
     if len(tokens) < 3 or _word(tokens[0]) != "WITH" or _word(tokens[1]) != "XMLNAMESPACES":
@@ -255,7 +283,7 @@ def rewrite_tsql(tokens: list[Token], sql: str) -> str | None:
         return None
     edits = _compound_edits(tokens, sql) + _xmlnamespaces_edits(tokens)
     if _word(tokens[0]) in _DDL_HEADS:
-        edits += _storage_edits(tokens, sql)
+        edits += _storage_edits(tokens, sql) + _table_option_edits(tokens)
     if not edits:
         return None
     pieces = []

@@ -329,6 +329,14 @@ case("tsql_memory_optimized_and_clustered_keys", "tsql",
          "dw.fx_cache.booked": (["stg.fx_rates.booked"], "direct"),
      }))
 
+case("synapse_ctas_with_index_and_partition_options", ("tsql", "fabric"),
+     "CREATE TABLE dw.fact_txn WITH (DISTRIBUTION = HASH(account_id), CLUSTERED COLUMNSTORE INDEX ORDER (booked), "
+     "PARTITION (booked RANGE RIGHT FOR VALUES ('2024-01-01'))) AS SELECT t.account_id, t.booked FROM stg.txn t",
+     Expected("CREATE TABLE AS", ["stg.txn"], ["dw.fact_txn"], {
+         "dw.fact_txn.account_id": (["stg.txn.account_id"], "direct"),
+         "dw.fact_txn.booked": (["stg.txn.booked"], "direct"),
+     }))
+
 case("tsql_labels_goto_and_session_options", "tsql",
      "SET IDENTITY_INSERT dw.dim_branch ON\nIF @@ROWCOUNT = 0 GOTO skip\n"
      "INSERT INTO dw.dim_branch (branch_id) SELECT b.branch_id FROM stg.branches b\nskip:\nSET IDENTITY_INSERT dw.dim_branch OFF",
