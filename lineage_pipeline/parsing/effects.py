@@ -74,7 +74,7 @@ _ALTER_TABLE = re.compile(
     rf"^\s*TABLE\s+(?P<table>{NAME_PATTERN})\s+(?:WITH\s+(?:NO)?CHECK\s+)?(?P<action>\w+)", re.IGNORECASE
 )
 _RENAME_OBJECT = re.compile(
-    rf"^\s*(?:OBJECT\s*(?:::)?\s*)?(?P<old>{NAME_PATTERN})\s+TO\s+(?P<new>{NAME_PATTERN})\s*$", re.IGNORECASE
+    rf"^\s*(?:(?:OBJECT|TABLE)\s*(?:::)?\s*)?(?P<old>{NAME_PATTERN})\s+TO\s+(?P<new>{NAME_PATTERN})\s*$", re.IGNORECASE
 )
 
 
@@ -91,8 +91,26 @@ def alter_command(rest: str, ctx: Context) -> Extracted | None:
     return Extracted(kind="alter", effects=[Effect(kind="alter", table=table, detail=match.group("action").lower())])
 
 
+_TRUNCATE_TABLE = re.compile(rf"^\s*(?:TABLE\s+)?(?P<table>{NAME_PATTERN})", re.IGNORECASE)
+
+
+def truncate_command(rest: str, ctx: Context) -> Extracted | None:
+    """A ``TRUNCATE TABLE t <options>`` sqlglot kept as a Command (Oracle ``DROP STORAGE``): the truncate effect."""
+    match = _TRUNCATE_TABLE.match(rest)
+    table = table_named(match.group("table"), ctx) if match else None
+    if table is None:
+        return None
+    result = Extracted(kind="truncate")
+    if ctx.tables.is_temp(table):
+        result.temp_tables.add(table)
+    else:
+        result.effects.append(Effect(kind="truncate", table=table))
+    return result
+
+
 def rename_object(rest: str, ctx: Context) -> Extracted | None:
-    """Synapse/Fabric ``RENAME OBJECT [::] s.old TO new``: ``Effect(rename, s.old, new)`` like sp_rename."""
+    """Synapse/Fabric ``RENAME OBJECT [::] s.old TO new`` and MySQL ``RENAME TABLE s.old TO s.new``:
+    ``Effect(rename, s.old, new)`` like sp_rename."""
     match = _RENAME_OBJECT.match(rest)
     old = table_named(match.group("old"), ctx) if match else None
     new = table_named(match.group("new"), ctx) if match else None

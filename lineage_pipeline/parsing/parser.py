@@ -55,6 +55,7 @@ from lineage_pipeline.parsing.rewrites import (
     merge_delete_span,
     rewrite_dml,
     rewrite_tsql,
+    trailing_with_data,
 )
 from lineage_pipeline.parsing.splitting import Chunk, split_script, split_statements
 from lineage_pipeline.parsing.statements import extract, extract_tables_only
@@ -74,6 +75,7 @@ MAX_STATEMENT_TOKENS = 50_000
 _FALLBACK_DIALECT = "ansi"
 _MAX_DYNAMIC_DEPTH = 3
 _REWRITE_DIALECTS = frozenset(("tsql", "fabric"))
+_WITH_DATA_DIALECTS = frozenset(("postgres", "redshift", "materialize", "risingwave"))
 
 
 class _DropCommandFallbackWarnings(logging.Filter):
@@ -298,6 +300,8 @@ def _read_statement(
     edited = rewrite_tsql(chunk.tokens, chunk.sql) if ctx.dialect in _REWRITE_DIALECTS else None
     if ctx.dialect == "athena":
         edited = athena_backticks(chunk.tokens, chunk.sql)
+    if ctx.dialect in _WITH_DATA_DIALECTS:
+        edited = trailing_with_data(chunk.tokens, chunk.sql)
     if edited is not None:
         chunk = _with_text(chunk, edited, ctx.dialect)
     rewritten = rewrite_dml(chunk.tokens, chunk.sql) if ctx.dialect in _REWRITE_DIALECTS else None

@@ -6,7 +6,11 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from lineage_pipeline.parsing.dialects import sqlglot_dialect
-from lineage_pipeline.parsing.effects import alter_command, rename_object
+from lineage_pipeline.parsing.effects import (
+    alter_command,
+    rename_object,
+    truncate_command,
+)
 from lineage_pipeline.parsing.extraction import (
     Context,
     Extracted,
@@ -134,6 +138,10 @@ def _command(command: exp.Command, ctx: Context) -> Extracted:
         replaced = _replace_into(rest, ctx)
         if replaced is not None:
             return replaced
+    if name == "TRUNCATE":
+        truncated = truncate_command(rest, ctx)
+        if truncated is not None:
+            return truncated
     if name == "RENAME":
         renamed = rename_object(rest, ctx)
         if renamed is not None:

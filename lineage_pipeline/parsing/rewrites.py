@@ -333,3 +333,14 @@ def athena_backticks(tokens: list[Token], sql: str) -> str | None:
         position = end + 1
     pieces.append(sql[position : tokens[-1].end + 1])
     return "".join(pieces)
+
+
+def trailing_with_data(tokens: list[Token], sql: str) -> str | None:
+    """Postgres ``CREATE MATERIALIZED VIEW v AS SELECT ... WITH [NO] DATA``: the statement without its
+    final ``WITH [NO] DATA`` (whether rows are filled now is no lineage; sqlglot rejects it on views)."""
+    if len(tokens) < 4 or _word(tokens[0]) != "CREATE" or _word(tokens[-1]) != "DATA":
+        return None
+    start = len(tokens) - 2 if _word(tokens[-2]) == "WITH" else len(tokens) - 3
+    if start < 1 or _word(tokens[start]) != "WITH" or (start == len(tokens) - 3 and _word(tokens[-2]) != "NO"):
+        return None
+    return sql[tokens[0].start : tokens[start - 1].end + 1]

@@ -249,7 +249,12 @@ def _continues(state: _State, word: str, tokens: list[Token], i: int) -> bool:
     if word in ("EXEC", "EXECUTE"):
         return (head == "INSERT" and not state.has_query) or prev == "WITH"
     if word in ("CREATE", "DROP", "ALTER"):
-        return head == "ALTER" and nxt not in _OBJECT_WORDS
+        # Oracle ``TRUNCATE TABLE t DROP [ALL] STORAGE`` is one statement.
+        return (head == "ALTER" and nxt not in _OBJECT_WORDS) or (head == "TRUNCATE" and nxt in ("STORAGE", "ALL"))
+    if word == "TRUNCATE":
+        return head == "ALTER" and nxt in ("PARTITION", "SUBPARTITION")  # Oracle ``ALTER TABLE t TRUNCATE PARTITION``
+    if word == "COPY":
+        return nxt == "GRANTS"  # Snowflake ``CREATE OR REPLACE VIEW v COPY GRANTS AS``
     if word == "FETCH":
         return nxt == "FIRST" or (
             nxt == "NEXT" and i + 2 < len(tokens) and tokens[i + 2].text.upper() != "FROM"
@@ -438,7 +443,7 @@ class _Splitter:
         elif word in ("LOOP", "REPEAT") and not state.tokens:
             self.block_depth += 1
             return i + 1
-        elif (word == "EXCEPTION" and not state.tokens and (self.in_body or self.procedure)) or (
+        elif (word == "EXCEPTION" and not state.tokens and (self.in_body or self.procedure or self.block_depth)) or (
             word in ("IF", "WHILE", "FOR") and not state.case_depth and self.control_flow(tokens, i, word)
         ):
             self.start("condition", word)

@@ -228,6 +228,29 @@ case("snowflake_pipe_and_task_bodies", "snowflake",
      "INSERT INTO dw.fact_fees (account_id) SELECT e.account_id FROM stg.fee_events e;",
      Expected("INSERT", ["stg.fee_events"], ["dw.fact_fees"], {"dw.fact_fees.account_id": (["stg.fee_events.account_id"], "direct")}))
 
+case("mysql_rename_table_after_write", "mysql",
+     "CREATE TABLE dw.dim_branch_new AS SELECT b.branch_id FROM stg.branches b;\n"
+     "RENAME TABLE dw.dim_branch_new TO dw.dim_branch;",
+     Expected("CREATE TABLE AS", ["stg.branches"], ["dw.dim_branch"], {
+         "dw.dim_branch.branch_id": (["stg.branches.branch_id"], "direct")}))
+
+case("oracle_truncate_options", "oracle",
+     "TRUNCATE TABLE dw.fact_txn DROP STORAGE;\nALTER TABLE dw.fact_txn TRUNCATE PARTITION p202406;",
+     Expected("TRUNCATE", [], [], effects=[Effect(kind="truncate", table="dw.fact_txn")]))
+
+case("postgres_materialized_view_with_data", ("postgres", "redshift"),
+     "CREATE MATERIALIZED VIEW mart.mv_balance AS SELECT b.account_id, SUM(b.balance) AS total "
+     "FROM dw.fact_balance b GROUP BY b.account_id WITH NO DATA",
+     Expected("CREATE MATERIALIZED VIEW", ["dw.fact_balance"], ["mart.mv_balance"], {
+         "mart.mv_balance.account_id": (["dw.fact_balance.account_id"], "direct"),
+         "mart.mv_balance.total": (["dw.fact_balance.balance"], "aggregation"),
+     }))
+
+case("snowflake_copy_grants", "snowflake",
+     "CREATE OR REPLACE SECURE VIEW mart.v_account COPY GRANTS AS SELECT a.account_id FROM dw.dim_account a",
+     Expected("CREATE VIEW", ["dw.dim_account"], ["mart.v_account"], {
+         "mart.v_account.account_id": (["dw.dim_account.account_id"], "direct")}))
+
 # ------------------------------------------------------------------ dialect features that must parse
 
 case("snowflake_tags_and_masking_policies", "snowflake",
