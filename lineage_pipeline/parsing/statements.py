@@ -13,9 +13,46 @@ from lineage_pipeline.parsing.extraction import (
 from lineage_pipeline.parsing.qualifying import mark_names
 from lineage_pipeline.parsing.utility import UTILITY_TYPES
 
+_DML = (exp.Delete, exp.Update, exp.Insert, exp.Merge)
+
 
 def extract(expression: exp.Expression, ctx: Context) -> Extracted:
     """Dispatch on the statement type; unknown statements still report the tables they mention."""
+    with_ = expression.args.get("with_")
+    if with_ is not None and any(isinstance(cte.this, _DML) for cte in with_.expressions):
+        return _with_dml_ctes(expression, with_, ctx)
+    return _dispatch(expression, ctx)
+
+
+def _with_dml_ctes(expression: exp.Expression, with_: exp.With, ctx: Context) -> Extracted:
+    """Postgres ``WITH d AS (DELETE FROM t ... RETURNING *) INSERT INTO a SELECT * FROM d``: each DML CTE
+    is a write of its own, and what it returns is read as rows of its table."""
+    done: list[Extracted] = []
+    for position, cte in enumerate(with_.expressions):
+        body = cte.this
+        if not isinstance(body, _DML):
+            continue
+        table = body.this.this if isinstance(body.this, exp.Schema) else body.this
+        statement = body.copy()
+        if position and not statement.args.get("with_"):
+            # The CTEs before this one are in its scope (already rewritten to plain queries).
+            statement.set("with_", exp.With(expressions=[c.copy() for c in with_.expressions[:position]]))
+        done.append(_dispatch(statement, ctx))
+        if isinstance(table, exp.Table):
+            cte.set("this", exp.select("*").from_(table.copy()))
+    result = _dispatch(expression, ctx)
+    for nested in done:
+        result.sources |= nested.sources
+        result.targets += nested.targets
+        result.columns += nested.columns
+        result.effects += nested.effects
+        result.temp_tables |= nested.temp_tables
+        result.unresolved |= nested.unresolved
+    return result
+
+
+def _dispatch(expression: exp.Expression, ctx: Context) -> Extracted:
+    """``extract`` for a statement whose CTEs are all queries."""
     if isinstance(expression, UTILITY_TYPES) or (isinstance(expression, exp.Cache) and expression.expression is None):
         # DESCRIBE t, GRANT ... ON t, CACHE TABLE t: they name a table but move no rows.
         return Extracted(kind=expression.key)

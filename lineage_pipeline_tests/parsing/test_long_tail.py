@@ -228,6 +228,14 @@ case("snowflake_pipe_and_task_bodies", "snowflake",
      "INSERT INTO dw.fact_fees (account_id) SELECT e.account_id FROM stg.fee_events e;",
      Expected("INSERT", ["stg.fee_events"], ["dw.fact_fees"], {"dw.fact_fees.account_id": (["stg.fee_events.account_id"], "direct")}))
 
+case("postgres_data_modifying_cte", "postgres",
+     "WITH moved AS (DELETE FROM stg.fee_queue q WHERE q.booked RETURNING q.account_id, q.fee) "
+     "INSERT INTO dw.fact_fees (account_id, fee_amount) SELECT m.account_id, m.fee FROM moved m",
+     Expected("INSERT", ["stg.fee_queue"], ["dw.fact_fees"], {
+         "dw.fact_fees.account_id": (["stg.fee_queue.account_id"], "direct"),
+         "dw.fact_fees.fee_amount": (["stg.fee_queue.fee"], "direct"),
+     }, effects=[Effect(kind="delete", table="stg.fee_queue")]))
+
 case("mysql_rename_table_after_write", "mysql",
      "CREATE TABLE dw.dim_branch_new AS SELECT b.branch_id FROM stg.branches b;\n"
      "RENAME TABLE dw.dim_branch_new TO dw.dim_branch;",
