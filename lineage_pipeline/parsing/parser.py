@@ -428,19 +428,23 @@ def _dynamic_literal(chunk: Chunk, ctx: Context) -> str | None:
 
 def _merge_nested(extracted: Extracted, sql: str, ctx: Context, depth: int) -> None:
     """Merge into ``extracted`` the lineage of SQL that the statement runs itself (a dynamic-SQL literal,
-    an OUTPUT ... INTO clause); unreadable inner SQL adds nothing, the statement's own record stands."""
+    an OUTPUT ... INTO clause); unreadable inner SQL adds nothing but a warning, the statement's own
+    record stands."""
     if depth >= _MAX_DYNAMIC_DEPTH:
+        extracted.warnings.append(f"dynamic SQL nested deeper than {_MAX_DYNAMIC_DEPTH} levels not followed")
         return
     chunks, _ = split_statements(sql, ctx.dialect)
     for inner in chunks:
         try:
             nested = _extract(_parse_chunk(inner, ctx.dialect)[0], ctx)
-        except Exception:  # noqa: BLE001, S112 - unreadable inner SQL adds nothing
+        except Exception as error:  # noqa: BLE001 - unreadable inner SQL adds nothing but the warning
+            extracted.warnings.append(f"a statement inside the SQL this one runs is unreadable: {_message(error)}")
             continue
         if nested.kind == "dynamic_sql":
             literal = _dynamic_literal(inner, ctx)
             if literal is not None:
                 _merge_nested(nested, literal, ctx, depth + 1)
+        extracted.warnings += nested.warnings
         extracted.sources |= nested.sources
         extracted.targets += nested.targets
         extracted.columns += nested.columns

@@ -22,6 +22,10 @@ UNHANDLED = [
     ("unload_without_query", "redshift", "UNLOAD TO 's3://x'", "warnings", "UNLOAD"),
     ("sqlcmd_include", "tsql", ":r .\\Seed.sql\nGO\nSELECT 1", "warnings", "not followed"),
     ("sqlcmd_unset_variable", "tsql", "SELECT a FROM [$(Db)].dbo.t", "warnings", "not set in the file"),
+    ("dynamic_sql_unreadable_inner", "tsql", "EXEC ('INSERT INTO dw.t (a) SELECT a FROM dw.s; SELECT FROM WHERE')",
+     "warnings", "inside the SQL this one runs is unreadable"),
+    ("dynamic_sql_too_deep", "tsql", "EXEC ('EXEC (''EXEC (EXEC (DELETE FROM dw.t))'')')",
+     "warnings", "nested deeper than 3 levels"),
     ("opaque_alter_rename", "tsql", "ALTER TABLE dw.t REBUILD PARTITION = ALL RENAME x", "warnings", "opaque command"),
 ]
 
