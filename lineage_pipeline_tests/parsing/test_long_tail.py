@@ -290,6 +290,22 @@ case("bigquery_struct_subfields", "bigquery",
          "bank.dw.customer_city.zip": (["bank.stg.customers.address"], "expression"),
      }))
 
+# The field of an array element reads the array column.
+case("struct_fields_of_unnested_arrays", ("bigquery", "spark", "snowflake", "duckdb"),
+     {"bigquery": "CREATE TABLE mart.order_items AS SELECT o.order_id, i.sku, (SELECT MAX(x.qty) FROM UNNEST(o.items) x) AS max_qty "
+                  "FROM stg.orders o, UNNEST(o.items) AS i",
+      "spark": "CREATE TABLE mart.order_items AS SELECT o.order_id, i.sku, aggregate(o.items, 0, (a, e) -> greatest(a, e.qty)) AS max_qty "
+               "FROM stg.orders o LATERAL VIEW explode(o.items) x AS i",
+      "snowflake": "CREATE TABLE mart.order_items AS SELECT o.order_id, i.value:sku::STRING AS sku, "
+                   "ARRAY_MAX(TRANSFORM(o.items, e -> e:qty)) AS max_qty FROM stg.orders o, LATERAL FLATTEN(input => o.items) i",
+      "duckdb": "CREATE TABLE mart.order_items AS SELECT o.order_id, i.sku, list_max(list_transform(o.items, e -> e.qty)) AS max_qty "
+                "FROM stg.orders o, UNNEST(o.items) AS t(i)"},
+     {d: Expected("CREATE TABLE AS", ["stg.orders"], ["mart.order_items"], {
+         "mart.order_items.order_id": (["stg.orders.order_id"], "direct"),
+         "mart.order_items.sku": (["stg.orders.items"], "expression"),
+         "mart.order_items.max_qty": (["stg.orders.items"], "aggregation" if d == "bigquery" else "expression"),
+     }) for d in ("bigquery", "spark", "snowflake", "duckdb")})
+
 case("athena_backticks", "athena",
      "INSERT INTO `dw`.`daily_fees` (account_id, fee) SELECT `f`.`account_id`, `f`.`fee amount` FROM `stg`.`fees` `f`",
      Expected("INSERT", ["stg.fees"], ["dw.daily_fees"], {
