@@ -51,6 +51,7 @@ from lineage_pipeline.parsing.renames import follow_renames
 from lineage_pipeline.parsing.rewrites import (
     Rewritten,
     athena_backticks,
+    clickhouse_mutation,
     drop_span,
     merge_delete_span,
     rewrite_dml,
@@ -302,6 +303,8 @@ def _read_statement(
         edited = athena_backticks(chunk.tokens, chunk.sql)
     if ctx.dialect in _WITH_DATA_DIALECTS:
         edited = trailing_with_data(chunk.tokens, chunk.sql)
+    if ctx.dialect == "clickhouse":
+        edited = clickhouse_mutation(chunk.tokens, chunk.sql)
     if edited is not None:
         chunk = _with_text(chunk, edited, ctx.dialect)
     rewritten = rewrite_dml(chunk.tokens, chunk.sql) if ctx.dialect in _REWRITE_DIALECTS else None
@@ -398,6 +401,8 @@ def _unparsed_statement(chunk: Chunk, ctx: Context):
     if first in PARSE_FAILURE_HEADS:
         return procedural_statement(first, text, dialect)
     utility = utility_head(token_words(tokens))
+    if utility == "set" and any(token.token_type == TokenType.SELECT for token in tokens):
+        utility = None  # an unreadable ``SET v = (SELECT ...)`` reads tables: it stays an error
     if utility is not None:
         # T-SQL DENY, WAITFOR, DBCC, CREATE PARTITION FUNCTION ...: known to move no data.
         return Extracted(kind=utility)

@@ -344,3 +344,19 @@ def trailing_with_data(tokens: list[Token], sql: str) -> str | None:
     if start < 1 or _word(tokens[start]) != "WITH" or (start == len(tokens) - 3 and _word(tokens[-2]) != "NO"):
         return None
     return sql[tokens[0].start : tokens[start - 1].end + 1]
+
+
+def clickhouse_mutation(tokens: list[Token], sql: str) -> str | None:
+    """ClickHouse ``ALTER TABLE t UPDATE a = x WHERE c`` / ``ALTER TABLE t DELETE WHERE c`` as the
+    ``UPDATE t SET a = x WHERE c`` / ``DELETE FROM t WHERE c`` they are, else ``None``."""
+    if len(tokens) < 5 or _word(tokens[0]) != "ALTER" or _word(tokens[1]) != "TABLE":
+        return None
+    for i in range(2, len(tokens)):
+        word = _word(tokens[i])
+        if word in ("UPDATE", "DELETE") and tokens[i - 1].token_type in _NAME_TYPES:
+            table = sql[tokens[2].start : tokens[i - 1].end + 1]
+            rest = sql[tokens[i + 1].start : tokens[-1].end + 1] if i + 1 < len(tokens) else ""
+            return f"UPDATE {table} SET {rest}" if word == "UPDATE" else f"DELETE FROM {table} {rest}"
+        if tokens[i].token_type not in _NAME_TYPES:
+            return None
+    return None

@@ -210,7 +210,7 @@ def _is_cte_start(tokens: list[Token], i: int) -> bool:
     return False
 
 
-def _continues(state: _State, word: str, tokens: list[Token], i: int) -> bool:
+def _continues(state: _State, word: str, tokens: list[Token], i: int, dialect: str = "") -> bool:
     """True when statement keyword ``word`` at depth 0 belongs to the statement being collected."""
     head, prev = state.head, state.prev_word
     prev_token = tokens[i - 1] if i else None
@@ -236,6 +236,8 @@ def _continues(state: _State, word: str, tokens: list[Token], i: int) -> bool:
             or state.cte_open
             or head in ("BULK", "FROM")
             or (head == "MERGE" and word == "DELETE" and nxt == "WHERE")
+            # ClickHouse mutations ``ALTER TABLE t UPDATE ... WHERE`` / ``ALTER TABLE t DELETE WHERE``.
+            or (head == "ALTER" and dialect == "clickhouse" and word in ("UPDATE", "DELETE"))
         )
     if word == "SET":
         return (head == "UPDATE" and not state.set_seen) or prev in ("UPDATE", "DELETE") or head == "ALTER"
@@ -455,7 +457,7 @@ class _Splitter:
             self.flush()
             return i + 1
         elif word in _STARTERS:
-            if state.role == "condition" or not state.tokens or not _continues(state, word, tokens, i):
+            if state.role == "condition" or not state.tokens or not _continues(state, word, tokens, i, self.dialect):
                 # ``FOR r IN SELECT ... LOOP``: the loop's query is a statement (a read) ending at LOOP.
                 loop_query = state.role == "condition" and state.head == "FOR" and word in ("SELECT", "WITH")
                 self.start("statement", word)

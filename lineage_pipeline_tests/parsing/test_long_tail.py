@@ -76,6 +76,8 @@ UTILITY: list[tuple[str, str, str]] = [
     ("maintenance", "redshift", "VACUUM DELETE ONLY dw.acct"),
     ("maintenance", "teradata", "COLLECT STATISTICS ON dw.acct COLUMN (iban)"),
     ("extension", "postgres", "CREATE EXTENSION IF NOT EXISTS pgcrypto"),
+    ("system", "clickhouse", "SYSTEM RELOAD DICTIONARY dw.fx"),
+    ("maintenance", "clickhouse", "OPTIMIZE TABLE dw.acct FINAL"),
     ("governance", "snowflake", "ALTER TABLE dw.acct MODIFY COLUMN iban SET MASKING POLICY gov.mask_iban"),
     ("partitioning", "tsql", "CREATE PARTITION FUNCTION pf_date (date) AS RANGE RIGHT FOR VALUES ('2024-01-01', '2025-01-01')"),
     ("partitioning", "tsql", "CREATE PARTITION SCHEME ps_date AS PARTITION pf_date ALL TO ([PRIMARY])"),
@@ -179,6 +181,12 @@ case("clickhouse_materialized_view_to", "clickhouse",
          "dw.daily_turnover.account_id": (["stg.transactions.account_id"], "direct"),
          "dw.daily_turnover.turnover": (["stg.transactions.amount"], "aggregation"),
      }))
+
+case("clickhouse_mutations", "clickhouse",
+     "ALTER TABLE dw.dim_account DELETE WHERE status = 'PURGED';\n"
+     "ALTER TABLE dw.dim_account UPDATE risk_rating = upper(risk_rating) WHERE risk_rating != '';",
+     Expected("UPDATE", ["dw.dim_account"], ["dw.dim_account"], {
+         "dw.dim_account.risk_rating": (["dw.dim_account.risk_rating"], "expression")}))
 
 case("write_follows_rename", ("postgres", "snowflake", "redshift"),
      "CREATE TABLE dw.dim_branch_new AS SELECT b.branch_id, b.name FROM stg.branches b;\n"
