@@ -13,7 +13,7 @@ class BudgetExceeded(Exception):
 class Deadline:
     """A point in time after which ``check()`` raises ``BudgetExceeded``."""
 
-    __slots__ = ("budget", "_end")
+    __slots__ = ("_end", "budget")
 
     def __init__(self, seconds: float):
         self.budget = seconds

@@ -226,7 +226,12 @@ class QueryLineage:
                 return alias
         source = self._source(scope, column.table) if column.table else self._provider(scope, name)
         if source is not None:
-            return self._from_source(source, name)
+            derivation = self._from_source(source, name)
+            if derivation is EMPTY and column.table and isinstance(source, Scope) and source.is_udtf:
+                # BigQuery ``UNNEST(o.items) AS i``: ``i`` names the element, ``i.sku`` one of its fields.
+                element = self._from_source(source, identifier_name(column.args.get("table"), self.fold))
+                return element.at_least("expression") if element is not EMPTY else derivation
+            return derivation
         if column.table:
             return self._field_access(column, scope)
         return Derivation(unresolved=frozenset((name,)))

@@ -57,7 +57,7 @@ def decode(data: bytes) -> tuple[str | None, str | None, ParseIssue | None]:
             # cp1252 leaves five bytes undefined; latin-1 maps every byte.
             text, encoding = data.decode("latin-1"), "latin-1"
         return text, encoding, ParseIssue(message=f"not valid UTF-8; decoded as {encoding}")
-    except Exception as error:  # defensive: decoding must never take the pipeline down
+    except Exception as error:  # noqa: BLE001 - defensive: decoding must never take the pipeline down
         return None, None, ParseIssue(message=f"undecodable content: {error}")
 
 

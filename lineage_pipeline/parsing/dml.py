@@ -18,7 +18,6 @@ from lineage_pipeline.parsing.models import Effect
 from lineage_pipeline.parsing.names import identifier_name
 from lineage_pipeline.parsing.tables import EMPTY
 
-
 _VALUE_ALIAS = "__lineage_value_{}"
 
 
@@ -199,9 +198,8 @@ def _merge(merge: exp.Merge, ctx: Context) -> Extracted:
                         if not bare.table and using_alias:
                             bare.set("table", exp.to_identifier(using_alias))
                     assignments.append((column, value))
-        elif isinstance(then, exp.Var) and then.name.upper() == "DELETE":
-            if not ctx.tables.is_temp(target):
-                result.effects.append(Effect(kind="delete", table=target))
+        elif isinstance(then, exp.Var) and then.name.upper() == "DELETE" and not ctx.tables.is_temp(target):
+            result.effects.append(Effect(kind="delete", table=target))
     # ``UPDATE SET *`` / ``INSERT *`` copy same-named columns: per column when the catalog knows the
     # target, else recorded as ``target.* <- source.*``.
     known = ctx.tables.columns_of(target) if star else None

@@ -13,9 +13,13 @@ from lineage_pipeline.parsing.columns import QueryLineage
 from lineage_pipeline.parsing.dialects import LATERAL_ALIAS_DIALECTS, PSEUDO_COLUMNS
 from lineage_pipeline.parsing.models import Call, ColumnEdge, Effect
 from lineage_pipeline.parsing.names import column_name, identifier_name, table_name
-from lineage_pipeline.parsing.qualifying import Marked, needs_qualify, normalize_query, qualify_query
+from lineage_pipeline.parsing.qualifying import (
+    Marked,
+    needs_qualify,
+    normalize_query,
+    qualify_query,
+)
 from lineage_pipeline.parsing.tables import Derivation, FileTables
-
 
 STAR = "*"
 
@@ -53,6 +57,7 @@ class Extracted:
     defined_columns: list[str] = field(default_factory=list)
     unresolved: set[str] = field(default_factory=set)
     column_mapping: str | None = None
+    warnings: list[str] = field(default_factory=list)  # what this statement's lineage is known to miss
 
 
 def name_of(table: exp.Table, ctx: Context) -> str | None:
@@ -203,9 +208,30 @@ def query_outputs(query: exp.Expression, ctx: Context, result: Extracted) -> lis
     """Output columns of a query (or VALUES) with their derivations; records the tables read."""
     while isinstance(query, exp.Subquery) and isinstance(query.this, exp.Query):
         query = query.this
+    if isinstance(query, exp.Values) and query.find(exp.Query):
+        query = values_as_select(query)
     if isinstance(query, exp.Values):
         lineage = QueryLineage(query, ctx.tables, ctx.fold, ctx.deadline)
     else:
         lineage = query_lineage(query, ctx)
     add_query_reads(lineage, ctx, result)
     return lineage.outputs()
+
+
+def values_as_select(values: exp.Values) -> exp.Query:
+    """``VALUES ((SELECT ...), x), (...)`` as ``SELECT v AS _col_0, ... UNION ALL SELECT ...``, so the
+    scalar subqueries in its rows are scoped and qualified like any query's (their tables are read)."""
+    alias = values.args.get("alias")
+    names = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
+    rows = [row for row in values.expressions if isinstance(row, exp.Tuple)]
+    selects = []
+    for row in rows:
+        items = [
+            exp.alias_(value.copy(), names[i] if i < len(names) else f"_col_{i}", copy=False)
+            for i, value in enumerate(row.expressions)
+        ]
+        selects.append(exp.Select(expressions=items))
+    query: exp.Query = selects[0]
+    for select in selects[1:]:
+        query = exp.union(query, select, distinct=False)
+    return query

@@ -65,8 +65,10 @@ class StatementLineage(_Record):
     unresolved_columns: list[str] = Field(default_factory=list)
     """Source columns that feed a written column but whose table the SQL does not determine (no catalog)."""
     column_mapping: Literal["named", "catalog", "assumed"] | None = None
-    """How written columns were matched to values: listed in the SQL, from the catalog, or assumed from
-    the query's output names because the target's columns are unknown."""
+    """How written columns were matched to values: listed in the SQL, from the catalog (both by position),
+    or assumed from the query's output names because the target's columns are unknown. When assumed, an
+    unaliased expression has no name and is written as ``_col_<position>`` (0-based, sqlglot's naming);
+    a warning says so, and a catalog pass maps it by position."""
 
 
 class ParseIssue(_Record):
@@ -84,5 +86,8 @@ class FileLineage(_Record):
     dialect: str
     statements: list[StatementLineage] = Field(default_factory=list)
     errors: list[ParseIssue] = Field(default_factory=list)
+    warnings: list[ParseIssue] = Field(default_factory=list)
+    """Statements read only in part: opaque commands, unresolved columns, assumed column mapping,
+    dynamic SQL not followed. ``errors`` are statements (or files) not read at all or table-level only."""
     encoding: str | None = None
     """Text encoding the file was decoded with (set by ``parse_file_bytes``)."""

@@ -105,3 +105,8 @@ def column_with_default_schema(name: str, schema: str) -> str:
     """Column ``table.column`` with its table put in ``schema`` when unqualified (see ``with_default_schema``)."""
     table, _, column = name.rpartition(".")
     return f"{with_default_schema(table, schema)}.{column}" if table else name
+
+
+def word_set(text: str) -> frozenset[str]:
+    """The whitespace-separated words of ``text`` (keyword lists are kept as readable prose)."""
+    return frozenset(text.split())

@@ -8,27 +8,63 @@ from sqlglot.errors import ErrorLevel, ParseError
 from sqlglot.parser import Parser
 from sqlglot.tokens import TokenType
 
-from lineage_pipeline.parsing.budget import DEFAULT_STATEMENT_SECONDS, BudgetExceeded, Deadline
+from lineage_pipeline.parsing.budget import (
+    DEFAULT_STATEMENT_SECONDS,
+    BudgetExceeded,
+    Deadline,
+)
 from lineage_pipeline.parsing.catalog import Catalog
 from lineage_pipeline.parsing.decoding import decode
-from lineage_pipeline.parsing.dialects import canonical_dialect, folds_case, header_dialect, sqlglot_dialect
-from lineage_pipeline.parsing.dynamic import dynamic_sql_literal, dynamic_sql_variable, string_assignment
+from lineage_pipeline.parsing.dialects import (
+    canonical_dialect,
+    folds_case,
+    header_dialect,
+    sqlglot_dialect,
+    validate_dialect,
+)
+from lineage_pipeline.parsing.dynamic import (
+    dynamic_sql_literal,
+    dynamic_sql_variable,
+    string_assignment,
+)
 from lineage_pipeline.parsing.extraction import Context, Extracted
-from lineage_pipeline.parsing.models import Call, Effect, FileLineage, ParseIssue, StatementLineage
-from lineage_pipeline.parsing.names import column_with_default_schema, with_default_schema
+from lineage_pipeline.parsing.models import (
+    Call,
+    Effect,
+    FileLineage,
+    ParseIssue,
+    StatementLineage,
+)
+from lineage_pipeline.parsing.moves import bulk_insert, load_data_text
+from lineage_pipeline.parsing.names import (
+    column_with_default_schema,
+    with_default_schema,
+    word_set,
+)
 from lineage_pipeline.parsing.procedural import (
     PARSE_FAILURE_HEADS,
     PROCEDURAL_HEADS,
     Embedded,
     procedural_statement,
 )
-from lineage_pipeline.parsing.rewrites import Rewritten, drop_span, merge_delete_span, rewrite_dml
-from lineage_pipeline.parsing.splitting import Chunk, split_statements
+from lineage_pipeline.parsing.renames import follow_renames
+from lineage_pipeline.parsing.rewrites import (
+    Rewritten,
+    athena_backticks,
+    clickhouse_mutation,
+    drop_span,
+    merge_delete_span,
+    rewrite_dml,
+    rewrite_tsql,
+    trailing_with_data,
+)
+from lineage_pipeline.parsing.splitting import Chunk, split_script, split_statements
 from lineage_pipeline.parsing.statements import extract, extract_tables_only
 from lineage_pipeline.parsing.tables import FileTables
+from lineage_pipeline.parsing.utility import token_words, utility_head
 from lineage_pipeline.parsing.writes import extract_insert_exec
 
-PARSER_VERSION = "6"
+PARSER_VERSION = "7"
 """Bumped whenever the lineage produced for the same input can change (parse caches key on it)."""
 
 MAX_FILE_BYTES = 5_000_000
@@ -40,6 +76,7 @@ MAX_STATEMENT_TOKENS = 50_000
 _FALLBACK_DIALECT = "ansi"
 _MAX_DYNAMIC_DEPTH = 3
 _REWRITE_DIALECTS = frozenset(("tsql", "fabric"))
+_WITH_DATA_DIALECTS = frozenset(("postgres", "redshift", "materialize", "risingwave"))
 
 
 class _DropCommandFallbackWarnings(logging.Filter):
@@ -69,7 +106,11 @@ def _parse_chunk(chunk: Chunk, dialect: str):
     resolved = sqlglot_dialect(dialect)
     tokens = chunk.tokens
     sql = chunk.sql
-    if tokens[0].token_type in resolved.tokenizer_class.COMMANDS:
+    if dialect == "athena":
+        # Athena tokenizes DDL as Hive and DML as Trino; only its own tokenize() routes between them.
+        sql = chunk.sql[tokens[0].start : tokens[-1].end + 1]
+        tokens = resolved.tokenize(sql)
+    elif tokens[0].token_type in resolved.tokenizer_class.COMMANDS:
         # The splitter tokenizes commands like keywords; sqlglot's parser wants its own command tokens.
         sql = chunk.sql[tokens[0].start : tokens[-1].end + 1]
         tokens = resolved.tokenize(sql)
@@ -108,6 +149,23 @@ def _message(error: Exception) -> str:
         first = min(error.errors, key=lambda e: (e.get("line") or 0, e.get("col") or 0, str(e.get("description"))))
         return f"{first.get('description', 'parse error')} near {first.get('highlight', '')!r}"
     return f"{type(error).__name__}: {error}".splitlines()[0][:300]
+
+
+# Words that continue a statement rather than start one: a chunk opening with one was probably cut off
+# the statement before it by the splitter.
+_TAIL_WORDS = word_set(
+    """ON AND OR WHERE FROM JOIN INNER LEFT RIGHT FULL CROSS GROUP ORDER HAVING AS TO INTO BY UNION THEN ELSE
+    OPTION OUTPUT PARTITION AUTO TAG LIMIT OFFSET WINDOW QUALIFY RETURNS LANGUAGE"""
+)
+
+
+def _failure(error: Exception, chunk: Chunk) -> str:
+    """The parse error's message, saying so when the statement looks like the tail of another one."""
+    message = _message(error)
+    first = chunk.tokens[0]
+    if first.text.upper() in _TAIL_WORDS or not first.text[:1].isalpha():
+        message += f"; it starts with {first.text!r}, so it may be the tail of the statement before, split wrongly"
+    return message
 
 
 def statement_kind(kind: str) -> str:
@@ -175,53 +233,86 @@ def parse_sql(
     resolved = canonical_dialect(dialect)
     if resolved is None:
         resolved = _FALLBACK_DIALECT
-        errors.append(ParseIssue(message=f"unknown dialect {dialect!r}; parsed as {resolved}"))
+        errors.append(ParseIssue(message=f"{validate_dialect(dialect)}; parsed as {resolved}"))
     statements: list[StatementLineage] = []
+    warnings: list[ParseIssue] = []
     try:
         if len(text) > MAX_FILE_BYTES:
             errors.append(ParseIssue(message=f"file too large ({len(text)} chars > {MAX_FILE_BYTES}); not parsed"))
             return FileLineage(path=path, dialect=resolved, errors=errors)
-        chunks, issues = split_statements(text, resolved)
+        chunks, issues, notes = split_script(text, resolved)
         errors.extend(issues)
+        warnings.extend(notes)
         ctx = Context(resolved, folds_case(resolved), FileTables(catalog), Deadline(statement_seconds))
         for index, chunk in enumerate(chunks):
-            statement, issue = _parse_statement(index, chunk, ctx, statement_seconds)
+            statement, issue, statement_notes = _parse_statement(index, chunk, ctx, statement_seconds)
             if statement is not None:
                 statements.append(statement)
             if issue is not None:
                 errors.append(issue)
+            warnings += statement_notes
+        statements = follow_renames(statements)
         if default_schema and default_schema.strip():
             schema = default_schema.strip().lower()
             statements = [_in_default_schema(statement, schema) for statement in statements]
-    except Exception as error:  # last resort: the contract is that parsing never raises
+    except Exception as error:  # noqa: BLE001 - last resort: the contract is that parsing never raises
         errors.append(ParseIssue(message=f"internal parser error: {_message(error)}"))
-    return FileLineage(path=path, dialect=resolved, statements=statements, errors=errors)
+    return FileLineage(path=path, dialect=resolved, statements=statements, errors=errors, warnings=warnings)
 
 
 def _parse_statement(
     index: int, chunk: Chunk, ctx: Context, seconds: float
-) -> tuple[StatementLineage | None, ParseIssue | None]:
+) -> tuple[StatementLineage | None, ParseIssue | None, list[ParseIssue]]:
+    """Parse and extract one chunk: its lineage, the issue that explains what is missing, and warnings
+    for what was read only in part."""
+    statement, issue, extracted = _read_statement(index, chunk, ctx, seconds)
+    return statement, issue, statement_warnings(index, chunk.line, extracted) if statement is not None else []
+
+
+def statement_warnings(index: int, line: int, extracted: Extracted | None) -> list[ParseIssue]:
+    """What a read statement's lineage is known to miss, one ParseIssue per fact."""
+    if extracted is None:
+        return []
+    notes = list(extracted.warnings)
+    if extracted.unresolved:
+        names = ", ".join(sorted(extracted.unresolved)[:5]) + (", ..." if len(extracted.unresolved) > 5 else "")
+        notes.append(f"{len(extracted.unresolved)} source column(s) with no known table ({names}); a catalog would resolve them")
+    if extracted.column_mapping == "assumed":
+        notes.append(
+            "target columns unknown (no column list, no catalog): written columns are named after the query's "
+            "outputs, unnamed expressions as _col_<position>"
+        )
+    return [ParseIssue(statement=index, line=line, message=note) for note in notes]
+
+
+def _read_statement(
+    index: int, chunk: Chunk, ctx: Context, seconds: float
+) -> tuple[StatementLineage | None, ParseIssue | None, Extracted | None]:
     """Parse and extract one chunk; returns its lineage and/or the issue that explains what is missing."""
     if len(chunk.tokens) > MAX_STATEMENT_TOKENS:
         return None, ParseIssue(
             statement=index, line=chunk.line, message=f"statement too long ({len(chunk.tokens)} tokens); skipped"
-        )
+        ), None
     ctx.deadline = Deadline(seconds)
     ctx.text = chunk.sql[chunk.tokens[0].start : chunk.tokens[-1].end + 1]
     if chunk.batch != ctx.batch:
         ctx.batch = chunk.batch
         ctx.variables.clear()
+    edited = rewrite_tsql(chunk.tokens, chunk.sql) if ctx.dialect in _REWRITE_DIALECTS else None
+    if ctx.dialect == "athena":
+        edited = athena_backticks(chunk.tokens, chunk.sql)
+    if ctx.dialect in _WITH_DATA_DIALECTS:
+        edited = trailing_with_data(chunk.tokens, chunk.sql)
+    if ctx.dialect == "clickhouse":
+        edited = clickhouse_mutation(chunk.tokens, chunk.sql)
+    if edited is not None:
+        chunk = _with_text(chunk, edited, ctx.dialect)
     rewritten = rewrite_dml(chunk.tokens, chunk.sql) if ctx.dialect in _REWRITE_DIALECTS else None
     merge_delete = merge_delete_span(chunk.tokens) if rewritten is None else None
     if merge_delete is not None:
         rewritten = Rewritten(drop_span(chunk.tokens, chunk.sql, merge_delete))
     if rewritten is not None:
-        tokens = sqlglot_dialect(ctx.dialect).tokenize(rewritten.sql)
-        chunk = (
-            Chunk(tokens, rewritten.sql, chunk.line, chunk.procedure, chunk.batch, chunk.in_body, chunk.trigger_table)
-            if tokens
-            else chunk
-        )
+        chunk = _with_text(chunk, rewritten.sql, ctx.dialect)
     ctx.in_body = chunk.in_body
     ctx.trigger_table = chunk.trigger_table
     head = chunk.tokens[0].text.upper()
@@ -229,31 +320,31 @@ def _parse_statement(
         # Procedural statements sqlglot misreads (``OPEN c`` as an alias) or cannot parse.
         expressions = [procedural_statement(head, ctx.text, ctx.dialect)] if head in PROCEDURAL_HEADS else None
         expressions = expressions or _parse_chunk(chunk, ctx.dialect)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001
         try:
-            parts = _unparsed_statement(chunk, ctx.dialect, ctx.text)
-        except Exception:
+            parts = _unparsed_statement(chunk, ctx)
+        except Exception:  # noqa: BLE001
             parts = None
         if parts is None:
-            return None, ParseIssue(statement=index, line=chunk.line, message=_message(error))
+            return None, ParseIssue(statement=index, line=chunk.line, message=_failure(error, chunk)), None
         expressions = [parts]
     if not expressions:
-        return None, None
+        return None, None, None
     first = expressions[0]
     try:
         extracted = _extract(first, ctx)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001
         # Keep what is cheap and safe (tables read and written); say why the columns are missing.
         reason = str(error) if isinstance(error, BudgetExceeded) else f"lineage failed: {_message(error)}"
         issue = ParseIssue(statement=index, line=chunk.line, message=f"{reason}; table-level lineage only")
         if not isinstance(first, exp.Expression):
-            return None, issue
+            return None, issue, None
         try:
             # Extraction rewrites the tree as it goes; start again from a fresh parse.
             fresh = _parse_chunk(chunk, ctx.dialect)[0]
-            return _statement(index, chunk, extract_tables_only(fresh, ctx)), issue
-        except Exception:
-            return None, issue
+            return _statement(index, chunk, extract_tables_only(fresh, ctx)), issue, None
+        except Exception:  # noqa: BLE001
+            return None, issue, None
     assignment = string_assignment(chunk.tokens)
     if assignment is not None:
         ctx.variables[assignment[0]] = assignment[1]
@@ -261,11 +352,23 @@ def _parse_statement(
         literal = _dynamic_literal(chunk, ctx)
         if literal is not None:
             _merge_nested(extracted, literal, ctx, depth=0)
+        else:
+            extracted.warnings.append("dynamic SQL built at run time: what it reads and writes is not known")
+    if len(expressions) > 1:
+        extracted.warnings.append(f"{len(expressions)} statements in one chunk; only the first was read")
     if rewritten is not None and rewritten.output_into:
         _add_output_into(extracted, rewritten.output_into, ctx)
     if merge_delete is not None and extracted.targets:
         extracted.effects.append(Effect(kind="delete", table=extracted.targets[0]))
-    return _statement(index, chunk, extracted), None
+    return _statement(index, chunk, extracted), None, extracted
+
+
+def _with_text(chunk: Chunk, sql: str, dialect: str) -> Chunk:
+    """``chunk`` re-tokenized from rewritten statement text (unchanged if that text has no tokens)."""
+    tokens = sqlglot_dialect(dialect).tokenize(sql)
+    if not tokens:
+        return chunk
+    return Chunk(tokens, sql, chunk.line, chunk.procedure, chunk.batch, chunk.in_body, chunk.trigger_table)
 
 
 def _extract(parsed, ctx: Context) -> Extracted:
@@ -282,14 +385,27 @@ def _extract(parsed, ctx: Context) -> Extracted:
     return extract(parsed, ctx)
 
 
-def _unparsed_statement(chunk: Chunk, dialect: str, text: str):
+def _unparsed_statement(chunk: Chunk, ctx: Context):
     """Statements sqlglot cannot parse but whose meaning is known: ``INSERT ... EXEC``, ``EXECUTE AS``,
     procedural statements (``GET DIAGNOSTICS``, ``RAISE``, ``LET``, ``DECLARE ... CURSOR FOR``, ``PERFORM``),
     and any other ``EXEC`` - a dynamic-SQL call (``EXEC ('...' + @x)``) or a procedure call."""
+    dialect, text = ctx.dialect, ctx.text
     tokens = chunk.tokens
     first = tokens[0].text.upper()
+    if len(tokens) == 2 and tokens[1].token_type == TokenType.COLON:
+        return Extracted(kind="label")  # a GOTO target: ``done:``
+    if first == "BULK":
+        return bulk_insert(text, ctx)
+    if first == "LOAD":
+        return load_data_text(text, ctx)
     if first in PARSE_FAILURE_HEADS:
         return procedural_statement(first, text, dialect)
+    utility = utility_head(token_words(tokens))
+    if utility == "set" and any(token.token_type == TokenType.SELECT for token in tokens):
+        utility = None  # an unreadable ``SET v = (SELECT ...)`` reads tables: it stays an error
+    if utility is not None:
+        # T-SQL DENY, WAITFOR, DBCC, CREATE PARTITION FUNCTION ...: known to move no data.
+        return Extracted(kind=utility)
     if first not in ("EXEC", "EXECUTE") or len(tokens) < 2:
         return _insert_exec(chunk, dialect)
     second = tokens[1]
@@ -317,19 +433,23 @@ def _dynamic_literal(chunk: Chunk, ctx: Context) -> str | None:
 
 def _merge_nested(extracted: Extracted, sql: str, ctx: Context, depth: int) -> None:
     """Merge into ``extracted`` the lineage of SQL that the statement runs itself (a dynamic-SQL literal,
-    an OUTPUT ... INTO clause); unreadable inner SQL adds nothing, the statement's own record stands."""
+    an OUTPUT ... INTO clause); unreadable inner SQL adds nothing but a warning, the statement's own
+    record stands."""
     if depth >= _MAX_DYNAMIC_DEPTH:
+        extracted.warnings.append(f"dynamic SQL nested deeper than {_MAX_DYNAMIC_DEPTH} levels not followed")
         return
     chunks, _ = split_statements(sql, ctx.dialect)
     for inner in chunks:
         try:
             nested = _extract(_parse_chunk(inner, ctx.dialect)[0], ctx)
-        except Exception:
+        except Exception as error:  # noqa: BLE001 - unreadable inner SQL adds nothing but the warning
+            extracted.warnings.append(f"a statement inside the SQL this one runs is unreadable: {_message(error)}")
             continue
         if nested.kind == "dynamic_sql":
             literal = _dynamic_literal(inner, ctx)
             if literal is not None:
                 _merge_nested(nested, literal, ctx, depth + 1)
+        extracted.warnings += nested.warnings
         extracted.sources |= nested.sources
         extracted.targets += nested.targets
         extracted.columns += nested.columns
@@ -372,7 +492,7 @@ def parse_file_bytes(
         chosen = header_dialect(text) or dialect
         result = parse_sql(text, chosen, path, catalog, statement_seconds, default_schema)
         return result.model_copy(update={"encoding": encoding})
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001
         return FileLineage(
             path=path,
             dialect=canonical_dialect(dialect) or _FALLBACK_DIALECT,

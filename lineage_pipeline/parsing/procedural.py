@@ -6,11 +6,22 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from lineage_pipeline.parsing.dialects import sqlglot_dialect
-from lineage_pipeline.parsing.extraction import Context, Extracted, name_of, read_mentions
+from lineage_pipeline.parsing.effects import (
+    alter_command,
+    rename_object,
+    truncate_command,
+)
+from lineage_pipeline.parsing.extraction import (
+    Context,
+    Extracted,
+    name_of,
+    read_mentions,
+)
 from lineage_pipeline.parsing.models import Call, Effect
-from lineage_pipeline.parsing.names import identifier_name
+from lineage_pipeline.parsing.moves import partition_move, unload
+from lineage_pipeline.parsing.names import identifier_name, word_set
 from lineage_pipeline.parsing.splitting import tokenize
-
+from lineage_pipeline.parsing.utility import utility_command
 
 _DYNAMIC_PROCEDURES = frozenset(("sp_executesql", "sys.sp_executesql", "dbo.sp_executesql"))
 
@@ -51,8 +62,8 @@ def _execute(execute: exp.Expression, ctx: Context) -> Extracted:
 
 # Statements of routine languages (PL/pgSQL, PL/SQL, Snowflake Scripting, MySQL, T-SQL cursors) that
 # carry no lineage beyond a query some of them embed; sqlglot misreads or rejects them.
-PROCEDURAL_HEADS = frozenset(
-    "RETURN OPEN CLOSE DEALLOCATE FETCH LEAVE ITERATE BREAK CONTINUE EXIT GET SIGNAL RESIGNAL LET PERFORM NULL".split()
+PROCEDURAL_HEADS = word_set(
+    "RETURN OPEN CLOSE DEALLOCATE FETCH LEAVE ITERATE BREAK CONTINUE EXIT GET SIGNAL RESIGNAL LET PERFORM NULL GOTO"
 )
 # Heads read as procedural only when sqlglot cannot parse them (T-SQL ``DECLARE @t TABLE`` it can).
 PARSE_FAILURE_HEADS = PROCEDURAL_HEADS | frozenset(("DECLARE", "RAISE"))
@@ -86,7 +97,7 @@ def embedded_query(text: str, dialect: str) -> exp.Query | None:
         while query.count(")") > query.count("(") and query.endswith(")"):
             query = query[:-1].rstrip()
         parsed = sqlglot_dialect(dialect).parse(query)[0]
-    except Exception:  # an embedded query is a bonus; the statement stands without it
+    except Exception:  # noqa: BLE001 - an embedded query is a bonus; the statement stands without it
         return None
     return parsed if isinstance(parsed, exp.Query) else None
 
@@ -120,7 +131,46 @@ def _command(command: exp.Command, ctx: Context) -> Extracted:
         if procedure:
             target = ".".join(part.strip('"[]`').lower() for part in procedure[0].split("."))
             return Extracted(kind="call", calls=[Call(kind="procedure", target=target, text=text)])
-    return Extracted(kind=name.lower() or "command")
+    if name == "UNLOAD":
+        return unload(rest, ctx)
+    if name == "REPLACE" and rest.upper().startswith("INTO"):
+        # MySQL ``REPLACE INTO t ...`` writes like ``INSERT INTO t ...`` (replacing rows with equal keys).
+        replaced = _replace_into(rest, ctx)
+        if replaced is not None:
+            return replaced
+    if name == "TRUNCATE":
+        truncated = truncate_command(rest, ctx)
+        if truncated is not None:
+            return truncated
+    if name == "RENAME":
+        renamed = rename_object(rest, ctx)
+        if renamed is not None:
+            return renamed
+    altered = (partition_move(rest, ctx) or alter_command(rest, ctx)) if name == "ALTER" else None
+    if altered is not None:
+        return altered
+    utility = utility_command(command)
+    result = Extracted(kind=utility if utility and " " not in name else name.lower() or "command")
+    if utility is None:
+        # Never guess table names from raw text: say the statement was not read instead.
+        result.warnings.append(f"{name or 'statement'} kept as an opaque command (no sqlglot parser); no lineage read")
+    return result
+
+
+def _replace_into(rest: str, ctx: Context) -> Extracted | None:
+    """``REPLACE INTO ...`` read as the INSERT it is; ``None`` when that does not parse either."""
+    # Imported here: statements dispatches to this module, so it cannot be imported at its top.
+    from lineage_pipeline.parsing import statements
+
+    try:
+        insert = sqlglot_dialect(ctx.dialect).parse(f"INSERT {rest}")[0]
+    except Exception:  # noqa: BLE001 - the statement stays an unread command, with its warning
+        return None
+    if not isinstance(insert, exp.Insert):
+        return None
+    result = statements.extract(insert, ctx)
+    result.kind = "replace"
+    return result
 
 
 def _declare(declare: exp.Declare, ctx: Context) -> Extracted:

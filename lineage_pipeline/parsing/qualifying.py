@@ -8,7 +8,12 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
 from lineage_pipeline.parsing.dialects import sqlglot_dialect
-from lineage_pipeline.parsing.names import PLACEHOLDER_CATALOG, PLACEHOLDER_DB, table_name, temp_identifier
+from lineage_pipeline.parsing.names import (
+    PLACEHOLDER_CATALOG,
+    PLACEHOLDER_DB,
+    table_name,
+    temp_identifier,
+)
 from lineage_pipeline.parsing.tables import FileTables
 
 
@@ -177,5 +182,5 @@ def qualify_query(expression: exp.Expression, dialect: str, fold: str | None, ta
             quote_identifiers=False,
             identify=False,
         )
-    except Exception:  # sqlglot raises assorted errors on exotic SQL; partial qualification is still useful
+    except Exception:  # noqa: BLE001 - sqlglot raises assorted errors on exotic SQL; partial qualification is still useful
         return expression

@@ -11,7 +11,7 @@ import re
 import threading
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from sqlglot import exp
 from sqlglot.errors import TokenError
@@ -19,7 +19,7 @@ from sqlglot.tokens import Token, Tokenizer, TokenType
 
 from lineage_pipeline.parsing.dialects import folds_case, sqlglot_dialect
 from lineage_pipeline.parsing.models import ParseIssue
-from lineage_pipeline.parsing.names import identifier_name
+from lineage_pipeline.parsing.names import identifier_name, word_set
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,11 @@ _LITERAL_TYPES = frozenset(
 # A word right after one of these is a name (``@update``, ``t.end``, ``#begin``), never a keyword.
 _NAME_PREFIXES = frozenset((TokenType.PARAMETER, TokenType.DOT, TokenType.HASH))
 
-_STARTERS = frozenset(
+_STARTERS = word_set(
     """SELECT INSERT UPDATE DELETE MERGE CREATE DROP ALTER TRUNCATE WITH DECLARE SET PRINT EXEC EXECUTE
     USE GRANT REVOKE DENY RAISERROR THROW RETURN OPEN FETCH CLOSE DEALLOCATE WAITFOR BREAK CONTINUE
     GOTO CALL COPY UNLOAD COMMIT ROLLBACK SAVE BULK REPLACE UPSERT VACUUM ANALYZE OPTIMIZE REFRESH
-    MSCK CACHE UNCACHE EXPLAIN LET RAISE LEAVE ITERATE SIGNAL REVERT""".split()
+    MSCK CACHE UNCACHE EXPLAIN LET RAISE LEAVE ITERATE SIGNAL REVERT"""
 )
 # Statement keywords that continue the statement after these words (``ON DELETE``, ``CREATE OR
 # REPLACE``, ``FOR UPDATE``, trigger events, ``OFFSET .. ROWS FETCH``, ``FOR EACH ROW EXECUTE``,
@@ -54,7 +54,7 @@ _ATTACHING_PREVIOUS = {
     "ON": frozenset(("DELETE", "UPDATE", "INSERT", "COMMIT")),
     "DO": frozenset(("UPDATE",)),
     "KEY": frozenset(("UPDATE",)),
-    "OR": frozenset(("REPLACE", "ALTER")),
+    "OR": frozenset(("REPLACE", "ALTER", "REFRESH")),  # Databricks ``CREATE OR REFRESH STREAMING TABLE``
     "FOR": frozenset(("UPDATE", "INSERT", "DELETE", "SELECT")),
     "OF": frozenset(("INSERT", "UPDATE", "DELETE")),
     "AFTER": frozenset(("INSERT", "UPDATE", "DELETE")),
@@ -64,25 +64,28 @@ _ATTACHING_PREVIOUS = {
     "ROW": frozenset(("FETCH", "EXECUTE")),
     "STATEMENT": frozenset(("EXECUTE",)),
     "CHARACTER": frozenset(("SET",)),
+    "AUTO": frozenset(("REFRESH",)),  # Redshift ``CREATE MATERIALIZED VIEW v AUTO REFRESH YES AS``
+    "VACUUM": frozenset(("DELETE",)),  # Redshift ``VACUUM DELETE ONLY t``
 }
-_SET_OPERATORS = frozenset("UNION ALL DISTINCT EXCEPT INTERSECT MINUS AS FOR".split())
+_SET_OPERATORS = word_set("UNION ALL DISTINCT EXCEPT INTERSECT MINUS AS FOR")
 _PERMISSION_HEADS = frozenset(("GRANT", "REVOKE", "DENY"))
-_OBJECT_WORDS = frozenset(
+_WHOLE_HEADS = _PERMISSION_HEADS | frozenset(("EXPLAIN", "SHOW", "DESCRIBE", "DESC"))
+_OBJECT_WORDS = word_set(
     """TABLE VIEW PROCEDURE PROC FUNCTION SCHEMA DATABASE TRIGGER SEQUENCE TYPE SYNONYM MATERIALIZED
     OR UNIQUE CLUSTERED NONCLUSTERED TEMP TEMPORARY GLOBAL LOCAL TRANSIENT VOLATILE EXTERNAL STAGE
-    STREAM TASK ROLE USER LOGIN EXTENSION INDEX""".split()
+    STREAM TASK ROLE USER LOGIN EXTENSION INDEX"""
 )
 # ``WITH <word> AS`` that is an option, not a CTE (``CREATE VIEW v WITH SCHEMABINDING AS``).
-_WITH_OPTIONS = frozenset(
+_WITH_OPTIONS = word_set(
     """SCHEMABINDING ENCRYPTION VIEW_METADATA RECOMPILE EXECUTE NATIVE_COMPILATION CHECK TIES ROLLUP
-    CUBE NOLOCK NO DATA LOCAL CASCADED GRANT ORDINALITY OFFSET TIME RETURNS""".split()
+    CUBE NOLOCK NO DATA LOCAL CASCADED GRANT ORDINALITY OFFSET TIME RETURNS"""
 )
 _ROUTINE_WORDS = frozenset(("PROCEDURE", "PROC", "FUNCTION", "TRIGGER"))
-_END_SUFFIXES = frozenset("TRY CATCH IF LOOP WHILE REPEAT FOR CASE FUNCTION PROCEDURE".split())
+_END_SUFFIXES = word_set("TRY CATCH IF LOOP WHILE REPEAT FOR CASE FUNCTION PROCEDURE")
 _TRANSACTION_WORDS = frozenset(("TRAN", "TRANSACTION", "DISTRIBUTED", "WORK"))
-_DDL_BEFORE_IF = frozenset(
+_DDL_BEFORE_IF = word_set(
     """TABLE VIEW EXISTS NOT PROCEDURE PROC FUNCTION INDEX SCHEMA DATABASE TRIGGER SEQUENCE TYPE USER
-    ROLE COLUMN CONSTRAINT STATISTICS SYNONYM STAGE STREAM TASK""".split()
+    ROLE COLUMN CONSTRAINT STATISTICS SYNONYM STAGE STREAM TASK"""
 )
 _GO_DIALECTS = frozenset(("tsql", "fabric"))
 _SLASH_DIALECTS = frozenset(("oracle",))
@@ -95,7 +98,7 @@ _SQL_LANGUAGES = frozenset(("SQL", "PLPGSQL", "TSQL"))
 
 # Every word ``_Splitter.keyword`` acts on at nesting depth 0; any other word just extends the statement.
 _SIGNAL_WORDS = (
-    frozenset("CASE END BEGIN ELSE ELSIF ELSEIF LOOP THEN DO REPEAT EXCEPTION IF WHILE FOR DECLARE RETURN".split())
+    word_set("CASE END BEGIN ELSE ELSIF ELSEIF LOOP THEN DO REPEAT EXCEPTION IF WHILE FOR DECLARE RETURN")
     | _STARTERS
     | _ROUTINE_WORDS
 )
@@ -191,23 +194,37 @@ def _is_cte_start(tokens: list[Token], i: int) -> bool:
         return True
     if nxt.token_type in (TokenType.L_PAREN, TokenType.R_PAREN) or nxt.text.upper() in _WITH_OPTIONS:
         return False
-    return after.token_type == TokenType.L_PAREN or after.text.upper() == "AS"
+    if after.token_type != TokenType.L_PAREN:
+        return after.text.upper() == "AS"
+    # ``WITH c (x, y) AS (`` names a CTE's columns; ``WITH TAG (k = 'v')`` (Snowflake) is an option.
+    depth = 0
+    for j in range(i + 2, len(tokens)):
+        if tokens[j].token_type == TokenType.L_PAREN:
+            depth += 1
+        elif tokens[j].token_type == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                # ``... AS (`` / ``AS [NOT] MATERIALIZED (`` opens the CTE's query; a view's ``AS SELECT`` does not.
+                following = [token.text.upper() for token in tokens[j + 1 : j + 3]]
+                return following[:1] == ["AS"] and following[1:2] in (["("], ["MATERIALIZED"], ["NOT"])
+    return False
 
 
-def _continues(state: _State, word: str, tokens: list[Token], i: int) -> bool:
+def _continues(state: _State, word: str, tokens: list[Token], i: int, dialect: str = "") -> bool:
     """True when statement keyword ``word`` at depth 0 belongs to the statement being collected."""
     head, prev = state.head, state.prev_word
     prev_token = tokens[i - 1] if i else None
     nxt = tokens[i + 1].text.upper() if i + 1 < len(tokens) else ""
     # ``SET NOCOUNT ON`` ends with its ON: the INSERT/UPDATE/DELETE after it is a new statement.
-    if (word in _ATTACHING_PREVIOUS.get(prev or "", ()) and head != "SET") or head in _PERMISSION_HEADS:
+    # ``EXPLAIN [ANALYZE] SELECT ...``, ``SHOW CREATE TABLE`` and a GRANT naming privileges are one statement.
+    if (word in _ATTACHING_PREVIOUS.get(prev or "", ()) and head != "SET") or head in _WHOLE_HEADS:
         return True
     if prev_token is not None and prev_token.token_type == TokenType.COMMA:
         return True
     if word == "SELECT":
         return (
             prev in _SET_OPERATORS
-            or (head == "INSERT" and not state.has_query)
+            or (head in ("INSERT", "REPLACE") and not state.has_query)
             or state.cte_open
             or head not in _STARTERS
         )
@@ -219,6 +236,8 @@ def _continues(state: _State, word: str, tokens: list[Token], i: int) -> bool:
             or state.cte_open
             or head in ("BULK", "FROM")
             or (head == "MERGE" and word == "DELETE" and nxt == "WHERE")
+            # ClickHouse mutations ``ALTER TABLE t UPDATE ... WHERE`` / ``ALTER TABLE t DELETE WHERE``.
+            or (head == "ALTER" and dialect == "clickhouse" and word in ("UPDATE", "DELETE"))
         )
     if word == "SET":
         return (head == "UPDATE" and not state.set_seen) or prev in ("UPDATE", "DELETE") or head == "ALTER"
@@ -232,7 +251,12 @@ def _continues(state: _State, word: str, tokens: list[Token], i: int) -> bool:
     if word in ("EXEC", "EXECUTE"):
         return (head == "INSERT" and not state.has_query) or prev == "WITH"
     if word in ("CREATE", "DROP", "ALTER"):
-        return head == "ALTER" and nxt not in _OBJECT_WORDS
+        # Oracle ``TRUNCATE TABLE t DROP [ALL] STORAGE`` is one statement.
+        return (head == "ALTER" and nxt not in _OBJECT_WORDS) or (head == "TRUNCATE" and nxt in ("STORAGE", "ALL"))
+    if word == "TRUNCATE":
+        return head == "ALTER" and nxt in ("PARTITION", "SUBPARTITION")  # Oracle ``ALTER TABLE t TRUNCATE PARTITION``
+    if word == "COPY":
+        return nxt == "GRANTS"  # Snowflake ``CREATE OR REPLACE VIEW v COPY GRANTS AS``
     if word == "FETCH":
         return nxt == "FIRST" or (
             nxt == "NEXT" and i + 2 < len(tokens) and tokens[i + 2].text.upper() != "FROM"
@@ -252,7 +276,7 @@ def _note_keyword(state: _State, word: str, tokens: list[Token], i: int) -> None
         state.cte_open = False
         if state.head == "WITH":
             state.head = word
-    if word in ("SELECT", "VALUES", "EXEC", "EXECUTE", "DEFAULT") and state.head == "INSERT":
+    if word in ("SELECT", "VALUES", "EXEC", "EXECUTE", "DEFAULT") and state.head in ("INSERT", "REPLACE"):
         state.has_query = True
     if word == "SET" and state.head == "UPDATE":
         state.set_seen = True
@@ -274,6 +298,7 @@ class _Splitter:
         self.trigger_table: str | None = None
         self.chunks: list[Chunk] = []
         self.issues: list[ParseIssue] = []
+        self.notes: list[ParseIssue] = []  # text knowingly not read (a routine body in another language)
         self.state = _State()
         self.depth = 0
         self.words: list[str | None] = []
@@ -369,6 +394,10 @@ class _Splitter:
             return i + 1
         if state.role == "header":
             return self.header_keyword(tokens, i, word)
+        if self.label(tokens, i):
+            # A GOTO target ``done:`` on its own line ends the statement before it and carries nothing.
+            self.flush()
+            return i + 2
         if word not in _SIGNAL_WORDS:
             # Most words (names, FROM, WHERE, AS, ...) only extend the statement: skip the checks below.
             if not state.tokens:
@@ -392,7 +421,7 @@ class _Splitter:
             else:
                 self.flush()
                 self.block_depth += 1
-                return i + 1
+                return _after_begin(tokens, i)
         elif word in ("ELSE", "ELSIF", "ELSEIF") and not state.case_depth:
             if word == "ELSE":
                 self.flush()
@@ -416,9 +445,9 @@ class _Splitter:
         elif word in ("LOOP", "REPEAT") and not state.tokens:
             self.block_depth += 1
             return i + 1
-        elif word == "EXCEPTION" and not state.tokens and (self.in_body or self.procedure):
-            self.start("condition", word)
-        elif word in ("IF", "WHILE", "FOR") and not state.case_depth and self.control_flow(tokens, i, word):
+        elif (word == "EXCEPTION" and not state.tokens and (self.in_body or self.procedure or self.block_depth)) or (
+            word in ("IF", "WHILE", "FOR") and not state.case_depth and self.control_flow(tokens, i, word)
+        ):
             self.start("condition", word)
         elif word == "DECLARE" and self.declare_section() and not state.tokens:
             self.state.role = "declarations"
@@ -428,7 +457,7 @@ class _Splitter:
             self.flush()
             return i + 1
         elif word in _STARTERS:
-            if state.role == "condition" or not state.tokens or not _continues(state, word, tokens, i):
+            if state.role == "condition" or not state.tokens or not _continues(state, word, tokens, i, self.dialect):
                 # ``FOR r IN SELECT ... LOOP``: the loop's query is a statement (a read) ending at LOOP.
                 loop_query = state.role == "condition" and state.head == "FOR" and word in ("SELECT", "WITH")
                 self.start("statement", word)
@@ -437,7 +466,8 @@ class _Splitter:
                 self.state.loop_query = loop_query
             else:
                 _note_keyword(state, word, tokens, i)
-        elif state.routine_words and word in _ROUTINE_WORDS and len(state.tokens) <= 4:
+        elif state.routine_words and word in _ROUTINE_WORDS and len(state.tokens) <= 4 and state.prev_word != "PARTITION":
+            # (T-SQL ``CREATE PARTITION FUNCTION pf (int) AS RANGE ...`` is no routine: it has no body.)
             state.role = "header"
         elif not state.tokens:
             state.head = word
@@ -445,6 +475,16 @@ class _Splitter:
         self.state.tokens.append(tokens[i])
         self.state.prev_word = word
         return i + 1
+
+    def label(self, tokens: list[Token], i: int) -> bool:
+        """``name:`` starting a line (T-SQL): a label, not part of any statement."""
+        return (
+            self.dialect in _GO_DIALECTS
+            and i + 1 < len(tokens)
+            and tokens[i + 1].token_type == TokenType.COLON
+            and tokens[i].end + 1 == tokens[i + 1].start
+            and _starts_line(tokens, i, self.sql)
+        )
 
     def declare_section(self) -> bool:
         """``DECLARE`` opens a declaration section: in procedural bodies, and at the top of Oracle and
@@ -515,7 +555,7 @@ class _Splitter:
         if word == "BEGIN":
             self.enter_routine(state.tokens)
             self.block_depth += 1
-            return i + 1
+            return _after_begin(tokens, i)
         state.tokens.append(tokens[i])
         state.prev_word = word
         return i + 1
@@ -549,14 +589,35 @@ class _Splitter:
             if tokens[j].token_type == TokenType.SEMICOLON:
                 break
         if language in _SQL_LANGUAGES:
-            chunks, issues = split_statements(
+            chunks, issues, notes = split_script(
                 body.text, self.dialect, self.line_of(body.start) - 1, self.procedure, in_body=True
             )
             self.chunks.extend(chunks)
             self.issues.extend(issues)
+            self.notes.extend(notes)
+        else:
+            routine = f"routine {self.procedure}" if self.procedure else "routine"
+            self.notes.append(
+                ParseIssue(line=self.line_of(body.start), message=f"{routine} body in LANGUAGE {language.lower()} is not SQL; not read")
+            )
         self.procedure = None
         self.routine_depth = None
         return end
+
+
+def _after_begin(tokens: list[Token], i: int) -> int:
+    """Index after a block's ``BEGIN``, skipping ``ATOMIC [WITH (options)]`` (T-SQL natively compiled
+    procedures, SQL/PSM), which is no statement."""
+    j = i + 1
+    if j < len(tokens) and tokens[j].text.upper() == "ATOMIC":
+        j += 1
+        if j + 1 < len(tokens) and tokens[j].text.upper() == "WITH" and tokens[j + 1].token_type == TokenType.L_PAREN:
+            depth = 0
+            for k in range(j + 1, len(tokens)):
+                depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(tokens[k].token_type, 0)
+                if depth == 0:
+                    return k + 1
+    return j
 
 
 def _routine_name(header: list[Token], dialect: str, after: frozenset[str] = _ROUTINE_WORDS) -> str | None:
@@ -581,7 +642,7 @@ def _routine_name(header: list[Token], dialect: str, after: frozenset[str] = _RO
     return ".".join(parts) or None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _splitting_tokenizer(dialect: str) -> type[Tokenizer]:
     """The dialect's tokenizer class with command swallowing turned off.
 
@@ -604,7 +665,59 @@ def tokenize(sql: str, dialect: str) -> list[Token]:
     tokenizer = cache.get(dialect)
     if tokenizer is None:
         tokenizer = cache[dialect] = _splitting_tokenizer(dialect)(dialect=sqlglot_dialect(dialect))
-    return tokenizer.tokenize(sql)
+    tokens = tokenizer.tokenize(sql)
+    if tokens and tokens[0].token_type == _HIVE_STREAM:
+        # Athena marks statements it tokenized as Hive with an empty first token; it is no word.
+        return tokens[1:]
+    return tokens
+
+
+_HIVE_STREAM = getattr(TokenType, "HIVE_TOKEN_STREAM", None)
+
+
+_SQLCMD_DIRECTIVE = re.compile(
+    r"^[ \t]*:(setvar|r|on[ \t]+error|connect|out|error|exit|quit|listvar|list|reset|serverlist|xml|perftrace)\b[^\n]*",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SETVAR = re.compile(r'^[ \t]*:setvar[ \t]+(\w+)(?:[ \t]+(?:"([^"]*)"|(\S+)))?', re.IGNORECASE)
+_INCLUDE = re.compile(r"^[ \t]*:r[ \t]+(.+?)[ \t]*$", re.IGNORECASE)
+_SQLCMD_VARIABLE = re.compile(r"\$\((\w+)\)")
+
+
+def sqlcmd_script(sql: str, line_offset: int = 0) -> tuple[str, list[ParseIssue]]:
+    """A SQLCMD-mode script (SSDT deployment scripts) as plain T-SQL: directive lines (``:setvar``,
+    ``:r``, ``:on error``) blanked, ``$(Var)`` replaced by its ``:setvar`` value or else by its name;
+    notes for includes not followed and variables never set. Lines stay where they were."""
+    if "$(" not in sql and ":" not in sql:
+        return sql, []
+    values: dict[str, str] = {}
+    notes: list[ParseIssue] = []
+
+    def directive(match: re.Match[str]) -> str:
+        line = sql.count("\n", 0, match.start()) + 1 + line_offset
+        text = match.group(0)
+        setvar = _SETVAR.match(text)
+        include = _INCLUDE.match(text)
+        if setvar:
+            values[setvar.group(1).lower()] = setvar.group(2) if setvar.group(2) is not None else setvar.group(3) or ""
+        elif include:
+            notes.append(ParseIssue(line=line, message=f"SQLCMD include {include.group(1)} not followed"))
+        return " " * len(text)
+
+    sql = _SQLCMD_DIRECTIVE.sub(directive, sql)
+    unset: list[str] = []
+
+    def variable(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name.lower() in values:
+            return values[name.lower()]
+        if name not in unset:
+            unset.append(name)
+        return name
+
+    sql = _SQLCMD_VARIABLE.sub(variable, sql)
+    notes += [ParseIssue(message=f"SQLCMD variable $({name}) is not set in the file; read as {name}") for name in unset]
+    return sql, notes
 
 
 _MYSQL_DELIMITER = re.compile(r"^[ \t]*DELIMITER[ \t]+(\S+)[ \t]*$", re.IGNORECASE | re.MULTILINE)
@@ -635,23 +748,40 @@ def split_statements(
     in_body: bool = False,
 ) -> tuple[list[Chunk], list[ParseIssue]]:
     """Statement chunks of ``sql`` in order, plus issues for text that could not even be tokenized."""
+    chunks, issues, _ = split_script(sql, dialect, line_offset, procedure, in_body)
+    return chunks, issues
+
+
+def split_script(
+    sql: str,
+    dialect: str,
+    line_offset: int = 0,
+    procedure: str | None = None,
+    in_body: bool = False,
+) -> tuple[list[Chunk], list[ParseIssue], list[ParseIssue]]:
+    """``split_statements`` plus notes on text knowingly left unread (non-SQL routine bodies)."""
+    notes: list[ParseIssue] = []
     if dialect == "mysql":
         sql = _mysql_delimiters(sql)
+    if dialect in _GO_DIALECTS:
+        sql, notes = sqlcmd_script(sql, line_offset)
     try:
         tokens = tokenize(sql, dialect)
     except TokenError:
-        return _split_coarsely(sql, dialect, line_offset, procedure, in_body)
+        chunks, issues, more = _split_coarsely(sql, dialect, line_offset, procedure, in_body)
+        return chunks, issues, notes + more
     splitter = _Splitter(sql, dialect, line_offset, procedure, in_body)
     splitter.run(tokens)
-    return splitter.chunks, splitter.issues
+    return splitter.chunks, splitter.issues, notes + splitter.notes
 
 
 def _split_coarsely(
     sql: str, dialect: str, line_offset: int, procedure: str | None, in_body: bool
-) -> tuple[list[Chunk], list[ParseIssue]]:
+) -> tuple[list[Chunk], list[ParseIssue], list[ParseIssue]]:
     """Fallback when the whole text does not tokenize: cut at line-ending ``;`` and ``GO`` lines, retry each."""
     chunks: list[Chunk] = []
     issues: list[ParseIssue] = []
+    notes: list[ParseIssue] = []
     starts = _line_index(sql)
     position = 0
     pieces = []
@@ -675,4 +805,5 @@ def _split_coarsely(
         splitter.run(tokens)
         chunks.extend(splitter.chunks)
         issues.extend(splitter.issues)
-    return chunks, issues
+        notes.extend(splitter.notes)
+    return chunks, issues, notes

@@ -36,13 +36,15 @@ _INTO_TABLE_DIALECTS = frozenset(("tsql", "fabric"))
 _INTO_TABLE_OUTSIDE_BODIES = frozenset(("postgres", "redshift", "ansi"))
 
 
-def select_into(select: exp.Select, ctx: Context) -> Extracted:
+def select_into(select: exp.Query, ctx: Context, into: exp.Into | None = None) -> Extracted:
     """``SELECT ... INTO t``: creates ``t`` (a temp for ``#t``/``INTO TEMP``) with the query's columns;
-    where INTO names variables, a plain read."""
-    into = select.args["into"]
+    where INTO names variables, a plain read. ``into`` is given when ``select`` is a set operation
+    whose first branch held it (already detached)."""
+    into = into or select.args["into"]
     creates = ctx.dialect in _INTO_TABLE_DIALECTS or (ctx.dialect in _INTO_TABLE_OUTSIDE_BODIES and not ctx.in_body)
     if not creates:
-        select.set("into", None)
+        if isinstance(select, exp.Select):
+            select.set("into", None)
         result = Extracted(kind="select_into_variable")
         read_mentions(select, ctx, result)
         return result
@@ -51,7 +53,8 @@ def select_into(select: exp.Select, ctx: Context) -> Extracted:
     target = name_of(target_node, ctx) if isinstance(target_node, exp.Table) else None
     if into.args.get("temporary") and target:
         ctx.tables.declare_temp(target)
-    select.set("into", None)
+    if isinstance(select, exp.Select):
+        select.set("into", None)
     outputs = query_outputs(select, ctx, result)
     if target:
         named, star = split_star(outputs)
@@ -108,6 +111,19 @@ def _create(create: exp.Create, ctx: Context) -> Extracted:
     if target and temporary:
         ctx.tables.declare_temp(target)
     query = query.this if isinstance(query, exp.Subquery) and isinstance(query.this, exp.Query) else query
+    properties = create.args.get("properties")
+    to_table = next(
+        (p for p in (properties.expressions if properties else []) if isinstance(p, exp.ToTableProperty)), None
+    )
+    if kind == "VIEW" and to_table is not None and isinstance(to_table.this, exp.Table):
+        # ClickHouse ``CREATE MATERIALIZED VIEW v TO t AS SELECT``: v is an insert trigger; rows land in t.
+        result = Extracted(kind="create_materialized_view")
+        target = name_of(to_table.this, ctx)
+        if target is not None and isinstance(query, exp.Query):
+            outputs = query_outputs(attach_with(query, create), ctx, result)
+            columns, star = map_columns(outputs, explicit, target, ctx, result)
+            write(result, ctx, target, columns, star, replace=False, defines=False)
+        return result
     if kind == "VIEW":
         materialized = has_property(create, (exp.MaterializedProperty,), ctx.marked)
         result = Extracted(kind="create_materialized_view" if materialized else "create_view", target_kind="view")
@@ -209,6 +225,11 @@ def _through_outputs(value: exp.Expression, outputs: dict[str, Derivation]) -> D
 def _copy(copy: exp.Copy, ctx: Context) -> Extracted:
     """COPY INTO/FROM: a table loaded from files (a target) or unloaded to files (a source)."""
     result = Extracted(kind="copy")
+    source = copy.this.this if isinstance(copy.this, exp.Subquery) else copy.this
+    if isinstance(source, exp.Query):
+        # Postgres ``COPY (SELECT ...) TO 'file'``: the query's tables are read into a file.
+        query_outputs(source, ctx, result)
+        return result
     target = name_of(copy.this, ctx) if isinstance(copy.this, exp.Table) else None
     for item in copy.args.get("files") or []:
         if isinstance(item, exp.Expression):
