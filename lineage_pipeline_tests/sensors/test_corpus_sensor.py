@@ -42,6 +42,7 @@ class Harness:
             state_path=root / "state" / "corpus_state.sqlite",
             policy=BatchPolicy(**policy),
             interval_seconds=1,
+            metrics_dir=root / "metrics",
         )
         self.clock = Clock()
         self.sensor = build_corpus_sensor(self.config, self.clock)
@@ -363,7 +364,7 @@ def test_repeated_saves_count_as_deduplicated_events_and_pending_is_the_queue_si
     from lineage_pipeline_tests.observability.support import samples
 
     def deduplicated() -> float:
-        return samples(exposition().decode()).get("events_deduplicated_total", 0.0)
+        return samples(exposition(harness.config.metrics_dir).decode()).get("events_deduplicated_total", 0.0)
 
     harness = make(debounce_window_seconds=5)
     before = deduplicated()
@@ -373,4 +374,4 @@ def test_repeated_saves_count_as_deduplicated_events_and_pending_is_the_queue_si
     harness.write("core/b.sql", "INSERT INTO dw.u SELECT 1 AS v FROM stg.s;")
     harness.tick(advance=1)
     assert deduplicated() - before == 3, "saves 2-4 of a.sql merge into its pending entry; b.sql is new"
-    assert samples(exposition().decode())["queue_size"] == 2
+    assert samples(exposition(harness.config.metrics_dir).decode())["queue_size"] == 2
