@@ -22,7 +22,7 @@ from lineage_pipeline.parsing import extraction, parser
 from lineage_pipeline.stores import parse_cache
 
 _TIMED = (
-    (parser, "split_statements", "split"),
+    (parser, "split_script", "split"),
     (parser, "_parse_chunk", "sqlglot parse"),
     (extraction, "qualify_query", "sqlglot qualify"),
 )

@@ -37,6 +37,9 @@ INTEGRATION_FIXTURES = frozenset({
 INTEGRATION_TESTS = (
     # modules and tests of the graph, observability, parsing and explore suites that start processes where
     # no fixture shows it (found by the watcher below); a module's own ``pytestmark`` can replace its line
+    "cli/test_main.py::test_help_lists_every_command_without_importing_any_heavy_library",
+    "cli/test_main.py::test_bench_help_lists_its_commands_without_importing_the_benchmarks",
+    "cli/test_main.py::test_command_modules_import_only_light_modules_at_top_level",
     "explore/test_html_page.py::test_two_hundred_nodes_render_without_overlapping",
     "graph/test_connect.py::test_remote_falkordb_url_is_used_and_its_password_never_shown",
     "graph/test_connect.py::test_embedded_server_that_stops_answering_is_replaced_and_keeps_its_data",
@@ -49,9 +52,13 @@ INTEGRATION_TESTS = (
     "observability/test_metrics.py::test_counters_histograms_and_gauges_aggregate_over_processes",
     "observability/test_metrics.py::test_active_workers_counts_only_live_processes",
     "observability/test_metrics.py::test_every_metric_is_exposed_from_zero_and_statsd_is_off_by_default",
+    "observability/test_metrics.py::test_importing_observability_reads_no_settings_and_touches_no_file",
+    "observability/test_metrics.py::test_a_forked_child_records_in_its_own_files",
     "observability/test_multiproc.py",
     "observability/test_server.py::test_reset_removes_accumulated_values",
     "observability/test_statsd.py::test_recorded_figures_reach_a_real_statsd_socket",
+    "observability/test_store.py::test_a_full_filesystem_disables_metrics_instead_of_sigbus",
+    "observability/test_store.py::test_metrics_recorded_before_the_disk_filled_stay_readable",
     "parsing/test_robustness.py::test_error_messages_do_not_depend_on_the_process_hash_seed",
 )
 """Node ids (below ``lineage_pipeline_tests/``, a module or one test with all its parameters) marked ``integration``."""

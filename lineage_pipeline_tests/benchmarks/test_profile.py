@@ -8,7 +8,7 @@ from lineage_pipeline.parsing import extraction, parser
 
 
 def test_parser_phases_cover_the_total_and_timers_are_removed(tmp_path):
-    originals = (parser.split_statements, parser._parse_chunk, extraction.qualify_query)
+    originals = (parser.split_script, parser._parse_chunk, extraction.qualify_query)
     corpus = generate_corpus(tmp_path / "c", 12, seed=2)
     profile = profile_parser(corpus)
     assert profile.files == 12 and profile.total_s > 0
@@ -17,7 +17,7 @@ def test_parser_phases_cover_the_total_and_timers_are_removed(tmp_path):
     assert sum(profile.phases.values()) == pytest.approx(profile.total_s)
     assert profile.phases["sqlglot parse"] > 0 and profile.phases["sqlglot qualify"] > 0
     assert sum(profile.shares().values()) == pytest.approx(1.0)
-    assert (parser.split_statements, parser._parse_chunk, extraction.qualify_query) == originals
+    assert (parser.split_script, parser._parse_chunk, extraction.qualify_query) == originals
 
 
 def test_pipeline_rows_split_parse_wall_time_into_worker_cpu_and_overhead():

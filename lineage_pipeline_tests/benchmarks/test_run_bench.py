@@ -19,6 +19,7 @@ def bench(tmp_path_factory):
     return run_benchmark(files=20, seed=3, workers=2, change_rate=0.1, work_dir=work), work
 
 
+@pytest.mark.integration  # the module\'s benchmark run: pass processes and graph servers
 def test_report_has_every_pass_and_the_required_figures(bench):
     report, _ = bench
     data = report.as_dict()
@@ -34,6 +35,7 @@ def test_report_has_every_pass_and_the_required_figures(bench):
     assert 0 < data["p50_ms"] <= data["p95_ms"]
 
 
+@pytest.mark.integration  # the module\'s benchmark run: pass processes and graph servers
 def test_incremental_cost_is_split_into_the_fixed_part_and_the_changed_files_own(bench):
     passes = bench[0].as_dict()["passes"]
     data = bench[0].as_dict()
@@ -47,6 +49,7 @@ def test_incremental_cost_is_split_into_the_fixed_part_and_the_changed_files_own
     assert data["unchanged_file_cost"] == pytest.approx(warm_per_file / cold_per_file, rel=0.05, abs=0.002)
 
 
+@pytest.mark.integration  # the module\'s benchmark run: pass processes and graph servers
 def test_each_pass_reports_its_cpu_by_part_and_the_ratio_at_the_cpu_floor(bench):
     report, _ = bench
     data = report.as_dict()
@@ -69,6 +72,7 @@ def test_each_pass_reports_its_cpu_by_part_and_the_ratio_at_the_cpu_floor(bench)
     assert "with all" in markdown_table(report) and f"{data['ratio_at_cpu_floor']:.1f}x" in markdown_table(report)
 
 
+@pytest.mark.integration  # the module\'s benchmark run: pass processes and graph servers
 def test_baseline_and_optimized_run_with_their_own_knobs(bench):
     passes = bench[0].as_dict()["passes"]
     baseline, optimized = passes["baseline"], passes["optimized"]
@@ -83,6 +87,7 @@ def test_baseline_and_optimized_run_with_their_own_knobs(bench):
     assert baseline["graph_transactions"] > optimized["graph_transactions"]
 
 
+@pytest.mark.integration  # the module\'s benchmark run: pass processes and graph servers
 def test_warm_reuses_everything_and_incremental_reparses_only_changed_files(bench):
     passes = bench[0].as_dict()["passes"]
     warm, incremental = passes["warm"], passes["incremental"]
@@ -92,6 +97,7 @@ def test_warm_reuses_everything_and_incremental_reparses_only_changed_files(benc
     assert incremental["graph_transactions"] > 0
 
 
+@pytest.mark.integration  # the module\'s benchmark run: pass processes and graph servers
 def test_servers_are_stopped_and_markdown_lists_each_pass(bench):
     report, work = bench
     assert server_status(work / "data-baseline") is None and server_status(work / "data-optimized") is None

@@ -8,12 +8,14 @@ import sys
 from multiprocessing.connection import Connection
 
 import psutil
+import pytest
 
 from lineage_pipeline.parsing import parse_file_bytes
 from lineage_pipeline.pipeline.parse_worker import CHANGED_MESSAGE, READY, peak_rss, read_and_parse
 from lineage_pipeline.stores.parse_cache import decode
 
 
+@pytest.mark.integration  # a real worker process
 def test_a_fresh_worker_says_ready_answers_each_file_and_stops_on_none(tmp_path):
     (tmp_path / "a.sql").write_text("INSERT INTO dw.t (a) SELECT x FROM stg.s;\n")
     (tmp_path / "big.sql").write_text("SELECT 1;\n" * 100)
@@ -90,6 +92,7 @@ def _imports_of_a_worker(root, warm: str) -> str:
     return imports
 
 
+@pytest.mark.integration  # a real worker process
 def test_a_worker_warms_up_in_the_dialects_it_is_given_before_it_says_ready(tmp_path):
     """The parser's first use in a dialect loads its modules: with a warm-up that happens before READY
     (not charged to a file); a dialect that fails to warm up is skipped."""

@@ -204,6 +204,7 @@ def _writer(path, worker):
         list(cache.lookup([CacheKey(f"w{worker}-{i}", "tsql"), CacheKey("absent", "tsql")]))
 
 
+@pytest.mark.integration  # spawned processes
 def test_two_processes_write_at_once(tmp_path):
     path = tmp_path / "cache.sqlite"
     ParseCache(path, parser_version="1", max_entries=10_000, ttl_seconds=30 * DAY)
