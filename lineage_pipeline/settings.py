@@ -39,6 +39,19 @@ def default_config_file() -> Path:
     return Path(os.environ.get("LINEAGE_CONFIG") or DEFAULT_CONFIG_FILE)
 
 
+AUTO_DIALECT = "auto"
+"""A folder dialect that asks the scan to pick the dialect that reads the folder's files best."""
+
+
+def _checked_dialect(name: str, folder: str | None = None) -> str:
+    from lineage_pipeline.parsing.dialects import validate_dialect  # sqlglot: only when settings are validated
+
+    problem = validate_dialect(name, extra=(AUTO_DIALECT,))
+    if problem:
+        raise ValueError(f"folder {folder!r}: {problem}" if folder else problem)
+    return name
+
+
 class IngestionSettings(BaseSettings):
     """Every knob of the pipeline in one validated place; the default of each knob is written here only."""
 
@@ -138,6 +151,16 @@ class IngestionSettings(BaseSettings):
 
     # knob -> why its configured value was replaced (a feature flag or baseline_mode); read by `lineage config show`
     _overridden: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @field_validator("default_dialect")
+    @classmethod
+    def _known_dialect(cls, name: str) -> str:
+        return _checked_dialect(name)
+
+    @field_validator("folder_dialects")
+    @classmethod
+    def _known_folder_dialects(cls, dialects: dict[str, str]) -> dict[str, str]:
+        return {folder: _checked_dialect(name, folder) for folder, name in dialects.items()}
 
     @field_validator("file_extensions")
     @classmethod

@@ -82,6 +82,9 @@ def parse_metadata(report: ParseReport) -> dict[str, Any]:
         "catalog_cache_hits": catalog.resolved_hits,
         "catalog_parses": catalog.resolved_parsed,
         "catalog_duration_s": round(catalog.seconds, 3),
+        "warnings": len(outcome.warnings),
+        "warning_list": dg.MetadataValue.md(errors_markdown(outcome.warnings)),
+        "dialect_advice": report.dialect_advice.message if report.dialect_advice else "",
     }
 
 
@@ -114,6 +117,8 @@ def parsed_sql(
     for check in (outcome.cache_check, outcome.results_check):
         if check and check.problem:
             context.log.warning(f"{check.path} was unusable ({check.problem}); moved to {check.moved_to}, rebuilt")
+    if report.dialect_advice is not None:
+        context.log.warning(report.dialect_advice.message)
     if outcome.errors:  # the full list is in the metadata (error_list); the log gets one line
         first = outcome.errors[0]
         context.log.warning(

@@ -9,6 +9,7 @@ ingest). The snapshot is plain JSON (pydantic), a few bulk reads of the graph, w
 
 import os
 import re
+import warnings
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -200,7 +201,10 @@ def warehouse_specs(snapshot: WarehouseSnapshot) -> list[dg.AssetSpec]:
     grouped by the domain of their writers, and the tables it only reads (group ``warehouse_sources``),
     which keep every table-level dep resolvable."""
     known = {t.key for t in snapshot.tables}
-    return [table_spec(table, snapshot.corpus_root, known) for table in snapshot.tables]
+    with warnings.catch_warnings():
+        # code references are a beta Dagster API; the warning would print once per table at every load
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return [table_spec(table, snapshot.corpus_root, known) for table in snapshot.tables]
 
 
 SNAPSHOT_FILENAME = "warehouse_snapshot.json"

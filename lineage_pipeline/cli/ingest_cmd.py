@@ -82,7 +82,7 @@ def ingest(
 
     results = ParseResults(settings.parse_results_path)
     errors: list[tuple[str, int | None, int | None, str]] = []
-    warnings = []
+    warnings: list[tuple[str, int | None, int | None, str]] = []
     for run in runs:
         if run.domain in outcome.retired or not run.success:
             continue
@@ -90,7 +90,8 @@ def ingest(
         for lineage in results.read(e.path for e in manifest.files):
             errors += [(lineage.path, issue.line, issue.statement, issue.message) for issue in lineage.errors]
             if warning := _file_warning(lineage):
-                warnings.append((lineage.path, warning))
+                warnings.append((lineage.path, None, None, warning))
+            warnings += [(lineage.path, issue.line, issue.statement, issue.message) for issue in lineage.warnings]
     try:
         with graph_backend(store_config_from_settings(settings)) as backend:
             nodes, relationships = graph_counts(backend)
@@ -108,11 +109,11 @@ def ingest(
     click.echo(f"\nGraph {location}")
     click.echo("Totals: " + ", ".join(totals))
     click.echo("Edges by type: " + ", ".join(f"{k} {v}" for k, v in relationships.items()))
-    _print_errors(errors, errors_shown == "all", errors_file)
-    if warnings:
-        click.echo(f"\nWarnings ({len(warnings)}):")
-        for path, warning in warnings:
-            click.echo(f"  {path}: {warning}")
+    _print_issues("Errors", errors, errors_shown == "all", errors_file)
+    _print_issues("Warnings", warnings, errors_shown == "all", None)
+    for run in runs:
+        if advice := run.metadata.get("parsed_sql", {}).get("dialect_advice"):
+            click.echo(f"\nDialect: {advice}")
     dead_lettered = sum(run.metadata.get("lineage_graph", {}).get("dead_lettered", 0) for run in runs)
     if dead_lettered:
         click.echo(
@@ -134,13 +135,15 @@ def ingest(
         raise SystemExit(1)
 
 
-def _print_errors(errors: list[tuple[str, int | None, int | None, str]], every: bool, errors_file: Path | None) -> None:
-    """Every error, or a summary: counts by kind, then the first ``ERRORS_SHOWN`` with file:line."""
+def _print_issues(
+    title: str, errors: list[tuple[str, int | None, int | None, str]], every: bool, errors_file: Path | None
+) -> None:
+    """Every issue, or a summary: counts by kind, then the first ``ERRORS_SHOWN`` with file:line."""
     if errors_file is not None:
         errors_file.write_text("".join(_located(*error) + "\n" for error in errors))
     if not errors:
         return
-    click.echo(f"\nErrors ({len(errors)}):")
+    click.echo(f"\n{title} ({len(errors)}):")
     if every or len(errors) <= ERRORS_SHOWN:
         for error in errors:
             click.echo(f"  {_located(*error)}")

@@ -73,6 +73,8 @@ class DomainManifest(BaseModel):
     files: list[ManifestEntry]
     folder_dialects: dict[str, str] | None = None
     default_dialect: str | None = None
+    auto_dialects: dict[str, tuple[str, str]] | None = None
+    """Folders configured ``auto``: (dialect picked, stat basis of the sample it was picked from)."""
 
     @property
     def version(self) -> str:

@@ -19,6 +19,8 @@ from lineage_pipeline.graph.dead_letter import DeadLetterFile
 from lineage_pipeline.graph.faults import RetryPolicy
 from lineage_pipeline.graph.queries import graph_counts
 from lineage_pipeline.graph.writer import OrphanPolicy, SyncReport
+from lineage_pipeline.parsing import DialectSuggestion
+from lineage_pipeline.pipeline.dialect_choice import AutoChoice, dialect_advice, resolve_auto_folders
 from lineage_pipeline.pipeline.graph_stage import sync_manifest
 from lineage_pipeline.pipeline.progress import Progress
 from lineage_pipeline.pipeline.parse_stage import (
@@ -74,17 +76,23 @@ def scan_domain(
         log.warning("ignoring the unreadable previous manifest of domain %r: %s", domain, error)
         why_not = "previous manifest unreadable"
     root = corpus.root.resolve()
+    kept = {folder: AutoChoice(*choice) for folder, choice in ((previous and previous.auto_dialects) or {}).items()}
+    folder_dialects, auto = resolve_auto_folders(
+        root, domain, corpus.extensions, corpus.folder_dialects, corpus.default_dialect, kept
+    )
     if changed_paths is None or previous is None or Path(previous.corpus_root) != root:
-        manifest = build_manifest(root, domain, corpus.extensions, corpus.folder_dialects, corpus.default_dialect, previous)
+        manifest = build_manifest(root, domain, corpus.extensions, folder_dialects, corpus.default_dialect, previous)
         if changed_paths is None:
             mode = "full"
         else:
             mode = f"full ({why_not})" if previous is None else "full (corpus root changed)"
     else:
-        manifest = update_manifest(
-            previous, root, changed_paths, corpus.extensions, corpus.folder_dialects, corpus.default_dialect
-        )
+        manifest = update_manifest(previous, root, changed_paths, corpus.extensions, folder_dialects, corpus.default_dialect)
         mode = "incremental"
+    if auto:
+        manifest = manifest.model_copy(
+            update={"auto_dialects": {folder: (choice.dialect, choice.basis) for folder, choice in auto.items()}}
+        )
     location = manifests_dir / f"{domain}.json"
     if manifest != previous:  # a no-op scan writes nothing
         location = save_manifest(manifest, manifests_dir)
@@ -98,6 +106,8 @@ class ParseReport:
     outcome: ParseOutcome
     catalog: CatalogOutcome
     cache_entries: int
+    dialect_advice: DialectSuggestion | None = None
+    """Set when many statements failed: the dialect that reads a sample of the domain best."""
 
 
 def parse_domain(
@@ -122,7 +132,9 @@ def parse_domain(
         else ()
     )
     outcome, catalog = parse_domain_files(manifest, others, cache, results, corpus.max_file_bytes, options, progress)
-    return ParseReport(outcome, catalog, cache.get_stats().entries)
+    failed = sum(1 for error in outcome.errors if error.statement is not None)
+    advice = dialect_advice(corpus.root.resolve(), manifest, outcome.statements, failed)
+    return ParseReport(outcome, catalog, cache.get_stats().entries, advice)
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,8 @@ class ParseOutcome:
     statements: int = 0
     column_edges: int = 0
     errors: list[FileError] = field(default_factory=list)
+    warnings: list[FileError] = field(default_factory=list)
+    """What a file's lineage is missing or assumed (opaque commands, unresolved columns, ...)."""
     seconds: float = 0.0
     file_ms: list[float] = field(default_factory=list)
     workers: int = 0
@@ -118,6 +120,7 @@ class ParseOutcome:
         self.statements += summary.statements
         self.column_edges += summary.column_edges
         self.errors += [FileError(path, i.statement, i.line, i.message) for i in summary.errors]
+        self.warnings += [FileError(path, i.statement, i.line, i.message) for i in summary.warnings]
 
     def replace(self, path: str, old: Summary, new: Summary) -> None:
         """Report ``new`` instead of ``old`` for ``path`` (its catalog-resolved result replaces the first pass)."""
@@ -125,6 +128,8 @@ class ParseOutcome:
         self.column_edges += new.column_edges - old.column_edges
         self.errors = [e for e in self.errors if e.path != path]
         self.errors += [FileError(path, i.statement, i.line, i.message) for i in new.errors]
+        self.warnings = [e for e in self.warnings if e.path != path]
+        self.warnings += [FileError(path, i.statement, i.line, i.message) for i in new.warnings]
 
 
 @dataclass

@@ -30,7 +30,7 @@ from lineage_pipeline.stores.sqlite_file import SqliteFile, batched
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 """Layout of this database; a file with another layout is moved aside and rebuilt."""
 _APP_ID = "lineage_pipeline.parse_cache"
 _LOOKUP_BATCH = 500
@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS entries (
     statements INTEGER NOT NULL,
     column_edges INTEGER NOT NULL,
     errors TEXT NOT NULL,
+    warnings TEXT NOT NULL,
     defines TEXT NOT NULL,
     dependencies TEXT NOT NULL,
     reusable INTEGER NOT NULL,
@@ -83,6 +84,7 @@ class Summary:
     errors: tuple[ParseIssue, ...]
     defines: tuple[tuple[str, tuple[str, ...]], ...] = ()
     dependencies: tuple[str, ...] = ()
+    warnings: tuple[ParseIssue, ...] = ()
 
     @staticmethod
     def of(lineage: FileLineage) -> "Summary":
@@ -92,6 +94,7 @@ class Summary:
             errors=tuple(lineage.errors),
             defines=_defines(lineage),
             dependencies=tuple(sorted(catalog_dependencies(lineage))) if needs_catalog(lineage) else (),
+            warnings=tuple(lineage.warnings),
         )
 
 
@@ -260,7 +263,7 @@ class ParseCache:
             fresh_after = now - self.ttl_seconds
             with self.file.transaction() as db:
                 rows = self._servable(
-                    db, batch, "sha256, dialect, context, statements, column_edges, errors, defines, dependencies", fresh_after
+                    db, batch, "sha256, dialect, context, statements, column_edges, errors, defines, dependencies, warnings", fresh_after
                 )
                 by_key = {CacheKey(r[0], r[1], r[2]): r for r in rows}
                 found = []
@@ -367,13 +370,13 @@ class ParseCache:
             (
                 key.sha256, key.dialect, self.parser_version, key.context, enc.payload,
                 enc.summary.statements, enc.summary.column_edges, _issues_json(enc.summary.errors),
-                json.dumps(enc.summary.defines), json.dumps(enc.summary.dependencies), int(enc.reusable), now, now,
+                _issues_json(enc.summary.warnings), json.dumps(enc.summary.defines), json.dumps(enc.summary.dependencies), int(enc.reusable), now, now,
             )
             for key, enc in items
             if enc.reusable
         ]
         with self.file.transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             self._evict(db, live)
         return len(rows)
 
@@ -459,9 +462,9 @@ def _bump(db: sqlite3.Connection, **counts: int) -> None:
 
 
 def _summary(row: tuple) -> Summary:
-    """A ``Summary`` from ``(.., .., .., statements, column_edges, errors, defines, dependencies)``."""
+    """A ``Summary`` from ``(.., .., .., statements, column_edges, errors, defines, dependencies, warnings)``."""
     defines = tuple((table, tuple(columns)) for table, columns in json.loads(row[6]))
-    return Summary(row[3], row[4], _issues(row[5]), defines, tuple(json.loads(row[7])))
+    return Summary(row[3], row[4], _issues(row[5]), defines, tuple(json.loads(row[7])), _issues(row[8]))
 
 
 def _issues_json(issues: Iterable[ParseIssue]) -> str:
