@@ -80,9 +80,15 @@ class FalkorDBBackend:
         """Pipelined on one connection: write N+1 is encoded and sent before write N's reply is read, so
         the client's encoding overlaps the server's work (the server still runs them one by one, in
         order). A connection failure is the outcome of every write in flight; the rest then go one at a
-        time through ``write``."""
+        time through ``write``. No connection at all (server down): that error is every write's outcome,
+        so the caller's retry layer, not this generator, decides what happens next."""
         pool = self._db.connection.connection_pool
-        connection = pool.get_connection()
+        try:
+            connection = pool.get_connection()  # connects: fails while the server is down
+        except Exception as error:  # noqa: BLE001 - the outcome of every write, never raised (the Protocol)
+            for _ in writes:
+                yield error
+            return
         outcomes: deque[object] = deque()  # per write, in order: _IN_FLIGHT or its known outcome
         broken = False
 
