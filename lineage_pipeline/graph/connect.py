@@ -22,7 +22,12 @@ from lineage_pipeline.graph.embedded_server import (
     server_status,
 )
 from lineage_pipeline.graph.falkordb_backend import FalkorDBBackend
-from lineage_pipeline.graph.faults import GraphStoreUnavailable, RetryPolicy, call_with_retry, one_line
+from lineage_pipeline.graph.faults import (
+    GraphStoreUnavailable,
+    RetryPolicy,
+    call_with_retry,
+    one_line,
+)
 from lineage_pipeline.graph.neo4j_backend import Neo4jBackend
 from lineage_pipeline.settings import IngestionSettings
 

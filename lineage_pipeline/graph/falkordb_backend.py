@@ -11,7 +11,13 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from lineage_pipeline.graph import cypher
-from lineage_pipeline.graph.backend import Write, WriteResult, WriteStats, applied_count, write_each
+from lineage_pipeline.graph.backend import (
+    Write,
+    WriteResult,
+    WriteStats,
+    applied_count,
+    write_each,
+)
 
 Connector = Callable[[], tuple[falkordb.FalkorDB, str]]
 """Opens a client and says where it points (the embedded server's pid changes after a restart)."""

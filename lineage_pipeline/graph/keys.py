@@ -60,9 +60,10 @@ def _shown(key: str) -> str:
     return repr(key) if len(key) <= 80 else f"{key[:60]!r}...({len(key)} chars)"
 
 
-_ROW_KEYS: dict[str, tuple[str, ...]] = {"files": ("path", "domain"), "tables": ("key",), "columns": ("key", "table")}
-"""Properties of a node row that are (or must match) a node key. ``domain`` becomes a SyncState key
-and ``table`` must name the column's Table node."""
+_ROW_KEYS: dict[str, tuple[str, ...]] = {"files": ("path", "domain"), "tables": ("key",), "columns": ("key",)}
+"""Properties of a node row that are node keys (``domain`` becomes a SyncState key). A column's
+``table`` is a plain property: a column of a table that cannot be stored keeps its own lineage
+(DERIVES); only the HAS_COLUMN row naming that table is refused."""
 
 
 def _row_keys(statement: str, row: Any) -> list[Any]:

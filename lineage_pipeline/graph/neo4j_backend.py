@@ -6,7 +6,13 @@ from typing import Any
 import neo4j
 
 from lineage_pipeline.graph import cypher
-from lineage_pipeline.graph.backend import Write, WriteResult, WriteStats, applied_count, write_each
+from lineage_pipeline.graph.backend import (
+    Write,
+    WriteResult,
+    WriteStats,
+    applied_count,
+    write_each,
+)
 
 
 def schema_statements() -> list[str]:

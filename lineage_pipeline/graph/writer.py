@@ -26,7 +26,11 @@ from typing import Any, Literal
 
 from lineage_pipeline.graph import cypher
 from lineage_pipeline.graph.backend import GraphBackend, Write, WriteResult, WriteStats
-from lineage_pipeline.graph.dead_letter import DeadLetter, DeadLetterFile, dead_letter_entry
+from lineage_pipeline.graph.dead_letter import (
+    DeadLetter,
+    DeadLetterFile,
+    dead_letter_entry,
+)
 from lineage_pipeline.graph.faults import (
     RetryPolicy,
     RowsNotApplied,
@@ -35,7 +39,12 @@ from lineage_pipeline.graph.faults import (
     is_transient,
     one_line,
 )
-from lineage_pipeline.graph.keys import InvalidKeyError, RowCheck, key_problem, row_problem
+from lineage_pipeline.graph.keys import (
+    InvalidKeyError,
+    RowCheck,
+    key_problem,
+    row_problem,
+)
 from lineage_pipeline.graph.rows import RELATIONSHIP_TYPES, FileGraph, table_of
 
 log = logging.getLogger(__name__)
@@ -184,6 +193,8 @@ class GraphWriter:
         self._domain = ""
         self._rejected: list[DeadLetter] = []
         self._recorded = 0
+        self._rejected_nodes: set[tuple[str, Any]] = set()
+        """(label, key) of the node rows rejected this sync."""
         """How many of ``_rejected`` are already in the dead-letter file."""
         self._node_rows: dict[str, dict[str, dict]] = {}
         self._removed: Candidates | None = None
@@ -254,6 +265,8 @@ class GraphWriter:
         src_label, _, dst_label, _ = cypher.RELATIONSHIP_ENDPOINTS[name.removeprefix("merge:")]
         try:
             for label, key in ((src_label, row["src"]), (dst_label, row["dst"])):
+                if (label, key) in self._rejected_nodes:
+                    return False  # the store refused (or crashed on) that node this sync: re-sending it cannot help
                 node = self._node_rows.get(label, {}).get(key)
                 if node is not None:
                     self.write_batch(_NODE_STATEMENTS[label][0], [node], stats)
@@ -266,6 +279,9 @@ class GraphWriter:
 
     def _reject(self, name: str, row: Any, error: BaseException) -> None:
         self._rejected.append(dead_letter_entry(name, row, error, self.run_id, self._domain))
+        for label, (statement, key) in _NODE_STATEMENTS.items():
+            if statement == name and isinstance(row, dict):
+                self._rejected_nodes.add((label, row.get(key)))
         log.error("graph store rejected a row of %s: %s", name, one_line(error))
 
     def admit(self, name: str, rows: Sequence) -> list:
@@ -485,6 +501,7 @@ class GraphWriter:
         """
         report = SyncReport(domain=domain)
         self._domain, self._rejected, self._recorded, self.retries = domain, [], 0, 0
+        self._rejected_nodes = set()
         stored, dirty = self.sync_state(domain)
         changed = sorted(path for path, rev in current.items() if stored.get(path) != rev)
         deleted = sorted(path for path in stored if path not in current)

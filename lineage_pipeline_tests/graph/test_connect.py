@@ -9,8 +9,16 @@ import pytest
 from pydantic import SecretStr
 
 from lineage_pipeline.graph import connect
-from lineage_pipeline.graph.connect import GraphStoreConfig, GraphStoreUnavailable, graph_backend
-from lineage_pipeline.graph.embedded_server import ensure_server, server_status, stop_server
+from lineage_pipeline.graph.connect import (
+    GraphStoreConfig,
+    GraphStoreUnavailable,
+    graph_backend,
+)
+from lineage_pipeline.graph.embedded_server import (
+    ensure_server,
+    server_status,
+    stop_server,
+)
 
 
 def test_remote_falkordb_url_is_used_and_its_password_never_shown(tmp_path):

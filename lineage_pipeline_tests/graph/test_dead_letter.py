@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from lineage_pipeline.graph.dead_letter import DeadLetterFile, dead_letter_entry, dead_letter_path
+from lineage_pipeline.graph.dead_letter import (
+    DeadLetterFile,
+    dead_letter_entry,
+    dead_letter_path,
+)
 from lineage_pipeline_tests.graph.conftest import fill
 
 

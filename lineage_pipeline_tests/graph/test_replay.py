@@ -6,7 +6,13 @@ import pytest
 from lineage_pipeline.graph.dead_letter import DeadLetterFile
 from lineage_pipeline.graph.replay import UnknownStatementError, replay_failed
 from lineage_pipeline_tests.graph.test_dead_letter import _entry
-from lineage_pipeline_tests.graph.test_writer import X, Y, clean_ingest_snapshot, snapshot, sync
+from lineage_pipeline_tests.graph.test_writer import (
+    X,
+    Y,
+    clean_ingest_snapshot,
+    snapshot,
+    sync,
+)
 
 FILES = {"core/x.sql": ("r1", X), "core/y.sql": ("r1", Y)}
 
