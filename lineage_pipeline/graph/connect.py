@@ -119,6 +119,15 @@ def _answering_server(data_dir: Path, graph_name: str) -> ServerInfo:
     )
 
 
+def _scrubbed(message: str, config: GraphStoreConfig) -> str:
+    """``message`` without the configured password, wherever a driver may have quoted it."""
+    secrets = [config.neo4j_password.get_secret_value() if config.neo4j_password else None]
+    secrets += [urlsplit(url).password for url in (config.neo4j_uri, config.falkordb_url) if url]
+    for secret in filter(None, secrets):
+        message = message.replace(secret, "***")
+    return message
+
+
 def store_location(config: GraphStoreConfig) -> str:
     """Where ``config`` points, for messages: never a password."""
     if config.backend == "neo4j":
@@ -191,8 +200,8 @@ def open_backend(config: GraphStoreConfig) -> GraphBackend:
         if opened:
             opened[0].close()
         if isinstance(error, GraphStoreUnavailable):
-            raise
-        raise GraphStoreUnavailable(f"cannot use graph store {location}: {one_line(error)}") from error
+            raise type(error)(_scrubbed(str(error), config)) from error.__cause__
+        raise GraphStoreUnavailable(_scrubbed(f"cannot use graph store {location}: {one_line(error)}", config)) from error
     return opened[0]
 
 

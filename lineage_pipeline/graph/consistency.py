@@ -17,7 +17,7 @@ from typing import Any
 from lineage_pipeline.corpus.files import domain_of
 from lineage_pipeline.graph import cypher
 from lineage_pipeline.graph.backend import GraphBackend
-from lineage_pipeline.graph.faults import RetryPolicy, call_with_retry
+from lineage_pipeline.graph.faults import DEFAULT_RETRY, RetryPolicy, call_with_retry
 
 CHECK_CHUNK = 5000
 """Files per relationship-revision query (bounds its parameter list)."""
@@ -62,7 +62,7 @@ def _reader(backend: GraphBackend, retry: RetryPolicy):
 
 
 def check_domain(
-    backend: GraphBackend, domain: str, expected_revisions: Mapping[str, str], retry: RetryPolicy = RetryPolicy()
+    backend: GraphBackend, domain: str, expected_revisions: Mapping[str, str], *, retry: RetryPolicy = DEFAULT_RETRY
 ) -> ConsistencyReport:
     """``expected_revisions`` = path -> full revision (``rows.file_revision``, as the graph stage
     computes it) of every file of ``domain`` now."""
@@ -89,7 +89,7 @@ def check_domain(
     return report
 
 
-def graph_domains(backend: GraphBackend, retry: RetryPolicy = RetryPolicy()) -> set[str]:
+def graph_domains(backend: GraphBackend, *, retry: RetryPolicy = DEFAULT_RETRY) -> set[str]:
     """Every domain the graph holds anything of: files, relationships (by their file's path) or a sync marker."""
     read = _reader(backend, retry)
     domains = {row[0] for row in read(cypher.GRAPH_FILE_DOMAINS)}
@@ -99,8 +99,8 @@ def graph_domains(backend: GraphBackend, retry: RetryPolicy = RetryPolicy()) -> 
 
 
 def unexpected_domains(
-    backend: GraphBackend, expected: Collection[str], retry: RetryPolicy = RetryPolicy()
+    backend: GraphBackend, expected: Collection[str], *, retry: RetryPolicy = DEFAULT_RETRY
 ) -> list[str]:
     """Domains present in the graph but not in ``expected`` (sorted): e.g. a corpus folder removed or
     renamed, whose lineage must be retired (``GraphWriter.retire_domain``)."""
-    return sorted(graph_domains(backend, retry) - set(expected))
+    return sorted(graph_domains(backend, retry=retry) - set(expected))

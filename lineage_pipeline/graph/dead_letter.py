@@ -17,7 +17,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ class DeadLetter(BaseModel):
     domain: str
     file: str | None = None
     rev: str | None = None
-    time: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    time: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 
 class DeadLetterFileError(ValueError):

@@ -52,12 +52,12 @@ class FalkorDBBackend:
         existing = {(row[0], prop) for row in self._indexes() for prop in row[1]}
         for label, key in cypher.NODE_KEYS.items():
             if (label, key) not in existing:
-                self._ignore_existing(lambda: self._graph.create_node_range_index(label, key))
-            self._ignore_existing(lambda: self._graph.create_node_unique_constraint(label, key))
+                self._ignore_existing(lambda label=label, key=key: self._graph.create_node_range_index(label, key))
+            self._ignore_existing(lambda label=label, key=key: self._graph.create_node_unique_constraint(label, key))
         for rel_type in cypher.RELATIONSHIP_ENDPOINTS:
             if (rel_type, cypher.RELATIONSHIP_INDEX_PROPERTY) not in existing:
                 self._ignore_existing(
-                    lambda: self._graph.create_edge_range_index(rel_type, cypher.RELATIONSHIP_INDEX_PROPERTY)
+                    lambda rel_type=rel_type: self._graph.create_edge_range_index(rel_type, cypher.RELATIONSHIP_INDEX_PROPERTY)
                 )
 
     def _indexes(self) -> list[list[Any]]:
@@ -126,7 +126,7 @@ class FalkorDBBackend:
         try:
             text = self._graph._build_params_header(params) + query  # the client's own parameter encoding
             connection.send_command("GRAPH.QUERY", self._graph.name, text, "--compact")
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - this write's outcome, not the stream's
             return error
         return _IN_FLIGHT
 
@@ -137,7 +137,7 @@ class FalkorDBBackend:
             return outcome  # type: ignore[return-value]
         try:
             return self._write_result(QueryResult(self._graph, connection.read_response()))
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - this write's outcome, not the stream's
             return error
 
     @staticmethod

@@ -10,6 +10,7 @@ A batch that breaks the connection each time it is written while the store comes
 would only crash the server until the deadline and fail every innocent row with it.
 """
 
+import re
 import socket
 import time
 from collections.abc import Callable
@@ -46,6 +47,10 @@ class RetryPolicy:
         return [min(self.base_delay_s * 2**attempt, self.max_delay_s) for attempt in range(self.max_retries)]
 
 
+DEFAULT_RETRY = RetryPolicy()
+"""The policy of callers given none (a module-level value: a dataclass default argument is shared anyway)."""
+
+
 class GraphStoreUnavailable(RuntimeError):
     """The graph store cannot be used; the message is one line naming the store (never its password)
     and why, fit for a CLI to print as is."""
@@ -77,7 +82,7 @@ maxmemory; Neo4j reports ENOSPC in the error text."""
 
 def is_storage_full(error: BaseException) -> bool:
     """True if the store refused the write because it cannot persist it (disk or memory full)."""
-    if isinstance(error, redis_errors.ResponseError) or isinstance(error, (neo4j_errors.Neo4jError, OSError)):
+    if isinstance(error, (redis_errors.ResponseError, neo4j_errors.Neo4jError, OSError)):
         text = str(error).lower()
         return text.startswith(_STORAGE_FULL_MESSAGES[:2]) or any(m in text for m in _STORAGE_FULL_MESSAGES[2:])
     return False
@@ -95,10 +100,13 @@ def is_connection_lost(error: BaseException) -> bool:
     )
 
 
+_URL_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/@\s'\"]*@", re.IGNORECASE)
+
+
 def one_line(error: BaseException, limit: int = 300) -> str:
     """``Type: message`` on one line, cut at ``limit`` characters (driver messages can be long and
-    multi-line)."""
-    text = " ".join(f"{type(error).__name__}: {error}".split())
+    multi-line), with any ``user:password@`` of a URL it quotes removed (the Neo4j driver quotes the URI)."""
+    text = _URL_USERINFO.sub(r"\1", " ".join(f"{type(error).__name__}: {error}".split()))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -161,10 +169,9 @@ def call_with_retry(
     """
     delays = policy.delays()
     started: float | None = None
-    attempts = lost = 0
+    lost = 0
     recovered = False
-    for delay in [*delays, None]:
-        attempts += 1
+    for attempts, delay in enumerate([*delays, None], start=1):
         try:
             return operation()
         except Exception as error:

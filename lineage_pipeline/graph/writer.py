@@ -32,6 +32,7 @@ from lineage_pipeline.graph.dead_letter import (
     dead_letter_entry,
 )
 from lineage_pipeline.graph.faults import (
+    DEFAULT_RETRY,
     RetryPolicy,
     RowsNotApplied,
     call_with_retry,
@@ -167,7 +168,7 @@ class GraphWriter:
         self,
         backend: GraphBackend,
         batch_size: int = 1000,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
         orphan_policy: OrphanPolicy = "remove",
         dead_letters: DeadLetterFile | None = None,
         run_id: str = "local",
@@ -318,7 +319,7 @@ class GraphWriter:
         while queue:
             sent: deque[tuple[str, list]] = deque()
 
-            def writes() -> Iterator[Write]:
+            def writes(sent: deque[tuple[str, list]] = sent) -> Iterator[Write]:
                 while queue:
                     name, batch = queue.popleft()
                     sent.append((name, batch))
@@ -449,7 +450,7 @@ class GraphWriter:
         are uncommitted (rows are recorded before each commit), so the next run redoes them."""
         try:
             self.record_rejected()
-        except Exception as error:
+        except OSError as error:
             log.error("cannot record %d rejected row(s) in the dead-letter file: %s", len(self._rejected) - self._recorded, one_line(error))
 
     def prune_orphans(self, stats: WriteStats, candidates: Candidates | None = None) -> int:
