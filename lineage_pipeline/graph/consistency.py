@@ -17,7 +17,7 @@ from typing import Any
 from lineage_pipeline.corpus.files import domain_of
 from lineage_pipeline.graph import cypher
 from lineage_pipeline.graph.backend import GraphBackend
-from lineage_pipeline.graph.faults import DEFAULT_RETRY, RetryPolicy, call_with_retry
+from lineage_pipeline.graph.faults import DEFAULT_RETRY, RetryPolicy, retrying_read
 
 CHECK_CHUNK = 5000
 """Files per relationship-revision query (bounds its parameter list)."""
@@ -56,7 +56,7 @@ class ConsistencyReport:
 
 def _reader(backend: GraphBackend, retry: RetryPolicy):
     def read(query: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
-        return call_with_retry(lambda: backend.read(query, params), retry, backend.recover, location=backend.location)
+        return retrying_read(backend, query, params, retry)
 
     return read
 

@@ -110,6 +110,13 @@ def one_line(error: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def retrying_read(
+    backend, query: str, params: dict | None = None, policy: RetryPolicy = DEFAULT_RETRY
+) -> list[list]:
+    """``backend.read`` through the retry layer, for callers outside the writer (queries, checks)."""
+    return call_with_retry(lambda: backend.read(query, params), policy, backend.recover, location=backend.location)
+
+
 def is_transient(error: BaseException) -> bool:
     """True if retrying the same idempotent write later can succeed (storage full included: space may
     be freed, and no row is to blame)."""
