@@ -168,14 +168,15 @@ def call_with_retry(
 
     Gives up with GraphStoreDown (GraphStoreFull when the store cannot persist), one line naming
     ``location``, chained to the last error, when the retries are used up or the next try would start
-    after ``policy.deadline_s``. Non-transient errors propagate unchanged on the first occurrence.
+    after ``policy.deadline_s`` (counted from the first try; so the whole call takes at most the
+    deadline plus one try, whose length the client timeouts bound). Non-transient errors propagate unchanged on the first occurrence.
 
     ``lost_connection_limit`` (0: off): raise ConnectionLostOnBatch once the connection broke mid-request
     that many times in a row with the store back (``recover()`` succeeded) before each try; for writes
     of a batch the writer can split.
     """
     delays = policy.delays()
-    started: float | None = None
+    started = clock()  # the deadline counts from the first try: a slow failing connect uses it up too
     lost = 0
     recovered = False
     for attempts, delay in enumerate([*delays, None], start=1):
@@ -185,7 +186,6 @@ def call_with_retry(
             if not is_transient(error):
                 raise
             now = clock()
-            started = now if started is None else started
             # a loss counts towards the limit only if the store had come back before the try
             lost = lost + 1 if is_connection_lost(error) and (attempts == 1 or recovered) else 0
             if lost_connection_limit and lost >= lost_connection_limit:

@@ -207,7 +207,7 @@ class GraphWriter:
 
     def _on_retry(self, error: BaseException, delay: float) -> None:
         self.retries += 1
-        log.warning("graph store %s: %s: %s; retry in %.2fs", self.backend.location, type(error).__name__, error, delay)
+        log.warning("graph store %s: %s; retry in %.2fs", self.backend.location, one_line(error), delay)
 
     def _retrying(self, operation: Callable[[], Any], lost_connection_limit: int = 0) -> Any:
         return call_with_retry(
