@@ -31,7 +31,7 @@ pytestmark = pytest.mark.integration
 DOMAIN = "chaos"
 SEEDS = [1, 2, 3, 4]
 KILLS_PER_SEED = 3
-RETRY = RetryPolicy(max_retries=6, base_delay_s=0.05, deadline_s=20)
+RETRY = RetryPolicy(max_retries=6, base_delay_s=0.05, deadline_s=120)
 
 Corpus = dict[str, tuple[str, FileLineage]]
 """path -> (revision, lineage)."""

@@ -28,7 +28,8 @@ from lineage_pipeline_tests.graph.conftest import fill
 from lineage_pipeline_tests.graph.lineage_fixtures import insert_select
 from lineage_pipeline_tests.graph.test_writer import A, B, X, Y, sync
 
-FAST = RetryPolicy(max_retries=5, base_delay_s=0.01, deadline_s=20)
+FAST = RetryPolicy(max_retries=5, base_delay_s=0.01, deadline_s=120)
+"""Short waits; a long deadline, as servers restart slowly on a loaded machine (the deadline has its own specs)."""
 
 # a T-SQL table named [orders ] (trailing space) and a generated name over the store's 4 KB key limit
 PADDED = insert_select("core/padded.sql", "dbo.orders ", "dw.orders", {"id": ["id"]})
