@@ -79,7 +79,10 @@ def delete_stale_relationships(rel_type: str) -> str:
 def delete_file_relationships(rel_type: str) -> str:
     """Remove every relationship that came from the files in ``$paths``; returns their endpoints' keys
     like ``delete_stale_relationships``."""
-    return f"UNWIND $paths AS p MATCH (a)-[e:{rel_type}]->(b) WHERE e.file = p WITH a, b, e DELETE e {_removed_endpoints(rel_type)}"
+    return (
+        f"UNWIND $paths AS p MATCH (a)-[e:{rel_type}]->(b) WHERE e.file = p WITH a, b, e DELETE e "
+        f"{_removed_endpoints(rel_type)}"
+    )
 
 
 DELETE_FILES = "UNWIND $paths AS p MATCH (f:SqlFile {path: p}) DELETE f"

@@ -169,7 +169,8 @@ def call_with_retry(
     Gives up with GraphStoreDown (GraphStoreFull when the store cannot persist), one line naming
     ``location``, chained to the last error, when the retries are used up or the next try would start
     after ``policy.deadline_s`` (counted from the first try; so the whole call takes at most the
-    deadline plus one try, whose length the client timeouts bound). Non-transient errors propagate unchanged on the first occurrence.
+    deadline plus one try, whose length the client timeouts bound). Non-transient errors propagate
+    unchanged on the first occurrence.
 
     ``lost_connection_limit`` (0: off): raise ConnectionLostOnBatch once the connection broke mid-request
     that many times in a row with the store back (``recover()`` succeeded) before each try; for writes
@@ -195,8 +196,9 @@ def call_with_retry(
                 ) from error
             past_deadline = policy.deadline_s > 0 and delay is not None and now - started + delay > policy.deadline_s
             if delay is None or past_deadline:
-                kind = GraphStoreFull if is_storage_full(error) else GraphStoreDown
-                why = "cannot persist writes (disk or memory full?); free space and re-run" if kind is GraphStoreFull else "unavailable"
+                full = is_storage_full(error)
+                kind = GraphStoreFull if full else GraphStoreDown
+                why = "cannot persist writes (disk or memory full?); free space and re-run" if full else "unavailable"
                 raise kind(
                     f"{location} {why}: gave up after {attempts} attempt(s) in {now - started:.1f}s "
                     f"(deadline {policy.deadline_s:g}s): {one_line(error)}"

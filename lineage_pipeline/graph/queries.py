@@ -33,7 +33,8 @@ def _resolve(backend: GraphBackend, label: str, name: str) -> str:
         return key
     suffix = f".{key}"
     candidates = sorted(
-        row[0] for row in retrying_read(backend, f"MATCH (n:{label}) WHERE n.key ENDS WITH $suffix RETURN n.key", {"suffix": suffix})
+        row[0]
+        for row in retrying_read(backend, f"MATCH (n:{label}) WHERE n.key ENDS WITH $suffix RETURN n.key", {"suffix": suffix})
     )
     if len(candidates) == 1:
         return candidates[0]

@@ -194,9 +194,9 @@ class GraphWriter:
         self._domain = ""
         self._rejected: list[DeadLetter] = []
         self._recorded = 0
+        """How many of ``_rejected`` are already in the dead-letter file."""
         self._rejected_nodes: set[tuple[str, Any]] = set()
         """(label, key) of the node rows rejected this sync."""
-        """How many of ``_rejected`` are already in the dead-letter file."""
         self._node_rows: dict[str, dict[str, dict]] = {}
         self._removed: Candidates | None = None
         """Endpoints of the relationships this sync removed (None: it prunes the whole graph)."""
@@ -338,7 +338,9 @@ class GraphWriter:
                 for name, rows in redo:
                     self._write_isolating(name, rows, stats, sizes)
 
-    def _stream_outcome(self, name: str, rows: list, outcome: WriteResult | Exception, stats: WriteStats, sizes: list[int]) -> None:
+    def _stream_outcome(
+        self, name: str, rows: list, outcome: WriteResult | Exception, stats: WriteStats, sizes: list[int]
+    ) -> None:
         if isinstance(outcome, WriteResult):
             stats.add(outcome.stats)  # what a short batch applied stays applied; the redo is idempotent
             self._note_removed(name, outcome)
@@ -451,7 +453,8 @@ class GraphWriter:
         try:
             self.record_rejected()
         except OSError as error:
-            log.error("cannot record %d rejected row(s) in the dead-letter file: %s", len(self._rejected) - self._recorded, one_line(error))
+            unrecorded = len(self._rejected) - self._recorded
+            log.error("cannot record %d rejected row(s) in the dead-letter file: %s", unrecorded, one_line(error))
 
     def prune_orphans(self, stats: WriteStats, candidates: Candidates | None = None) -> int:
         """Remove (or mark) Column and Table nodes no file refers to: all of them, or only ``candidates``.

@@ -18,6 +18,14 @@ from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
 from lineage_pipeline.graph.embedded_server import server_status, stop_server
 
+
+def pytest_configure(config):
+    # registered by the project's pytest settings on main; repeated here so this suite runs on its own
+    config.addinivalue_line(
+        "markers", "integration: starts a real process (graph server, command); deselect with -m 'not integration'"
+    )
+
+
 NEO4J_SKIP_REASON = "Neo4j integration tests need NEO4J_URI (+ NEO4J_USER/NEO4J_PASSWORD) set"
 
 

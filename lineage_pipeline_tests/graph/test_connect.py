@@ -38,7 +38,8 @@ def test_remote_falkordb_url_is_used_and_its_password_never_shown(tmp_path):
 
 
 def test_neo4j_without_uri_is_a_clear_error(tmp_path):
-    with pytest.raises(GraphStoreUnavailable, match="no neo4j_uri"), graph_backend(GraphStoreConfig(backend="neo4j", data_dir=tmp_path)):
+    config = GraphStoreConfig(backend="neo4j", data_dir=tmp_path)
+    with pytest.raises(GraphStoreUnavailable, match="no neo4j_uri"), graph_backend(config):
         pass
 
 
@@ -58,7 +59,8 @@ def test_unreachable_neo4j_fails_within_the_deadline_in_one_line_naming_the_stor
 
 
 def test_neo4j_credentials_in_the_uri_never_reach_the_message(tmp_path):
-    config = GraphStoreConfig(backend="neo4j", data_dir=tmp_path, neo4j_uri="bolt://admin:s3cret@127.0.0.1:1", retry_deadline_s=0.5)
+    uri = "bolt://admin:s3cret@127.0.0.1:1"
+    config = GraphStoreConfig(backend="neo4j", data_dir=tmp_path, neo4j_uri=uri, retry_deadline_s=0.5)
     with pytest.raises(GraphStoreUnavailable) as raised, graph_backend(config):
         pass
     assert "s3cret" not in str(raised.value) and "127.0.0.1:1" in str(raised.value)

@@ -73,7 +73,8 @@ def test_deleted_file_is_stale_with_its_edges_and_new_file_is_missing(graph):
 
 def test_edge_from_a_file_without_node_is_found_and_other_domains_ignored(graph):
     graph.write(
-        "MATCH (t:Table {key: $key}) CREATE (t)-[:FEEDS {file: $file, rev: 'x'}]->(t)", {"key": "t.core/a.sql", "file": "core/ghost.sql"}
+        "MATCH (t:Table {key: $key}) CREATE (t)-[:FEEDS {file: $file, rev: 'x'}]->(t)",
+        {"key": "t.core/a.sql", "file": "core/ghost.sql"},
     )
     report = check_domain(graph, "core", CORE)
     assert report.edges_from_missing_files == ["core/ghost.sql"] and report.stale_files == []

@@ -97,6 +97,7 @@ def _append_past_a_size_limit(path: str, limit: int, queue) -> None:
         queue.put(None)
 
 
+@pytest.mark.integration  # a child process / a mount
 def test_append_cut_short_by_the_os_leaves_nothing_of_it(tmp_path):
     path = tmp_path / "failed_ingestion.jsonl"
     DeadLetterFile(path).append([_entry()])
@@ -112,6 +113,7 @@ def test_append_cut_short_by_the_os_leaves_nothing_of_it(tmp_path):
     assert [e.statement for e in DeadLetterFile(path).read()] == ["merge:FEEDS", "tables"]
 
 
+@pytest.mark.integration  # a child process / a mount
 def test_append_on_a_full_disk_leaves_the_file_whole_and_works_once_space_is_freed(small_fs):
     path = small_fs / "failed_ingestion.jsonl"
     dead_letters = DeadLetterFile(path)

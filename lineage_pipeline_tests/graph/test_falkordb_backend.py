@@ -151,7 +151,10 @@ def test_merged_nodes_keep_view_kind_and_lose_their_orphan_mark(store):
 
 def test_relationship_removals_return_the_endpoints_they_disconnected(store):
     store.backend.write(cypher.MERGE_TABLES, {"rows": [{"key": k, "name": k, "kind": "table"} for k in ("s.a", "t.b", "t.c")]})
-    rows = [{"src": "s.a", "dst": "t.b", "file": "f.sql", "rev": "r1"}, {"src": "s.a", "dst": "t.c", "file": "f.sql", "rev": "r1"}]
+    rows = [
+        {"src": "s.a", "dst": "t.b", "file": "f.sql", "rev": "r1"},
+        {"src": "s.a", "dst": "t.c", "file": "f.sql", "rev": "r1"},
+    ]
     store.backend.write(cypher.STATEMENTS["merge:FEEDS"][0], {"rows": rows})
     store.backend.write(cypher.STATEMENTS["merge:FEEDS"][0], {"rows": [{**rows[0], "rev": "r2"}]})  # re-stamped in place
     assert store.backend.read("MATCH ()-[e:FEEDS]->() RETURN count(e)") == [[2]]

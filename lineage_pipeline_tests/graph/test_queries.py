@@ -19,7 +19,9 @@ def chain(falkordb_backend):
         "staging/1.sql": ("r", insert_select("staging/1.sql", "src.accounts", "stg.accounts", {"id": ["id"], "amt": ["amount"]})),
         "core/2.sql": ("r", insert_select("core/2.sql", "stg.accounts", "dw.dim_account", {"id": ["id"], "amt": ["amt"]})),
         "core/3.sql": ("r", insert_select("core/3.sql", "stg.fx", "dw.dim_account", {"amt": ["rate"]})),
-        "reporting/4.sql": ("r", insert_select("reporting/4.sql", "dw.dim_account", "rpt.accounts", {"total": ["amt"]}, kind="view")),
+        "reporting/4.sql": (
+            "r", insert_select("reporting/4.sql", "dw.dim_account", "rpt.accounts", {"total": ["amt"]}, kind="view")
+        ),
     }
     sync(falkordb_backend, "all", files)
     return falkordb_backend
