@@ -59,6 +59,9 @@ class Neo4jBackend:
             connection_write_timeout=timeout_s,
             max_transaction_retry_time=0.0,  # nothing here uses managed retries; should one creep in, it does not nest
         )
+        # one bookmark manager for every session: each call is its own session, and a read must see the
+        # writes before it on a cluster too (what execute_query's default bookmark manager gave)
+        self._bookmarks = neo4j.GraphDatabase.bookmark_manager()
         self._database = database
         self._timeout_s = timeout_s
         self.location = location or f"{uri} (database {database})"
@@ -67,14 +70,16 @@ class Neo4jBackend:
         """Nothing to do: the driver's pool drops broken connections and reconnects on the next write."""
 
     def ensure_schema(self) -> None:
-        with self._driver.session(database=self._database) as session:
+        with self._driver.session(database=self._database, bookmark_manager=self._bookmarks) as session:
             for statement in schema_statements():
                 session.run(statement).consume()  # DDL: auto-commit, one attempt
 
     def _run(self, query: str, params: dict[str, Any] | None, access_mode: str) -> tuple[list[list[Any]], Any]:
         """Records and counters of ``query`` in one explicit transaction: committed whole or not at all."""
         with (
-            self._driver.session(database=self._database, default_access_mode=access_mode) as session,
+            self._driver.session(
+                database=self._database, default_access_mode=access_mode, bookmark_manager=self._bookmarks
+            ) as session,
             session.begin_transaction(timeout=self._timeout_s) as tx,
         ):
             result = tx.run(query, params or {})
