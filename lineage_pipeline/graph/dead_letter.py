@@ -46,6 +46,11 @@ class DeadLetter(BaseModel):
     time: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 
+class DeadLetterWriteError(OSError):
+    """Entries could not be added (e.g. disk full); none of them was (the file is as before). Keeps the
+    OS error's errno; the message names the file and says what to do."""
+
+
 class DeadLetterFileError(ValueError):
     """The dead-letter file cannot be used (kept for callers that catch it; damaged lines are skipped)."""
 
@@ -136,8 +141,15 @@ class DeadLetterFile:
         if not entries:
             return
         data = "".join(entry.model_dump_json() + "\n" for entry in entries).encode("utf-8")
-        with self._locked():
-            self._append_atomically(self.path, data)
+        try:
+            with self._locked():
+                self._append_atomically(self.path, data)
+        except OSError as error:
+            raise DeadLetterWriteError(
+                error.errno,
+                f"cannot record {len(entries)} rejected row(s) in {self.path} ({error.strerror or error}); "
+                "none was written: free space and re-run (the files they belong to are left to be redone)",
+            ) from error
 
     def read(self, domain: str | None = None) -> list[DeadLetter]:
         """Pending entries, optionally of one domain only."""

@@ -10,6 +10,7 @@ import pytest
 
 from lineage_pipeline.graph.dead_letter import (
     DeadLetterFile,
+    DeadLetterWriteError,
     dead_letter_entry,
     dead_letter_path,
 )
@@ -122,7 +123,8 @@ def test_append_on_a_full_disk_leaves_the_file_whole_and_works_once_space_is_fre
     ballast = fill(small_fs)
     with pytest.raises(OSError) as raised:
         dead_letters.append([_entry(row={"src": "s" * 3000, "dst": str(i), "file": "f", "rev": "r"}) for i in range(40)])
-    assert raised.value.errno == errno.ENOSPC
+    assert raised.value.errno == errno.ENOSPC and isinstance(raised.value, DeadLetterWriteError)
+    assert "cannot record 40 rejected row(s)" in str(raised.value) and "free space" in str(raised.value)
     assert path.read_bytes() == before
     ballast.unlink()
     dead_letters.append([_entry("tables", {"key": "a.t"})])
