@@ -73,14 +73,18 @@ def _redacted(url: str) -> str:
 
 
 def _answers(info: ServerInfo, graph_name: str) -> bool:
-    """Whether the server answers a graph command within ``_PROBE_TIMEOUT_S`` (an error reply counts)."""
+    """Whether the server answers a graph command within ``_PROBE_TIMEOUT_S`` (an error reply counts).
+
+    The probe is a GRAPH.QUERY, which creates the graph if it is missing: that creation is where a fresh
+    server deadlocks (``_answering_server``), and a read-only probe (which refuses a missing graph
+    without creating it) let such a server through to hang the schema bootstrap for ``timeout_s``."""
     probe = None
     try:
         # the client constructor already talks to the server
         probe = falkordb.FalkorDB(
             unix_socket_path=str(info.socket_path), retry=_NO_CLIENT_RETRY, socket_timeout=_PROBE_TIMEOUT_S
         )
-        probe.select_graph(graph_name).ro_query("RETURN 1")
+        probe.select_graph(graph_name).query("RETURN 1")
         return True
     except redis.exceptions.TimeoutError:
         return False
