@@ -103,7 +103,7 @@ def is_connection_lost(error: BaseException) -> bool:
 _URL_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/@\s'\"]*@", re.IGNORECASE)
 
 
-def one_line(error: BaseException, limit: int = 300) -> str:
+def one_line(error: BaseException, limit: int = 500) -> str:
     """``Type: message`` on one line, cut at ``limit`` characters (driver messages can be long and
     multi-line), with any ``user:password@`` of a URL it quotes removed (the Neo4j driver quotes the URI)."""
     text = _URL_USERINFO.sub(r"\1", " ".join(f"{type(error).__name__}: {error}".split()))
