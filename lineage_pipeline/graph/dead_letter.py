@@ -100,7 +100,15 @@ class DeadLetterFile:
 
     def _write_all(self, entries: Iterable[DeadLetter], damaged: list[str]) -> None:
         """Replace the file with ``entries`` atomically (temporary file, fsync, rename); ``damaged``
-        lines are appended to ``<file>.damaged`` first."""
+        lines are appended to ``<file>.damaged`` first. On failure the file is as before."""
+        try:
+            self._replace(entries, damaged)
+        except OSError as error:
+            raise DeadLetterWriteError(
+                error.errno, f"cannot rewrite {self.path} ({error.strerror or error}); it is unchanged: free space and re-run"
+            ) from error
+
+    def _replace(self, entries: Iterable[DeadLetter], damaged: list[str]) -> None:
         if damaged:
             self._append_atomically(self.damaged_path, "".join(line + "\n" for line in damaged).encode("utf-8"))
         fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")

@@ -131,6 +131,20 @@ def test_append_on_a_full_disk_leaves_the_file_whole_and_works_once_space_is_fre
     assert [e.statement for e in dead_letters.read()] == ["merge:FEEDS", "tables"]
 
 
+@pytest.mark.integration  # a mount
+def test_rewrite_on_a_full_disk_leaves_the_file_as_it_was(small_fs):
+    path = small_fs / "failed_ingestion.jsonl"
+    dead_letters = DeadLetterFile(path)
+    dead_letters.append([_entry(), _entry("tables", {"key": "a.t"})])
+    before = path.read_bytes()
+    ballast = fill(small_fs)
+    with pytest.raises(DeadLetterWriteError, match="cannot rewrite .* it is unchanged"):
+        dead_letters.discard_files(["core/x.sql"])
+    assert path.read_bytes() == before and [p.name for p in small_fs.iterdir() if p.suffix == ".tmp"] == []
+    ballast.unlink()
+    assert dead_letters.discard_files(["core/x.sql"]) == 1
+
+
 def test_discard_domain_drops_only_that_domains_entries(tmp_path):
     dead_letters = DeadLetterFile(tmp_path / "failed_ingestion.jsonl")
     dead_letters.append([_entry(), _entry("tables", {"key": "a.t"}), _entry(domain="risk")])
