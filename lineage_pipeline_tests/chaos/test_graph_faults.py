@@ -143,8 +143,10 @@ def test_kill_at_random_points_then_resync_equals_a_clean_history(tmp_path, seed
             target = _graph_queries(data_dir) + kill_at
             killer = threading.Thread(target=_kill_at, args=(data_dir, target, killed, stop))
             killer.start()
+            # both write paths: the pipelined stream and one write at a time
+            writer = GraphWriter(backend, batch_size=25, retry=RETRY, pipelined=trial % 2 == 0)
             try:
-                sync(GraphWriter(backend, batch_size=25, retry=RETRY), second)
+                sync(writer, second)
             except GraphStoreUnavailable:
                 pass  # allowed: a clear, resumable failure; never a raw driver error
             finally:
