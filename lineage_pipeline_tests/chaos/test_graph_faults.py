@@ -160,3 +160,46 @@ def test_kill_at_random_points_then_resync_equals_a_clean_history(tmp_path, seed
         finally:
             backend.close()
             stop_server(data_dir)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_kill_during_retire_then_retire_again_leaves_nothing(tmp_path, seed):
+    first, _ = corpora(seed)
+    writes = _graph_queries_of_a_fresh_retire(tmp_path / "measure", first)
+    assert writes > 3
+    rng = random.Random(seed)
+    data_dir = tmp_path / "killed"
+    backend = open_backend(GraphStoreConfig(data_dir=data_dir, graph_name="g"))
+    try:
+        sync(GraphWriter(backend, batch_size=25), first)
+        killed: list[int] = []
+        stop = threading.Event()
+        kill_at = rng.randint(1, writes)
+        killer = threading.Thread(target=_kill_at, args=(data_dir, _graph_queries(data_dir) + kill_at, killed, stop))
+        killer.start()
+        try:
+            GraphWriter(backend, batch_size=25, retry=RETRY).retire_domain(DOMAIN)
+        except GraphStoreUnavailable:
+            pass
+        finally:
+            stop.set()
+            killer.join(30)
+        assert killed or kill_at >= writes - 2, "the kill landed inside the retire (or at its very end)"
+        GraphWriter(backend, batch_size=25, retry=RETRY).retire_domain(DOMAIN)
+        assert canonical_dump(backend) == GraphDump((), ()), "nothing of the domain is left"
+    finally:
+        backend.close()
+        stop_server(data_dir)
+
+
+def _graph_queries_of_a_fresh_retire(data_dir: Path, corpus: Corpus) -> int:
+    """How many writes retiring ``corpus``'s domain sends, fault-free (the range the kill is drawn from)."""
+    backend = open_backend(GraphStoreConfig(data_dir=data_dir, graph_name="g"))
+    try:
+        sync(GraphWriter(backend, batch_size=25), corpus)
+        before = _graph_queries(data_dir)
+        GraphWriter(backend, batch_size=25).retire_domain(DOMAIN)
+        return _graph_queries(data_dir) - before
+    finally:
+        backend.close()
+        stop_server(data_dir)
