@@ -46,7 +46,7 @@ def write_each(backend: "GraphBackend", writes: Iterable[Write]) -> Iterator[Wri
     for query, params in writes:
         try:
             yield backend.write(query, params)
-        except Exception as error:  # handed to the caller in order, like a pipelined store's error reply
+        except Exception as error:  # noqa: BLE001 - handed to the caller in order, like a pipelined store's error reply
             yield error
 
 

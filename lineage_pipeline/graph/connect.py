@@ -1,7 +1,8 @@
 """Open the configured graph store: embedded FalkorDB (default), a remote FalkorDB, or Neo4j."""
 
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -21,6 +22,12 @@ from lineage_pipeline.graph.embedded_server import (
     server_status,
 )
 from lineage_pipeline.graph.falkordb_backend import FalkorDBBackend
+from lineage_pipeline.graph.faults import (
+    GraphStoreUnavailable,
+    RetryPolicy,
+    call_with_retry,
+    one_line,
+)
 from lineage_pipeline.graph.neo4j_backend import Neo4jBackend
 from lineage_pipeline.settings import IngestionSettings
 
@@ -37,6 +44,11 @@ class GraphStoreConfig(BaseModel):
     neo4j_password: SecretStr | None = None
     neo4j_database: str = "neo4j"
     timeout_s: float = 120.0
+    """Longest a single query/transaction may take (socket read timeout, Neo4j transaction timeout)."""
+    connect_timeout_s: float = 5.0
+    """Longest one connection attempt may take (a blackholed host must not hang a run)."""
+    retry_deadline_s: float = 30.0
+    """Opening the store (connect + schema) is retried until this deadline, then GraphStoreUnavailable."""
 
 
 # The writer owns retries (with backoff and an embedded-server restart); the client must not add its own.
@@ -46,8 +58,11 @@ _START_TIMEOUT_S = 30.0
 _HUNG_SERVER_RESTARTS = 2
 
 
-class GraphStoreUnavailable(RuntimeError):
-    """The configured graph store cannot be reached; the message says which and why."""
+log = logging.getLogger(__name__)
+
+__all__ = ["GraphStoreConfig", "GraphStoreUnavailable", "graph_backend", "open_backend", "store_config_from_settings"]
+# GraphStoreUnavailable lives in faults (GraphStoreDown/GraphStoreFull derive from it); it is re-exported
+# here, where callers have always imported it from.
 
 
 def _redacted(url: str) -> str:
@@ -58,14 +73,18 @@ def _redacted(url: str) -> str:
 
 
 def _answers(info: ServerInfo, graph_name: str) -> bool:
-    """Whether the server answers a graph command within ``_PROBE_TIMEOUT_S`` (an error reply counts)."""
+    """Whether the server answers a graph command within ``_PROBE_TIMEOUT_S`` (an error reply counts).
+
+    The probe is a GRAPH.QUERY, which creates the graph if it is missing: that creation is where a fresh
+    server deadlocks (``_answering_server``), and a read-only probe (which refuses a missing graph
+    without creating it) let such a server through to hang the schema bootstrap for ``timeout_s``."""
     probe = None
     try:
         # the client constructor already talks to the server
         probe = falkordb.FalkorDB(
             unix_socket_path=str(info.socket_path), retry=_NO_CLIENT_RETRY, socket_timeout=_PROBE_TIMEOUT_S
         )
-        probe.select_graph(graph_name).ro_query("RETURN 1")
+        probe.select_graph(graph_name).query("RETURN 1")
         return True
     except redis.exceptions.TimeoutError:
         return False
@@ -104,40 +123,90 @@ def _answering_server(data_dir: Path, graph_name: str) -> ServerInfo:
     )
 
 
-def open_backend(config: GraphStoreConfig) -> GraphBackend:
-    """A connected backend with its schema in place; raises GraphStoreUnavailable naming the store."""
+def _scrubbed(message: str, config: GraphStoreConfig) -> str:
+    """``message`` without the configured password, wherever a driver may have quoted it."""
+    secrets = [config.neo4j_password.get_secret_value() if config.neo4j_password else None]
+    secrets += [urlsplit(url).password for url in (config.neo4j_uri, config.falkordb_url) if url]
+    for secret in filter(None, secrets):
+        message = message.replace(secret, "***")
+    return message
+
+
+def store_location(config: GraphStoreConfig) -> str:
+    """Where ``config`` points, for messages: never a password."""
+    if config.backend == "neo4j":
+        return f"{_redacted(config.neo4j_uri or '')} (database {config.neo4j_database})"
+    if config.falkordb_url:
+        return f"{_redacted(config.falkordb_url)} graph {config.graph_name}"
+    return f"embedded FalkorDB in {config.data_dir} graph {config.graph_name}"
+
+
+def _backend_factory(config: GraphStoreConfig) -> Callable[[], GraphBackend]:
     if config.backend == "neo4j":
         if not config.neo4j_uri:
             raise GraphStoreUnavailable("graph backend is neo4j but no neo4j_uri (LINEAGE_NEO4J_URI) is set")
+        uri = config.neo4j_uri
         password = config.neo4j_password.get_secret_value() if config.neo4j_password else None
-        backend: GraphBackend = Neo4jBackend(
-            config.neo4j_uri, config.neo4j_user, password, config.neo4j_database, config.timeout_s
+        return lambda: Neo4jBackend(
+            uri, config.neo4j_user, password, config.neo4j_database, config.timeout_s, config.connect_timeout_s,
+            location=store_location(config),
         )
-    elif config.falkordb_url:
+    if config.falkordb_url:
         url = config.falkordb_url
 
         def remote() -> tuple[falkordb.FalkorDB, str]:
-            client = falkordb.FalkorDB.from_url(url, retry=_NO_CLIENT_RETRY, socket_timeout=config.timeout_s)
-            return client, f"{_redacted(url)} graph {config.graph_name}"
-
-        backend = FalkorDBBackend(remote, config.graph_name)
-    else:
-        def embedded() -> tuple[falkordb.FalkorDB, str]:
-            # ensure_server restarts a server that died (e.g. kill -9) before handing out a client
-            info = _answering_server(config.data_dir, config.graph_name)
-            client = falkordb.FalkorDB(
-                unix_socket_path=str(info.socket_path), retry=_NO_CLIENT_RETRY, socket_timeout=config.timeout_s
+            client = falkordb.FalkorDB.from_url(
+                url, retry=_NO_CLIENT_RETRY, socket_timeout=config.timeout_s, socket_connect_timeout=config.connect_timeout_s
             )
-            location = f"embedded FalkorDB at {info.socket_path} (pid {info.pid}) graph {config.graph_name}"
-            return client, location
+            return client, store_location(config)
 
-        backend = FalkorDBBackend(embedded, config.graph_name)
+        return lambda: FalkorDBBackend(remote, config.graph_name)
+
+    def embedded() -> tuple[falkordb.FalkorDB, str]:
+        # ensure_server restarts a server that died (e.g. kill -9) before handing out a client
+        info = _answering_server(config.data_dir, config.graph_name)
+        client = falkordb.FalkorDB(
+            unix_socket_path=str(info.socket_path), retry=_NO_CLIENT_RETRY, socket_timeout=config.timeout_s,
+            socket_connect_timeout=config.connect_timeout_s,
+        )
+        location = f"embedded FalkorDB at {info.socket_path} (pid {info.pid}) graph {config.graph_name}"
+        return client, location
+
+    return lambda: FalkorDBBackend(embedded, config.graph_name)
+
+
+def open_backend(config: GraphStoreConfig) -> GraphBackend:
+    """A connected backend with its schema in place.
+
+    Connecting and the schema bootstrap go through the retry layer with ``config.retry_deadline_s``;
+    a store still unusable then raises GraphStoreUnavailable: one line naming the store (no password)
+    and the last error.
+    """
+    factory = _backend_factory(config)
+    location = store_location(config)
+    opened: list[GraphBackend] = []
+
+    def attempt() -> None:
+        if not opened:
+            opened.append(factory())
+        opened[0].ensure_schema()
+
+    def recover() -> None:
+        if opened:
+            opened[0].recover()
+
+    def on_retry(error: BaseException, delay: float) -> None:
+        log.warning("graph store %s: %s; retry in %.2fs", location, one_line(error), delay)
+
     try:
-        backend.ensure_schema()
+        call_with_retry(attempt, RetryPolicy(deadline_s=config.retry_deadline_s), recover, on_retry, location=location)
     except Exception as error:
-        backend.close()
-        raise GraphStoreUnavailable(f"cannot use graph store {backend.location}: {error}") from error
-    return backend
+        if opened:
+            opened[0].close()
+        if isinstance(error, GraphStoreUnavailable):
+            raise type(error)(_scrubbed(str(error), config)) from error.__cause__
+        raise GraphStoreUnavailable(_scrubbed(f"cannot use graph store {location}: {one_line(error)}", config)) from error
+    return opened[0]
 
 
 @contextmanager
@@ -162,4 +231,10 @@ def store_config_from_settings(settings: IngestionSettings) -> GraphStoreConfig:
         neo4j_password=settings.neo4j_password,
         neo4j_database=settings.neo4j_database,
         timeout_s=settings.graph_timeout_s,
+        # graph_connect_timeout_s / graph_retry_deadline_s: not settings yet (defaults above apply)
+        **{
+            field: getattr(settings, name)
+            for field, name in (("connect_timeout_s", "graph_connect_timeout_s"), ("retry_deadline_s", "graph_retry_deadline_s"))
+            if getattr(settings, name, None) is not None
+        },
     )

@@ -1,13 +1,26 @@
-"""Compare a domain's subgraph with its manifest: same files, same content hashes, no edges from vanished files."""
+"""Compare the graph with what the manifests say it must hold: per domain, the same files at the same
+full revisions, no relationship of another revision, none from a vanished file; and no domain the
+manifests do not know.
 
+A revision (``rows.file_revision``) is everything a file's lineage depends on - its bytes, the parser
+version, the catalog context - so comparing it whole (not only the content hash) is what catches a
+file whose lineage is stale although its bytes did not change. The relationships are checked too: a
+file committed at the right revision must not keep edges of another one.
+
+Reads go through the same retry layer as writes (``faults.call_with_retry``).
+"""
+
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from lineage_pipeline.corpus.files import domain_of
+from lineage_pipeline.graph import cypher
 from lineage_pipeline.graph.backend import GraphBackend
-from lineage_pipeline.graph.rows import file_revision
+from lineage_pipeline.graph.faults import DEFAULT_RETRY, RetryPolicy, retrying_read
 
-DOMAIN_FILES = "MATCH (f:SqlFile) WHERE f.domain = $domain RETURN f.path, f.sha256, f.rev"
-EDGE_FILES = "MATCH ()-[r]->() WHERE r.file IS NOT NULL RETURN DISTINCT r.file"
+CHECK_CHUNK = 5000
+"""Files per relationship-revision query (bounds its parameter list)."""
 
 
 @dataclass
@@ -16,34 +29,78 @@ class ConsistencyReport:
 
     domain: str
     files_checked: int = 0
-    hash_mismatches: list[str] = field(default_factory=list)
+    revision_mismatches: list[str] = field(default_factory=list)
+    """Files whose committed revision is not the expected one (or was never committed)."""
     missing_files: list[str] = field(default_factory=list)
     stale_files: list[str] = field(default_factory=list)
+    """Files in the graph the manifest no longer has."""
     edges_from_missing_files: list[str] = field(default_factory=list)
+    edges_of_other_revisions: list[str] = field(default_factory=list)
+    """Files with relationships stamped with a revision other than the expected one."""
+
+    @property
+    def hash_mismatches(self) -> list[str]:
+        """The former name of ``revision_mismatches``."""
+        return self.revision_mismatches
 
     @property
     def consistent(self) -> bool:
-        return not (self.hash_mismatches or self.missing_files or self.stale_files or self.edges_from_missing_files)
+        return not (
+            self.revision_mismatches
+            or self.missing_files
+            or self.stale_files
+            or self.edges_from_missing_files
+            or self.edges_of_other_revisions
+        )
 
 
-def check_domain(backend: GraphBackend, domain: str, manifest_hashes: dict[str, str], parser_version: str) -> ConsistencyReport:
-    """``manifest_hashes`` = path -> SHA-256 of every file of ``domain`` now; a file counts as written only once its revision is committed."""
-    report = ConsistencyReport(domain=domain, files_checked=len(manifest_hashes))
-    in_graph = {path: (sha256, rev) for path, sha256, rev in backend.read(DOMAIN_FILES, {"domain": domain})}
-    for path, sha256 in sorted(manifest_hashes.items()):
-        stored = in_graph.get(path)
-        if stored is None:
+def _reader(backend: GraphBackend, retry: RetryPolicy):
+    def read(query: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+        return retrying_read(backend, query, params, retry)
+
+    return read
+
+
+def check_domain(
+    backend: GraphBackend, domain: str, expected_revisions: Mapping[str, str], *, retry: RetryPolicy = DEFAULT_RETRY
+) -> ConsistencyReport:
+    """``expected_revisions`` = path -> full revision (``rows.file_revision``, as the graph stage
+    computes it) of every file of ``domain`` now."""
+    read = _reader(backend, retry)
+    report = ConsistencyReport(domain=domain, files_checked=len(expected_revisions))
+    in_graph = {path: rev for path, rev in read(cypher.DOMAIN_FILES, {"domain": domain})}
+    for path, rev in sorted(expected_revisions.items()):
+        if path not in in_graph:
             report.missing_files.append(path)
-        elif stored[0] != sha256 or not _same_parse(stored[1] or "", file_revision(sha256, parser_version)):
-            report.hash_mismatches.append(path)
-    report.stale_files = sorted(set(in_graph) - set(manifest_hashes))
-    edge_files = {row[0] for row in backend.read(EDGE_FILES)}
+        elif in_graph[path] != rev:
+            report.revision_mismatches.append(path)
+    report.stale_files = sorted(set(in_graph) - set(expected_revisions))
+    edge_files = {row[0] for row in read(cypher.EDGE_FILES)}
     report.edges_from_missing_files = sorted(
-        path for path in edge_files if domain_of(path) == domain and path not in manifest_hashes
+        path for path in edge_files if domain_of(path) == domain and path not in expected_revisions
     )
+    rows = [{"path": path, "rev": rev} for path, rev in sorted(expected_revisions.items()) if path in edge_files]
+    other: set[str] = set()
+    for start in range(0, len(rows), CHECK_CHUNK):
+        for rel_type in cypher.RELATIONSHIP_ENDPOINTS:
+            query = cypher.edges_of_other_revisions(rel_type)
+            other.update(row[0] for row in read(query, {"rows": rows[start : start + CHECK_CHUNK]}))
+    report.edges_of_other_revisions = sorted(other)
     return report
 
 
-def _same_parse(rev: str, expected: str) -> bool:
-    """``rev`` is ``expected`` itself or ``expected`` plus a catalog context (a catalog-resolved file)."""
-    return rev == expected or rev.startswith(expected + ":")
+def graph_domains(backend: GraphBackend, *, retry: RetryPolicy = DEFAULT_RETRY) -> set[str]:
+    """Every domain the graph holds anything of: files, relationships (by their file's path) or a sync marker."""
+    read = _reader(backend, retry)
+    domains = {row[0] for row in read(cypher.GRAPH_FILE_DOMAINS)}
+    domains |= {row[0] for row in read(cypher.GRAPH_SYNC_DOMAINS)}
+    domains |= {domain_of(row[0]) for row in read(cypher.EDGE_FILES)}
+    return {domain for domain in domains if domain is not None}
+
+
+def unexpected_domains(
+    backend: GraphBackend, expected: Collection[str], *, retry: RetryPolicy = DEFAULT_RETRY
+) -> list[str]:
+    """Domains present in the graph but not in ``expected`` (sorted): e.g. a corpus folder removed or
+    renamed, whose lineage must be retired (``GraphWriter.retire_domain``)."""
+    return sorted(graph_domains(backend, retry=retry) - set(expected))

@@ -79,7 +79,10 @@ def delete_stale_relationships(rel_type: str) -> str:
 def delete_file_relationships(rel_type: str) -> str:
     """Remove every relationship that came from the files in ``$paths``; returns their endpoints' keys
     like ``delete_stale_relationships``."""
-    return f"UNWIND $paths AS p MATCH (a)-[e:{rel_type}]->(b) WHERE e.file = p WITH a, b, e DELETE e {_removed_endpoints(rel_type)}"
+    return (
+        f"UNWIND $paths AS p MATCH (a)-[e:{rel_type}]->(b) WHERE e.file = p WITH a, b, e DELETE e "
+        f"{_removed_endpoints(rel_type)}"
+    )
 
 
 DELETE_FILES = "UNWIND $paths AS p MATCH (f:SqlFile {path: p}) DELETE f"
@@ -164,3 +167,16 @@ STATEMENTS = _statements()
 
 Dead-letter entries refer to statements by these names, and replay applies them in this order
 (nodes before the relationships that need them)."""
+
+DELETE_SYNC_STATE = "MATCH (s:SyncState {domain: $domain}) DELETE s"
+"""The last step of retiring a domain: once its files are gone and orphans pruned, nothing of it is left."""
+
+GRAPH_FILE_DOMAINS = "MATCH (f:SqlFile) RETURN DISTINCT f.domain"
+GRAPH_SYNC_DOMAINS = "MATCH (s:SyncState) RETURN s.domain"
+EDGE_FILES = "MATCH ()-[e]->() WHERE e.file IS NOT NULL RETURN DISTINCT e.file"
+DOMAIN_FILES = "MATCH (f:SqlFile) WHERE f.domain = $domain RETURN f.path, f.rev"
+
+
+def edges_of_other_revisions(rel_type: str) -> str:
+    """Files (of ``$rows``: path + expected rev) with a ``rel_type`` relationship of another revision."""
+    return f"UNWIND $rows AS r MATCH ()-[e:{rel_type}]->() WHERE e.file = r.path AND e.rev <> r.rev RETURN DISTINCT e.file"

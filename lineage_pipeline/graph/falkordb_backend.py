@@ -11,7 +11,13 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from lineage_pipeline.graph import cypher
-from lineage_pipeline.graph.backend import Write, WriteResult, WriteStats, applied_count, write_each
+from lineage_pipeline.graph.backend import (
+    Write,
+    WriteResult,
+    WriteStats,
+    applied_count,
+    write_each,
+)
 
 Connector = Callable[[], tuple[falkordb.FalkorDB, str]]
 """Opens a client and says where it points (the embedded server's pid changes after a restart)."""
@@ -46,12 +52,12 @@ class FalkorDBBackend:
         existing = {(row[0], prop) for row in self._indexes() for prop in row[1]}
         for label, key in cypher.NODE_KEYS.items():
             if (label, key) not in existing:
-                self._ignore_existing(lambda: self._graph.create_node_range_index(label, key))
-            self._ignore_existing(lambda: self._graph.create_node_unique_constraint(label, key))
+                self._ignore_existing(lambda label=label, key=key: self._graph.create_node_range_index(label, key))
+            self._ignore_existing(lambda label=label, key=key: self._graph.create_node_unique_constraint(label, key))
         for rel_type in cypher.RELATIONSHIP_ENDPOINTS:
             if (rel_type, cypher.RELATIONSHIP_INDEX_PROPERTY) not in existing:
                 self._ignore_existing(
-                    lambda: self._graph.create_edge_range_index(rel_type, cypher.RELATIONSHIP_INDEX_PROPERTY)
+                    lambda rel_type=rel_type: self._graph.create_edge_range_index(rel_type, cypher.RELATIONSHIP_INDEX_PROPERTY)
                 )
 
     def _indexes(self) -> list[list[Any]]:
@@ -80,9 +86,15 @@ class FalkorDBBackend:
         """Pipelined on one connection: write N+1 is encoded and sent before write N's reply is read, so
         the client's encoding overlaps the server's work (the server still runs them one by one, in
         order). A connection failure is the outcome of every write in flight; the rest then go one at a
-        time through ``write``."""
+        time through ``write``. No connection at all (server down): that error is every write's outcome,
+        so the caller's retry layer, not this generator, decides what happens next."""
         pool = self._db.connection.connection_pool
-        connection = pool.get_connection()
+        try:
+            connection = pool.get_connection()  # connects: fails while the server is down
+        except Exception as error:  # noqa: BLE001 - the outcome of every write, never raised (the Protocol)
+            for _ in writes:
+                yield error
+            return
         outcomes: deque[object] = deque()  # per write, in order: _IN_FLIGHT or its known outcome
         broken = False
 
@@ -114,7 +126,7 @@ class FalkorDBBackend:
         try:
             text = self._graph._build_params_header(params) + query  # the client's own parameter encoding
             connection.send_command("GRAPH.QUERY", self._graph.name, text, "--compact")
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - this write's outcome, not the stream's
             return error
         return _IN_FLIGHT
 
@@ -125,7 +137,7 @@ class FalkorDBBackend:
             return outcome  # type: ignore[return-value]
         try:
             return self._write_result(QueryResult(self._graph, connection.read_response()))
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - this write's outcome, not the stream's
             return error
 
     @staticmethod

@@ -1,10 +1,14 @@
-"""Questions users ask of the graph: where does this come from, what depends on it, what is stored."""
+"""Questions users ask of the graph: where does this come from, what depends on it, what is stored.
+
+Every read goes through the retry layer (a server restarting under a query is waited for, within the
+deadline, and a store that stays down is one GraphStoreDown line)."""
 
 from dataclasses import dataclass
 from typing import Literal
 
 from lineage_pipeline.graph import cypher
 from lineage_pipeline.graph.backend import GraphBackend
+from lineage_pipeline.graph.faults import retrying_read
 
 Direction = Literal["upstream", "downstream"]
 MAX_DEPTH = 50
@@ -25,11 +29,12 @@ class UnknownNameError(LookupError):
 
 def _resolve(backend: GraphBackend, label: str, name: str) -> str:
     key = name.strip().lower()
-    if backend.read(f"MATCH (n:{label} {{key: $key}}) RETURN n.key", {"key": key}):
+    if retrying_read(backend, f"MATCH (n:{label} {{key: $key}}) RETURN n.key", {"key": key}):
         return key
     suffix = f".{key}"
     candidates = sorted(
-        row[0] for row in backend.read(f"MATCH (n:{label}) WHERE n.key ENDS WITH $suffix RETURN n.key", {"suffix": suffix})
+        row[0]
+        for row in retrying_read(backend, f"MATCH (n:{label}) WHERE n.key ENDS WITH $suffix RETURN n.key", {"suffix": suffix})
     )
     if len(candidates) == 1:
         return candidates[0]
@@ -59,13 +64,13 @@ def trace(backend: GraphBackend, name: str, direction: Direction, depth: int = 1
         f"WHERE n.key <> $key "
         f"RETURN n.key, min(length(p)), collect(DISTINCT last(relationships(p)).file)"
     )
-    rows = backend.read(query, {"key": start})
+    rows = retrying_read(backend, query, {"key": start})
     hits = [LineageHit(name=key, depth=int(d), files=sorted(set(files))) for key, d, files in rows]
     return start, sorted(hits, key=lambda h: (h.depth, h.name))
 
 
 def graph_counts(backend: GraphBackend) -> tuple[dict[str, int], dict[str, int]]:
     """Node counts by label and relationship counts by type."""
-    nodes = {label: int(count) for label, count in backend.read(cypher.NODE_COUNTS) if label}
-    relationships = {rel_type: int(count) for rel_type, count in backend.read(cypher.RELATIONSHIP_COUNTS)}
+    nodes = {label: int(count) for label, count in retrying_read(backend, cypher.NODE_COUNTS) if label}
+    relationships = {rel_type: int(count) for rel_type, count in retrying_read(backend, cypher.RELATIONSHIP_COUNTS)}
     return dict(sorted(nodes.items())), dict(sorted(relationships.items()))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from lineage_pipeline.graph import cypher
 from lineage_pipeline.graph.backend import GraphBackend, WriteStats
 from lineage_pipeline.graph.dead_letter import DeadLetter, DeadLetterFile
-from lineage_pipeline.graph.faults import RetryPolicy, is_statement_error
+from lineage_pipeline.graph.faults import DEFAULT_RETRY, RetryPolicy, is_statement_error
 from lineage_pipeline.graph.writer import GraphWriter, OrphanPolicy
 
 _ORDER = {name: index for index, name in enumerate(cypher.STATEMENTS)}
@@ -33,7 +33,7 @@ class ReplayReport:
 def replay_failed(
     backend: GraphBackend,
     dead_letters: DeadLetterFile,
-    retry: RetryPolicy = RetryPolicy(),
+    retry: RetryPolicy = DEFAULT_RETRY,
     orphan_policy: OrphanPolicy = "remove",
     domain: str | None = None,
 ) -> ReplayReport:

@@ -6,9 +6,13 @@ removed (its lineage never disappears); and its ``SqlFile.rev`` is set last, so 
 half-way leaves the file looking stale and the next run redoes it. Every statement is idempotent,
 which is what makes retrying a write whose outcome is unknown (server killed mid-reply) safe.
 
-Faults: a transient error is retried with backoff (``faults.call_with_retry``); a batch the store
-rejects is split progressively to isolate the rows at fault, which go to the dead-letter file while
-the rest of the batch is written.
+Faults: every store call goes through one retry layer (``faults.call_with_retry``: backoff, reconnect,
+a total deadline, one-line GraphStoreDown/GraphStoreFull at the end). A batch the store rejects - or
+that drops the connection every time it is sent, as a row crashing the server does - is split
+progressively to isolate the rows at fault, which go to the dead-letter file while the rest of the
+batch is written. Rows whose keys the stores cannot hold (``keys.row_problem``) are dead-lettered
+without being sent. A file's rejected rows are in the dead-letter file before its revision is
+committed, so a run that cannot record them (e.g. disk full) leaves the file to be redone.
 """
 
 import logging
@@ -22,8 +26,26 @@ from typing import Any, Literal
 
 from lineage_pipeline.graph import cypher
 from lineage_pipeline.graph.backend import GraphBackend, Write, WriteResult, WriteStats
-from lineage_pipeline.graph.dead_letter import DeadLetter, DeadLetterFile, dead_letter_entry
-from lineage_pipeline.graph.faults import RetryPolicy, RowsNotApplied, call_with_retry, is_statement_error, is_transient
+from lineage_pipeline.graph.dead_letter import (
+    DeadLetter,
+    DeadLetterFile,
+    dead_letter_entry,
+)
+from lineage_pipeline.graph.faults import (
+    DEFAULT_RETRY,
+    RetryPolicy,
+    RowsNotApplied,
+    call_with_retry,
+    is_statement_error,
+    is_transient,
+    one_line,
+)
+from lineage_pipeline.graph.keys import (
+    InvalidKeyError,
+    RowCheck,
+    key_problem,
+    row_problem,
+)
 from lineage_pipeline.graph.rows import RELATIONSHIP_TYPES, FileGraph, table_of
 
 log = logging.getLogger(__name__)
@@ -41,6 +63,10 @@ PRUNE_CHUNK = 5000
 
 Candidates = dict[str, set[str]]
 """Orphan label -> keys of the nodes a sync may have left without relationships."""
+
+LOST_CONNECTION_LIMIT = 2
+"""A batch that breaks the connection this many times in a row, the store back in between, is treated
+as crashing the server and split (one kill -9 from outside during a batch is retried as transient)."""
 
 
 class DeletionGuardError(RuntimeError):
@@ -142,13 +168,14 @@ class GraphWriter:
         self,
         backend: GraphBackend,
         batch_size: int = 1000,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
         orphan_policy: OrphanPolicy = "remove",
         dead_letters: DeadLetterFile | None = None,
         run_id: str = "local",
         sleep: Callable[[float], None] = time.sleep,
         overlap_files: int = 500,
         pipelined: bool = True,
+        row_check: RowCheck = row_problem,
     ):
         if orphan_policy not in ("remove", "mark"):
             raise ValueError(f"orphan_policy must be 'remove' or 'mark', got {orphan_policy!r}")
@@ -162,9 +189,14 @@ class GraphWriter:
         self.run_id = run_id
         self.overlap_files = overlap_files
         self.pipelined = pipelined
+        self.row_check = row_check
         self._sleep = sleep
         self._domain = ""
         self._rejected: list[DeadLetter] = []
+        self._recorded = 0
+        """How many of ``_rejected`` are already in the dead-letter file."""
+        self._rejected_nodes: set[tuple[str, Any]] = set()
+        """(label, key) of the node rows rejected this sync."""
         self._node_rows: dict[str, dict[str, dict]] = {}
         self._removed: Candidates | None = None
         """Endpoints of the relationships this sync removed (None: it prunes the whole graph)."""
@@ -175,19 +207,28 @@ class GraphWriter:
 
     def _on_retry(self, error: BaseException, delay: float) -> None:
         self.retries += 1
-        log.warning("graph store %s: %s: %s; retry in %.2fs", self.backend.location, type(error).__name__, error, delay)
+        log.warning("graph store %s: %s; retry in %.2fs", self.backend.location, one_line(error), delay)
 
-    def _retrying(self, operation: Callable[[], Any]) -> Any:
-        return call_with_retry(operation, self.retry, self.backend.recover, self._on_retry, self._sleep)
+    def _retrying(self, operation: Callable[[], Any], lost_connection_limit: int = 0) -> Any:
+        return call_with_retry(
+            operation, self.retry, self.backend.recover, self._on_retry, self._sleep,
+            location=self.backend.location, lost_connection_limit=lost_connection_limit,
+        )
 
     def read(self, query: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
         """A read, retried like writes."""
         return self._retrying(lambda: self.backend.read(query, params))
 
     def write_batch(self, name: str, rows: list, stats: WriteStats) -> None:
-        """One transaction of statement ``name`` (retried if transient); raises if the store rejects it."""
+        """One transaction of statement ``name`` (retried if transient); raises if the store rejects it,
+        if a row breaks a key rule (InvalidKeyError, nothing sent) or if the batch keeps dropping the
+        connection (ConnectionLostOnBatch)."""
         query, key = cypher.STATEMENTS[name]
-        result = self._retrying(lambda: self.backend.write(query, {key: rows}))
+        for row in rows:  # replay and healing send rows that did not come through write_files' check
+            problem = self.row_check(name, row)
+            if problem is not None:
+                raise InvalidKeyError(problem)
+        result = self._retrying(lambda: self.backend.write(query, {key: rows}), LOST_CONNECTION_LIMIT)
         stats.add(result.stats)
         self._note_removed(name, result)
         if result.applied is not None and result.applied < len(rows):
@@ -207,8 +248,7 @@ class GraphWriter:
             if len(rows) == 1:
                 if isinstance(error, RowsNotApplied) and self._heal(name, rows[0], stats):
                     return
-                self._rejected.append(dead_letter_entry(name, rows[0], error, self.run_id, self._domain))
-                log.error("graph store rejected a row of %s: %s", name, error)
+                self._reject(name, rows[0], error)
                 return
             log.warning("graph store rejected a batch of %d %s rows (%s); splitting it", len(rows), name, error)
         smaller = [s for s in sizes if s < len(rows)]
@@ -226,6 +266,8 @@ class GraphWriter:
         src_label, _, dst_label, _ = cypher.RELATIONSHIP_ENDPOINTS[name.removeprefix("merge:")]
         try:
             for label, key in ((src_label, row["src"]), (dst_label, row["dst"])):
+                if (label, key) in self._rejected_nodes:
+                    return False  # the store refused (or crashed on) that node this sync: re-sending it cannot help
                 node = self._node_rows.get(label, {}).get(key)
                 if node is not None:
                     self.write_batch(_NODE_STATEMENTS[label][0], [node], stats)
@@ -236,6 +278,25 @@ class GraphWriter:
             return False
         return True
 
+    def _reject(self, name: str, row: Any, error: BaseException) -> None:
+        self._rejected.append(dead_letter_entry(name, row, error, self.run_id, self._domain))
+        for label, (statement, key) in _NODE_STATEMENTS.items():
+            if statement == name and isinstance(row, dict):
+                self._rejected_nodes.add((label, row.get(key)))
+        log.error("graph store rejected a row of %s: %s", name, one_line(error))
+
+    def admit(self, name: str, rows: Sequence) -> list:
+        """``rows`` without those breaking a key rule, which are dead-lettered here, never sent: the
+        embedded FalkorDB crashes on some keys (``keys``), taking every innocent row in flight with it."""
+        admitted = []
+        for row in rows:
+            problem = self.row_check(name, row)
+            if problem is None:
+                admitted.append(row)
+            else:
+                self._reject(name, row, InvalidKeyError(problem))
+        return admitted
+
     def write_rows(self, name: str, rows: Sequence, stats: WriteStats) -> None:
         """All ``rows`` of statement ``name``, ``batch_size`` per transaction, rejected rows isolated."""
         sizes = split_sizes(self.batch_size)
@@ -245,29 +306,51 @@ class GraphWriter:
     def write_streamed(self, statements: Sequence[tuple[str, Sequence]], stats: WriteStats) -> None:
         """Every batch of ``statements``, in order, through the store's write stream (the next batch is
         encoded while the store runs this one); a batch that fails or applies fewer rows than it has is
-        redone on its own by ``write_rows``' path: retried, split, its bad rows dead-lettered."""
-        sent: deque[tuple[str, list]] = deque()
+        redone on its own by ``write_rows``' path: retried, split, its bad rows dead-lettered.
 
-        def writes() -> Iterator[Write]:
-            for name, rows in statements:
-                query, key = cypher.STATEMENTS[name]
-                for batch in _batches(rows, self.batch_size):
+        Should the stream itself raise (a store that cannot even hand out a connection), the batches it
+        sent are redone the same way and the rest streamed again, so no store call escapes the retry
+        layer; at least one batch goes through that layer per break, so a store that stays down ends the
+        sync with its GraphStoreDown."""
+        queue: deque[tuple[str, list]] = deque(
+            (name, batch) for name, rows in statements for batch in _batches(rows, self.batch_size)
+        )
+        sizes = split_sizes(self.batch_size)
+        while queue:
+            sent: deque[tuple[str, list]] = deque()
+
+            def writes(sent: deque[tuple[str, list]] = sent) -> Iterator[Write]:
+                while queue:
+                    name, batch = queue.popleft()
                     sent.append((name, batch))
+                    query, key = cypher.STATEMENTS[name]
                     yield query, {key: batch}
 
-        sizes = split_sizes(self.batch_size)
-        for outcome in self.backend.write_stream(writes()):
-            name, rows = sent.popleft()
-            if isinstance(outcome, WriteResult):
-                stats.add(outcome.stats)  # what a short batch applied stays applied; the redo is idempotent
-                self._note_removed(name, outcome)
-                if outcome.applied is None or outcome.applied >= len(rows):
-                    continue
-            elif is_transient(outcome):
-                self._on_retry(outcome, 0.0)  # the redo below retries it with backoff and reconnects
-            elif is_statement_error(outcome):
-                raise outcome
-            self._write_isolating(name, rows, stats, sizes)
+            try:
+                for outcome in self.backend.write_stream(writes()):
+                    name, rows = sent.popleft()
+                    self._stream_outcome(name, rows, outcome, stats, sizes)
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                self._on_retry(error, 0.0)
+                redo = list(sent) or ([queue.popleft()] if queue else [])
+                for name, rows in redo:
+                    self._write_isolating(name, rows, stats, sizes)
+
+    def _stream_outcome(
+        self, name: str, rows: list, outcome: WriteResult | Exception, stats: WriteStats, sizes: list[int]
+    ) -> None:
+        if isinstance(outcome, WriteResult):
+            stats.add(outcome.stats)  # what a short batch applied stays applied; the redo is idempotent
+            self._note_removed(name, outcome)
+            if outcome.applied is None or outcome.applied >= len(rows):
+                return
+        elif is_transient(outcome):
+            self._on_retry(outcome, 0.0)  # the redo below retries it with backoff and reconnects
+        elif is_statement_error(outcome):
+            raise outcome
+        self._write_isolating(name, rows, stats, sizes)
 
     def _note_removed(self, name: str, result: WriteResult) -> None:
         """Keep the endpoints a relationship removal returned (``stale:``/``unlink:``): they are what the
@@ -290,21 +373,26 @@ class GraphWriter:
 
     def mark_sync(self, domain: str, dirty: bool, stats: WriteStats) -> None:
         """Flag ``domain`` dirty before writing (a crash then forces the next sync to prune) or clean after."""
+        problem = key_problem(domain)
+        if problem is not None:  # the domain is a SyncState key: the same rules as any node key
+            raise InvalidKeyError(f"domain name: {problem}")
         query = cypher.MARK_SYNC_DIRTY if dirty else cypher.MARK_SYNC_CLEAN
         stats.add(self._retrying(lambda: self.backend.write(query, {"domain": domain})).stats)
 
     def write_files(self, graphs: Sequence[FileGraph], stats: WriteStats) -> None:
         """Replace the lineage of each file with the rows given (new edges first, then stale removal)."""
-        statements = file_statements(graphs, self._held)
+        statements = [(name, self.admit(name, rows)) for name, rows in file_statements(graphs, self._held)]
         by_name = dict(statements)
         self._node_rows = {
             label: {row[key]: row for row in by_name.get(name, [])} for label, (name, key) in _NODE_STATEMENTS.items()
         }
-        if not self.pipelined:
-            for name, rows in statements:
-                self.write_rows(name, rows, stats)
-        else:
-            for phase in _phases(statements):
+        for phase in _phases(statements):
+            if phase[0][0] == "commit":
+                self.record_rejected()  # before the commit: a file whose rejected rows are not recorded stays uncommitted
+            if not self.pipelined:
+                for name, rows in phase:
+                    self.write_rows(name, rows, stats)
+            else:
                 self.write_streamed(phase, stats)
         if self._removed is not None and any(self._removed.values()):
             self._drop_written_endpoints(statements, self._removed)
@@ -340,8 +428,14 @@ class GraphWriter:
         if not paths:
             return
         for rel_type in RELATIONSHIP_TYPES:
-            self.write_rows(f"unlink:{rel_type}", paths, stats)
-        self.write_rows("delete_files", paths, stats)
+            self.write_rows(f"unlink:{rel_type}", self.admit(f"unlink:{rel_type}", paths), stats)
+        self.write_rows("delete_files", self.admit("delete_files", paths), stats)
+
+    def record_rejected(self) -> None:
+        """Append the rows rejected since the last call to the dead-letter file (all or none of them)."""
+        if self.dead_letters is not None and len(self._rejected) > self._recorded:
+            self.dead_letters.append(self._rejected[self._recorded :])
+        self._recorded = len(self._rejected)
 
     def _add_rejected_endpoints(self, candidates: Candidates) -> None:
         """Every node row comes with a relationship row of the same file (``rows.build_file_graph``), so a
@@ -351,6 +445,16 @@ class GraphWriter:
             if letter.statement.startswith("merge:") and isinstance(letter.row, dict):
                 for label, key in _orphan_endpoints(letter.statement, letter.row):
                     _add_candidates(candidates, label, [key])
+
+    def _record_rejected_after_failure(self) -> None:
+        """Record what was rejected before a failure, never lost; if even that fails (e.g. disk full),
+        the failure being handled is the one to report: log this one. The files those rows belong to
+        are uncommitted (rows are recorded before each commit), so the next run redoes them."""
+        try:
+            self.record_rejected()
+        except OSError as error:
+            unrecorded = len(self._rejected) - self._recorded
+            log.error("cannot record %d rejected row(s) in the dead-letter file: %s", unrecorded, one_line(error))
 
     def prune_orphans(self, stats: WriteStats, candidates: Candidates | None = None) -> int:
         """Remove (or mark) Column and Table nodes no file refers to: all of them, or only ``candidates``.
@@ -400,7 +504,8 @@ class GraphWriter:
         graph, since the killed run's candidates are unknown.
         """
         report = SyncReport(domain=domain)
-        self._domain, self._rejected, self.retries = domain, [], 0
+        self._domain, self._rejected, self._recorded, self.retries = domain, [], 0, 0
+        self._rejected_nodes = set()
         stored, dirty = self.sync_state(domain)
         changed = sorted(path for path, rev in current.items() if stored.get(path) != rev)
         deleted = sorted(path for path in stored if path not in current)
@@ -426,11 +531,27 @@ class GraphWriter:
                 self._add_rejected_endpoints(self._removed)
             report.orphans = self.prune_orphans(report.stats, self._removed)
             self.mark_sync(domain, False, report.stats)
+        except BaseException:
+            self._record_rejected_after_failure()
+            raise
+        else:
+            self.record_rejected()
         finally:
             self._removed, self._held = None, None
-            # whatever was rejected before a crash is recorded, never lost
-            if self.dead_letters is not None:
-                self.dead_letters.append(self._rejected)
             report.dead_lettered, report.retries = list(self._rejected), self.retries
         report.files_written, report.files_deleted = changed, deleted
+        return report
+
+    def retire_domain(self, domain: str) -> SyncReport:
+        """Remove everything of ``domain`` from the graph: its files with their relationships, the nodes
+        that leaves orphaned (orphan policy), its dead-letter entries and finally its sync marker.
+
+        Safe to re-run after a failure at any point: until the marker is gone the domain still shows
+        in ``consistency.unexpected_domains``, and a marker left dirty makes the re-run prune the whole
+        graph. The deletion guard does not apply: retiring is the explicit request to delete it all.
+        """
+        report = self.sync_domain(domain, {}, lambda paths: [], force=True)
+        if self.dead_letters is not None:
+            self.dead_letters.discard_domain(domain)
+        report.stats.add(self._retrying(lambda: self.backend.write(cypher.DELETE_SYNC_STATE, {"domain": domain})).stats)
         return report

@@ -5,6 +5,7 @@ The Neo4j database is wiped before and after each test: point ``NEO4J_URI`` at a
 """
 
 import os
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,14 @@ from pydantic import SecretStr
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
 from lineage_pipeline.graph.embedded_server import server_status, stop_server
+
+
+def pytest_configure(config):
+    # registered by the project's pytest settings on main; repeated here so this suite runs on its own
+    config.addinivalue_line(
+        "markers", "integration: starts a real process (graph server, command); deselect with -m 'not integration'"
+    )
+
 
 NEO4J_SKIP_REASON = "Neo4j integration tests need NEO4J_URI (+ NEO4J_USER/NEO4J_PASSWORD) set"
 
@@ -87,3 +96,37 @@ def store(request, tmp_path: Path):
         subject.wipe()
     backend.close()
     stop_server(config.data_dir)
+
+
+SMALL_FS_SKIP_REASON = "a disk-full test needs to mount a small tmpfs (root / CAP_SYS_ADMIN)"
+
+
+@pytest.fixture
+def small_fs(tmp_path: Path):
+    """A real 16 MB filesystem (tmpfs) to fill up: writes on it fail with ENOSPC like on a full disk."""
+    mount_point = tmp_path / "small-fs"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)], capture_output=True, check=False
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"{SMALL_FS_SKIP_REASON}: {mounted.stderr.decode().strip()}")
+    yield mount_point
+    stop_server(mount_point / "graph-data")
+    subprocess.run(["umount", "-l", str(mount_point)], check=True)
+
+
+def fill(directory: Path) -> Path:
+    """Fill ``directory``'s filesystem to the last byte; returns the ballast file (delete it to free the space)."""
+    ballast = directory / "ballast"
+    fd = os.open(ballast, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        for chunk in (1 << 20, 4096, 1):  # big chunks, then the last page, then the last bytes
+            try:
+                while True:
+                    os.write(fd, b"\0" * chunk)
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+    return ballast

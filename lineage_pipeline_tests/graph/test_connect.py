@@ -3,14 +3,23 @@ a misconfigured store is a clear error."""
 
 import os
 import signal
+import time
 
 import psutil
 import pytest
 from pydantic import SecretStr
 
 from lineage_pipeline.graph import connect
-from lineage_pipeline.graph.connect import GraphStoreConfig, GraphStoreUnavailable, graph_backend
-from lineage_pipeline.graph.embedded_server import ensure_server, server_status, stop_server
+from lineage_pipeline.graph.connect import (
+    GraphStoreConfig,
+    GraphStoreUnavailable,
+    graph_backend,
+)
+from lineage_pipeline.graph.embedded_server import (
+    ensure_server,
+    server_status,
+    stop_server,
+)
 
 
 def test_remote_falkordb_url_is_used_and_its_password_never_shown(tmp_path):
@@ -29,19 +38,32 @@ def test_remote_falkordb_url_is_used_and_its_password_never_shown(tmp_path):
 
 
 def test_neo4j_without_uri_is_a_clear_error(tmp_path):
-    with pytest.raises(GraphStoreUnavailable, match="no neo4j_uri"):
-        with graph_backend(GraphStoreConfig(backend="neo4j", data_dir=tmp_path)):
-            pass
+    config = GraphStoreConfig(backend="neo4j", data_dir=tmp_path)
+    with pytest.raises(GraphStoreUnavailable, match="no neo4j_uri"), graph_backend(config):
+        pass
 
 
-def test_unreachable_neo4j_names_the_store_not_the_password(tmp_path):
+def test_unreachable_neo4j_fails_within_the_deadline_in_one_line_naming_the_store_not_the_password(tmp_path):
+    """On main the driver's own retries (``timeout_s``, 120 s by default) ran inside the caller's."""
     config = GraphStoreConfig(
-        backend="neo4j", data_dir=tmp_path, neo4j_uri="bolt://127.0.0.1:1", neo4j_password=SecretStr("hunter2"), timeout_s=2
+        backend="neo4j", data_dir=tmp_path, neo4j_uri="bolt://127.0.0.1:1", neo4j_password=SecretStr("hunter2"),
+        retry_deadline_s=3,
     )
-    with pytest.raises(GraphStoreUnavailable) as raised:
-        with graph_backend(config):
-            pass
-    assert "bolt://127.0.0.1:1" in str(raised.value) and "hunter2" not in str(raised.value)
+    started = time.monotonic()
+    with pytest.raises(GraphStoreUnavailable) as raised, graph_backend(config):
+        pass
+    assert time.monotonic() - started < 10
+    message = str(raised.value)
+    assert "bolt://127.0.0.1:1" in message and "hunter2" not in message and "\n" not in message
+    assert "gave up after" in message, "retried until the deadline, not failed on the first refusal"
+
+
+def test_neo4j_credentials_in_the_uri_never_reach_the_message(tmp_path):
+    uri = "bolt://admin:s3cret@127.0.0.1:1"
+    config = GraphStoreConfig(backend="neo4j", data_dir=tmp_path, neo4j_uri=uri, retry_deadline_s=0.5)
+    with pytest.raises(GraphStoreUnavailable) as raised, graph_backend(config):
+        pass
+    assert "s3cret" not in str(raised.value) and "127.0.0.1:1" in str(raised.value)
 
 
 def test_embedded_server_that_stops_answering_is_replaced_and_keeps_its_data(tmp_path, monkeypatch):

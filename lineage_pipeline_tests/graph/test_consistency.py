@@ -1,20 +1,31 @@
-"""Spec of the graph/manifest comparison behind the ``graph_matches_manifest`` asset check (real FalkorDB)."""
+"""Spec of the graph/manifest comparison behind the ``graph_matches_manifest`` asset check (real FalkorDB):
+full revisions per file, relationships of the expected revision only, and no unexpected domain."""
 
 import pytest
 
-from lineage_pipeline.graph.consistency import check_domain
+from lineage_pipeline.graph.consistency import (
+    check_domain,
+    graph_domains,
+    unexpected_domains,
+)
 from lineage_pipeline.graph.rows import file_revision
 
 PV = "pv-test"
+
+
+def _rev(sha256: str, parser_version: str = PV, context: str = "") -> str:
+    return file_revision(sha256, parser_version, context)
 
 
 def _file(backend, path: str, sha256: str, rev: str | None = None) -> None:
     backend.write(
         "CREATE (f:SqlFile {path: $path, domain: $domain, sha256: $sha, rev: $rev})"
         "-[:READS {file: $path, rev: $rev}]->(:Table {key: $table})",
-        {"path": path, "domain": path.partition("/")[0], "sha": sha256,
-         "rev": rev or file_revision(sha256, PV), "table": f"t.{path}"},
+        {"path": path, "domain": path.partition("/")[0], "sha": sha256, "rev": rev or _rev(sha256), "table": f"t.{path}"},
     )
+
+
+CORE = {"core/a.sql": _rev("aaa"), "core/b.sql": _rev("bbb")}
 
 
 @pytest.fixture
@@ -26,20 +37,34 @@ def graph(falkordb_backend):
 
 
 def test_graph_equal_to_manifest_is_consistent(graph):
-    report = check_domain(graph, "core", {"core/a.sql": "aaa", "core/b.sql": "bbb"}, PV)
+    report = check_domain(graph, "core", CORE)
     assert report.consistent and report.files_checked == 2
 
 
-def test_changed_content_hash_and_uncommitted_revision_are_mismatches(graph):
-    assert check_domain(graph, "core", {"core/a.sql": "new", "core/b.sql": "bbb"}, PV).hash_mismatches == ["core/a.sql"]
-    # same bytes, but written by another parser version: the file's lineage is stale
-    assert check_domain(graph, "core", {"core/a.sql": "aaa", "core/b.sql": "bbb"}, "pv-next").hash_mismatches == [
-        "core/a.sql", "core/b.sql"
-    ]
+def test_any_difference_in_the_full_revision_is_a_mismatch(graph):
+    assert check_domain(graph, "core", {**CORE, "core/a.sql": _rev("new")}).revision_mismatches == ["core/a.sql"]
+    # same bytes, another parser version or catalog context: the file's lineage is stale
+    next_parser = {path: rev.replace(PV, "pv-next") for path, rev in CORE.items()}
+    assert check_domain(graph, "core", next_parser).revision_mismatches == ["core/a.sql", "core/b.sql"]
+    with_context = {**CORE, "core/a.sql": _rev("aaa", context="catalog-1")}
+    assert check_domain(graph, "core", with_context).revision_mismatches == ["core/a.sql"], (
+        "on main a catalog-resolved revision only had to start with the expected one"
+    )
+
+
+def test_relationships_of_another_revision_are_found_even_when_the_file_is_committed(graph):
+    # e.g. a file re-resolved (dialect/catalog) whose SqlFile was committed but an old edge survived
+    graph.write(
+        "MATCH (f:SqlFile {path: 'core/a.sql'}), (t:Table {key: 't.core/b.sql'}) "
+        "CREATE (f)-[:READS {file: 'core/a.sql', rev: 'old-revision'}]->(t)"
+    )
+    report = check_domain(graph, "core", CORE)
+    assert report.edges_of_other_revisions == ["core/a.sql"] and report.revision_mismatches == []
+    assert not report.consistent
 
 
 def test_deleted_file_is_stale_with_its_edges_and_new_file_is_missing(graph):
-    report = check_domain(graph, "core", {"core/a.sql": "aaa", "core/c.sql": "ccc"}, PV)
+    report = check_domain(graph, "core", {"core/a.sql": _rev("aaa"), "core/c.sql": _rev("ccc")})
     assert report.stale_files == ["core/b.sql"]
     assert report.edges_from_missing_files == ["core/b.sql"]
     assert report.missing_files == ["core/c.sql"]
@@ -48,8 +73,19 @@ def test_deleted_file_is_stale_with_its_edges_and_new_file_is_missing(graph):
 
 def test_edge_from_a_file_without_node_is_found_and_other_domains_ignored(graph):
     graph.write(
-        "MATCH (t:Table {key: $key}) CREATE (t)-[:FEEDS {file: $file, rev: 'x'}]->(t)", {"key": "t.core/a.sql", "file": "core/ghost.sql"}
+        "MATCH (t:Table {key: $key}) CREATE (t)-[:FEEDS {file: $file, rev: 'x'}]->(t)",
+        {"key": "t.core/a.sql", "file": "core/ghost.sql"},
     )
-    report = check_domain(graph, "core", {"core/a.sql": "aaa", "core/b.sql": "bbb"}, PV)
+    report = check_domain(graph, "core", CORE)
     assert report.edges_from_missing_files == ["core/ghost.sql"] and report.stale_files == []
-    assert check_domain(graph, "risk", {"risk/r.sql": "rrr"}, PV).consistent
+    assert check_domain(graph, "risk", {"risk/r.sql": _rev("rrr")}).consistent
+
+
+def test_domains_in_the_graph_but_not_expected_are_reported(graph):
+    assert graph_domains(graph) == {"core", "risk"}
+    assert unexpected_domains(graph, ["core", "risk"]) == []
+    assert unexpected_domains(graph, ["core"]) == ["risk"]
+    # a domain known only by an edge's file or a sync marker still counts: something of it is left
+    graph.write("MATCH (t:Table {key: 't.core/a.sql'}) CREATE (t)-[:FEEDS {file: 'gone/x.sql', rev: 'x'}]->(t)")
+    graph.write("CREATE (:SyncState {domain: 'retiring', dirty: true})")
+    assert unexpected_domains(graph, ["core"]) == ["gone", "retiring", "risk"]

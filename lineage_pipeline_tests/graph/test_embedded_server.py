@@ -34,10 +34,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 def _kill_leftovers(data_dir: Path) -> None:
     """Stop the server for data_dir however we can; a test must never leak one."""
-    try:
+    with contextlib.suppress(Exception):  # best effort: the fallback below kills what is left
         stop_server(data_dir, timeout_s=30)
-    except Exception:
-        pass
     # Fallback for tests that broke the pidfile: any redis-server bound to this
     # data dir's socket is ours to kill.
     sock = str(es._paths(data_dir).socket)

@@ -4,6 +4,7 @@ FalkorDB recovery after the server is killed, during a single write or a pipelin
 
 import os
 import signal
+import time
 
 import pytest
 import redis.exceptions as redis_errors
@@ -150,7 +151,10 @@ def test_merged_nodes_keep_view_kind_and_lose_their_orphan_mark(store):
 
 def test_relationship_removals_return_the_endpoints_they_disconnected(store):
     store.backend.write(cypher.MERGE_TABLES, {"rows": [{"key": k, "name": k, "kind": "table"} for k in ("s.a", "t.b", "t.c")]})
-    rows = [{"src": "s.a", "dst": "t.b", "file": "f.sql", "rev": "r1"}, {"src": "s.a", "dst": "t.c", "file": "f.sql", "rev": "r1"}]
+    rows = [
+        {"src": "s.a", "dst": "t.b", "file": "f.sql", "rev": "r1"},
+        {"src": "s.a", "dst": "t.c", "file": "f.sql", "rev": "r1"},
+    ]
     store.backend.write(cypher.STATEMENTS["merge:FEEDS"][0], {"rows": rows})
     store.backend.write(cypher.STATEMENTS["merge:FEEDS"][0], {"rows": [{**rows[0], "rev": "r2"}]})  # re-stamped in place
     assert store.backend.read("MATCH ()-[e:FEEDS]->() RETURN count(e)") == [[2]]
@@ -160,3 +164,18 @@ def test_relationship_removals_return_the_endpoints_they_disconnected(store):
     assert unlink.records == [[["s.a"], ["t.b"]]] and unlink.stats.relationships_deleted == 1
     nothing = store.backend.write(cypher.STATEMENTS["unlink:FEEDS"][0], {"paths": ["f.sql"]})
     assert nothing.records == [[[], []]]
+
+
+def test_falkordb_stream_with_the_server_down_yields_the_error_for_every_write(falkordb_backend, tmp_path):
+    """On main the stream took its connection outside any retry and raised: a raw ConnectionError
+    failed the run when the server died between two write phases."""
+    data_dir = tmp_path / "graph-data"
+    pid = server_status(data_dir).pid
+    os.kill(pid, signal.SIGKILL)
+    while server_status(data_dir) is not None:
+        time.sleep(0.01)
+    writes = [("MERGE (:Table {key: $k})", {"k": f"a.t{i}"}) for i in range(3)]
+    outcomes = list(falkordb_backend.write_stream(writes))
+    assert len(outcomes) == 3 and all(isinstance(o, redis_errors.ConnectionError) for o in outcomes)
+    falkordb_backend.recover()
+    assert [type(o).__name__ for o in falkordb_backend.write_stream(writes)] == ["WriteResult"] * 3

@@ -1,7 +1,12 @@
 """Spec of graph.queries: upstream/downstream traversal over tables and columns, name resolution, counts."""
 
+import os
+import signal
+import time
+
 import pytest
 
+from lineage_pipeline.graph.embedded_server import server_status
 from lineage_pipeline.graph.queries import UnknownNameError, graph_counts, trace
 from lineage_pipeline_tests.graph.lineage_fixtures import insert_select
 from lineage_pipeline_tests.graph.test_writer import sync
@@ -14,7 +19,9 @@ def chain(falkordb_backend):
         "staging/1.sql": ("r", insert_select("staging/1.sql", "src.accounts", "stg.accounts", {"id": ["id"], "amt": ["amount"]})),
         "core/2.sql": ("r", insert_select("core/2.sql", "stg.accounts", "dw.dim_account", {"id": ["id"], "amt": ["amt"]})),
         "core/3.sql": ("r", insert_select("core/3.sql", "stg.fx", "dw.dim_account", {"amt": ["rate"]})),
-        "reporting/4.sql": ("r", insert_select("reporting/4.sql", "dw.dim_account", "rpt.accounts", {"total": ["amt"]}, kind="view")),
+        "reporting/4.sql": (
+            "r", insert_select("reporting/4.sql", "dw.dim_account", "rpt.accounts", {"total": ["amt"]}, kind="view")
+        ),
     }
     sync(falkordb_backend, "all", files)
     return falkordb_backend
@@ -65,3 +72,14 @@ def test_counts_by_label_and_type(chain):
     nodes, rels = graph_counts(chain)
     assert nodes == {"Column": 8, "SqlFile": 4, "Table": 5}
     assert rels == {"DERIVES": 6, "FEEDS": 4, "HAS_COLUMN": 12, "READS": 4, "WRITES": 4}
+
+
+def test_queries_wait_for_a_killed_server_to_come_back(chain, tmp_path):
+    """Reads go through the retry layer: a server killed under a query is restarted, not a raw ConnectionError."""
+    data_dir = tmp_path / "graph-data"
+    pid = server_status(data_dir).pid
+    os.kill(pid, signal.SIGKILL)
+    while server_status(data_dir) is not None:
+        time.sleep(0.01)
+    nodes, _ = graph_counts(chain)
+    assert nodes["Table"] == 5 and server_status(data_dir).pid != pid

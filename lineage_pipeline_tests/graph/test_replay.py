@@ -4,9 +4,16 @@ equals a clean ingest; rows that still fail stay in the file with their new erro
 import pytest
 
 from lineage_pipeline.graph.dead_letter import DeadLetterFile
+from lineage_pipeline.graph.embedded_server import server_status
 from lineage_pipeline.graph.replay import UnknownStatementError, replay_failed
 from lineage_pipeline_tests.graph.test_dead_letter import _entry
-from lineage_pipeline_tests.graph.test_writer import X, Y, clean_ingest_snapshot, snapshot, sync
+from lineage_pipeline_tests.graph.test_writer import (
+    X,
+    Y,
+    clean_ingest_snapshot,
+    snapshot,
+    sync,
+)
 
 FILES = {"core/x.sql": ("r1", X), "core/y.sql": ("r1", Y)}
 
@@ -56,3 +63,16 @@ def test_unknown_statement_is_refused_and_file_kept(store, tmp_path):
     with pytest.raises(UnknownStatementError, match="unknown statement"):
         replay_failed(store.backend, dead_letters)
     assert len(dead_letters.read()) == 1
+
+
+def test_replaying_a_row_with_a_key_the_store_crashes_on_keeps_it_and_never_sends_it(store, tmp_path):
+    from lineage_pipeline_tests.graph.test_writer_faults import PADDED
+
+    dead_letters = DeadLetterFile(tmp_path / "failed_ingestion.jsonl")
+    sync(store.backend, "core", {"core/padded.sql": ("r1", PADDED)}, writer_kw={"dead_letters": dead_letters})
+    pid = server_status(store.config.data_dir).pid if store.config.backend == "falkordb" else None
+    report = replay_failed(store.backend, dead_letters)
+    assert report.applied == [] and len(report.still_failing) == 4
+    assert all("InvalidKeyError" in e.error for e in dead_letters.read())
+    if pid is not None:
+        assert server_status(store.config.data_dir).pid == pid, "nothing was sent that crashes the server"

@@ -23,7 +23,13 @@ from lineage_pipeline.graph.dead_letter import DeadLetterFile
 from lineage_pipeline.graph.embedded_server import server_status, stop_server
 from lineage_pipeline.graph.faults import RetryPolicy
 from lineage_pipeline.graph.rows import RELATIONSHIP_TYPES, build_file_graph
-from lineage_pipeline.graph.writer import DeletionGuardError, GraphWriter, _phases, file_statements, split_sizes
+from lineage_pipeline.graph.writer import (
+    DeletionGuardError,
+    GraphWriter,
+    _phases,
+    file_statements,
+    split_sizes,
+)
 from lineage_pipeline.parsing.models import FileLineage
 from lineage_pipeline_tests.graph.lineage_fixtures import insert_select
 
