@@ -149,12 +149,16 @@ class GraphStoreResource(dg.ConfigurableResource):
     max_delete_fraction: float = Field(description="Refuse to delete a larger share of a domain's files.")
     write_max_retries: int = Field(description="Retries of a transient failure.")
     write_retry_base_delay_s: float = Field(description="First retry delay; doubles per retry.")
+    write_retry_deadline_s: float = Field(description="An outage fails the run this long after its first failure.")
+    connect_timeout_s: float = Field(description="Longest one connection attempt may take.")
     timeout_s: float = Field(description="Graph store socket/transaction timeout.")
     orphan_policy: str = Field(pattern="^(remove|mark)$", description="remove or mark unreferenced tables/columns.")
     dead_letter_path: str = Field(description="Rejected rows (JSONL).")
 
     def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(max_retries=self.write_max_retries, base_delay_s=self.write_retry_base_delay_s)
+        return RetryPolicy(
+            max_retries=self.write_max_retries, base_delay_s=self.write_retry_base_delay_s, deadline_s=self.write_retry_deadline_s
+        )
 
     def dead_letters(self) -> DeadLetterFile:
         return DeadLetterFile(Path(self.dead_letter_path))
@@ -181,6 +185,8 @@ class GraphStoreResource(dg.ConfigurableResource):
             neo4j_password=SecretStr(self.neo4j_password) if self.neo4j_password else None,
             neo4j_database=self.neo4j_database,
             timeout_s=self.timeout_s,
+            connect_timeout_s=self.connect_timeout_s,
+            retry_deadline_s=self.write_retry_deadline_s,
         )
 
     @contextmanager
@@ -242,6 +248,8 @@ def build_resources(settings: IngestionSettings) -> dict[str, Any]:
             max_delete_fraction=settings.max_delete_fraction,
             write_max_retries=settings.write_max_retries,
             write_retry_base_delay_s=settings.write_retry_base_delay_s,
+            write_retry_deadline_s=settings.write_retry_deadline_s,
+            connect_timeout_s=settings.graph_connect_timeout_s,
             timeout_s=settings.graph_timeout_s,
             orphan_policy=settings.orphan_policy,
             dead_letter_path=str(dead_letter_path(settings.data_dir, settings.dead_letter_path)),

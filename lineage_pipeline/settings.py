@@ -78,7 +78,10 @@ class IngestionSettings(BaseSettings):
     # graph write faults (issue 5): transient errors retried after base * 2**n s (1, 2, 4, 8, 16 by default)
     write_max_retries: int = Field(default=5, ge=0, le=20)
     write_retry_base_delay_s: float = Field(default=1.0, ge=0)
+    write_retry_deadline_s: float = Field(default=30.0, ge=0)
+    """A graph store outage ends the run with a one-line error this long after the first failure (0: none)."""
     graph_timeout_s: float = Field(default=120.0, gt=0)
+    graph_connect_timeout_s: float = Field(default=5.0, gt=0)
     orphan_policy: Literal["remove", "mark"] = "remove"
     dead_letter_path: Path | None = None
     """Rows the graph store rejected (relative to data_dir); unset = ``<data_dir>/failed_ingestion.jsonl``."""

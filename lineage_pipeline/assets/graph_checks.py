@@ -6,10 +6,11 @@ import dagster as dg
 from lineage_pipeline.assets.checks_support import SHOWN, checked_domains, listing
 from lineage_pipeline.assets.corpus import sql_corpus
 from lineage_pipeline.assets.graph import lineage_graph
+from lineage_pipeline.corpus.files import discover_domains
 from lineage_pipeline.corpus.manifest import load_manifest
-from lineage_pipeline.graph.consistency import check_domain
-from lineage_pipeline.parsing import PARSER_VERSION
-from lineage_pipeline.resources import GraphStoreResource, LocalStoresResource
+from lineage_pipeline.graph.consistency import check_domain, unexpected_domains
+from lineage_pipeline.pipeline.graph_stage import MissingParseResultError, current_revisions
+from lineage_pipeline.resources import CorpusResource, GraphStoreResource, LocalStoresResource
 
 
 @dg.asset_check(asset=lineage_graph, description="No rows of this domain were rejected by the graph store (dead-letter file).")
@@ -37,34 +38,51 @@ def no_dead_lettered_rows(context: dg.AssetCheckExecutionContext, graph_store: G
 @dg.asset_check(
     asset=lineage_graph,
     additional_deps=[sql_corpus],  # it compares against the manifest, so it runs after any rescan in the same run
-    description="Every file of the domain is in the graph with the manifest's content hash; no edges from deleted files.",
+    description="Every file of the domain is in the graph with its full revision (content, dialect, parser, catalog "
+    "context) on the file and each of its edges; no edges from deleted files; no domain the corpus no longer has.",
 )
 def graph_matches_manifest(
-    context: dg.AssetCheckExecutionContext, graph_store: GraphStoreResource, stores: LocalStoresResource
+    context: dg.AssetCheckExecutionContext,
+    graph_store: GraphStoreResource,
+    stores: LocalStoresResource,
+    corpus: CorpusResource,
 ) -> dg.AssetCheckResult:
     domains = checked_domains(context, stores)
+    results = stores.parse_results()
     with graph_store.open() as backend:
         reports = []
         for domain in domains:
             manifest = load_manifest(stores.manifests_dir, domain)
-            reports.append(check_domain(backend, domain, {e.path: e.sha256 for e in manifest.files}, PARSER_VERSION))
-    mismatched = [path for r in reports for path in r.hash_mismatches]
+            try:
+                expected = current_revisions(manifest, results)
+            except MissingParseResultError as error:
+                return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata={"reason": str(error)})
+            reports.append(check_domain(backend, domain, expected, retry=graph_store.retry_policy()))
+        extra = unexpected_domains(
+            backend, discover_domains(corpus.root_path, corpus.extensions), retry=graph_store.retry_policy()
+        )
+    mismatched = [path for r in reports for path in r.revision_mismatches]
     missing = [path for r in reports for path in r.missing_files]
     stale = [path for r in reports for path in r.stale_files]
     orphan_edges = [path for r in reports for path in r.edges_from_missing_files]
+    old_edges = [path for r in reports for path in r.edges_of_other_revisions]
     return dg.AssetCheckResult(
-        passed=bool(reports) and all(r.consistent for r in reports),
+        passed=bool(reports) and all(r.consistent for r in reports) and not extra,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
             "domains": ", ".join(domains) or "none (no manifest saved)",
             "files_checked": sum(r.files_checked for r in reports),
-            "hash_mismatches": len(mismatched),
+            "revision_mismatches": len(mismatched),
             "missing_files": len(missing),
             "stale_files": len(stale),
             "edges_from_missing_files": len(orphan_edges),
+            "edges_of_other_revisions": len(old_edges),
+            "unexpected_domains": ", ".join(extra) or "none",
             "differences": dg.MetadataValue.md(
-                f"- hash mismatch: {listing(mismatched)}\n- missing: {listing(missing)}\n"
-                f"- stale: {listing(stale)}\n- edges from missing files: {listing(orphan_edges)}"
+                f"- revision mismatch: {listing(mismatched)}\n- missing: {listing(missing)}\n"
+                f"- stale: {listing(stale)}\n- edges from missing files: {listing(orphan_edges)}\n"
+                f"- edges of other revisions: {listing(old_edges)}\n"
+                f"- domains the corpus no longer has: {listing(extra)} (retire: lineage ingest --force-delete)"
             ),
         },
     )

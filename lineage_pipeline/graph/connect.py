@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import falkordb
 import redis.exceptions
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -29,25 +29,25 @@ from lineage_pipeline.graph.faults import (
     one_line,
 )
 from lineage_pipeline.graph.neo4j_backend import Neo4jBackend
-from lineage_pipeline.settings import IngestionSettings
+from lineage_pipeline.settings import IngestionSettings, knob_default
 
 
 class GraphStoreConfig(BaseModel):
     """Where the lineage graph lives."""
 
-    backend: Literal["falkordb", "neo4j"] = "falkordb"
-    graph_name: str = "lineage"
+    backend: Literal["falkordb", "neo4j"] = Field(default_factory=lambda: knob_default("graph_backend"))
+    graph_name: str = Field(default_factory=lambda: knob_default("graph_name"))
     data_dir: Path
     falkordb_url: str | None = None
     neo4j_uri: str | None = None
-    neo4j_user: str = "neo4j"
+    neo4j_user: str = Field(default_factory=lambda: knob_default("neo4j_user"))
     neo4j_password: SecretStr | None = None
-    neo4j_database: str = "neo4j"
-    timeout_s: float = 120.0
+    neo4j_database: str = Field(default_factory=lambda: knob_default("neo4j_database"))
+    timeout_s: float = Field(default_factory=lambda: knob_default("graph_timeout_s"))
     """Longest a single query/transaction may take (socket read timeout, Neo4j transaction timeout)."""
-    connect_timeout_s: float = 5.0
+    connect_timeout_s: float = Field(default_factory=lambda: knob_default("graph_connect_timeout_s"))
     """Longest one connection attempt may take (a blackholed host must not hang a run)."""
-    retry_deadline_s: float = 30.0
+    retry_deadline_s: float = Field(default_factory=lambda: knob_default("write_retry_deadline_s"))
     """Opening the store (connect + schema) is retried until this deadline, then GraphStoreUnavailable."""
 
 
@@ -231,10 +231,6 @@ def store_config_from_settings(settings: IngestionSettings) -> GraphStoreConfig:
         neo4j_password=settings.neo4j_password,
         neo4j_database=settings.neo4j_database,
         timeout_s=settings.graph_timeout_s,
-        # graph_connect_timeout_s / graph_retry_deadline_s: not settings yet (defaults above apply)
-        **{
-            field: getattr(settings, name)
-            for field, name in (("connect_timeout_s", "graph_connect_timeout_s"), ("retry_deadline_s", "graph_retry_deadline_s"))
-            if getattr(settings, name, None) is not None
-        },
+        connect_timeout_s=settings.graph_connect_timeout_s,
+        retry_deadline_s=settings.write_retry_deadline_s,
     )

@@ -39,11 +39,6 @@ class ConsistencyReport:
     """Files with relationships stamped with a revision other than the expected one."""
 
     @property
-    def hash_mismatches(self) -> list[str]:
-        """The former name of ``revision_mismatches``."""
-        return self.revision_mismatches
-
-    @property
     def consistent(self) -> bool:
         return not (
             self.revision_mismatches

@@ -3,6 +3,8 @@
 All values travel as parameters; labels and relationship types are fixed here, never taken from SQL.
 """
 
+from lineage_pipeline.graph.rows import SITE_PROPERTIES
+
 MERGE_FILES = """
 UNWIND $rows AS r
 MERGE (f:SqlFile {path: r.path})
@@ -53,6 +55,8 @@ def merge_relationships(rel_type: str) -> str:
     """
     src_label, src_key, dst_label, dst_key = RELATIONSHIP_ENDPOINTS[rel_type]
     extra = ", e.transform = r.transform" if rel_type == "DERIVES" else ""
+    if rel_type in ("READS", "WRITES"):
+        extra = "".join(f", e.{name} = r.{name}" for name in SITE_PROPERTIES)
     return (
         f"UNWIND $rows AS r "
         f"MATCH (a:{src_label} {{{src_key}: r.src}}), (b:{dst_label} {{{dst_key}: r.dst}}) "

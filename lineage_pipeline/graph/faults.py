@@ -14,7 +14,7 @@ import re
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import neo4j.exceptions as neo4j_errors
@@ -22,6 +22,7 @@ import redis.exceptions as redis_errors
 
 from lineage_pipeline.graph.embedded_server import EmbeddedServerError
 from lineage_pipeline.graph.keys import InvalidKeyError
+from lineage_pipeline.settings import knob_default
 
 T = TypeVar("T")
 
@@ -38,9 +39,9 @@ class RetryPolicy:
     (``connect.open_backend``), so a failure is never retried inside a retry.
     """
 
-    max_retries: int = 5
-    base_delay_s: float = 1.0
-    deadline_s: float = 30.0
+    max_retries: int = field(default_factory=lambda: knob_default("write_max_retries"))
+    base_delay_s: float = field(default_factory=lambda: knob_default("write_retry_base_delay_s"))
+    deadline_s: float = field(default_factory=lambda: knob_default("write_retry_deadline_s"))
     max_delay_s: float = 8.0
 
     def delays(self) -> list[float]:

@@ -22,10 +22,11 @@ SITE_PROPERTIES = ("statements", "lines", "kinds", "procedures")
 """Properties of a READS/WRITES row that locate the statements behind it, parallel lists."""
 
 
-def file_revision(sha256: str, parser_version: str, context: str = "") -> str:
-    """What a file's lineage depends on: its bytes, the parser that read them and, when a catalog
-    resolved it, the fingerprint of the catalog entries it used (``context``)."""
-    return f"{sha256}:{parser_version}:{context}" if context else f"{sha256}:{parser_version}"
+def file_revision(sha256: str, dialect: str, parser_version: str, context: str = "") -> str:
+    """What a file's lineage depends on: its bytes, the dialect and the parser that read them and, when a
+    catalog resolved it, the fingerprint of the catalog entries it used (``context``)."""
+    revision = f"{sha256}:{dialect}:{parser_version}"
+    return f"{revision}:{context}" if context else revision
 
 
 def table_of(column_key: str) -> str:

@@ -20,7 +20,7 @@ class MissingParseResultError(RuntimeError):
 
 def revision_of(stored: StoredResult) -> str:
     """The graph revision of a stored result: what the file's lineage depends on (``rows.file_revision``)."""
-    revision = file_revision(stored.key.sha256, stored.parser_version, stored.key.context)
+    revision = file_revision(stored.key.sha256, stored.key.dialect, stored.parser_version, stored.key.context)
     return revision if stored.final else f"{revision}:{PROVISIONAL}"
 
 

@@ -25,7 +25,7 @@ def test_the_graph_check_passes_after_a_clean_ingest(setup):
     checks = run_checks(setup, DEFINITIONS)
     assert checks["graph_matches_manifest"].passed
     graph = metadata(checks["graph_matches_manifest"])
-    assert (graph["files_checked"], graph["hash_mismatches"], graph["stale_files"]) == (11, 0, 0)
+    assert (graph["files_checked"], graph["revision_mismatches"], graph["stale_files"]) == (11, 0, 0)
 
 
 def test_graph_check_fails_when_the_graph_lags_the_manifest(setup):
@@ -38,7 +38,7 @@ def test_graph_check_fails_when_the_graph_lags_the_manifest(setup):
     evaluation = run_checks(setup, DEFINITIONS, selection=only_manifest)["graph_matches_manifest"]
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     figures = metadata(evaluation)
-    assert (figures["hash_mismatches"], figures["stale_files"], figures["edges_from_missing_files"]) == (1, 1, 1)
+    assert (figures["revision_mismatches"], figures["stale_files"], figures["edges_from_missing_files"]) == (1, 1, 1)
     assert f"{DOMAIN}/{changed.name}" in figures["differences"] and f"{DOMAIN}/{deleted.name}" in figures["differences"]
     assert run_checks(setup, DEFINITIONS)["graph_matches_manifest"].passed  # a full run brings the graph back
 

@@ -14,7 +14,7 @@ PV = "pv-test"
 
 
 def _rev(sha256: str, parser_version: str = PV, context: str = "") -> str:
-    return file_revision(sha256, parser_version, context)
+    return file_revision(sha256, "tsql", parser_version, context)
 
 
 def _file(backend, path: str, sha256: str, rev: str | None = None) -> None:

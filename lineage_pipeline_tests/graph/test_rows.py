@@ -6,8 +6,9 @@ from lineage_pipeline_tests.graph.lineage_fixtures import insert_select
 
 
 def test_revision_changes_with_content_and_parser():
-    assert file_revision("a" * 64, "1") != file_revision("b" * 64, "1")
-    assert file_revision("a" * 64, "1") != file_revision("a" * 64, "2")
+    assert file_revision("a" * 64, "tsql", "1") != file_revision("b" * 64, "tsql", "1")
+    assert file_revision("a" * 64, "tsql", "1") != file_revision("a" * 64, "tsql", "2")
+    assert file_revision("a" * 64, "tsql", "1") != file_revision("a" * 64, "postgres", "1"), "a dialect change rewrites"
 
 
 def test_table_of_column_key_drops_only_the_column():

@@ -74,8 +74,8 @@ def ingest_demo_corpus(work: Path) -> tuple[dict[str, list[dict]], dict[str, str
                 for entry in scan.manifest.files:
                     context = stored[entry.path].key.context
                     expected_revisions[entry.path] = (
-                        file_revision(entry.sha256, PARSER_VERSION, context) if context
-                        else file_revision(entry.sha256, PARSER_VERSION)
+                        file_revision(entry.sha256, entry.dialect, PARSER_VERSION, context) if context
+                        else file_revision(entry.sha256, entry.dialect, PARSER_VERSION)
                     )
             revisions = dict(backend.read("MATCH (f:SqlFile) RETURN f.path, f.rev"))
             return canonical_dump(backend), revisions, expected_revisions
