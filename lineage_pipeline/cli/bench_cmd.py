@@ -13,6 +13,7 @@ BENCH_COMMANDS: LazyRegistry = {
     "graph": ("benchmarks.graph_bench:graph_bench", "Graph write throughput by batch size on a fresh embedded FalkorDB, against one write per entity."),
     "parse": ("benchmarks.parse_bench:parse_bench", "Parser throughput with column lineage vs. a naive sqlglot parse + table scan, same run, one process."),
     "pool": ("benchmarks.pool_bench:pool_bench", "Parse-pool start-up and throughput with forked workers next to fresh-interpreter (spawn) workers."),
+    "scale": ("benchmarks.scale_bench:scale_bench", "Cold, warm no-op and 1 %-changed ingests at each corpus size: per-phase seconds, files/s, RSS, cost-per-file curve."),
     "scan": ("benchmarks.scan_bench:scan_bench", "Seconds per 10k files of the sensor's metadata scan and tick, with an os.walk baseline in the same run."),
 }
 
