@@ -12,7 +12,6 @@ line must not stop every later run, and its text is not thrown away.
 """
 
 import contextlib
-import fcntl
 import logging
 import os
 import tempfile
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from lineage_pipeline.stores.sqlite_file import file_lock
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +75,8 @@ class DeadLetterFile:
         # a separate lock file: a rewrite renames a new file over the entries, which must not change
         # the inode everyone locks
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_path, "a+b") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with file_lock(self.lock_path):
+            yield
 
     def _load(self) -> tuple[list[DeadLetter], list[str]]:
         """(entries, damaged lines) of the file; the caller holds the lock."""
