@@ -68,11 +68,11 @@ def run_scale(sizes: list[int], seed: int, workers: int | None, work_dir: Path |
     return results
 
 
-def report(results: list[SizeResult]) -> dict[str, object]:
+def report(results: list[SizeResult]) -> dict[str, list[dict[str, object]]]:
     """Rows per pass, and per size: cold cost per file against the smallest size, no-op seconds per
     thousand files, and the 1 % pass against its changed files' cold share plus the no-op."""
     base = results[0].cold_ms_per_file()
-    curve = []
+    curve: list[dict[str, object]] = []
     for result in results:
         cold_per_file_s = result.cold_ms_per_file() / 1000
         warm_s = result.passes["warm"].figures.seconds

@@ -6,6 +6,7 @@ bars on the controlling terminal (``/dev/tty``: Dagster captures a step's stdout
 run (CI, the daemon, redirected output) reports nothing.
 """
 
+from collections.abc import Mapping
 from typing import Protocol, TextIO
 
 from tqdm import tqdm
@@ -64,7 +65,7 @@ class TerminalProgress:
             self._bar = None
 
 
-def run_progress(domain: str, tags: dict[str, str]) -> Progress:
+def run_progress(domain: str, tags: Mapping[str, str]) -> Progress:
     """Bars on the controlling terminal for a run whose ``tags`` ask for them and that has one, else nothing."""
     if tags.get(PROGRESS_TAG) != "terminal":
         return NoProgress()
