@@ -8,6 +8,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, build_scope
 
 from lineage_pipeline.parsing.budget import Deadline
+from lineage_pipeline.parsing.models import Transform
 from lineage_pipeline.parsing.names import identifier_name, table_name
 from lineage_pipeline.parsing.tables import EMPTY, Derivation, FileTables, through_star
 
@@ -21,7 +22,7 @@ class QueryLineage:
 
     def __init__(
         self,
-        query: exp.Expression,
+        query: exp.Expr,
         tables: FileTables,
         fold: str | None,
         deadline: Deadline,
@@ -81,7 +82,7 @@ class QueryLineage:
             return self._table_function(expression, scope)
         return []
 
-    def _renamed(self, query: exp.Expression, outputs: Outputs) -> Outputs:
+    def _renamed(self, query: exp.Expr, outputs: Outputs) -> Outputs:
         """Apply a column list given with the CTE or derived table's alias: ``WITH c (x, y) AS (...)``."""
         holder = query.parent
         alias = holder.args.get("alias") if isinstance(holder, (exp.CTE, exp.Subquery)) else None
@@ -91,7 +92,7 @@ class QueryLineage:
         renamed = [identifier_name(name, self.fold) for name in names]
         return [(renamed[i] if i < len(renamed) else name, d) for i, (name, d) in enumerate(outputs)]
 
-    def _table_function(self, function: exp.Expression, scope: Scope) -> Outputs:
+    def _table_function(self, function: exp.Expr, scope: Scope) -> Outputs:
         """APPLY/LATERAL subqueries give their outputs; UNNEST/FLATTEN/explode give their aliased
         columns, each an expression over the function's arguments."""
         inner = function.this if isinstance(function, exp.Lateral) else None
@@ -130,7 +131,7 @@ class QueryLineage:
             result.append((name, derivation))
         return result
 
-    def derive(self, node: exp.Expression, scope: Scope | None) -> Derivation:
+    def derive(self, node: exp.Expr, scope: Scope | None) -> Derivation:
         """Derivation of one value expression evaluated in ``scope``."""
         inner = node.unalias() if isinstance(node, exp.Alias) else node
         while isinstance(inner, exp.Paren):
@@ -143,7 +144,7 @@ class QueryLineage:
         if isinstance(inner, exp.Star) or (isinstance(inner, exp.Column) and isinstance(inner.this, exp.Star)):
             return self.star(inner, scope)
         result = EMPTY
-        own = "expression"
+        own: Transform = "expression"
         stack = [inner]
         while stack:
             current = stack.pop()
@@ -163,7 +164,7 @@ class QueryLineage:
             stack.extend(current.iter_expressions())
         return result.at_least(own)
 
-    def _subquery(self, node: exp.Expression) -> Derivation:
+    def _subquery(self, node: exp.Expr) -> Derivation:
         query = node.this if isinstance(node, exp.Subquery) else node
         child = self._by_expression.get(id(query)) or self._by_expression.get(id(node))
         if child is None:
@@ -303,7 +304,7 @@ class QueryLineage:
                 return result
         return self._from_source(source, name) if source is not None else None
 
-    def star(self, node: exp.Expression, scope: Scope | None) -> Derivation:
+    def star(self, node: exp.Expr, scope: Scope | None) -> Derivation:
         """Derivation of an unexpanded ``*`` or ``t.*``: explicit ``table.*`` sources, never guessed columns."""
         if scope is None:
             return EMPTY
@@ -335,7 +336,7 @@ class QueryLineage:
         return found
 
 
-def _output_name(projection: exp.Expression, position: int, fold: str | None) -> str:
+def _output_name(projection: exp.Expr, position: int, fold: str | None) -> str:
     if isinstance(projection, exp.Star) or (
         isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star)
     ):

@@ -8,6 +8,7 @@ from lineage_pipeline.parsing.extraction import (
     STAR,
     Context,
     Extracted,
+    Handlers,
     add_read,
     name_of,
     query_lineage,
@@ -22,9 +23,9 @@ _VALUE_ALIAS = "__lineage_value_{}"
 
 
 def _assignments_select(
-    values: list[tuple[str, exp.Expression]],
-    from_items: list[exp.Expression],
-    where: exp.Expression | None,
+    values: list[tuple[str, exp.Expr]],
+    from_items: list[exp.Expr],
+    where: exp.Expr | None,
     star_from: str | None,
 ) -> exp.Select:
     """``SELECT value AS __lineage_value_i ... FROM items`` so SET/MERGE values qualify like a query.
@@ -32,7 +33,7 @@ def _assignments_select(
     ``star_from`` adds ``alias.*`` for MERGE's ``UPDATE SET *``/``INSERT *``; with nothing to project, a
     constant keeps the query valid so its reads are still found.
     """
-    projections: list[exp.Expression] = [
+    projections: list[exp.Expr] = [
         exp.alias_(value, _VALUE_ALIAS.format(i), copy=False) for i, (_, value) in enumerate(values)
     ]
     if star_from:
@@ -47,7 +48,7 @@ def _assignments_select(
     return select
 
 
-def _flatten_from(node: exp.Expression | None) -> list[exp.Expression]:
+def _flatten_from(node: exp.Expr | None) -> list[exp.Expr]:
     """A FROM item and the joins sqlglot sometimes hangs on it, detached (the statement AST is ours to reuse)."""
     if node is None:
         return []
@@ -56,7 +57,7 @@ def _flatten_from(node: exp.Expression | None) -> list[exp.Expression]:
     return [node, *joins]
 
 
-def alias_of(node: exp.Expression) -> str:
+def alias_of(node: exp.Expr) -> str:
     """The alias (or name) a FROM item is referred to by."""
     return node.alias_or_name if isinstance(node, (exp.Table, exp.Subquery)) else ""
 
@@ -76,7 +77,7 @@ def update_target_node(update: exp.Update) -> exp.Table:
     return ref
 
 
-def _dml_target(node: exp.Table, statement: exp.Expression, ctx: Context) -> str | None:
+def _dml_target(node: exp.Table, statement: exp.Expr, ctx: Context) -> str | None:
     """Name of the table a DML statement changes; through an updatable CTE (T-SQL ``WITH d AS
     (SELECT ... FROM t) DELETE FROM d``) that is the CTE's single base table."""
     name = name_of(node, ctx)
@@ -94,7 +95,7 @@ def _dml_target(node: exp.Table, statement: exp.Expression, ctx: Context) -> str
     return name
 
 
-def _set_target_column(column: exp.Expression, ctx: Context) -> str | None:
+def _set_target_column(column: exp.Expr, ctx: Context) -> str | None:
     """Column name on the left of ``SET col = ...`` (qualifier dropped)."""
     if isinstance(column, exp.Column):
         return identifier_name(column.this, ctx.fold)
@@ -107,10 +108,10 @@ def _assignment_edges(
     result: Extracted,
     ctx: Context,
     target: str,
-    assignments: list[tuple[str, exp.Expression]],
-    from_items: list[exp.Expression],
-    where: exp.Expression | None,
-    with_: exp.Expression | None,
+    assignments: list[tuple[str, exp.Expr]],
+    from_items: list[exp.Expr],
+    where: exp.Expr | None,
+    with_: exp.Expr | None,
     star_from: str | None = None,
 ) -> None:
     """Reads and column edges of ``target.column = value`` assignments evaluated over ``from_items``."""
@@ -170,7 +171,7 @@ def _merge(merge: exp.Merge, ctx: Context) -> Extracted:
     if target is None:
         return result
     using_alias = alias_of(using)
-    assignments: list[tuple[str, exp.Expression]] = []
+    assignments: list[tuple[str, exp.Expr]] = []
     star = False
     whens = merge.args.get("whens")
     for when in whens.expressions if whens is not None else []:
@@ -206,7 +207,7 @@ def _merge(merge: exp.Merge, ctx: Context) -> Extracted:
     if known:
         assignments += [(column, exp.column(column, table=using_alias)) for column in known]
     star_from = using_alias if star and not known else None
-    from_items = [target_node, exp.Join(this=using, on=merge.args.get("on"))]
+    from_items: list[exp.Expr] = [target_node, exp.Join(this=using, on=merge.args.get("on"))]
     _assignment_edges(result, ctx, target, assignments, from_items, None, merge.args.get("with_"), star_from)
     return result
 
@@ -234,4 +235,4 @@ def _delete(delete: exp.Delete, ctx: Context) -> Extracted:
     return result
 
 
-HANDLERS = {exp.Update: _update, exp.Merge: _merge, exp.Delete: _delete}
+HANDLERS: Handlers = {exp.Update: _update, exp.Merge: _merge, exp.Delete: _delete}

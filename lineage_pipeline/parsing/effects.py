@@ -4,7 +4,7 @@ import re
 
 from sqlglot import exp
 
-from lineage_pipeline.parsing.extraction import Context, Extracted, name_of
+from lineage_pipeline.parsing.extraction import Context, Extracted, Handlers, name_of
 from lineage_pipeline.parsing.models import Effect
 from lineage_pipeline.parsing.moves import NAME_PATTERN, swap, table_named
 
@@ -119,4 +119,4 @@ def rename_object(rest: str, ctx: Context) -> Extracted | None:
     return Extracted(kind="rename", effects=[Effect(kind="rename", table=old, detail=new)])
 
 
-HANDLERS = {exp.Drop: _drop, exp.TruncateTable: _truncate, exp.Alter: _alter}
+HANDLERS: Handlers = {exp.Drop: _drop, exp.TruncateTable: _truncate, exp.Alter: _alter}

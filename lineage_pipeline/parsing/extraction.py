@@ -4,14 +4,16 @@ Writes into temp tables are recorded in the file's ``FileTables`` instead of bei
 statement that reads the temp reports the persistent tables and columns behind it.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlglot import exp
 
 from lineage_pipeline.parsing.budget import Deadline
 from lineage_pipeline.parsing.columns import QueryLineage
 from lineage_pipeline.parsing.dialects import LATERAL_ALIAS_DIALECTS, PSEUDO_COLUMNS
-from lineage_pipeline.parsing.models import Call, ColumnEdge, Effect
+from lineage_pipeline.parsing.models import Call, ColumnEdge, ColumnMapping, Effect, TargetKind
 from lineage_pipeline.parsing.names import column_name, identifier_name, table_name
 from lineage_pipeline.parsing.qualifying import (
     Marked,
@@ -53,11 +55,15 @@ class Extracted:
     effects: list[Effect] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     temp_tables: set[str] = field(default_factory=set)
-    target_kind: str = "table"
+    target_kind: TargetKind = "table"
     defined_columns: list[str] = field(default_factory=list)
     unresolved: set[str] = field(default_factory=set)
-    column_mapping: str | None = None
+    column_mapping: ColumnMapping | None = None
     warnings: list[str] = field(default_factory=list)  # what this statement's lineage is known to miss
+
+
+Handlers = dict[type[exp.Expr], Callable[[Any, Context], Extracted]]
+"""Statement handlers by statement type; each takes the type it is keyed by (``exp.Update`` -> ``_update``)."""
 
 
 def name_of(table: exp.Table, ctx: Context) -> str | None:
@@ -65,7 +71,7 @@ def name_of(table: exp.Table, ctx: Context) -> str | None:
     return table_name(table, ctx.fold)
 
 
-def read_mentions(expression: exp.Expression, ctx: Context, result: Extracted, skip: tuple = ()) -> None:
+def read_mentions(expression: exp.Expr, ctx: Context, result: Extracted, skip: tuple = ()) -> None:
     """Add every table node in ``expression`` (except CTE references and ``skip`` nodes) as a read."""
     # One walk finds the tables and the CTEs defined anywhere in ``expression`` (a walk is not cheap).
     tables: list[exp.Table] = []
@@ -91,7 +97,7 @@ def add_read(name: str, ctx: Context, result: Extracted) -> None:
     result.sources |= ctx.tables.table_sources(name)
 
 
-def query_lineage(query: exp.Expression, ctx: Context) -> QueryLineage:
+def query_lineage(query: exp.Expr, ctx: Context) -> QueryLineage:
     """Qualify ``query`` once (when that can matter) and wrap it for column lineage."""
     if needs_qualify(query, ctx.marked):
         query = qualify_query(query, ctx.dialect, ctx.fold, ctx.tables)
@@ -183,7 +189,7 @@ def map_columns(
     return [(column, derivation) for column, (_, derivation) in zip(known, outputs)], None
 
 
-def attach_with(query: exp.Expression, statement: exp.Expression) -> exp.Expression:
+def attach_with(query: exp.Expr, statement: exp.Expr) -> exp.Expr:
     """Move a statement-level WITH (``WITH c AS (...) INSERT ...``) onto its query."""
     with_ = statement.args.get("with_")
     if with_ is not None and isinstance(query, exp.Query) and not query.args.get("with_"):
@@ -192,7 +198,7 @@ def attach_with(query: exp.Expression, statement: exp.Expression) -> exp.Express
     return query
 
 
-def explicit_columns(node: exp.Expression, ctx: Context) -> tuple[exp.Expression, list[str] | None]:
+def explicit_columns(node: exp.Expr, ctx: Context) -> tuple[exp.Expr, list[str] | None]:
     """``(table, [columns])`` for ``t (a, b)`` in INSERT/CREATE, else ``(node, None)``."""
     if isinstance(node, exp.Schema):
         names = [
@@ -204,7 +210,7 @@ def explicit_columns(node: exp.Expression, ctx: Context) -> tuple[exp.Expression
     return node, None
 
 
-def query_outputs(query: exp.Expression, ctx: Context, result: Extracted) -> list[tuple[str, Derivation]]:
+def query_outputs(query: exp.Expr, ctx: Context, result: Extracted) -> list[tuple[str, Derivation]]:
     """Output columns of a query (or VALUES) with their derivations; records the tables read."""
     while isinstance(query, exp.Subquery) and isinstance(query.this, exp.Query):
         query = query.this

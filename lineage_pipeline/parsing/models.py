@@ -15,6 +15,12 @@ Transform = Literal["direct", "expression", "aggregation", "window", "filter", "
 ``aggregation`` (SUM, COUNT, ...), ``window`` function; ``filter``/``join`` for columns that only
 constrain rows (WHERE, JOIN ON) rather than provide values."""
 
+TargetKind = Literal["table", "view"]
+"""What a statement's target is: a table, or a (possibly materialized) view."""
+
+ColumnMapping = Literal["named", "catalog", "assumed"]
+"""How written columns were matched to values (see ``StatementLineage.column_mapping``)."""
+
 
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -57,14 +63,14 @@ class StatementLineage(_Record):
     effects: list[Effect] = Field(default_factory=list)
     calls: list[Call] = Field(default_factory=list)
     temp_tables: list[str] = Field(default_factory=list)
-    target_kind: Literal["table", "view"] = "table"
+    target_kind: TargetKind = "table"
     defined_columns: list[str] = Field(default_factory=list)
     """Ordered columns this statement defines for its single target (CREATE TABLE/VIEW, CTAS, SELECT INTO)."""
     procedure: str | None = None
     """The procedure/function/trigger whose body holds this statement, if any."""
     unresolved_columns: list[str] = Field(default_factory=list)
     """Source columns that feed a written column but whose table the SQL does not determine (no catalog)."""
-    column_mapping: Literal["named", "catalog", "assumed"] | None = None
+    column_mapping: ColumnMapping | None = None
     """How written columns were matched to values: listed in the SQL, from the catalog (both by position),
     or assumed from the query's output names because the target's columns are unknown. When assumed, an
     unaliased expression has no name and is written as ``_col_<position>`` (0-based, sqlglot's naming);

@@ -15,6 +15,7 @@ from lineage_pipeline.parsing.dialects import sqlglot_dialect
 from lineage_pipeline.parsing.extraction import (
     Context,
     Extracted,
+    Handlers,
     add_read,
     name_of,
     query_outputs,
@@ -109,7 +110,7 @@ def load_data_text(text: str, ctx: Context) -> Extracted | None:
     return result
 
 
-HANDLERS = {exp.LoadData: load_data}
+HANDLERS: Handlers = {exp.LoadData: load_data}
 
 
 def unload(rest: str, ctx: Context) -> Extracted:

@@ -10,7 +10,7 @@ from sqlglot import exp
 _TEMP_PREFIXES = ("#", "@")
 
 
-def identifier_name(node: exp.Expression | str | None, fold: str | None) -> str:
+def identifier_name(node: exp.Expr | str | None, fold: str | None) -> str:
     """Normalized text of one identifier part (``""`` when absent)."""
     if node is None:
         return ""
@@ -46,7 +46,7 @@ def temp_identifier(name: str) -> str:
     return name
 
 
-def _part(node: exp.Expression | str | None, fold: str | None) -> str | None:
+def _part(node: exp.Expr | str | None, fold: str | None) -> str | None:
     # sqlglot stores the empty middle of T-SQL ``db..table`` as a bare string.
     text = node if isinstance(node, str) else (node.name if node is not None else "")
     if not text or text.lower() in _PLACEHOLDERS:

@@ -413,7 +413,7 @@ def _unparsed_statement(chunk: Chunk, ctx: Context):
         return Extracted(kind="execute_as")
     if second.token_type in (TokenType.L_PAREN, TokenType.PARAMETER) or second.text.upper() == "IMMEDIATE":
         return Extracted(kind="dynamic_sql", calls=[Call(kind="dynamic_sql", text=text)])
-    name = []
+    name: list[str] = []
     for token in tokens[1:]:
         if token.token_type == TokenType.DOT or not name or name[-1] == ".":
             name.append("." if token.token_type == TokenType.DOT else token.text.lower())

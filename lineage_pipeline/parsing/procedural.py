@@ -14,6 +14,7 @@ from lineage_pipeline.parsing.effects import (
 from lineage_pipeline.parsing.extraction import (
     Context,
     Extracted,
+    Handlers,
     name_of,
     read_mentions,
 )
@@ -29,7 +30,7 @@ _DYNAMIC_PROCEDURES = frozenset(("sp_executesql", "sys.sp_executesql", "dbo.sp_e
 _RENAME_PROCEDURES = frozenset(("sp_rename", "sys.sp_rename", "dbo.sp_rename"))
 
 
-def _procedure_name(node: exp.Expression, ctx: Context) -> str | None:
+def _procedure_name(node: exp.Expr, ctx: Context) -> str | None:
     """Normalized procedure name from an EXEC target, or ``None`` when it is not a name."""
     if isinstance(node, exp.Table):
         return name_of(node, ctx)
@@ -39,7 +40,7 @@ def _procedure_name(node: exp.Expression, ctx: Context) -> str | None:
     return None
 
 
-def _execute(execute: exp.Expression, ctx: Context) -> Extracted:
+def _execute(execute: exp.Expr, ctx: Context) -> Extracted:
     """EXEC proc / EXEC(@sql) / sp_executesql: a procedure call or a dynamic-SQL call (sp_rename also an effect)."""
     result = Extracted(kind="execute")
     target = execute.this
@@ -191,4 +192,4 @@ def _declare(declare: exp.Declare, ctx: Context) -> Extracted:
     return result
 
 
-HANDLERS = {exp.Execute: _execute, exp.ExecuteSql: _execute, exp.Command: _command, exp.Declare: _declare}
+HANDLERS: Handlers = {exp.Execute: _execute, exp.ExecuteSql: _execute, exp.Command: _command, exp.Declare: _declare}

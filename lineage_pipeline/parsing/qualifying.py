@@ -30,13 +30,13 @@ def _mark_temp_name(table: exp.Table) -> None:
         table.set("catalog", None)
 
 
-def mark_temp_names(expression: exp.Expression) -> None:
+def mark_temp_names(expression: exp.Expr) -> None:
     """Spell ``#t``/``##t``/``@t`` table references as plain identifiers so they qualify like tables."""
     for table in expression.find_all(exp.Table):
         _mark_temp_name(table)
 
 
-def _inside(node: exp.Expression, ancestor: exp.Expression) -> bool:
+def _inside(node: exp.Expr | None, ancestor: exp.Expr) -> bool:
     while node is not None:
         if node is ancestor:
             return True
@@ -58,7 +58,7 @@ def _mark_recursive(with_: exp.With, tables: list[exp.Table]) -> None:
             return
 
 
-def _triggers_qualify(node: exp.Expression) -> bool:
+def _triggers_qualify(node: exp.Expr) -> bool:
     return isinstance(node, exp.Star) or (
         isinstance(node, exp.Join) and bool(node.args.get("using") or node.method.upper() == "NATURAL")
     )
@@ -76,16 +76,16 @@ class Marked:
     still not there. A query built apart (UPDATE/MERGE assignments) has another root and is walked.
     """
 
-    root: exp.Expression
+    root: exp.Expr
     qualify: bool  # a star or a USING/NATURAL join anywhere in the statement
     properties: frozenset[type]  # which of ``_CREATE_PROPERTIES`` occur in the statement
 
-    def covers(self, node: exp.Expression) -> bool:
+    def covers(self, node: exp.Expr) -> bool:
         """``node`` lies in the walked statement."""
         return node.root() is self.root
 
 
-def has_property(node: exp.Expression, kinds: tuple[type, ...], marked: Marked | None = None) -> bool:
+def has_property(node: exp.Expr, kinds: tuple[type, ...], marked: Marked | None = None) -> bool:
     """``node.find(*kinds) is not None`` for CREATE property ``kinds``; answered without a walk when
     ``marked`` (the facts of the statement ``node`` may belong to) saw none of them."""
     if marked is not None and marked.covers(node) and not any(issubclass(k, kinds) for k in marked.properties):
@@ -93,7 +93,7 @@ def has_property(node: exp.Expression, kinds: tuple[type, ...], marked: Marked |
     return node.find(*kinds) is not None
 
 
-def mark_names(expression: exp.Expression) -> Marked:
+def mark_names(expression: exp.Expr) -> Marked:
     """``mark_temp_names``, then flag a WITH as recursive when a CTE reads itself: T-SQL, Oracle and Spark
     write recursive CTEs without ``RECURSIVE``, and sqlglot's scopes would take the self-reference for a
     table. One walk of the tree finds both kinds of node and the facts ``Marked`` keeps (each walk of a
@@ -119,7 +119,7 @@ def mark_names(expression: exp.Expression) -> Marked:
     return Marked(expression, qualify, frozenset(properties))
 
 
-def _schema_for(expression: exp.Expression, fold: str | None, tables: FileTables) -> dict:
+def _schema_for(expression: exp.Expr, fold: str | None, tables: FileTables) -> dict:
     """Nested ``{catalog: {db: {table: {column: type}}}}`` for the tables referenced with known columns."""
     schema: dict = {}
     for table in expression.find_all(exp.Table):
@@ -144,7 +144,7 @@ class _Schema(MappingSchema):
         return super().column_names(table, only_visible, dialect, normalize)
 
 
-def needs_qualify(expression: exp.Expression, marked: Marked | None = None) -> bool:
+def needs_qualify(expression: exp.Expr, marked: Marked | None = None) -> bool:
     """False for a query whose column lineage cannot change by qualifying it: without a star and
     without USING/NATURAL joins, the lineage walk binds bare columns to their single (or single
     providing) source and resolves lateral aliases itself. Skipping saves a fifth of the time.
@@ -156,12 +156,12 @@ def needs_qualify(expression: exp.Expression, marked: Marked | None = None) -> b
     return any(_triggers_qualify(node) for node in expression.walk())
 
 
-def normalize_query(expression: exp.Expression, dialect: str) -> exp.Expression:
+def normalize_query(expression: exp.Expr, dialect: str) -> exp.Expr:
     """Apply the dialect's identifier case rules in place, so aliases and CTE names match as they do in SQL."""
     return normalize_identifiers(expression, dialect=sqlglot_dialect(dialect))
 
 
-def qualify_query(expression: exp.Expression, dialect: str, fold: str | None, tables: FileTables) -> exp.Expression:
+def qualify_query(expression: exp.Expr, dialect: str, fold: str | None, tables: FileTables) -> exp.Expr:
     """Qualify ``expression`` in place (columns bound to sources, stars expanded where columns are known).
 
     Temp names must already be spelled as identifiers (``mark_temp_names``). If sqlglot cannot qualify

@@ -6,6 +6,7 @@ from lineage_pipeline.parsing import dml, effects, moves, procedural, writes
 from lineage_pipeline.parsing.extraction import (
     Context,
     Extracted,
+    Handlers,
     name_of,
     read_mentions,
     write,
@@ -16,7 +17,7 @@ from lineage_pipeline.parsing.utility import UTILITY_TYPES
 _DML = (exp.Delete, exp.Update, exp.Insert, exp.Merge)
 
 
-def extract(expression: exp.Expression, ctx: Context) -> Extracted:
+def extract(expression: exp.Expr, ctx: Context) -> Extracted:
     """Dispatch on the statement type; unknown statements still report the tables they mention."""
     with_ = expression.args.get("with_")
     if with_ is not None and any(isinstance(cte.this, _DML) for cte in with_.expressions):
@@ -24,7 +25,7 @@ def extract(expression: exp.Expression, ctx: Context) -> Extracted:
     return _dispatch(expression, ctx)
 
 
-def _with_dml_ctes(expression: exp.Expression, with_: exp.With, ctx: Context) -> Extracted:
+def _with_dml_ctes(expression: exp.Expr, with_: exp.With, ctx: Context) -> Extracted:
     """Postgres ``WITH d AS (DELETE FROM t ... RETURNING *) INSERT INTO a SELECT * FROM d``: each DML CTE
     is a write of its own, and what it returns is read as rows of its table."""
     done: list[Extracted] = []
@@ -51,7 +52,7 @@ def _with_dml_ctes(expression: exp.Expression, with_: exp.With, ctx: Context) ->
     return result
 
 
-def _dispatch(expression: exp.Expression, ctx: Context) -> Extracted:
+def _dispatch(expression: exp.Expr, ctx: Context) -> Extracted:
     """``extract`` for a statement whose CTEs are all queries."""
     if isinstance(expression, UTILITY_TYPES) or (isinstance(expression, exp.Cache) and expression.expression is None):
         # DESCRIBE t, GRANT ... ON t, CACHE TABLE t: they name a table but move no rows.
@@ -89,14 +90,14 @@ def _dispatch(expression: exp.Expression, ctx: Context) -> Extracted:
     return result
 
 
-def _leftmost(query: exp.Expression) -> exp.Expression:
+def _leftmost(query: exp.Expr) -> exp.Expr:
     """The first SELECT of a (nested) set operation."""
     while isinstance(query, (exp.SetOperation, exp.Subquery)):
         query = query.this
     return query
 
 
-def _unwrap_streams(expression: exp.Expression) -> None:
+def _unwrap_streams(expression: exp.Expr) -> None:
     """Databricks ``FROM STREAM(t) [AS a]`` reads table ``t`` (incrementally): make it the plain table."""
     for stream in list(expression.find_all(exp.Stream)):
         inner = stream.this
@@ -107,23 +108,25 @@ def _unwrap_streams(expression: exp.Expression) -> None:
             stream.replace(table)
 
 
-def _trigger_rows(expression: exp.Expression, table: str) -> None:
+def _trigger_rows(expression: exp.Expr, table: str) -> None:
     """Read a trigger's ``inserted``/``deleted`` pseudo-tables as the trigger's table (same alias)."""
     for node in list(expression.find_all(exp.Table)):
         if not node.db and node.name.lower() in ("inserted", "deleted") and not isinstance(node.this, exp.Dot):
             *qualifiers, name = table.split(".")
-            replacement = exp.table_(name, *reversed(qualifiers)) if qualifiers else exp.table_(name)
+            db = qualifiers[-1] if qualifiers else None
+            catalog = qualifiers[-2] if len(qualifiers) > 1 else None
+            replacement = exp.table_(name, db, catalog)
             replacement.set("alias", node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name)))
             node.replace(replacement)
 
 
-def extract_tables_only(expression: exp.Expression, ctx: Context) -> Extracted:
+def extract_tables_only(expression: exp.Expr, ctx: Context) -> Extracted:
     """Table-level lineage without columns, for a statement whose column lineage failed or ran out of time."""
     ctx.marked = mark_names(expression)
     written = expression.args.get("into") if isinstance(expression, exp.Select) else expression
     node = written.this if isinstance(written, (exp.Insert, exp.Create, exp.Update, exp.Merge, exp.Into)) else None
     node = node.this if isinstance(node, exp.Schema) else node
-    skip = (node,) if node is not None else ()
+    skip: tuple[exp.Expr, ...] = (node,) if node is not None else ()
     if isinstance(expression, exp.Update) and isinstance(node, exp.Table):
         node = dml.update_target_node(expression)
         skip = (node, expression.this)
@@ -135,4 +138,4 @@ def extract_tables_only(expression: exp.Expression, ctx: Context) -> Extracted:
     return result
 
 
-_HANDLERS = {**writes.HANDLERS, **dml.HANDLERS, **effects.HANDLERS, **procedural.HANDLERS, **moves.HANDLERS}
+_HANDLERS: Handlers = {**writes.HANDLERS, **dml.HANDLERS, **effects.HANDLERS, **procedural.HANDLERS, **moves.HANDLERS}

@@ -7,6 +7,7 @@ reading it yields the persistent tables and columns that were written into it ea
 from dataclasses import dataclass, field
 
 from lineage_pipeline.parsing.catalog import Catalog
+from lineage_pipeline.parsing.models import Transform
 from lineage_pipeline.parsing.names import column_name, is_temp
 
 RANKS = {"direct": 0, "expression": 1, "aggregation": 2, "window": 3}
@@ -17,7 +18,7 @@ class Derivation:
     """Where one value comes from: persistent source columns and the strongest transform on the way."""
 
     sources: frozenset[str] = frozenset()
-    transform: str = "direct"
+    transform: Transform = "direct"
     unresolved: frozenset[str] = frozenset()
 
     def merge(self, other: "Derivation") -> "Derivation":
@@ -29,7 +30,7 @@ class Derivation:
         transform = self.transform if RANKS[self.transform] >= RANKS[other.transform] else other.transform
         return Derivation(self.sources | other.sources, transform, self.unresolved | other.unresolved)
 
-    def at_least(self, transform: str) -> "Derivation":
+    def at_least(self, transform: Transform) -> "Derivation":
         if RANKS[transform] <= RANKS[self.transform]:
             return self
         return Derivation(self.sources, transform, self.unresolved)

@@ -13,7 +13,7 @@ from sqlglot.tokens import Token, TokenType
 
 from lineage_pipeline.parsing.names import word_set
 
-UTILITY_TYPES: tuple[type[exp.Expression], ...] = (
+UTILITY_TYPES: tuple[type[exp.Expr], ...] = (
     exp.Use,
     exp.Show,
     exp.Describe,

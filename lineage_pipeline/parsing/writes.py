@@ -7,6 +7,7 @@ from sqlglot import exp
 from lineage_pipeline.parsing.extraction import (
     Context,
     Extracted,
+    Handlers,
     add_read,
     attach_with,
     explicit_columns,
@@ -23,7 +24,7 @@ from lineage_pipeline.parsing.qualifying import has_property, mark_temp_names
 from lineage_pipeline.parsing.tables import EMPTY, Derivation
 
 
-def select(expression: exp.Expression, ctx: Context) -> Extracted:
+def select(expression: exp.Expr, ctx: Context) -> Extracted:
     """A plain query: reads only, no written columns."""
     result = Extracted(kind="select")
     read_mentions(expression, ctx, result)
@@ -144,19 +145,19 @@ def _create(create: exp.Create, ctx: Context) -> Extracted:
             source = name_of(copied.this, ctx)
             if source:
                 add_read(source, ctx, result)
-    columns = explicit or []
+    defined = explicit or []
     if ctx.tables.is_temp(target):
-        ctx.tables.define_temp(target, columns)
+        ctx.tables.define_temp(target, defined)
         result.temp_tables.add(target)
         return result
     result.targets.append(target)
-    result.defined_columns = columns
-    ctx.tables.define(target, columns)
+    result.defined_columns = defined
+    ctx.tables.define(target, defined)
     result.effects.append(Effect(kind="create", table=target))
     return result
 
 
-def _from_first_inserts(statement: exp.Expression, source: exp.Expression, ctx: Context) -> Extracted:
+def _from_first_inserts(statement: exp.Expr, source: exp.Expr, ctx: Context) -> Extracted:
     """Hive ``FROM src INSERT OVERWRITE TABLE a SELECT ... INSERT INTO TABLE b SELECT ...``: each branch
     is an INSERT ... SELECT over ``src`` (its joins included)."""
     branches = [branch for branch in statement.expressions if isinstance(branch, exp.Insert)]
@@ -179,7 +180,7 @@ def _from_first_inserts(statement: exp.Expression, source: exp.Expression, ctx: 
     return result
 
 
-def _multitable_insert(statement: exp.Expression, ctx: Context) -> Extracted:
+def _multitable_insert(statement: exp.Expr, ctx: Context) -> Extracted:
     """Oracle/Snowflake ``INSERT ALL|FIRST INTO t1 ... INTO t2 ... SELECT``: every branch reads the source."""
     source = statement.args.get("source")
     # Oracle's branches hold VALUES (or nothing); Hive's hold their own SELECT over the shared FROM.
@@ -208,11 +209,11 @@ def _multitable_insert(statement: exp.Expression, ctx: Context) -> Extracted:
     return result
 
 
-def _value_name(value: exp.Expression, ctx: Context) -> str:
+def _value_name(value: exp.Expr, ctx: Context) -> str:
     return identifier_name(value.this, ctx.fold) if isinstance(value, exp.Column) else value.sql()
 
 
-def _through_outputs(value: exp.Expression, outputs: dict[str, Derivation]) -> Derivation:
+def _through_outputs(value: exp.Expr, outputs: dict[str, Derivation]) -> Derivation:
     """A VALUES item of a multi-table insert: an expression over the source query's output columns."""
     if isinstance(value, exp.Column):
         return outputs.get(value.name.lower(), EMPTY)
@@ -253,7 +254,7 @@ def _cache(cache: exp.Cache, ctx: Context) -> Extracted:
     return result
 
 
-HANDLERS = {
+HANDLERS: Handlers = {
     exp.Insert: _insert,
     exp.Create: _create,
     exp.MultitableInserts: _multitable_insert,
