@@ -99,6 +99,10 @@ def build_snapshot(backend: GraphBackend, corpus_root: Path | str | None = None)
         columns[key].add(name)
     lineage: dict[str, dict[str, set[tuple[str, str, str]]]] = {key: {} for key in kinds}
     for source_table, source_column, table, column, transform in backend.read(DERIVES):
+        if table not in lineage:
+            # a column whose table row the store refused (dead-lettered, e.g. a key with edge whitespace)
+            # has no Table node to hang on: the snapshot holds tables only
+            continue
         lineage[table].setdefault(column, set()).add((source_table, source_column, transform or "unknown"))
     tables = [
         WarehouseTable(
