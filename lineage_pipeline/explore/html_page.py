@@ -34,7 +34,7 @@ def _elements(picture: Picture) -> list[dict]:
             data["parent"] = node.parent
         classes = [node.kind] + (["focus"] if node.focus else []) + (["holder"] if node.id in parents else [])
         elements.append({"group": "nodes", "data": data, "classes": " ".join(classes)})
-    first_child = {}
+    first_child: dict[str, str] = {}
     for node in picture.nodes:
         if node.parent in parents:
             first_child.setdefault(node.parent, node.id)
@@ -100,8 +100,12 @@ APP_JS = """
   var info = document.getElementById('info');
   function describe(node) {
     var lines = [node.id() + '  (' + node.data('kind') + ', depth ' + node.data('depth') + ')'];
-    node.incomers('edge').forEach(function (e) { lines.push('  <- ' + e.source().id() + (e.data('label') ? ' [' + e.data('label') + ']' : '')); });
-    node.outgoers('edge').forEach(function (e) { lines.push('  -> ' + e.target().id() + (e.data('label') ? ' [' + e.data('label') + ']' : '')); });
+    node.incomers('edge').forEach(function (e) {
+      lines.push('  <- ' + e.source().id() + (e.data('label') ? ' [' + e.data('label') + ']' : ''));
+    });
+    node.outgoers('edge').forEach(function (e) {
+      lines.push('  -> ' + e.target().id() + (e.data('label') ? ' [' + e.data('label') + ']' : ''));
+    });
     return lines.join('\\n');
   }
   cy.on('tap', 'node', function (event) {
@@ -153,6 +157,7 @@ def to_html(picture: Picture) -> str:
         f'<li data-id="{html_escape(n.id)}" data-kind="{n.kind}" data-depth="{n.depth}">{html_escape(n.id)}</li>'
         for n in picture.nodes
     )
+    data = _script_json({"focus": picture.focus, "elements": _elements(picture)})
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -177,7 +182,7 @@ def to_html(picture: Picture) -> str:
 <noscript>The drawing needs JavaScript; every node is listed above.</noscript>
 </div>
 <div id="cy" data-status="pending"></div>
-<script type="application/json" id="lineage-data">{_script_json({"focus": picture.focus, "elements": _elements(picture)})}</script>
+<script type="application/json" id="lineage-data">{data}</script>
 <script>{_vendor_js()}</script>
 <script>{APP_JS}</script>
 </body>

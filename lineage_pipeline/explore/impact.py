@@ -122,11 +122,13 @@ def resolve(backend: GraphBackend, name: str) -> tuple[Level, str]:
     """The level and key of ``name``: a table key, else a column key; an unqualified name matching one
     key by suffix resolves to it. Raises ``UnknownNameError`` listing close candidates otherwise."""
     key = name.strip().lower()
-    for level, exact in (("table", _TABLE_EXISTS), ("column", _COLUMN_EXISTS)):
+    exact_queries: tuple[tuple[Level, str], ...] = (("table", _TABLE_EXISTS), ("column", _COLUMN_EXISTS))
+    for level, exact in exact_queries:
         if backend.read(exact, {"key": key}):
             return level, key
     candidates: list[tuple[Level, str]] = []
-    for level, by_suffix in (("table", _TABLE_SUFFIX), ("column", _COLUMN_SUFFIX)):
+    suffix_queries: tuple[tuple[Level, str], ...] = (("table", _TABLE_SUFFIX), ("column", _COLUMN_SUFFIX))
+    for level, by_suffix in suffix_queries:
         candidates += [(level, row[0]) for row in backend.read(by_suffix, {"suffix": f".{key}"})]
     if len(candidates) == 1:
         return candidates[0]
@@ -152,7 +154,8 @@ def _sites(backend: GraphBackend, rel: Literal["READS", "WRITES"], tables: list[
 
 def _walk(backend: GraphBackend, level: Level, start: str, depth: int) -> tuple[dict[str, int], dict[str, list[Hop]]]:
     """Breadth-first: node -> shortest depth, and node -> hops from nodes one depth nearer."""
-    depths, via = {start: 0}, {start: []}
+    depths: dict[str, int] = {start: 0}
+    via: dict[str, list[Hop]] = {start: []}
     frontier = [start]
     for current in range(1, depth + 1):
         if not frontier:

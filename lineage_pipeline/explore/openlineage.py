@@ -25,6 +25,7 @@ from openlineage.client.event_v2 import (
     RunEvent,
     RunState,
 )
+from openlineage.client.generated.base import JobFacet
 from openlineage.client.generated.column_lineage_dataset import (
     ColumnLineageDatasetFacet,
     Fields,
@@ -143,7 +144,9 @@ def run_event(
     for table in record.writes:
         facet = _column_lineage(namespace, table, record.derivations)
         outputs.append(OutputDataset(namespace=namespace, name=table, facets={"columnLineage": facet} if facet else {}))
-    job_facets = {"jobType": JobTypeJobFacet(processingType="BATCH", integration="SQL", jobType="SCRIPT", producer=PRODUCER)}
+    job_facets: dict[str, JobFacet] = {
+        "jobType": JobTypeJobFacet(processingType="BATCH", integration="SQL", jobType="SCRIPT", producer=PRODUCER)
+    }
     run_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{job_namespace}/{record.path}@{record.rev or ''}")
     return RunEvent(
         eventType=RunState.COMPLETE,

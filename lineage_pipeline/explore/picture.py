@@ -10,6 +10,7 @@ get negative depths, downstream positive: the renderers lay the picture out left
 import html
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 from lineage_pipeline.explore.impact import resolve
@@ -28,7 +29,10 @@ NEIGHBOURS = {
 """One BFS step from a frontier: (frontier node, neighbour) pairs; labels and types fixed here."""
 
 TABLE_KINDS = "UNWIND $keys AS k MATCH (t:Table {key: k}) RETURN t.key, t.kind"
-FEEDS_AMONG = "UNWIND $keys AS k MATCH (a:Table {key: k})-[e:FEEDS]->(b:Table) WHERE b.key IN $keys RETURN a.key, b.key, collect(DISTINCT e.file)"
+FEEDS_AMONG = (
+    "UNWIND $keys AS k MATCH (a:Table {key: k})-[e:FEEDS]->(b:Table) WHERE b.key IN $keys "
+    "RETURN a.key, b.key, collect(DISTINCT e.file)"
+)
 QUERY_READERS = """
 UNWIND $keys AS k
 MATCH (f:SqlFile)-[:READS]->(t:Table {key: k}) WHERE NOT (f)-[:WRITES]->()
@@ -121,7 +125,8 @@ def neighbourhood(
     kept_tables = sorted(tables, key=lambda t: (abs(table_depth[t]), t))[:budget]
     budget -= len(kept_tables)
     kept = set(kept_tables)
-    kept_columns = sorted((c for c in column_depth if table_of(c) in kept), key=lambda c: (abs(column_depth[c]), c))[: max(budget, 0)]
+    kept_columns = sorted((c for c in column_depth if table_of(c) in kept), key=lambda c: (abs(column_depth[c]), c))
+    kept_columns = kept_columns[: max(budget, 0)]
     budget -= len(kept_columns)
     kept_queries = sorted((q for q in queries if any(t in kept for t in queries[q])),
                           key=lambda q: (min(abs(table_depth[t]) for t in queries[q]), q))[: max(budget, 0)]
@@ -263,7 +268,7 @@ def _layers(picture: Picture) -> tuple[dict[int, list[str]], dict[str, list[Pict
     box_of = {n.id: n.id for n in top}
     rows: dict[str, list[PictureNode]] = defaultdict(list)
     for node in picture.nodes:
-        if node.id not in box_of:
+        if node.id not in box_of and node.parent is not None:  # not a box: drawn inside its parent's
             box_of[node.id] = node.parent
             rows[node.parent].append(node)
     layers: dict[int, list[str]] = defaultdict(list)
@@ -278,8 +283,14 @@ def _layers(picture: Picture) -> tuple[dict[int, list[str]], dict[str, list[Pict
     for _ in range(4):
         position = {box: i for layer in layers.values() for i, box in enumerate(layer)}
         for depth in sorted(layers):
-            layers[depth].sort(key=lambda box, depth=depth, position=position: (_centre(box, layers[depth], position, neighbours), box))
+            # CPython shows a list as empty while sorting it, so ``layer`` is empty when the keys are computed
+            # and neighbours in the same layer count towards the centre too.
+            layers[depth].sort(key=partial(_order, layer=layers[depth], position=position, neighbours=neighbours))
     return layers, rows, box_of
+
+
+def _order(box: str, layer: list[str], position: dict[str, int], neighbours: dict[str, set[str]]) -> tuple[float, str]:
+    return _centre(box, layer, position, neighbours), box
 
 
 def _centre(box: str, layer: list[str], position: dict[str, int], neighbours: dict[str, set[str]]) -> float:
@@ -310,7 +321,7 @@ def to_svg(picture: Picture) -> str:
             box_xy[box] = (column_x[depth], y)
             y += height[box] + GAP_Y
     anchor_y = {}
-    for box, (bx, by) in box_xy.items():
+    for box, (_, by) in box_xy.items():
         anchor_y[box] = by + HEAD // 2 if rows[box] else by + height[box] // 2
         for i, row in enumerate(rows[box]):
             anchor_y[row.id] = by + HEAD + ROW * i + ROW // 2

@@ -126,7 +126,10 @@ def test_a_table_read_by_many_report_queries_lists_every_one(falkordb_backend, m
     for n in range(1, 68):
         query = tmp_path / "reports" / f"query{n:02d}.sql"
         query.parent.mkdir(exist_ok=True)
-        query.write_text(f"-- query {n}\n\nSELECT ss_item_sk, SUM(ss_net_paid) AS paid\nFROM tpcds.store_sales\nWHERE ss_quantity > {n}\nGROUP BY ss_item_sk;\n")
+        query.write_text(
+            f"-- query {n}\n\nSELECT ss_item_sk, SUM(ss_net_paid) AS paid\nFROM tpcds.store_sales\nWHERE ss_quantity > {n}\n"
+            "GROUP BY ss_item_sk;\n"
+        )
     ingest(falkordb_backend, tmp_path)
     [start] = impact(falkordb_backend, "store_sales").nodes
     assert [(s.file, s.line, s.kind) for s in start.readers] == [(f"reports/query{n:02d}.sql", 3, "SELECT") for n in range(1, 68)]
