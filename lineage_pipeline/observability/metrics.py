@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 _DURATION_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 _SIZE_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000)
 
+GaugeMode = Literal["all", "liveall", "min", "livemin", "max", "livemax", "sum", "livesum", "mostrecent", "livemostrecent"]
+"""prometheus-client's ``multiprocess_mode`` values."""
+
 
 @dataclass(frozen=True)
 class MetricSpec:
@@ -37,7 +40,7 @@ class MetricSpec:
     kind: Literal["counter", "histogram", "gauge"]
     help: str
     buckets: tuple[float, ...] = ()
-    mode: str = ""  # gauges: how values of several processes combine (prometheus-client multiprocess_mode)
+    mode: GaugeMode | Literal[""] = ""  # gauges: how values of several processes combine (prometheus-client multiprocess_mode)
 
 
 SPECS: tuple[MetricSpec, ...] = (
@@ -264,6 +267,8 @@ def _build() -> dict[str, Any]:
         elif spec.kind == "histogram":
             instruments[spec.name] = Histogram(spec.name, spec.help, buckets=spec.buckets, registry=None)
         else:
+            if not spec.mode:
+                raise ValueError(f"gauge {spec.name} has no multiprocess mode")
             instruments[spec.name] = Gauge(spec.name, spec.help, multiprocess_mode=spec.mode, registry=None)
     return instruments
 

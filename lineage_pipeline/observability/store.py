@@ -64,14 +64,6 @@ def _check_pid() -> None:
         _pid = os.getpid()
 
 
-def _after_fork_in_child() -> None:
-    global _lock
-    _lock = threading.Lock()  # a parent thread may have held it at the fork
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
 def allocate(path: Path, size: int) -> None:
     """Create ``path`` (if needed) with at least ``size`` bytes allocated on disk, holes included.
 
