@@ -3,28 +3,15 @@
 import re
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from lineage_pipeline.cli.common import cli_state, print_table, settings_or_exit
 
-if TYPE_CHECKING:
-    from lineage_pipeline.parsing.models import FileLineage
-
 ERRORS_SHOWN = 20
 """Errors listed one by one before the rest are only counted (``--errors all`` lists every one)."""
 _KINDS_SHOWN = 10
 _VARYING = re.compile(r"'[^']*'|\"[^\"]*\"|\b\d+\b")
-
-
-def _file_warning(lineage: "FileLineage") -> str | None:
-    """What a user should know about a file that parsed without errors but is suspicious."""
-    if not lineage.statements and not lineage.errors:
-        return "no SQL statements (empty or comments only)"
-    if lineage.encoding and lineage.encoding not in ("utf-8", "ascii"):
-        return f"not UTF-8; decoded as {lineage.encoding}"
-    return None
 
 
 def error_kind(message: str) -> str:
@@ -52,22 +39,33 @@ def ingest(
     """Scan, parse and write the lineage graph of every domain of the corpus, one Dagster run each."""
     settings = settings_or_exit()
     from lineage_pipeline.corpus.files import CorpusPathError
-    from lineage_pipeline.corpus.manifest import load_manifest
     from lineage_pipeline.graph.connect import GraphStoreUnavailable, graph_backend, store_config_from_settings
     from lineage_pipeline.graph.queries import graph_counts
+    from lineage_pipeline.graph.faults import RetryPolicy
+    from lineage_pipeline.pipeline.ingest import CorpusSpec, domain_is_current
     from lineage_pipeline.pipeline.launch import ingest_corpus_root
     from lineage_pipeline.stores.parse_results import ParseResults
 
     root = Path(corpus).resolve() if corpus else settings.corpus_root
+    manifests_dir = settings.data_dir / "manifests"
+    results = ParseResults(settings.parse_results_path)
+    spec = CorpusSpec(root, settings.file_extensions, settings.folder_dialects, settings.default_dialect,
+                      settings.max_file_bytes)
+    retry = RetryPolicy(max_retries=settings.write_max_retries, base_delay_s=settings.write_retry_base_delay_s,
+                        deadline_s=settings.write_retry_deadline_s)
     try:
-        outcome = ingest_corpus_root(
-            root, settings.file_extensions, list(domains) or None, force_delete,
-            config_file=cli_state().config_file, manifests_dir=settings.data_dir / "manifests",
-        )
+        with graph_backend(store_config_from_settings(settings)) as backend:
+            outcome = ingest_corpus_root(
+                root, settings.file_extensions, list(domains) or None, force_delete,
+                config_file=cli_state().config_file, manifests_dir=manifests_dir,
+                is_current=lambda domain: domain_is_current(domain, spec, manifests_dir, results, backend, retry),
+            )
     except (CorpusPathError, ValueError) as error:
         raise click.ClickException(str(error)) from None
+    except GraphStoreUnavailable as error:
+        raise click.ClickException(str(error)) from None
     runs = outcome.runs
-    click.echo(f"Ingested {root} ({len(runs)} domain runs)\n")
+    click.echo(f"Ingested {root} ({len(runs)} domain runs{'; nothing changed' if outcome.unchanged else ''})\n")
     rows = []
     for run in runs:
         parsed = run.metadata.get("parsed_sql", {})
@@ -78,20 +76,23 @@ def ingest(
             written.get("files_written", "-"), written.get("files_deleted", "-"), written.get("files_unchanged", "-"),
             status, run.run_id[:8],
         ])
-    print_table(["domain", "files", "statements", "errors", "written", "deleted", "unchanged", "status", "run"], rows)
-
-    results = ParseResults(settings.parse_results_path)
     errors: list[tuple[str, int | None, int | None, str]] = []
     warnings: list[tuple[str, int | None, int | None, str]] = []
-    for run in runs:
-        if run.domain in outcome.retired or not run.success:
-            continue
-        manifest = load_manifest(settings.data_dir / "manifests", run.domain)
-        for lineage in results.read(e.path for e in manifest.files):
-            errors += [(lineage.path, issue.line, issue.statement, issue.message) for issue in lineage.errors]
-            if warning := _file_warning(lineage):
-                warnings.append((lineage.path, None, None, warning))
-            warnings += [(lineage.path, issue.line, issue.statement, issue.message) for issue in lineage.warnings]
+    shown = [run.domain for run in runs if run.success and run.domain not in outcome.retired] + outcome.unchanged
+    files = statements = 0
+    for domain in shown:
+        domain_files = domain_statements = domain_errors = 0
+        for issues in results.issues(domain):
+            domain_files += 1
+            domain_statements += issues.statements
+            domain_errors += len(issues.errors)
+            errors += [(issues.path, issue.line, issue.statement, issue.message) for issue in issues.errors]
+            warnings += [(issues.path, issue.line, issue.statement, issue.message) for issue in issues.warnings]
+        files += domain_files
+        statements += domain_statements
+        if domain in outcome.unchanged:
+            rows.append([domain, domain_files, domain_statements, domain_errors, 0, 0, domain_files, "unchanged", "-"])
+    print_table(["domain", "files", "statements", "errors", "written", "deleted", "unchanged", "status", "run"], rows)
     try:
         with graph_backend(store_config_from_settings(settings)) as backend:
             nodes, relationships = graph_counts(backend)
@@ -99,8 +100,8 @@ def ingest(
     except GraphStoreUnavailable as error:
         raise click.ClickException(f"ingested, but the graph totals are unavailable: {error}") from None
     totals = [
-        f"files {sum(r.metadata.get('parsed_sql', {}).get('files', 0) for r in runs)}",
-        f"statements {sum(r.metadata.get('parsed_sql', {}).get('statements', 0) for r in runs)}",
+        f"files {files}",
+        f"statements {statements}",
         f"tables {nodes.get('Table', 0)}",
         f"columns {nodes.get('Column', 0)}",
         f"edges {sum(relationships.values())}",

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lineage_pipeline.assets.warehouse import write_snapshot
-from lineage_pipeline.corpus.manifest import DomainManifest, build_manifest, load_manifest, save_manifest, update_manifest
+from lineage_pipeline.corpus.files import walk_corpus
+from lineage_pipeline.corpus.manifest import (
+    DomainManifest,
+    StatSignature,
+    build_manifest,
+    load_manifest,
+    save_manifest,
+    update_manifest,
+)
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.dead_letter import DeadLetterFile
 from lineage_pipeline.graph.faults import RetryPolicy
@@ -21,7 +29,10 @@ from lineage_pipeline.graph.queries import graph_counts
 from lineage_pipeline.graph.writer import OrphanPolicy, SyncReport
 from lineage_pipeline.parsing import DialectSuggestion
 from lineage_pipeline.pipeline.dialect_choice import AutoChoice, dialect_advice, resolve_auto_folders
-from lineage_pipeline.pipeline.graph_stage import sync_manifest
+from lineage_pipeline.graph import cypher
+from lineage_pipeline.graph.faults import retrying_read
+from lineage_pipeline.parsing import PARSER_VERSION
+from lineage_pipeline.pipeline.graph_stage import MissingParseResultError, current_revisions, sync_manifest
 from lineage_pipeline.pipeline.progress import Progress
 from lineage_pipeline.pipeline.parse_stage import (
     CatalogOutcome,
@@ -198,3 +209,35 @@ def write_domain(
     if count_graph:
         report.nodes, report.relationships = graph_counts(backend)
     return report
+
+
+def domain_is_current(
+    domain: str, corpus: CorpusSpec, manifests_dir: Path, results: ParseResults, backend: GraphBackend, retry: RetryPolicy
+) -> bool:
+    """Whether ingesting ``domain`` now would change nothing: its saved manifest matches the files on disk
+    (a stat walk, no reads) under the same dialect configuration, every file has a final result of this
+    parser version, and the graph holds exactly those revisions with no interrupted sync. Only a True
+    for every domain of a corpus lets a caller skip the corpus (the catalog spans domains)."""
+    try:
+        manifest = load_manifest(manifests_dir, domain)
+    except (FileNotFoundError, ValueError):
+        return False
+    root = corpus.root.resolve()
+    kept = {folder: AutoChoice(*choice) for folder, choice in (manifest.auto_dialects or {}).items()}
+    folder_dialects, _ = resolve_auto_folders(root, domain, corpus.extensions, corpus.folder_dialects, corpus.default_dialect, kept)
+    if (manifest.corpus_root, manifest.folder_dialects, manifest.default_dialect) != (
+        str(root), folder_dialects, corpus.default_dialect
+    ):
+        return False
+    on_disk = {path: StatSignature.of(info) for path, info in walk_corpus(root, corpus.extensions, domain)}
+    if len(on_disk) != len(manifest.files) or any(on_disk.get(e.path) != e.signature for e in manifest.files):
+        return False
+    stored = results.stored(domain)
+    if any(not row.final or row.parser_version != PARSER_VERSION for row in stored.values()):
+        return False
+    try:
+        current = current_revisions(manifest, results)
+    except MissingParseResultError:
+        return False
+    ((dirty, paths, revisions),) = retrying_read(backend, cypher.SYNC_STATE, {"domain": domain}, retry)
+    return not dirty and dict(zip(paths, revisions, strict=True)) == current

@@ -3,6 +3,7 @@
 import os
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,8 @@ class CorpusIngest:
     """Domains whose folder is gone and whose lineage a forced run removed (partition and manifest too)."""
     kept_gone: list[str] = field(default_factory=list)
     """Domains whose folder is gone but whose lineage was kept: retiring them needs ``force_delete``."""
+    unchanged: list[str] = field(default_factory=list)
+    """Domains not run because nothing in the corpus, the results or the graph had changed."""
 
 
 def ingest_corpus_root(
@@ -140,6 +143,7 @@ def ingest_corpus_root(
     force_delete: bool = False,
     config_file: Path | None = None,
     manifests_dir: Path | None = None,
+    is_current: Callable[[str], bool] | None = None,
 ) -> CorpusIngest:
     """Register the corpus's domains as partitions and run the job for each (or for ``domains``).
 
@@ -147,6 +151,8 @@ def ingest_corpus_root(
     sub-folder ingested by mistake as a corpus): with ``force_delete`` each is retired by a run that
     removes its lineage, then its partition and saved manifest (in ``manifests_dir``) go; without it
     they are kept and reported (the deletion guard's rule: never remove a whole domain unasked).
+    When ``is_current`` says every domain of a whole-corpus ingest is current (``ingest.domain_is_current``)
+    and none is gone, no run is started: a no-op costs a stat walk and one graph read per domain.
     """
     instance = project_instance()
     fail_orphaned_runs(instance)
@@ -156,6 +162,8 @@ def ingest_corpus_root(
     if unknown:
         raise ValueError(f"no such domain(s) under {corpus_root}: {', '.join(unknown)} (found: {', '.join(found)})")
     gone = [] if domains is not None else sorted(set(instance.get_dynamic_partitions(DOMAIN_PARTITIONS)) - set(found))
+    if is_current is not None and domains is None and not gone and all(is_current(domain) for domain in selected):
+        return CorpusIngest(unchanged=selected)
     register_domains(instance, selected)
     run_config = {
         # the command prints its own summary; step logs stay in the instance (UI) at full detail

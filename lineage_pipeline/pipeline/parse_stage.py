@@ -327,9 +327,9 @@ def _hand_off(
     copied = set()
     if cache.enabled:
         wanted = {chosen[path]: path for path in todo}
-        copies = [(wanted[key], key, payload) for key, payload in cache.payloads(wanted)]
-        parser.results_written += results.put_payloads(manifest.domain, cache.parser_version, copies)
-        copied = {path for path, _, _ in copies}
+        copies = [(wanted[key], key, encoded, True) for key, encoded in cache.encoded(wanted)]
+        parser.results_written += results.put(manifest.domain, cache.parser_version, copies)
+        copied = {path for path, _, _, _ in copies}
     entries = {e.path: e for e in manifest.files}
     reparse = []
     for path in todo:

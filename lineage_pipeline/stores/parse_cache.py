@@ -94,8 +94,18 @@ class Summary:
             errors=tuple(lineage.errors),
             defines=_defines(lineage),
             dependencies=tuple(sorted(catalog_dependencies(lineage))) if needs_catalog(lineage) else (),
-            warnings=tuple(lineage.warnings),
+            warnings=(*_file_warnings(lineage), *lineage.warnings),
         )
+
+
+def _file_warnings(lineage: FileLineage) -> list[ParseIssue]:
+    """What a user should know about a file that is not an error: it holds no SQL, or is not UTF-8."""
+    warnings = []
+    if not lineage.statements and not lineage.errors:
+        warnings.append(ParseIssue(message="no SQL statements (empty or comments only)"))
+    if lineage.encoding and lineage.encoding not in ("utf-8", "ascii"):
+        warnings.append(ParseIssue(message=f"not UTF-8; decoded as {lineage.encoding}"))
+    return warnings
 
 
 def _defines(lineage: FileLineage) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -319,16 +329,17 @@ class ParseCache:
                 found[(sha256, dialect, path)] = decode(row[0], path)
         return found
 
-    def payloads(self, keys: Iterable[CacheKey]) -> Iterator[tuple[CacheKey, bytes]]:
-        """The encoded payload of each of ``keys`` that has an entry, in batches (no decoding, no stats)."""
+    def encoded(self, keys: Iterable[CacheKey]) -> Iterator[tuple[CacheKey, Encoded]]:
+        """The stored result of each of ``keys`` that has an entry, payload still encoded, in batches (no
+        decoding, no stats)."""
         db = self.file.db()
         for batch in batched(keys, _LOOKUP_BATCH):
             marks = ",".join("?" * len(batch))
             rows = {
-                CacheKey(sha, dialect, context): payload
-                for sha, dialect, context, payload in db.execute(
-                    f"SELECT sha256, dialect, context, payload FROM entries WHERE parser_version=? AND reusable=1 "
-                    f"AND sha256 IN ({marks})",
+                CacheKey(row[0], row[1], row[2]): Encoded(row[9], _summary(row))
+                for row in db.execute(
+                    "SELECT sha256, dialect, context, statements, column_edges, errors, defines, dependencies, warnings, "
+                    f"payload FROM entries WHERE parser_version=? AND reusable=1 AND sha256 IN ({marks})",
                     (self.parser_version, *(k.sha256 for k in batch)),
                 )
             }
@@ -369,8 +380,8 @@ class ParseCache:
         rows = [
             (
                 key.sha256, key.dialect, self.parser_version, key.context, enc.payload,
-                enc.summary.statements, enc.summary.column_edges, _issues_json(enc.summary.errors),
-                _issues_json(enc.summary.warnings), json.dumps(enc.summary.defines), json.dumps(enc.summary.dependencies), int(enc.reusable), now, now,
+                enc.summary.statements, enc.summary.column_edges, issues_json(enc.summary.errors),
+                issues_json(enc.summary.warnings), json.dumps(enc.summary.defines), json.dumps(enc.summary.dependencies), int(enc.reusable), now, now,
             )
             for key, enc in items
             if enc.reusable
@@ -464,12 +475,14 @@ def _bump(db: sqlite3.Connection, **counts: int) -> None:
 def _summary(row: tuple) -> Summary:
     """A ``Summary`` from ``(.., .., .., statements, column_edges, errors, defines, dependencies, warnings)``."""
     defines = tuple((table, tuple(columns)) for table, columns in json.loads(row[6]))
-    return Summary(row[3], row[4], _issues(row[5]), defines, tuple(json.loads(row[7])), _issues(row[8]))
+    return Summary(row[3], row[4], issues_from_json(row[5]), defines, tuple(json.loads(row[7])), issues_from_json(row[8]))
 
 
-def _issues_json(issues: Iterable[ParseIssue]) -> str:
+def issues_json(issues: Iterable[ParseIssue]) -> str:
+    """Issues as compact JSON (``[]`` when none)."""
     return json.dumps([i.model_dump(exclude_defaults=True) for i in issues]) if issues else "[]"
 
 
-def _issues(text: str) -> tuple[ParseIssue, ...]:
+def issues_from_json(text: str) -> tuple[ParseIssue, ...]:
+    """The issues ``issues_json`` wrote."""
     return () if text == "[]" else tuple(ParseIssue.model_validate(i) for i in json.loads(text))

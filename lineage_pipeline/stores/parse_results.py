@@ -15,13 +15,13 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from lineage_pipeline.parsing.models import FileLineage
-from lineage_pipeline.stores.parse_cache import CacheKey, Encoded, IntegrityReport, decode
+from lineage_pipeline.parsing.models import FileLineage, ParseIssue
+from lineage_pipeline.stores.parse_cache import CacheKey, Encoded, IntegrityReport, decode, issues_from_json, issues_json
 from lineage_pipeline.stores.sqlite_file import SqliteFile, batched
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 _APP_ID = "lineage_pipeline.parse_results"
 _BATCH = 500
 _SCHEMA = """
@@ -34,10 +34,23 @@ CREATE TABLE IF NOT EXISTS results (
     parser_version TEXT NOT NULL,
     context TEXT NOT NULL,
     final INTEGER NOT NULL,
-    payload BLOB NOT NULL
+    payload BLOB NOT NULL,
+    statements INTEGER NOT NULL,
+    errors TEXT NOT NULL,
+    warnings TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS results_domain ON results (domain);
 """
+
+
+@dataclass(frozen=True)
+class FileIssues:
+    """What a file's stored result says about it, read without decoding its lineage."""
+
+    path: str
+    statements: int
+    errors: tuple[ParseIssue, ...]
+    warnings: tuple[ParseIssue, ...]
 
 
 @dataclass(frozen=True)
@@ -105,25 +118,24 @@ class ParseResults:
         for batch in batched(items, _BATCH):
             with self.file.transaction() as db:
                 db.executemany(
-                    "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(path, domain, key.sha256, key.dialect, parser_version, key.context, int(final), encoded.payload)
-                     for path, key, encoded, final in batch],
+                    "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (path, domain, key.sha256, key.dialect, parser_version, key.context, int(final), encoded.payload,
+                         encoded.summary.statements, issues_json(encoded.summary.errors),
+                         issues_json(encoded.summary.warnings))
+                        for path, key, encoded, final in batch
+                    ],
                 )
             count += len(batch)
         return count
 
-    def put_payloads(self, domain: str, parser_version: str, items: Iterable[tuple[str, CacheKey, bytes]]) -> int:
-        """Store final results given as already encoded payloads (copied from the parse cache)."""
-        count = 0
-        for batch in batched(items, _BATCH):
-            with self.file.transaction() as db:
-                db.executemany(
-                    "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
-                    [(path, domain, key.sha256, key.dialect, parser_version, key.context, payload)
-                     for path, key, payload in batch],
-                )
-            count += len(batch)
-        return count
+    def issues(self, domain: str) -> Iterator[FileIssues]:
+        """Statements, errors and warnings of every file of ``domain``, by path, without decoding lineage."""
+        rows = self.file.db().execute(
+            "SELECT path, statements, errors, warnings FROM results WHERE domain=? ORDER BY path", (domain,)
+        )
+        for path, statements, errors, warnings in rows:
+            yield FileIssues(path, statements, issues_from_json(errors), issues_from_json(warnings))
 
     def retain(self, domain: str, paths: Iterable[str]) -> int:
         """Drop the rows of ``domain`` whose path is not in ``paths`` (deleted files); returns how many."""
