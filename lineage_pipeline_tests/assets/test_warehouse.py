@@ -81,7 +81,7 @@ def test_specs(snapshot):
 def test_specs_load_beside_the_pipeline_assets(snapshot):
     from lineage_pipeline.definitions import defs as pipeline
 
-    defs = dg.Definitions.merge(pipeline, dg.Definitions(assets=warehouse_specs(snapshot)))
+    defs = dg.Definitions.merge(pipeline(), dg.Definitions(assets=warehouse_specs(snapshot)))
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     assert graph.get(dg.AssetKey(["rpt", "balance_summary"])).parent_keys == {dg.AssetKey(["dw", "dim_account"])}

@@ -84,7 +84,8 @@ def test_a_file_that_hangs_the_parser_is_reported_and_the_rest_parsed(tmp_path, 
         results = _by_path(pool.parse(tasks))
     assert set(results) == {t.path for t in tasks}
     (issue,) = results["slow.sql"].errors
-    assert "longer than 0.5 s" in issue.message and results["slow.sql"].statements == []
+    # the per-file limit is CPU time, enforced in the worker (f9370da)
+    assert "more than 0.5 s of CPU time" in issue.message and results["slow.sql"].statements == []
     assert all(not results[f"f{n}.sql"].errors and results[f"f{n}.sql"].statements for n in range(6))
     assert pool.stats.timeouts == 1 and pool.stats.crashes == 0
     assert (pool.stats.forked if start_method == "fork" else pool.stats.spawned) == 2  # the first, its replacement
@@ -330,12 +331,12 @@ def test_a_forked_worker_failing_at_start_up_is_replaced_and_reports_why(tmp_pat
     served = parse_worker.serve
     deaths = tmp_path / "deaths"
 
-    def serve_after_two_failures(conn, root, max_file_bytes, warm=()):
+    def serve_after_two_failures(conn, root, max_file_bytes, warm=(), cpu_limit_s=None):
         count = len(deaths.read_text()) if deaths.exists() else 0
         if count < 2:
             deaths.write_text("x" * (count + 1))
             raise RuntimeError("no parsing today")
-        served(conn, root, max_file_bytes, warm)
+        served(conn, root, max_file_bytes, warm, cpu_limit_s)
 
     monkeypatch.setattr(parse_worker, "serve", serve_after_two_failures)
     corpus = tmp_path / "corpus"
@@ -452,9 +453,9 @@ def test_a_forked_workers_garbage_collection_never_finalises_the_parents_objects
     # uncollected garbage must still be finalised once, by the parent
     served = parse_worker.serve
 
-    def collect_then_serve(conn, root, max_file_bytes, warm=()):
+    def collect_then_serve(conn, root, max_file_bytes, warm=(), cpu_limit_s=None):
         gc.collect()
-        served(conn, root, max_file_bytes, warm)
+        served(conn, root, max_file_bytes, warm, cpu_limit_s)
 
     monkeypatch.setattr(parse_worker, "serve", collect_then_serve)
     log = tmp_path / "finalised.log"
