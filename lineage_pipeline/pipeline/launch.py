@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import psutil
 
 from lineage_pipeline.corpus.files import discover_domains
 from lineage_pipeline.partitions import DOMAIN_PARTITIONS
@@ -43,12 +42,16 @@ class DomainRun:
 
 
 def _this_process() -> str:
+    import psutil  # its import reads /proc: only when a run is launched
+
     me = psutil.Process()
     return f"{socket.gethostname()}:{me.pid}:{me.create_time():.3f}"
 
 
 def _gone(process_tag: str) -> bool:
     """Whether the process a ``PROCESS_TAG`` names has ended (a pid reused by a later process counts as ended)."""
+    import psutil
+
     host, _, rest = process_tag.partition(":")
     pid, _, started = rest.partition(":")
     if host != socket.gethostname():
