@@ -243,17 +243,18 @@ def test_summary_carries_the_catalog_facts_without_decoding(tmp_path):
     assert (found["v"].defines, found["v"].dependencies) == ((("dw.v", ()),), ("dw.a",))
 
 
-def test_payloads_are_the_stored_bytes_of_reusable_entries_for_the_exact_key(tmp_path):
+def test_encoded_gives_the_stored_results_of_reusable_entries_for_the_exact_key(tmp_path):
     resolved = LINEAGE.model_copy(update={"statements": []})
     cache = _cache(tmp_path)
     cache.put_encoded([(CacheKey("h1", "tsql"), encode(LINEAGE)), (CacheKey("h1", "tsql", "ctx"), encode(resolved))])
     keys = [CacheKey("h1", "tsql"), CacheKey("h1", "tsql", "ctx"), CacheKey("h1", "tsql", "other"), CacheKey("h2", "tsql")]
-    found = dict(cache.payloads(keys))
+    found = dict(cache.encoded(keys))
     assert set(found) == set(keys[:2]), "absent keys and other contexts are left out"
-    assert found[keys[0]] == encode(LINEAGE).payload and found[keys[1]] == encode(resolved).payload
-    assert list(_cache(tmp_path, parser_version="2").payloads(keys)) == []
+    assert found[keys[0]].payload == encode(LINEAGE).payload and found[keys[1]].payload == encode(resolved).payload
+    assert (found[keys[0]].summary.statements, found[keys[1]].summary.statements) == (1, 0)
+    assert list(_cache(tmp_path, parser_version="2").encoded(keys)) == []
     stats = cache.get_stats()
-    assert (stats.hits, stats.misses) == (0, 0), "payloads count nothing"
+    assert (stats.hits, stats.misses) == (0, 0), "reading encoded results counts nothing"
 
 
 def _put_resolved(cache: ParseCache, sha256: str, context: str = "ctx") -> None:
@@ -261,7 +262,7 @@ def _put_resolved(cache: ParseCache, sha256: str, context: str = "ctx") -> None:
 
 
 def _resolved_present(cache: ParseCache, sha256: str, context: str = "ctx") -> bool:
-    return bool(list(cache.payloads([CacheKey(sha256, "tsql", context)])))
+    return bool(list(cache.encoded([CacheKey(sha256, "tsql", context)])))
 
 
 def test_resolved_entries_do_not_count_against_the_bound_of_first_pass_entries(tmp_path):

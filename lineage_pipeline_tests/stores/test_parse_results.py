@@ -61,12 +61,16 @@ def test_a_provisional_row_is_handed_on_like_a_final_one(tmp_path):
     assert store.read_many(["core/b.sql"])["core/b.sql"].errors == FAILED.errors
 
 
-def test_put_payloads_stores_final_rows_from_encoded_bytes(tmp_path):
+def test_issues_are_read_without_decoding_lineage(tmp_path):
     store = _store(tmp_path)
-    payload = encode(LINEAGE).payload
-    assert store.put_payloads("core", "v1", [("core/copy.sql", CacheKey("h1", "tsql", "ctx"), payload)]) == 1
-    assert store.stored("core") == {"core/copy.sql": StoredResult(CacheKey("h1", "tsql", "ctx"), "v1", True)}
-    assert store.read_many(["core/copy.sql"]) == {"core/copy.sql": LINEAGE.model_copy(update={"path": "core/copy.sql"})}
+    store.put("core", "v1", [
+        ("core/b.sql", CacheKey("h2", "tsql"), encode(FAILED, reusable=False), False),
+        ("core/a.sql", CacheKey("h1", "tsql"), encode(LINEAGE), True),
+    ])
+    assert [(i.path, i.statements, i.errors) for i in store.issues("core")] == [
+        ("core/a.sql", 1, ()), ("core/b.sql", 0, tuple(FAILED.errors)),
+    ]
+    assert list(store.issues("reporting")) == []
 
 
 def test_retain_drops_only_the_domains_rows_of_files_gone(tmp_path):
