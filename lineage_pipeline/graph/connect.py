@@ -231,10 +231,10 @@ def store_config_from_settings(settings: IngestionSettings) -> GraphStoreConfig:
         neo4j_password=settings.neo4j_password,
         neo4j_database=settings.neo4j_database,
         timeout_s=settings.graph_timeout_s,
-        # graph_connect_timeout_s / graph_retry_deadline_s: not settings yet (defaults above apply)
+        # settings graph_connect_timeout_s / write_retry_deadline_s, when the settings have them (else the defaults)
         **{
             field: getattr(settings, name)
-            for field, name in (("connect_timeout_s", "graph_connect_timeout_s"), ("retry_deadline_s", "graph_retry_deadline_s"))
+            for field, name in (("connect_timeout_s", "graph_connect_timeout_s"), ("retry_deadline_s", "write_retry_deadline_s"))
             if getattr(settings, name, None) is not None
         },
     )
