@@ -16,10 +16,9 @@ from pathlib import Path
 from benchmarks.cpu_clock import CpuClock
 from lineage_pipeline.corpus.files import discover_domains
 from lineage_pipeline.graph.backend import GraphBackend
-from lineage_pipeline.graph.connect import graph_backend, store_config_from_settings
+from lineage_pipeline.graph.connect import graph_backend, retry_policy_from_settings, store_config_from_settings
 from lineage_pipeline.graph.dead_letter import DeadLetterFile, dead_letter_path
 from lineage_pipeline.graph.embedded_server import server_status
-from lineage_pipeline.graph.faults import RetryPolicy
 from lineage_pipeline.pipeline.ingest import CorpusSpec, WriteOptions, parse_domain, scan_domain, write_domain
 from lineage_pipeline.pipeline.parse_pool import PoolKeeper
 from lineage_pipeline.pipeline.parse_stage import ParseOptions
@@ -150,7 +149,7 @@ def run_pass(root: Path) -> PassFigures:
             write_options=WriteOptions(
                 batch_size=settings.write_batch_size,
                 max_delete_fraction=settings.max_delete_fraction,
-                retry=RetryPolicy(max_retries=settings.write_max_retries, base_delay_s=settings.write_retry_base_delay_s),
+                retry=retry_policy_from_settings(settings),
                 orphan_policy=settings.orphan_policy,
                 pipelined=settings.enable_pipelined_writes,
             ),

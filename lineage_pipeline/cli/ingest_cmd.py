@@ -39,9 +39,13 @@ def ingest(
     """Scan, parse and write the lineage graph of every domain of the corpus, one Dagster run each."""
     settings = settings_or_exit()
     from lineage_pipeline.corpus.files import CorpusPathError
-    from lineage_pipeline.graph.connect import GraphStoreUnavailable, graph_backend, store_config_from_settings
+    from lineage_pipeline.graph.connect import (
+        GraphStoreUnavailable,
+        graph_backend,
+        retry_policy_from_settings,
+        store_config_from_settings,
+    )
     from lineage_pipeline.graph.queries import graph_counts
-    from lineage_pipeline.graph.faults import RetryPolicy
     from lineage_pipeline.pipeline.ingest import CorpusSpec, domain_is_current
     from lineage_pipeline.pipeline.launch import ingest_corpus_root
     from lineage_pipeline.stores.parse_results import ParseResults
@@ -51,8 +55,7 @@ def ingest(
     results = ParseResults(settings.parse_results_path)
     spec = CorpusSpec(root, settings.file_extensions, settings.folder_dialects, settings.default_dialect,
                       settings.max_file_bytes)
-    retry = RetryPolicy(max_retries=settings.write_max_retries, base_delay_s=settings.write_retry_base_delay_s,
-                        deadline_s=settings.write_retry_deadline_s)
+    retry = retry_policy_from_settings(settings)
     try:
         with graph_backend(store_config_from_settings(settings)) as backend:
             outcome = ingest_corpus_root(

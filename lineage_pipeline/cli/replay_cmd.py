@@ -15,11 +15,12 @@ def replay_failed_command(domain: str | None, output: str) -> None:
     settings = settings_or_exit()
     from lineage_pipeline.graph.connect import GraphStoreUnavailable, graph_backend, store_config_from_settings
     from lineage_pipeline.graph.dead_letter import DeadLetterFile, DeadLetterFileError, dead_letter_path
-    from lineage_pipeline.graph.faults import GraphStoreDown, RetryPolicy
+    from lineage_pipeline.graph.connect import retry_policy_from_settings
+    from lineage_pipeline.graph.faults import GraphStoreDown
     from lineage_pipeline.graph.replay import UnknownStatementError, replay_failed
 
     dead_letters = DeadLetterFile(dead_letter_path(settings.data_dir, settings.dead_letter_path))
-    retry = RetryPolicy(settings.write_max_retries, settings.write_retry_base_delay_s)
+    retry = retry_policy_from_settings(settings)
     try:
         with graph_backend(store_config_from_settings(settings)) as backend:
             report = replay_failed(backend, dead_letters, retry, settings.orphan_policy, domain)

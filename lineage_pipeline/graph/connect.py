@@ -234,3 +234,12 @@ def store_config_from_settings(settings: IngestionSettings) -> GraphStoreConfig:
         connect_timeout_s=settings.graph_connect_timeout_s,
         retry_deadline_s=settings.write_retry_deadline_s,
     )
+
+
+def retry_policy_from_settings(settings: IngestionSettings) -> RetryPolicy:
+    """The retry policy of graph writes and reads the project settings describe."""
+    return RetryPolicy(
+        max_retries=settings.write_max_retries,
+        base_delay_s=settings.write_retry_base_delay_s,
+        deadline_s=settings.write_retry_deadline_s,
+    )
