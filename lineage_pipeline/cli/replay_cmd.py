@@ -13,9 +13,13 @@ from lineage_pipeline.cli.common import print_table, settings_or_exit
 def replay_failed_command(domain: str | None, output: str) -> None:
     """Re-apply the dead-lettered rows (failed_ingestion.jsonl); exits 1 if any still fail."""
     settings = settings_or_exit()
-    from lineage_pipeline.graph.connect import GraphStoreUnavailable, graph_backend, store_config_from_settings
+    from lineage_pipeline.graph.connect import (
+        GraphStoreUnavailable,
+        graph_backend,
+        retry_policy_from_settings,
+        store_config_from_settings,
+    )
     from lineage_pipeline.graph.dead_letter import DeadLetterFile, DeadLetterFileError, dead_letter_path
-    from lineage_pipeline.graph.connect import retry_policy_from_settings
     from lineage_pipeline.graph.faults import GraphStoreDown
     from lineage_pipeline.graph.replay import UnknownStatementError, replay_failed
 
