@@ -10,6 +10,7 @@ from lineage_pipeline.assets.parsed import parsed_sql
 from lineage_pipeline.observability.instrumented_backend import instrumented
 from lineage_pipeline.partitions import domain_partitions
 from lineage_pipeline.pipeline.ingest import WriteOptions, WriteReport, write_domain
+from lineage_pipeline.pipeline.launch import RETIRE_TAG
 from lineage_pipeline.pipeline.progress import run_progress
 from lineage_pipeline.resources import GraphStoreResource, LocalStoresResource, MetricsResource
 
@@ -67,6 +68,7 @@ def lineage_graph(
             context.partition_key, stores.manifests_dir, stores.parse_results(), instrumented(store, metrics.metrics), options,
             dead_letters=dead_letters, run_id=context.run.run_id, progress=run_progress(context.partition_key, context.run.tags),
             snapshot_path=Path(stores.warehouse_snapshot_path),
+            retire=context.run.tags.get(RETIRE_TAG) == "true",
         )
     sync = report.sync
     metrics.metrics.record_graph_sync(len(sync.files_written) + len(sync.files_deleted), sync.retries, len(sync.dead_lettered), report.seconds)

@@ -54,8 +54,11 @@ def sync_manifest(
     run_id: str = "local",
     pipelined: bool = True,
     progress: Progress | None = None,
+    retire: bool = False,
 ) -> SyncReport:
     """Bring the domain's subgraph to the manifest's files; only changed files are read from ``results``.
+    ``retire`` (a run retiring a domain whose folder is gone): with no file left in the manifest, the
+    domain is retired (``GraphWriter.retire_domain``: its sync marker and dead letters go too).
 
     A file's revision includes its catalog context, so a file re-resolved against a changed table
     definition (of any domain) is rewritten like a changed file. Rows the store rejects go to
@@ -78,6 +81,8 @@ def sync_manifest(
     )
     progress.begin("write", None)
     try:
+        if retire and not manifest.files:
+            return writer.retire_domain(manifest.domain)
         return writer.sync_domain(manifest.domain, current, graphs_for, max_delete_fraction, force)
     finally:
         progress.end()

@@ -183,10 +183,12 @@ def write_domain(
     count_graph: bool = True,
     progress: Progress | None = None,
     snapshot_path: Path | None = None,
+    retire: bool = False,
 ) -> WriteReport:
     """Bring the domain's subgraph to its saved manifest from ``results``; rejected rows go to ``dead_letters``;
     ``progress`` hears of every file written. With ``snapshot_path``, a write that changed the graph (or
-    found no snapshot) rewrites the warehouse snapshot the code location's warehouse assets come from."""
+    found no snapshot) rewrites the warehouse snapshot the code location's warehouse assets come from.
+    ``retire``: the run retires the domain (its folder is gone), see ``graph_stage.sync_manifest``."""
     started = time.perf_counter()
     manifest = load_manifest(manifests_dir, domain)
     sync = sync_manifest(
@@ -202,6 +204,7 @@ def write_domain(
         run_id=run_id,
         pipelined=options.pipelined,
         progress=progress,
+        retire=retire,
     )
     if snapshot_path is not None and (sync.files_written or sync.files_deleted or not snapshot_path.exists()):
         write_snapshot(backend, snapshot_path, manifest.corpus_root)
