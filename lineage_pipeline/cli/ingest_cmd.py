@@ -45,6 +45,7 @@ def ingest(
         retry_policy_from_settings,
         store_config_from_settings,
     )
+    from lineage_pipeline.graph.consistency import synced_domains
     from lineage_pipeline.graph.queries import graph_counts
     from lineage_pipeline.pipeline.ingest import CorpusSpec, domain_is_current
     from lineage_pipeline.pipeline.launch import ingest_corpus_root
@@ -62,6 +63,7 @@ def ingest(
                 root, settings.file_extensions, list(domains) or None, force_delete,
                 config_file=cli_state().config_file, manifests_dir=manifests_dir,
                 is_current=lambda domain: domain_is_current(domain, spec, manifests_dir, results, backend, retry),
+                graph_domains=synced_domains(backend, retry=retry),
             )
     except (CorpusPathError, ValueError) as error:
         raise click.ClickException(str(error)) from None

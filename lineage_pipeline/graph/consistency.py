@@ -93,6 +93,11 @@ def graph_domains(backend: GraphBackend, *, retry: RetryPolicy = DEFAULT_RETRY) 
     return {domain for domain in domains if domain is not None}
 
 
+def synced_domains(backend: GraphBackend, *, retry: RetryPolicy = DEFAULT_RETRY) -> set[str]:
+    """The domains a sync ever wrote to (their markers): one cheap read, unlike ``graph_domains``."""
+    return {row[0] for row in _reader(backend, retry)(cypher.GRAPH_SYNC_DOMAINS) if row[0] is not None}
+
+
 def unexpected_domains(
     backend: GraphBackend, expected: Collection[str], *, retry: RetryPolicy = DEFAULT_RETRY
 ) -> list[str]:

@@ -3,7 +3,7 @@
 import os
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,11 +147,12 @@ def ingest_corpus_root(
     config_file: Path | None = None,
     manifests_dir: Path | None = None,
     is_current: Callable[[str], bool] | None = None,
+    graph_domains: Collection[str] = (),
 ) -> CorpusIngest:
     """Register the corpus's domains as partitions and run the job for each (or for ``domains``).
 
-    A whole-corpus ingest also looks for registered domains whose folder is gone (deleted, or a
-    sub-folder ingested by mistake as a corpus): with ``force_delete`` each is retired by a run that
+    A whole-corpus ingest also looks for domains whose folder is gone (deleted, or a sub-folder ingested
+    by mistake as a corpus), among the registered partitions and ``graph_domains`` (those the graph holds): with ``force_delete`` each is retired by a run that
     removes its lineage, then its partition and saved manifest (in ``manifests_dir``) go; without it
     they are kept and reported (the deletion guard's rule: never remove a whole domain unasked).
     When ``is_current`` says every domain of a whole-corpus ingest is current (``ingest.domain_is_current``)
@@ -164,7 +165,8 @@ def ingest_corpus_root(
     unknown = sorted(set(domains or []) - set(found))
     if unknown:
         raise ValueError(f"no such domain(s) under {corpus_root}: {', '.join(unknown)} (found: {', '.join(found)})")
-    gone = [] if domains is not None else sorted(set(instance.get_dynamic_partitions(DOMAIN_PARTITIONS)) - set(found))
+    known = set(instance.get_dynamic_partitions(DOMAIN_PARTITIONS)) | set(graph_domains)
+    gone = [] if domains is not None else sorted(known - set(found))
     if is_current is not None and domains is None and not gone and all(is_current(domain) for domain in selected):
         return CorpusIngest(unchanged=selected)
     register_domains(instance, selected)
@@ -179,6 +181,7 @@ def ingest_corpus_root(
     if not force_delete:
         outcome.kept_gone = gone
         return outcome
+    register_domains(instance, gone)  # a domain only the graph knows is retired by a run like any other
     for domain in gone:
         run = run_domain(
             instance, domain, run_config, tags={RETIRE_TAG: "true"}, config_file=config_file, corpus_root=corpus_root
