@@ -192,7 +192,8 @@ def _merge(merge: exp.Merge, ctx: Context) -> Extracted:
             values = then.expression.expressions if isinstance(then.expression, exp.Tuple) else []
             if not names:
                 names = list(ctx.tables.columns_of(target) or [])
-            for column, value in zip(names, values):
+            # By position; names from the catalog may outnumber the VALUES: matched as far as they go.
+            for column, value in zip(names, values, strict=False):
                 if column:
                     # Only the source is visible in the INSERT branch; bind bare columns to it.
                     for bare in value.find_all(exp.Column):

@@ -186,7 +186,8 @@ def map_columns(
     if star is not None:
         # Positions behind an unexpanded star are unknown: every target column may come from it.
         return [(column, star) for column in known], None
-    return [(column, derivation) for column, (_, derivation) in zip(known, outputs)], None
+    # By position; the SQL or a stale catalog may list more or fewer columns than the query has: the extra are dropped.
+    return [(column, derivation) for column, (_, derivation) in zip(known, outputs, strict=False)], None
 
 
 def attach_with(query: exp.Expr, statement: exp.Expr) -> exp.Expr:

@@ -25,11 +25,19 @@ from lineage_pipeline.parsing.models import Effect
 
 NAME_PATTERN = r"(?:\[[^\]]+\]|\"[^\"]+\"|`[^`]+`|[\w$#@]+)(?:\s*\.\s*(?:\[[^\]]+\]|\"[^\"]+\"|`[^`]+`|[\w$#@]+))*"
 # ``ALTER TABLE t EXCHANGE PARTITION (spec) WITH TABLE s``: the partition's rows come from s.
-_EXCHANGE = re.compile(rf"^\s*TABLE\s+(?P<target>{NAME_PATTERN})\s+EXCHANGE\s+PARTITION\b.*?\bWITH\s+TABLE\s+(?P<source>{NAME_PATTERN})", re.IGNORECASE | re.DOTALL)
+_EXCHANGE = re.compile(
+    rf"^\s*TABLE\s+(?P<target>{NAME_PATTERN})\s+EXCHANGE\s+PARTITION\b.*?\bWITH\s+TABLE\s+(?P<source>{NAME_PATTERN})",
+    re.IGNORECASE | re.DOTALL,
+)
 # Redshift ``ALTER TABLE t APPEND FROM s``: s's rows move to t (s is left empty).
-_APPEND = re.compile(rf"^\s*TABLE\s+(?P<target>{NAME_PATTERN})\s+APPEND\s+FROM\s+(?P<source>{NAME_PATTERN})", re.IGNORECASE | re.DOTALL)
+_APPEND = re.compile(
+    rf"^\s*TABLE\s+(?P<target>{NAME_PATTERN})\s+APPEND\s+FROM\s+(?P<source>{NAME_PATTERN})", re.IGNORECASE | re.DOTALL
+)
 # ``ALTER TABLE s SWITCH [PARTITION n] TO t [PARTITION m]``: s's rows move to t.
-_SWITCH = re.compile(rf"^\s*TABLE\s+(?P<source>{NAME_PATTERN})\s+SWITCH\b(?:\s+PARTITION\s+\S+)?\s+TO\s+(?P<target>{NAME_PATTERN})", re.IGNORECASE | re.DOTALL)
+_SWITCH = re.compile(
+    rf"^\s*TABLE\s+(?P<source>{NAME_PATTERN})\s+SWITCH\b(?:\s+PARTITION\s+\S+)?\s+TO\s+(?P<target>{NAME_PATTERN})",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def move_rows(result: Extracted, ctx: Context, source: str, target: str) -> None:

@@ -142,7 +142,16 @@ def drop_span(tokens: list[Token], sql: str, span: tuple[int, int]) -> str:
 
 # T-SQL compound assignment operators (``SET col += x``), tokenized as the operator then ``=``.
 _COMPOUND_OPERATORS = frozenset(
-    (TokenType.PLUS, TokenType.DASH, TokenType.STAR, TokenType.SLASH, TokenType.MOD, TokenType.PIPE, TokenType.AMP, TokenType.CARET)
+    (
+        TokenType.PLUS,
+        TokenType.DASH,
+        TokenType.STAR,
+        TokenType.SLASH,
+        TokenType.MOD,
+        TokenType.PIPE,
+        TokenType.AMP,
+        TokenType.CARET,
+    )
 )
 _ASSIGNEE_TYPES = frozenset((TokenType.VAR, TokenType.IDENTIFIER, TokenType.DOT, TokenType.PARAMETER))
 _DDL_HEADS = frozenset(("CREATE", "ALTER", "DECLARE"))  # DECLARE @t TABLE (...) is DDL too
@@ -321,7 +330,8 @@ def athena_backticks(tokens: list[Token], sql: str) -> str | None:
     # between two lone backtick symbols.
     spans = [(t.start, t.end) for t in tokens if t.token_type == TokenType.IDENTIFIER and sql[t.start] == "`"]
     ticks = [t for t in tokens if t.text == "`" and t.token_type not in (TokenType.STRING, TokenType.IDENTIFIER)]
-    spans += [(opening.start, closing.end) for opening, closing in zip(ticks[::2], ticks[1::2])]
+    # An odd last backtick has no partner: it is left as it is.
+    spans += [(opening.start, closing.end) for opening, closing in zip(ticks[::2], ticks[1::2], strict=False)]
     if not spans:
         return None
     pieces = []

@@ -597,9 +597,8 @@ class _Splitter:
             self.notes.extend(notes)
         else:
             routine = f"routine {self.procedure}" if self.procedure else "routine"
-            self.notes.append(
-                ParseIssue(line=self.line_of(body.start), message=f"{routine} body in LANGUAGE {language.lower()} is not SQL; not read")
-            )
+            message = f"{routine} body in LANGUAGE {language.lower()} is not SQL; not read"
+            self.notes.append(ParseIssue(line=self.line_of(body.start), message=message))
         self.procedure = None
         self.routine_depth = None
         return end

@@ -136,7 +136,8 @@ def _create(create: exp.Create, ctx: Context) -> Extracted:
         outputs = query_outputs(attach_with(query, create), ctx, result)
         named, star = split_star(outputs)
         if explicit:
-            named = [(column, derivation) for column, (_, derivation) in zip(explicit, named)]
+            # By position; a column list longer or shorter than the query's outputs is matched as far as it goes.
+            named = [(column, derivation) for column, (_, derivation) in zip(explicit, named, strict=False)]
         write(result, ctx, target, named, star, replace=True, defines=True)
         return result
     # CREATE TABLE t LIKE s / CLONE s: s is read for t's shape (and, for CLONE, its rows).

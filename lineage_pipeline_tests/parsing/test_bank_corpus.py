@@ -1,5 +1,6 @@
 """Spec: the demo bank warehouse corpus (examples/bank_corpus) - its README's assertable lineage facts."""
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -49,9 +50,11 @@ def column_edges(parsed) -> dict[str, set[str]]:
 
 CHAINS = [
     "src_core_banking.accounts stg.accounts dw.dim_account risk.exposure_at_default reporting.regulatory_capital",
-    "src_core_banking.transactions stg.transactions dw.fact_transaction reporting.monthly_transaction_volumes reporting.management_kpis",
+    "src_core_banking.transactions stg.transactions dw.fact_transaction reporting.monthly_transaction_volumes "
+    "reporting.management_kpis",
     "src_market.fx_rates stg.fx_rates dw.fact_balance_daily reporting.daily_balance_sheet reporting.management_kpis",
-    "src_core_banking.loans stg.loans dw.fact_loan_exposure risk.exposure_at_default risk.large_exposures reporting.bcbs239_large_exposures",
+    "src_core_banking.loans stg.loans dw.fact_loan_exposure risk.exposure_at_default risk.large_exposures "
+    "reporting.bcbs239_large_exposures",
     "src_crm.customer_profiles stg.customers dw.dim_customer risk.pd_lgd_inputs risk.credit_rwa reporting.regulatory_capital",
     "dw.fact_transaction dw.v_transaction_monthly reporting.v_transaction_summary",
     "dw.fact_transaction risk.customer_transaction_profile reporting.customer_360",
@@ -70,7 +73,7 @@ CHAINS = [
 @pytest.mark.parametrize("chain", CHAINS)
 def test_table_chain(chain, table_edges):
     hops = chain.split()
-    for source, target in zip(hops, hops[1:]):
+    for source, target in pairwise(hops):
         assert (source, target) in table_edges
 
 
@@ -78,7 +81,8 @@ def test_table_chain(chain, table_edges):
     ("target", "sources"),
     [
         ("stg.accounts.account_number", {"src_core_banking.accounts.acct_no"}),
-        ("dw.fact_transaction.amount_eur", {"stg.transactions.amount", "stg.fx_rates.rate", "stg.card_transactions.billing_amount"}),
+        ("dw.fact_transaction.amount_eur",
+         {"stg.transactions.amount", "stg.fx_rates.rate", "stg.card_transactions.billing_amount"}),
         ("dw.fact_balance_daily.balance_eur", {"stg.account_balances.ledger_balance", "stg.fx_rates.rate"}),
         ("risk.exposure_at_default.ead_amount",
          {"dw.fact_loan_exposure.drawn_amount_eur", "dw.fact_loan_exposure.undrawn_amount_eur", "dw.fact_loan_exposure.ccf"}),

@@ -17,7 +17,8 @@ from .support import edges
 
 def test_build_catalog_from_ddl_ctas_views_and_select_into():
     files = [
-        parse_sql("CREATE TABLE dbo.a (id INT, name VARCHAR(10))\nCREATE VIEW dbo.v AS SELECT id, name AS n FROM dbo.a", "tsql", "one.sql"),
+        parse_sql("CREATE TABLE dbo.a (id INT, name VARCHAR(10))\nCREATE VIEW dbo.v AS SELECT id, name AS n FROM dbo.a", "tsql",
+                  "one.sql"),
         parse_sql("CREATE TABLE mart.b AS SELECT id, 1 AS one FROM dbo.a;", "postgres", "two.sql"),
         parse_sql("SELECT id INTO dbo.c FROM dbo.a\nSELECT x INTO #tmp FROM dbo.a", "tsql", "three.sql"),
     ]

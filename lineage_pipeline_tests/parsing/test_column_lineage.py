@@ -89,7 +89,8 @@ def test_column_edges(dialect, sql, expected):
 
 CATALOG_CASES = [
     ("unqualified_resolved", "tsql",
-     "INSERT INTO dbo.customer_summary (customer_id, total) SELECT name, amount FROM dbo.customers c JOIN dbo.orders o ON o.customer_id = c.id",
+     "INSERT INTO dbo.customer_summary (customer_id, total) SELECT name, amount FROM dbo.customers c JOIN dbo.orders o ON "
+     "o.customer_id = c.id",
      {"dbo.customer_summary.customer_id": (["dbo.customers.name"], "direct"),
       "dbo.customer_summary.total": (["dbo.orders.amount"], "direct")}),
     ("positional_from_catalog", "tsql",
@@ -102,7 +103,8 @@ CATALOG_CASES = [
       "dbo.orders.customer_id": (["stage.orders_raw.customer_id"], "direct"),
       "dbo.orders.amount": (["stage.orders_raw.amount"], "direct"),
       "dbo.orders.order_date": (["stage.orders_raw.order_date"], "direct")}),
-    ("qualified_star_expanded", "tsql", "CREATE VIEW dbo.v AS SELECT c.*, o.amount FROM dbo.customers c JOIN dbo.orders o ON o.customer_id = c.id",
+    ("qualified_star_expanded", "tsql",
+     "CREATE VIEW dbo.v AS SELECT c.*, o.amount FROM dbo.customers c JOIN dbo.orders o ON o.customer_id = c.id",
      {"dbo.v.id": (["dbo.customers.id"], "direct"), "dbo.v.name": (["dbo.customers.name"], "direct"),
       "dbo.v.region": (["dbo.customers.region"], "direct"), "dbo.v.balance": (["dbo.customers.balance"], "direct"),
       "dbo.v.amount": (["dbo.orders.amount"], "direct")}),
@@ -142,7 +144,8 @@ def test_column_mapping_reports_how_columns_were_matched(sql, catalog, mapping):
 MORE_CASES = [
     ("cte_column_list", "postgres", "WITH c (x, y) AS (SELECT a, b + 1 FROM s) INSERT INTO t (p, q) SELECT x, y FROM c",
      {"t.p": (["s.a"], "direct"), "t.q": (["s.b"], "expression")}),
-    ("cte_column_list_tsql", "tsql", "WITH c (x, total) AS (SELECT k, SUM(v) FROM s GROUP BY k) INSERT INTO t (k, v) SELECT x, total FROM c",
+    ("cte_column_list_tsql", "tsql",
+     "WITH c (x, total) AS (SELECT k, SUM(v) FROM s GROUP BY k) INSERT INTO t (k, v) SELECT x, total FROM c",
      {"t.k": (["s.k"], "direct"), "t.v": (["s.v"], "aggregation")}),
     ("derived_column_list", "postgres", "INSERT INTO t (p) SELECT q.x FROM (SELECT a FROM s) AS q (x)",
      {"t.p": (["s.a"], "direct")}),

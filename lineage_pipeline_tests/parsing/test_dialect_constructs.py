@@ -6,7 +6,8 @@ from .support import clean
 
 CASES = [
     ("cte_update_tsql", "tsql",
-     "WITH c AS (SELECT id, SUM(v) AS s FROM dbo.src GROUP BY id) UPDATE t SET t.total = c.s FROM dbo.tgt t JOIN c ON c.id = t.id",
+     "WITH c AS (SELECT id, SUM(v) AS s FROM dbo.src GROUP BY id) UPDATE t SET t.total = c.s FROM dbo.tgt t JOIN c ON c.id = "
+     "t.id",
      ("UPDATE", ["dbo.src"], ["dbo.tgt"], {"dbo.tgt.total": (["dbo.src.v"], "aggregation")})),
     ("cte_merge_tsql", "tsql",
      "WITH c AS (SELECT id, v FROM dbo.src) MERGE dbo.tgt AS t USING c ON t.id = c.id WHEN MATCHED THEN UPDATE SET t.v = c.v;",
@@ -58,7 +59,8 @@ CASES = [
      "WHEN NOT MATCHED THEN INSERT (id, v) VALUES (sr.id, sr.v)",
      ("MERGE", ["hr.s"], ["hr.t"], {"hr.t.v": (["hr.s.v"], "direct"), "hr.t.id": (["hr.s.id"], "direct")})),
     ("bigquery_merge", "bigquery",
-     "MERGE ds.t T USING ds.s S ON T.id = S.id WHEN MATCHED THEN UPDATE SET v = S.v WHEN NOT MATCHED THEN INSERT (id, v) VALUES (id, v)",
+     "MERGE ds.t T USING ds.s S ON T.id = S.id WHEN MATCHED THEN UPDATE SET v = S.v WHEN NOT MATCHED THEN INSERT (id, v) VALUES "
+     "(id, v)",
      ("MERGE", ["ds.s"], ["ds.t"], {"ds.t.v": (["ds.s.v"], "direct"), "ds.t.id": (["ds.s.id"], "direct")})),
     ("postgres_update_from_subquery", "postgres",
      "UPDATE t SET total = x.total FROM (SELECT id, SUM(v) AS total FROM s GROUP BY id) x WHERE x.id = t.id",
@@ -84,7 +86,10 @@ def test_dialect_construct(dialect, sql, expected):
 
 
 def test_mysql_delimiter_script():
-    sql = "DELIMITER $$\nCREATE PROCEDURE load_x()\nBEGIN\n  INSERT INTO a SELECT * FROM b;\nEND$$\nDELIMITER ;\nSELECT 1 FROM c;\n"
+    sql = (
+        "DELIMITER $$\nCREATE PROCEDURE load_x()\nBEGIN\n  INSERT INTO a SELECT * FROM b;\nEND$$\nDELIMITER ;\n"
+        "SELECT 1 FROM c;\n"
+    )
     result = clean(sql, "mysql")
     assert [(s.kind, s.sources, s.targets, s.procedure, s.line) for s in result.statements] == [
         ("INSERT", ["b"], ["a"], "load_x", 4), ("SELECT", ["c"], [], None, 7)]

@@ -6,7 +6,8 @@ from lineage_pipeline.parsing import SUPPORTED_DIALECTS, header_dialect, parse_f
 
 
 def test_required_dialects_supported():
-    required = {"tsql", "snowflake", "bigquery", "postgres", "redshift", "spark", "databricks", "hive", "oracle", "mysql", "duckdb"}
+    required = {"tsql", "snowflake", "bigquery", "postgres", "redshift", "spark", "databricks", "hive", "oracle", "mysql",
+                "duckdb"}
     assert required <= set(SUPPORTED_DIALECTS)
 
 

@@ -156,8 +156,10 @@ case("swap_with", "snowflake", "ALTER TABLE dw.dim_account SWAP WITH dw.dim_acco
 
 case("swap_with_known_columns", "snowflake", "ALTER TABLE dw.dim_currency SWAP WITH stg.currency_next",
      Expected("ALTER", ["dw.dim_currency", "stg.currency_next"], ["dw.dim_currency", "stg.currency_next"], {
-         **{f"dw.dim_currency.{c}": ([f"stg.currency_next.{c}"], "direct") for c in ("currency_code", "currency_name", "minor_units")},
-         **{f"stg.currency_next.{c}": ([f"dw.dim_currency.{c}"], "direct") for c in ("currency_code", "currency_name", "minor_units")},
+         **{f"dw.dim_currency.{c}": ([f"stg.currency_next.{c}"], "direct") for c in ("currency_code", "currency_name",
+                                                                                     "minor_units")},
+         **{f"stg.currency_next.{c}": ([f"dw.dim_currency.{c}"], "direct") for c in ("currency_code", "currency_name",
+                                                                                     "minor_units")},
      }, effects=[Effect(kind="alter", table="dw.dim_currency", detail="swaptable")],
          catalog=Catalog({"dw.dim_currency": ["currency_code", "currency_name", "minor_units"]})))
 
@@ -234,7 +236,8 @@ case("snowflake_pipe_and_task_bodies", "snowflake",
      "CREATE PIPE stg.fees_pipe AUTO_INGEST = TRUE AS COPY INTO stg.fee_events FROM @landing/fees;\n"
      "CREATE TASK stg.load_fees WAREHOUSE = etl SCHEDULE = '5 MINUTE' AS "
      "INSERT INTO dw.fact_fees (account_id) SELECT e.account_id FROM stg.fee_events e;",
-     Expected("INSERT", ["stg.fee_events"], ["dw.fact_fees"], {"dw.fact_fees.account_id": (["stg.fee_events.account_id"], "direct")}))
+     Expected("INSERT", ["stg.fee_events"], ["dw.fact_fees"],
+              {"dw.fact_fees.account_id": (["stg.fee_events.account_id"], "direct")}))
 
 case("postgres_data_modifying_cte", "postgres",
      "WITH moved AS (DELETE FROM stg.fee_queue q WHERE q.booked RETURNING q.account_id, q.fee) "
@@ -300,14 +303,14 @@ case("bigquery_struct_subfields", "bigquery",
 
 # The field of an array element reads the array column.
 case("struct_fields_of_unnested_arrays", ("bigquery", "spark", "snowflake", "duckdb"),
-     {"bigquery": "CREATE TABLE mart.order_items AS SELECT o.order_id, i.sku, (SELECT MAX(x.qty) FROM UNNEST(o.items) x) AS max_qty "
-                  "FROM stg.orders o, UNNEST(o.items) AS i",
-      "spark": "CREATE TABLE mart.order_items AS SELECT o.order_id, i.sku, aggregate(o.items, 0, (a, e) -> greatest(a, e.qty)) AS max_qty "
-               "FROM stg.orders o LATERAL VIEW explode(o.items) x AS i",
+     {"bigquery": "CREATE TABLE mart.order_items AS SELECT o.order_id, i.sku, (SELECT MAX(x.qty) FROM UNNEST(o.items) x) AS "
+                  "max_qty FROM stg.orders o, UNNEST(o.items) AS i",
+      "spark": "CREATE TABLE mart.order_items AS SELECT o.order_id, i.sku, aggregate(o.items, 0, (a, e) -> greatest(a, e.qty)) "
+               "AS max_qty FROM stg.orders o LATERAL VIEW explode(o.items) x AS i",
       "snowflake": "CREATE TABLE mart.order_items AS SELECT o.order_id, i.value:sku::STRING AS sku, "
                    "ARRAY_MAX(TRANSFORM(o.items, e -> e:qty)) AS max_qty FROM stg.orders o, LATERAL FLATTEN(input => o.items) i",
-      "duckdb": "CREATE TABLE mart.order_items AS SELECT o.order_id, i.sku, list_max(list_transform(o.items, e -> e.qty)) AS max_qty "
-                "FROM stg.orders o, UNNEST(o.items) AS t(i)"},
+      "duckdb": "CREATE TABLE mart.order_items AS SELECT o.order_id, i.sku, list_max(list_transform(o.items, e -> e.qty)) AS "
+                "max_qty FROM stg.orders o, UNNEST(o.items) AS t(i)"},
      {d: Expected("CREATE TABLE AS", ["stg.orders"], ["mart.order_items"], {
          "mart.order_items.order_id": (["stg.orders.order_id"], "direct"),
          "mart.order_items.sku": (["stg.orders.items"], "expression"),
@@ -328,7 +331,8 @@ case("athena_backticks_ctas", "athena",
 case("tsql_throw_in_catch", "tsql",
      "BEGIN TRY\n  INSERT INTO dw.fact_fees (account_id) SELECT e.account_id FROM stg.fee_events e\nEND TRY\n"
      "BEGIN CATCH\n  THROW 50001, 'fee load failed', 1;\nEND CATCH",
-     Expected("INSERT", ["stg.fee_events"], ["dw.fact_fees"], {"dw.fact_fees.account_id": (["stg.fee_events.account_id"], "direct")}))
+     Expected("INSERT", ["stg.fee_events"], ["dw.fact_fees"],
+              {"dw.fact_fees.account_id": (["stg.fee_events.account_id"], "direct")}))
 
 case("tsql_compound_variable_assignment", "tsql",
      "DECLARE @n INT = 0\nSET @n += 1\nSELECT @n *= 2\n"
@@ -341,7 +345,8 @@ case("tsql_partition_scheme_and_masked_columns", "tsql",
      "CREATE PARTITION SCHEME ps_date AS PARTITION pf_date ALL TO ([PRIMARY])\nGO\n"
      "CREATE TABLE [Fact].[Sale] (\n  [Sale Key] BIGINT IDENTITY (1, 1) NOT NULL,\n  [Invoice Date Key] DATE NOT NULL,\n"
      "  [Email] NVARCHAR (256) MASKED WITH (FUNCTION = 'email()') NULL,\n"
-     "  CONSTRAINT [PK_Fact_Sale] PRIMARY KEY NONCLUSTERED ([Sale Key] ASC, [Invoice Date Key] ASC) ON [ps_date] ([Invoice Date Key]),\n"
+     "  CONSTRAINT [PK_Fact_Sale] PRIMARY KEY NONCLUSTERED ([Sale Key] ASC, [Invoice Date Key] ASC) "
+     "ON [ps_date] ([Invoice Date Key]),\n"
      "  CONSTRAINT [FK_Sale_Date] FOREIGN KEY ([Invoice Date Key]) REFERENCES [Dimension].[Date] ([Date]) ON DELETE CASCADE\n"
      ") ON [ps_date] ([Invoice Date Key])\nGO\n"
      "CREATE NONCLUSTERED INDEX [IX_Sale_Date] ON [Fact].[Sale]([Invoice Date Key] ASC) ON [ps_date] ([Invoice Date Key])",
@@ -355,8 +360,8 @@ case("tsql_output_parameters", "tsql",
          "dw.fact_fees.account_id": (["stg.fee_events.account_id"], "direct")}, procedure="etl.load_fees"))
 
 case("tsql_output_clause_and_hints", "tsql",
-     "UPDATE TOP (100) a SET a.status = 'CLOSED' OUTPUT deleted.account_id, inserted.status INTO dw.account_audit (account_id, status) "
-     "FROM dw.dim_account a WITH (ROWLOCK) JOIN stg.closures c (NOLOCK) ON c.account_id = a.account_id",
+     "UPDATE TOP (100) a SET a.status = 'CLOSED' OUTPUT deleted.account_id, inserted.status INTO dw.account_audit (account_id, "
+     "status) FROM dw.dim_account a WITH (ROWLOCK) JOIN stg.closures c (NOLOCK) ON c.account_id = a.account_id",
      Expected("UPDATE", ["dw.dim_account", "stg.closures"], ["dw.dim_account", "dw.account_audit"], {
          "dw.dim_account.status": ([], "expression"),
          "dw.account_audit.account_id": (["dw.dim_account.account_id"], "direct"),

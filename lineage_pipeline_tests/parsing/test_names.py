@@ -36,7 +36,8 @@ NAME_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("dialect", "sql", "sources", "targets", "columns"), [c[1:] for c in NAME_CASES], ids=[c[0] for c in NAME_CASES])
+@pytest.mark.parametrize(("dialect", "sql", "sources", "targets", "columns"), [c[1:] for c in NAME_CASES],
+                         ids=[c[0] for c in NAME_CASES])
 def test_names(dialect, sql, sources, targets, columns):
     statement = last_writer(sql, dialect)
     assert (statement.sources, statement.targets, [e.target for e in statement.columns]) == (sources, targets, columns)
@@ -62,7 +63,8 @@ def test_default_schema_qualifies_every_unqualified_table_consistently():
     result = parse_sql(sql, "tsql", default_schema="DBO")
     assert result.errors == []
     _, to_report, truncate, to_fact = result.statements
-    assert (to_report.sources, to_report.targets, to_report.temp_tables) == (["dbo.dim_account"], ["rpt.open_accounts"], ["#open"])
+    assert (to_report.sources, to_report.targets, to_report.temp_tables) == (["dbo.dim_account"], ["rpt.open_accounts"],
+                                                                             ["#open"])
     assert [(e.target, e.sources) for e in to_report.columns] == [
         ("rpt.open_accounts.account_id", ["dbo.dim_account.account_id"]),
         ("rpt.open_accounts.iban", ["dbo.dim_account.iban"]),

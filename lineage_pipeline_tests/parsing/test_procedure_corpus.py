@@ -8,12 +8,15 @@ import random
 from lineage_pipeline.parsing import parse_sql
 
 TEMPLATES = [
-    "INSERT INTO dbo.tgt_{i} (a, b) SELECT s.id, SUM(s.amount) FROM dbo.src_{j} s JOIN dbo.src_{k} u ON u.id = s.id GROUP BY s.id",
-    "SELECT id, amount INTO #t{i} FROM dbo.src_{j} WHERE qty > 0\nINSERT INTO dbo.tgt_{i} (x, y) SELECT id, amount * 2 FROM #t{i}",
+    "INSERT INTO dbo.tgt_{i} (a, b) SELECT s.id, SUM(s.amount) FROM dbo.src_{j} s JOIN dbo.src_{k} u ON u.id = s.id GROUP BY "
+    "s.id",
+    "SELECT id, amount INTO #t{i} FROM dbo.src_{j} WHERE qty > 0\n"
+    "INSERT INTO dbo.tgt_{i} (x, y) SELECT id, amount * 2 FROM #t{i}",
     "MERGE dbo.tgt_{i} AS t USING dbo.src_{j} AS s ON t.id = s.id WHEN MATCHED THEN UPDATE SET t.v = s.v "
     "WHEN NOT MATCHED THEN INSERT (id, v) VALUES (s.id, s.v);",
     "UPDATE x SET x.v = y.v + 1 FROM dbo.tgt_{i} x JOIN dbo.src_{j} y ON x.id = y.id",
-    ";WITH c AS (SELECT id, SUM(v) AS total FROM dbo.src_{j} GROUP BY id) INSERT INTO dbo.tgt_{i} (id, total) SELECT id, total FROM c",
+    ";WITH c AS (SELECT id, SUM(v) AS total FROM dbo.src_{j} GROUP BY id) INSERT INTO dbo.tgt_{i} (id, total) SELECT id, total "
+    "FROM c",
     "TRUNCATE TABLE dbo.tgt_{i}\nPRINT 'x'\nEXEC dbo.audit {i}",
 ]
 

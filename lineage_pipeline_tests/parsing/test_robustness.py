@@ -52,7 +52,8 @@ def test_random_text_never_raises(text, dialect):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.sampled_from(SQL_WORDS), max_size=60), st.sampled_from(("tsql", "snowflake", "postgres", "oracle", "bigquery")))
+@given(st.lists(st.sampled_from(SQL_WORDS), max_size=60),
+       st.sampled_from(("tsql", "snowflake", "postgres", "oracle", "bigquery")))
 def test_random_sql_token_soup_never_raises(words, dialect):
     _check(parse_sql(" ".join(words), dialect))
 

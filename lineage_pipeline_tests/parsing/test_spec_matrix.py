@@ -182,9 +182,12 @@ case("insert_overwrite", ("spark", "databricks", "hive"),
      }))
 
 case("insert_overwrite_named_columns", ("spark", "databricks", "snowflake"),
-     {"spark": "INSERT OVERWRITE TABLE dw.fact_fx_position (desk_id, exposure) SELECT p.desk_id, SUM(p.notional) FROM stg.positions p GROUP BY p.desk_id",
-      "databricks": "INSERT OVERWRITE TABLE dw.fact_fx_position (desk_id, exposure) SELECT p.desk_id, SUM(p.notional) FROM stg.positions p GROUP BY p.desk_id",
-      "snowflake": "INSERT OVERWRITE INTO dw.fact_fx_position (desk_id, exposure) SELECT p.desk_id, SUM(p.notional) FROM stg.positions p GROUP BY p.desk_id"},
+     {"spark": "INSERT OVERWRITE TABLE dw.fact_fx_position (desk_id, exposure) SELECT p.desk_id, SUM(p.notional) FROM "
+               "stg.positions p GROUP BY p.desk_id",
+      "databricks": "INSERT OVERWRITE TABLE dw.fact_fx_position (desk_id, exposure) SELECT p.desk_id, SUM(p.notional) FROM "
+                    "stg.positions p GROUP BY p.desk_id",
+      "snowflake": "INSERT OVERWRITE INTO dw.fact_fx_position (desk_id, exposure) SELECT p.desk_id, SUM(p.notional) FROM "
+                   "stg.positions p GROUP BY p.desk_id"},
      Expected("INSERT OVERWRITE", ["stg.positions"], ["dw.fact_fx_position"], {
          "dw.fact_fx_position.desk_id": (["stg.positions.desk_id"], "direct"),
          "dw.fact_fx_position.exposure": (["stg.positions.notional"], "aggregation"),
@@ -221,8 +224,8 @@ case("cte_nested_inside_cte", ("tsql", "snowflake", "postgres", "duckdb", "bigqu
 
 case("subqueries", DIALECTS,
      "INSERT INTO rpt.customer_exposure (customer_id, exposure, last_review) "
-     "SELECT e.customer_id, e.exposure, (SELECT MAX(r.review_date) FROM risk.credit_review r WHERE r.customer_id = e.customer_id) "
-     "FROM (SELECT l.customer_id, SUM(l.outstanding) AS exposure FROM dw.fact_loan l GROUP BY l.customer_id) e "
+     "SELECT e.customer_id, e.exposure, (SELECT MAX(r.review_date) FROM risk.credit_review r WHERE r.customer_id = "
+     "e.customer_id) FROM (SELECT l.customer_id, SUM(l.outstanding) AS exposure FROM dw.fact_loan l GROUP BY l.customer_id) e "
      "WHERE e.customer_id IN (SELECT c.customer_id FROM dw.dim_customer c WHERE c.is_active = 1)",
      Expected("INSERT", ["dw.dim_customer", "dw.fact_loan", "risk.credit_review"], ["rpt.customer_exposure"], {
          "rpt.customer_exposure.customer_id": (["dw.fact_loan.customer_id"], "direct"),
@@ -346,11 +349,12 @@ _MERGE_EXPECTED = Expected("MERGE", ["stg.customers"], ["dw.dim_customer"], {
     "dw.dim_customer.segment": (["stg.customers.segment"], "direct"),
 })
 _MERGE_QUALIFIED = ("MERGE INTO dw.dim_customer AS tgt USING stg.customers AS src ON tgt.customer_id = src.customer_id "
-                    "WHEN MATCHED THEN UPDATE SET tgt.full_name = CONCAT(src.first_name, src.last_name), tgt.segment = src.segment "
-                    "WHEN NOT MATCHED THEN INSERT (customer_id, full_name, segment) "
+                    "WHEN MATCHED THEN UPDATE SET tgt.full_name = CONCAT(src.first_name, src.last_name), tgt.segment = "
+                    "src.segment WHEN NOT MATCHED THEN INSERT (customer_id, full_name, segment) "
                     "VALUES (src.customer_id, src.first_name, src.segment)")
 _MERGE_BARE_SET = _MERGE_QUALIFIED.replace("SET tgt.full_name", "SET full_name").replace(", tgt.segment", ", segment")
-case("merge_update_insert", ("tsql", "snowflake", "bigquery", "postgres", "redshift", "databricks", "spark", "oracle", "duckdb", "hive"),
+case("merge_update_insert",
+     ("tsql", "snowflake", "bigquery", "postgres", "redshift", "databricks", "spark", "oracle", "duckdb", "hive"),
      {"tsql": _MERGE_QUALIFIED + ";",
       "snowflake": _MERGE_QUALIFIED,
       "databricks": _MERGE_QUALIFIED,
@@ -472,7 +476,9 @@ _TEMP_EXPECTED = Expected("INSERT", ["dw.fact_transaction"], ["rpt.recent_activi
     "rpt.recent_activity.turnover": (["dw.fact_transaction.amount"], "aggregation"),
 })
 _TEMP_SELECT = "SELECT t.account_id, t.amount FROM dw.fact_transaction t WHERE t.booking_date >= DATE '2024-01-01'"
-_TEMP_INSERT = "INSERT INTO rpt.recent_activity (account_id, turnover) SELECT r.account_id, SUM(r.amount) FROM {} r GROUP BY r.account_id"
+_TEMP_INSERT = (
+    "INSERT INTO rpt.recent_activity (account_id, turnover) SELECT r.account_id, SUM(r.amount) FROM {} r GROUP BY r.account_id"
+)
 case("temp_table_hop", others("oracle"),
      {"tsql": "SELECT t.account_id, t.amount INTO #recent FROM dw.fact_transaction t WHERE t.booking_date >= '2024-01-01'\n"
               + _TEMP_INSERT.format("#recent"),
@@ -487,13 +493,15 @@ case("temp_table_hop", others("oracle"),
 case("table_variable_hop", "tsql",
      "DECLARE @recent TABLE (account_id INT, amount DECIMAL(19,4));\n"
      "INSERT INTO @recent (account_id, amount) SELECT t.account_id, t.amount FROM dw.fact_transaction t;\n"
-     "INSERT INTO rpt.recent_activity (account_id, turnover) SELECT r.account_id, SUM(r.amount) FROM @recent r GROUP BY r.account_id;",
+     "INSERT INTO rpt.recent_activity (account_id, turnover) SELECT r.account_id, SUM(r.amount) FROM @recent r GROUP BY "
+     "r.account_id;",
      Expected("INSERT", ["dw.fact_transaction"], ["rpt.recent_activity"], _TEMP_EXPECTED.columns, temp_tables=["@recent"]))
 
 case("global_temp_hop", "tsql",
      "CREATE TABLE ##recent (account_id INT, amount DECIMAL(19,4))\n"
      "INSERT INTO ##recent SELECT t.account_id, t.amount FROM dw.fact_transaction t\n"
-     "INSERT INTO rpt.recent_activity (account_id, turnover) SELECT r.account_id, SUM(r.amount) FROM ##recent r GROUP BY r.account_id",
+     "INSERT INTO rpt.recent_activity (account_id, turnover) SELECT r.account_id, SUM(r.amount) FROM ##recent r GROUP BY "
+     "r.account_id",
      Expected("INSERT", ["dw.fact_transaction"], ["rpt.recent_activity"], _TEMP_EXPECTED.columns, temp_tables=["##recent"]))
 
 # ------------------------------------------------------------------ effects: TRUNCATE / DROP / ALTER / RENAME
@@ -597,7 +605,8 @@ case("cursor_query_is_a_read", ("mysql", "snowflake", "tsql", "postgres"),
       "snowflake": "CREATE OR REPLACE PROCEDURE etl.walk_fx() RETURNS VARCHAR LANGUAGE SQL AS $$\nBEGIN\n"
                    "  LET c CURSOR FOR SELECT r.currency_code FROM stg.fx_rates r;\n  OPEN c;\n  CLOSE c;\n"
                    "  RETURN 'ok';\nEND;\n$$",
-      "tsql": "CREATE PROCEDURE etl.walk_fx AS\nBEGIN\n  DECLARE c CURSOR FAST_FORWARD FOR SELECT r.currency_code FROM stg.fx_rates r\n"
+      "tsql": "CREATE PROCEDURE etl.walk_fx AS\nBEGIN\n"
+              "  DECLARE c CURSOR FAST_FORWARD FOR SELECT r.currency_code FROM stg.fx_rates r\n"
               "  OPEN c\n  CLOSE c\n  DEALLOCATE c\nEND",
       "postgres": "CREATE FUNCTION etl.walk_fx() RETURNS void LANGUAGE plpgsql AS $$\nDECLARE\n  r record;\nBEGIN\n"
                   "  FOR r IN SELECT f.currency_code FROM stg.fx_rates f LOOP\n    PERFORM etl.log(r.currency_code);\n"
@@ -624,7 +633,8 @@ case("plsql_package_call", "oracle",
 # ------------------------------------------------------------------ dynamic SQL and procedure calls are recorded, not dropped
 
 case("dynamic_sql_opaque", ("tsql", "oracle", "snowflake", "bigquery"),
-     {"tsql": "DECLARE @sql NVARCHAR(MAX) = N'INSERT INTO ' + @target + N' SELECT * FROM stg.fee_events'\nEXEC sp_executesql @sql",
+     {"tsql": "DECLARE @sql NVARCHAR(MAX) = N'INSERT INTO ' + @target + N' SELECT * FROM stg.fee_events'\n"
+              "EXEC sp_executesql @sql",
       "oracle": "BEGIN\n  EXECUTE IMMEDIATE 'INSERT INTO ' || v_target || ' SELECT * FROM stg.fee_events';\nEND;",
       "snowflake": "EXECUTE IMMEDIATE 'INSERT INTO ' || :target || ' SELECT * FROM stg.fee_events'",
       "bigquery": "EXECUTE IMMEDIATE CONCAT('INSERT INTO ', target, ' SELECT * FROM stg.fee_events')"},
@@ -837,7 +847,7 @@ case("struct_field_access", ("bigquery", "databricks", "spark"),
          "dw.customer_address.city": (["stg.customers.address"], "expression"),
      }))
 
-# ------------------------------------------------------------------ T-SQL scripts: GO batches, no semicolons, temps across batches
+# ------------------------------------------------------------- T-SQL scripts: GO batches, no semicolons, temps across batches
 
 case("tsql_print_does_not_swallow_insert", "tsql",
      "PRINT 'start'\nINSERT INTO dw.fact_fees (account_id) SELECT e.account_id FROM stg.fee_events e\nPRINT 'end'",

@@ -34,18 +34,23 @@ def texts(sql: str, dialect: str) -> list[tuple[int, str | None, str]]:
         ("tsql", "SELECT a FROM t ORDER BY a OFFSET 5 ROWS FETCH NEXT 5 ROWS ONLY",
          [(1, None, "SELECT a FROM t ORDER BY a OFFSET 5 ROWS FETCH NEXT 5 ROWS ONLY")]),
         ("tsql", "CREATE TABLE t (a INT, CONSTRAINT fk FOREIGN KEY (a) REFERENCES p (a) ON DELETE CASCADE ON UPDATE SET NULL)",
-         [(1, None, "CREATE TABLE t (a INT, CONSTRAINT fk FOREIGN KEY (a) REFERENCES p (a) ON DELETE CASCADE ON UPDATE SET NULL)")]),
+         [(1, None, "CREATE TABLE t (a INT, CONSTRAINT fk FOREIGN KEY (a) REFERENCES p (a) ON DELETE CASCADE ON UPDATE SET "
+                    "NULL)")]),
         ("tsql", "ALTER TABLE t DROP COLUMN a\nALTER TABLE u ADD b INT",
          [(1, None, "ALTER TABLE t DROP COLUMN a"), (2, None, "ALTER TABLE u ADD b INT")]),
         ("tsql", "BEGIN TRAN\nDELETE FROM t\nCOMMIT", [(1, None, "BEGIN TRAN"), (2, None, "DELETE FROM t"), (3, None, "COMMIT")]),
-        ("tsql", "MERGE t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET a = s.a WHEN NOT MATCHED THEN INSERT (a) VALUES (s.a);",
-         [(1, None, "MERGE t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET a = s.a WHEN NOT MATCHED THEN INSERT (a) VALUES (s.a)")]),
+        ("tsql", "MERGE t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET a = s.a WHEN NOT MATCHED THEN INSERT (a) VALUES "
+                 "(s.a);",
+         [(1, None, "MERGE t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET a = s.a WHEN NOT MATCHED THEN INSERT (a) VALUES "
+                    "(s.a)")]),
         ("postgres", "CREATE TABLE t AS WITH c AS (SELECT 1 AS a) SELECT a FROM c",
          [(1, None, "CREATE TABLE t AS WITH c AS (SELECT 1 AS a) SELECT a FROM c")]),
         ("spark", "INSERT INTO t WITH c AS (SELECT 1 AS a) SELECT a FROM c",
          [(1, None, "INSERT INTO t WITH c AS (SELECT 1 AS a) SELECT a FROM c")]),
-        ("oracle", "SELECT 1 FROM dual\n/\nSELECT 2 FROM dual\n/\n", [(1, None, "SELECT 1 FROM dual"), (3, None, "SELECT 2 FROM dual")]),
-        ("postgres", "BEGIN;\nINSERT INTO t SELECT 1;\nCOMMIT;", [(1, None, "BEGIN"), (2, None, "INSERT INTO t SELECT 1"), (3, None, "COMMIT")]),
+        ("oracle", "SELECT 1 FROM dual\n/\nSELECT 2 FROM dual\n/\n",
+         [(1, None, "SELECT 1 FROM dual"), (3, None, "SELECT 2 FROM dual")]),
+        ("postgres", "BEGIN;\nINSERT INTO t SELECT 1;\nCOMMIT;",
+         [(1, None, "BEGIN"), (2, None, "INSERT INTO t SELECT 1"), (3, None, "COMMIT")]),
     ],
 )
 def test_split(dialect, sql, expected):

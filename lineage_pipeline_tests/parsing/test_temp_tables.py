@@ -154,7 +154,10 @@ def test_drop_temp_forgets_it():
 
 
 def test_tempdb_qualified_name_is_the_same_temp():
-    sql = "IF OBJECT_ID('tempdb..#t') IS NOT NULL DROP TABLE tempdb..#t\nSELECT a INTO #t FROM s\nINSERT INTO t (a) SELECT a FROM #t"
+    sql = (
+        "IF OBJECT_ID('tempdb..#t') IS NOT NULL DROP TABLE tempdb..#t\n"
+        "SELECT a INTO #t FROM s\nINSERT INTO t (a) SELECT a FROM #t"
+    )
     result = clean(sql)
     assert [s.kind for s in result.statements] == ["DROP TABLE", "SELECT INTO", "INSERT"]
     assert result.statements[0].effects == []

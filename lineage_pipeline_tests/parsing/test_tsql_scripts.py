@@ -210,7 +210,8 @@ def test_insert_exec_targets_table_and_records_call():
     result = clean("INSERT INTO dbo.t (a, b) EXEC dbo.usp_source @x = 1")
     statement = result.statements[0]
     assert (statement.kind, statement.targets, statement.calls) == (
-        "INSERT EXEC", ["dbo.t"], [Call(kind="procedure", target="dbo.usp_source", text="INSERT INTO dbo.t (a, b) EXEC dbo.usp_source @x = 1")])
+        "INSERT EXEC", ["dbo.t"],
+        [Call(kind="procedure", target="dbo.usp_source", text="INSERT INTO dbo.t (a, b) EXEC dbo.usp_source @x = 1")])
 
 
 def test_sp_rename_is_an_effect():
