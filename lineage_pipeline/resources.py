@@ -18,8 +18,8 @@ from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
 from lineage_pipeline.graph.dead_letter import DeadLetterFile, dead_letter_path
 from lineage_pipeline.graph.faults import RetryPolicy
-from lineage_pipeline.observability.metrics import NoMetrics, PipelineMetrics, configure_metrics
 from lineage_pipeline.graph.writer import OrphanPolicy
+from lineage_pipeline.observability.metrics import NoMetrics, PipelineMetrics, configure_metrics
 from lineage_pipeline.pipeline.ingest import CorpusSpec, WriteOptions
 from lineage_pipeline.pipeline.parse_pool import PoolKeeper, StartMethod
 from lineage_pipeline.pipeline.parse_stage import ParseOptions
@@ -95,7 +95,9 @@ class ParserResource(dg.ConfigurableResource):
         if self._pools is not None:
             self._pools.close()
 
-    def options(self, workers: int | None = None, chunk_size: int | None = None, file_timeout_s: float | None = None) -> ParseOptions:
+    def options(
+        self, workers: int | None = None, chunk_size: int | None = None, file_timeout_s: float | None = None
+    ) -> ParseOptions:
         """Parse options with this resource's pool; unset arguments take the resource's values."""
         return ParseOptions(
             workers=workers or self.workers,

@@ -71,7 +71,9 @@ def lineage_graph(
             retire=context.run.tags.get(RETIRE_TAG) == "true",
         )
     sync = report.sync
-    metrics.metrics.record_graph_sync(len(sync.files_written) + len(sync.files_deleted), sync.retries, len(sync.dead_lettered), report.seconds)
+    metrics.metrics.record_graph_sync(
+        len(sync.files_written) + len(sync.files_deleted), sync.retries, len(sync.dead_lettered), report.seconds
+    )
     for entry in sync.dead_lettered:
         context.log.error(f"graph store rejected a {entry.statement} row of {entry.file}: {entry.error}")
     return dg.MaterializeResult(metadata=write_metadata(report, options, str(dead_letters.path)))

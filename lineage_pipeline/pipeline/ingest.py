@@ -22,18 +22,15 @@ from lineage_pipeline.corpus.manifest import (
     save_manifest,
     update_manifest,
 )
+from lineage_pipeline.graph import cypher
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.dead_letter import DeadLetterFile
-from lineage_pipeline.graph.faults import RetryPolicy
+from lineage_pipeline.graph.faults import RetryPolicy, retrying_read
 from lineage_pipeline.graph.queries import graph_counts
 from lineage_pipeline.graph.writer import OrphanPolicy, SyncReport
-from lineage_pipeline.parsing import DialectSuggestion
+from lineage_pipeline.parsing import PARSER_VERSION, DialectSuggestion
 from lineage_pipeline.pipeline.dialect_choice import AutoChoice, dialect_advice, resolve_auto_folders
-from lineage_pipeline.graph import cypher
-from lineage_pipeline.graph.faults import retrying_read
-from lineage_pipeline.parsing import PARSER_VERSION
 from lineage_pipeline.pipeline.graph_stage import MissingParseResultError, current_revisions, sync_manifest
-from lineage_pipeline.pipeline.progress import Progress
 from lineage_pipeline.pipeline.parse_stage import (
     CatalogOutcome,
     ParseOptions,
@@ -41,6 +38,7 @@ from lineage_pipeline.pipeline.parse_stage import (
     other_domain_manifests,
     parse_domain_files,
 )
+from lineage_pipeline.pipeline.progress import Progress
 from lineage_pipeline.stores.parse_cache import ParseCache
 from lineage_pipeline.stores.parse_results import ParseResults
 
@@ -227,7 +225,9 @@ def domain_is_current(
         return False
     root = corpus.root.resolve()
     kept = {folder: AutoChoice(*choice) for folder, choice in (manifest.auto_dialects or {}).items()}
-    folder_dialects, _ = resolve_auto_folders(root, domain, corpus.extensions, corpus.folder_dialects, corpus.default_dialect, kept)
+    folder_dialects, _ = resolve_auto_folders(
+        root, domain, corpus.extensions, corpus.folder_dialects, corpus.default_dialect, kept
+    )
     if (manifest.corpus_root, manifest.folder_dialects, manifest.default_dialect) != (
         str(root), folder_dialects, corpus.default_dialect
     ):

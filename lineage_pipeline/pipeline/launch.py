@@ -152,11 +152,12 @@ def ingest_corpus_root(
     """Register the corpus's domains as partitions and run the job for each (or for ``domains``).
 
     A whole-corpus ingest also looks for domains whose folder is gone (deleted, or a sub-folder ingested
-    by mistake as a corpus), among the registered partitions and ``graph_domains`` (those the graph holds): with ``force_delete`` each is retired by a run that
-    removes its lineage, then its partition and saved manifest (in ``manifests_dir``) go; without it
-    they are kept and reported (the deletion guard's rule: never remove a whole domain unasked).
-    When ``is_current`` says every domain of a whole-corpus ingest is current (``ingest.domain_is_current``)
-    and none is gone, no run is started: a no-op costs a stat walk and one graph read per domain.
+    by mistake as a corpus) among the registered partitions and ``graph_domains`` (those the graph
+    holds): with ``force_delete`` each is retired by a run that removes its lineage, then its partition
+    and saved manifest (in ``manifests_dir``) go; without it they are kept and reported (the deletion
+    guard's rule: never remove a whole domain unasked). When ``is_current`` says every domain of a
+    whole-corpus ingest is current (``ingest.domain_is_current``) and none is gone, no run is started:
+    a no-op costs a stat walk and one graph read per domain.
     """
     instance = project_instance()
     fail_orphaned_runs(instance)

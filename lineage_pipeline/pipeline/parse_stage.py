@@ -34,8 +34,9 @@ from lineage_pipeline.parsing import Catalog
 from lineage_pipeline.pipeline.parse_pool import FileResult, FileTask, ParsePool, PoolKeeper, StartMethod
 from lineage_pipeline.pipeline.progress import NoProgress, Progress
 from lineage_pipeline.settings import knob_default
-from lineage_pipeline.stores.parse_cache import CacheKey, Encoded, IntegrityReport, ParseCache, Summary
+from lineage_pipeline.stores.parse_cache import CacheKey, Encoded, ParseCache, Summary
 from lineage_pipeline.stores.parse_results import ParseResults
+from lineage_pipeline.stores.sqlite_file import IntegrityReport
 
 ROUNDS = 3
 """Re-resolutions of table-defining files while the catalog still grows (a view over a ``SELECT *`` view)."""
@@ -235,7 +236,7 @@ def parse_domain_files(
     # 2. first pass
     own: dict[str, Summary] = {}
     missed: list[ManifestEntry] = []
-    for entry, (_, summary) in zip(manifest.files, cache.lookup(first_pass_key(e) for e in manifest.files)):
+    for entry, (_, summary) in zip(manifest.files, cache.lookup(first_pass_key(e) for e in manifest.files), strict=True):
         if summary is None:
             missed.append(entry)
         else:
@@ -421,7 +422,7 @@ def _missing_first_passes(others: list[DomainManifest], cache: ParseCache, facts
     missing: list[ManifestEntry] = []
     for other in others:
         keys = (first_pass_key(e) for e in other.files)
-        for entry, (_, summary) in zip(other.files, cache.lookup(keys, count=False)):
+        for entry, (_, summary) in zip(other.files, cache.lookup(keys, count=False), strict=True):
             if summary is None:
                 missing.append(entry)
             else:
@@ -473,7 +474,7 @@ class _Resolver:
         }
         found: dict[str, Summary] = {}
         missed = []
-        for path, (_, summary) in zip(keys, self.cache.lookup(keys.values(), count=False)):
+        for path, (_, summary) in zip(keys, self.cache.lookup(keys.values(), count=False), strict=True):
             if summary is None:
                 tables = {name: subsets[path][name] for name in subsets[path]}
                 entry = self.entries[path]

@@ -70,7 +70,7 @@ def run_progress(domain: str, tags: Mapping[str, str]) -> Progress:
     if tags.get(PROGRESS_TAG) != "terminal":
         return NoProgress()
     try:
-        stream = open("/dev/tty", "w")  # noqa: SIM115 - the bar writes to it for the whole step
+        stream = open("/dev/tty", "w")
     except OSError:
         return NoProgress()
     return TerminalProgress(domain, stream)

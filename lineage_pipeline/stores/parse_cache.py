@@ -26,7 +26,7 @@ from pathlib import Path
 
 from lineage_pipeline.parsing import PARSER_VERSION, catalog_dependencies, catalog_entries, needs_catalog
 from lineage_pipeline.parsing.models import FileLineage, ParseIssue
-from lineage_pipeline.stores.sqlite_file import SqliteFile, batched
+from lineage_pipeline.stores.sqlite_file import IntegrityReport, SqliteFile, batched
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +34,14 @@ SCHEMA_VERSION = "6"
 """Layout of this database; a file with another layout is moved aside and rebuilt."""
 _APP_ID = "lineage_pipeline.parse_cache"
 _LOOKUP_BATCH = 500
+_SUMMARY_COLUMNS = "sha256, dialect, context, statements, column_edges, errors, defines, dependencies, warnings"
+"""The columns ``_summary`` reads, in its order."""
 CATALOG_SNAPSHOTS = 8
 """Corpus catalogs kept (most recent first): enough for concurrent runs of a few corpus states."""
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS stats (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO stats VALUES ('hits', 0), ('misses', 0), ('evictions', 0);
 CREATE TABLE IF NOT EXISTS entries (
     sha256 TEXT NOT NULL,
     dialect TEXT NOT NULL,
@@ -60,7 +62,6 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_last_used ON entries (last_used_at);
 CREATE TABLE IF NOT EXISTS catalogs (digest TEXT PRIMARY KEY, tables TEXT NOT NULL, created_at REAL NOT NULL);
 """
-_COUNTERS = ("hits", "misses", "evictions")
 
 
 @dataclass(frozen=True)
@@ -164,15 +165,6 @@ class CacheStats:
         return {k: getattr(self, k) for k in ("hits", "misses", "hit_rate", "entries", "bytes", "evictions")}
 
 
-@dataclass(frozen=True)
-class IntegrityReport:
-    """Outcome of ``verify_integrity``: ``problem`` is None when the file was sound."""
-
-    path: Path
-    problem: str | None = None
-    moved_to: Path | None = None
-
-
 class ParseCache:
     """Parse results on disk with LRU eviction beyond ``max_entries`` and expiry after ``ttl_seconds`` unused.
 
@@ -198,23 +190,8 @@ class ParseCache:
         self.ttl_seconds = ttl_seconds
         self.enabled = enabled
         self.clock = clock
-        self.file = SqliteFile(self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.file.exclusive():
-            # an existing file is only checked by verify_integrity: writing our layout into a foreign
-            # database here would make it look like ours
-            if not self.path.exists() or self.path.stat().st_size == 0:
-                self._create()
-
-    # -- layout ---------------------------------------------------------------------------------
-
-    def _create(self) -> None:
-        with closing(self.file.connect()) as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('app', ?)", (_APP_ID,))
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-            db.executemany("INSERT OR IGNORE INTO stats VALUES (?, 0)", [(c,) for c in _COUNTERS])
+        self.file = SqliteFile(self.path, label="parse cache", app_id=_APP_ID, schema_version=SCHEMA_VERSION, schema=_SCHEMA)
+        self.file.ensure()
 
     # -- integrity ------------------------------------------------------------------------------
 
@@ -224,14 +201,7 @@ class ParseCache:
         A corrupt, truncated or foreign file is moved aside (``<name>.corrupt-<time>``) and an empty
         cache is created in its place, with a warning; this never raises for a bad file.
         """
-        with self.file.exclusive():
-            problem = self._problem(sample_size)
-            if problem is None:
-                return IntegrityReport(self.path)
-            moved_to = self.file.move_aside(int(time.time() * 1000))
-            log.warning("parse cache %s is unusable (%s); moved to %s and rebuilt empty", self.path, problem, moved_to)
-            self._create()
-            return IntegrityReport(self.path, problem, moved_to)
+        return self.file.repair(lambda: self._problem(sample_size))
 
     def _problem(self, sample_size: int) -> str | None:
         try:
@@ -239,12 +209,9 @@ class ParseCache:
                 result = db.execute("PRAGMA integrity_check").fetchall()
                 if result != [("ok",)]:
                     return "integrity check failed: " + "; ".join(str(r[0]) for r in result[:3])
-                tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-                if not {"meta", "stats", "entries", "catalogs"} <= tables:
-                    return f"not a parse cache (tables: {', '.join(sorted(tables)) or 'none'})"
-                meta = dict(db.execute("SELECT name, value FROM meta"))
-                if meta.get("app") != _APP_ID or meta.get("schema_version") != SCHEMA_VERSION:
-                    return f"foreign or old layout (app={meta.get('app')!r}, schema_version={meta.get('schema_version')!r})"
+                layout = self.file.layout_problem(db)
+                if layout is not None:
+                    return layout
                 count = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
                 offsets = random.sample(range(count), min(sample_size, count))
                 for offset in offsets:
@@ -272,9 +239,7 @@ class ParseCache:
             now = self.clock()
             fresh_after = now - self.ttl_seconds
             with self.file.transaction() as db:
-                rows = self._servable(
-                    db, batch, "sha256, dialect, context, statements, column_edges, errors, defines, dependencies, warnings", fresh_after
-                )
+                rows = self._servable(db, batch, _SUMMARY_COLUMNS, fresh_after)
                 by_key = {CacheKey(r[0], r[1], r[2]): r for r in rows}
                 found = []
                 for key in batch:
@@ -338,8 +303,8 @@ class ParseCache:
             rows = {
                 CacheKey(row[0], row[1], row[2]): Encoded(row[9], _summary(row))
                 for row in db.execute(
-                    "SELECT sha256, dialect, context, statements, column_edges, errors, defines, dependencies, warnings, "
-                    f"payload FROM entries WHERE parser_version=? AND reusable=1 AND sha256 IN ({marks})",
+                    f"SELECT {_SUMMARY_COLUMNS}, payload FROM entries "
+                    f"WHERE parser_version=? AND reusable=1 AND sha256 IN ({marks})",
                     (self.parser_version, *(k.sha256 for k in batch)),
                 )
             }
@@ -381,7 +346,8 @@ class ParseCache:
             (
                 key.sha256, key.dialect, self.parser_version, key.context, enc.payload,
                 enc.summary.statements, enc.summary.column_edges, issues_json(enc.summary.errors),
-                issues_json(enc.summary.warnings), json.dumps(enc.summary.defines), json.dumps(enc.summary.dependencies), int(enc.reusable), now, now,
+                issues_json(enc.summary.warnings), json.dumps(enc.summary.defines), json.dumps(enc.summary.dependencies),
+                int(enc.reusable), now, now,
             )
             for key, enc in items
             if enc.reusable

@@ -7,25 +7,20 @@ never evicted and is written whether or not the cache is enabled: it holds exact
 current files. A damaged file is moved aside and rebuilt empty; the next parse fills it again.
 """
 
-import logging
 import sqlite3
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 from lineage_pipeline.parsing.models import FileLineage, ParseIssue
-from lineage_pipeline.stores.parse_cache import CacheKey, Encoded, IntegrityReport, decode, issues_from_json, issues_json
-from lineage_pipeline.stores.sqlite_file import SqliteFile, batched
-
-log = logging.getLogger(__name__)
+from lineage_pipeline.stores.parse_cache import CacheKey, Encoded, decode, issues_from_json, issues_json
+from lineage_pipeline.stores.sqlite_file import IntegrityReport, SqliteFile, batched
 
 SCHEMA_VERSION = "2"
 _APP_ID = "lineage_pipeline.parse_results"
 _BATCH = 500
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS results (
     path TEXT PRIMARY KEY,
     domain TEXT NOT NULL,
@@ -66,30 +61,13 @@ class ParseResults:
     """Per-domain, per-path parse results in a SQLite file shared by the steps and runs of a project."""
 
     def __init__(self, path: Path):
-        self.file = SqliteFile(path)
+        self.file = SqliteFile(path, label="parse results", app_id=_APP_ID, schema_version=SCHEMA_VERSION, schema=_SCHEMA)
         self.path = self.file.path
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.file.exclusive():
-            if not self.path.exists() or self.path.stat().st_size == 0:
-                self._create()
-
-    def _create(self) -> None:
-        with closing(self.file.connect()) as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('app', ?)", (_APP_ID,))
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+        self.file.ensure()
 
     def verify_integrity(self) -> IntegrityReport:
         """Integrity and layout check; a damaged or foreign file is moved aside and rebuilt empty (never raises)."""
-        with self.file.exclusive():
-            problem = self._problem()
-            if problem is None:
-                return IntegrityReport(self.path)
-            moved_to = self.file.move_aside(int(time.time() * 1000))
-            log.warning("parse results %s are unusable (%s); moved to %s and rebuilt empty", self.path, problem, moved_to)
-            self._create()
-            return IntegrityReport(self.path, problem, moved_to)
+        return self.file.repair(self._problem)
 
     def _problem(self) -> str | None:
         try:
@@ -97,12 +75,9 @@ class ParseResults:
                 result = db.execute("PRAGMA quick_check").fetchall()
                 if result != [("ok",)]:
                     return "integrity check failed: " + "; ".join(str(r[0]) for r in result[:3])
-                meta = dict(db.execute("SELECT name, value FROM meta"))
-                if meta.get("app") != _APP_ID or meta.get("schema_version") != SCHEMA_VERSION:
-                    return f"foreign or old layout (app={meta.get('app')!r}, schema_version={meta.get('schema_version')!r})"
+                return self.file.layout_problem(db)
         except sqlite3.DatabaseError as error:
             return f"unreadable database: {error}"
-        return None
 
     def stored(self, domain: str) -> dict[str, StoredResult]:
         """Path -> what the domain's row holds, for every file of ``domain``."""

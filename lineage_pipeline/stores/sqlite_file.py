@@ -6,13 +6,19 @@ connections or takes locks its own way.
 """
 
 import fcntl
+import logging
 import os
+import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -42,17 +48,79 @@ def file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@dataclass(frozen=True)
+class IntegrityReport:
+    """Outcome of a check of a SQLite file: ``problem`` is None when it was sound, else where it was moved."""
+
+    path: Path
+    problem: str | None = None
+    moved_to: Path | None = None
+
+
 class SqliteFile:
     """A SQLite database file in WAL mode used by several threads and processes at once.
 
     Each thread (and each forked child) gets its own autocommit connection, kept open: opening and
-    closing one per call costs ~1 ms, and a connection may cross neither threads nor a fork.
+    closing one per call costs ~1 ms, and a connection may cross neither threads nor a fork. With a
+    ``schema``, the file's ``meta`` table names the application and layout it was made by, so a foreign
+    or older file is told apart from ours (``layout_problem``) and rebuilt (``repair``).
     """
 
-    def __init__(self, path: Path, *, synchronous: str = "NORMAL"):
+    def __init__(
+        self,
+        path: Path,
+        *,
+        label: str = "database",
+        app_id: str = "",
+        schema_version: str = "",
+        schema: str = "",
+        synchronous: str = "NORMAL",
+    ):
         self.path = Path(path)
+        self.label = label
+        self.app_id, self.schema_version, self.schema = app_id, schema_version, schema
+        self.tables = {"meta", *re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", schema)}
         self.synchronous = synchronous
         self._local = threading.local()
+
+    def ensure(self) -> None:
+        """Create the file with its layout if it does not exist or is empty. An existing file is only
+        checked by ``repair``: writing our layout into a foreign database would make it look like ours."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.exclusive():
+            if not self.path.exists() or self.path.stat().st_size == 0:
+                self.create()
+
+    def create(self) -> None:
+        """WAL mode, the schema, and the ``meta`` rows naming application and layout."""
+        with closing(self.connect()) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(self.schema)
+            db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('app', ?)", (self.app_id,))
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (self.schema_version,))
+
+    def layout_problem(self, db: sqlite3.Connection) -> str | None:
+        """Why the database behind ``db`` is not one of ours in the current layout, or None."""
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not self.tables <= tables:
+            return f"not a {self.label} (tables: {', '.join(sorted(tables)) or 'none'})"
+        meta = dict(db.execute("SELECT name, value FROM meta"))
+        if meta.get("app") != self.app_id or meta.get("schema_version") != self.schema_version:
+            return f"foreign or old layout (app={meta.get('app')!r}, schema_version={meta.get('schema_version')!r})"
+        return None
+
+    def repair(self, problem: Callable[[], str | None]) -> IntegrityReport:
+        """Run ``problem`` under the file lock; a file it finds unusable is moved aside
+        (``<name>.corrupt-<time>``) and rebuilt empty with a warning. Never raises for a bad file."""
+        with self.exclusive():
+            found = problem()
+            if found is None:
+                return IntegrityReport(self.path)
+            moved_to = self.move_aside(int(time.time() * 1000))
+            log.warning("%s %s is unusable (%s); moved to %s and rebuilt empty", self.label, self.path, found, moved_to)
+            self.create()
+            return IntegrityReport(self.path, found, moved_to)
 
     def connect(self) -> sqlite3.Connection:
         """A new connection of its own (the caller closes it)."""
