@@ -154,7 +154,7 @@ def cache_bench(file_count: int, corpus: Path | None, seed: int, workers: int, r
             cold_ingest = _ingest("cold ingest", root, data_dirs[0], workers)
             warm_ingest = _ingest("warm ingest", root, data_dirs[0], workers)
             probes = []
-            for size, data_dir in zip(rss_sizes, data_dirs[1:]):
+            for size, data_dir in zip(rss_sizes, data_dirs[1:], strict=True):
                 generate_corpus(work / f"rss{size}", size, seed)
                 probes.append(_ingest(f"cold ingest {size} files", work / f"rss{size}", data_dir, workers))
         finally:

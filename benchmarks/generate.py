@@ -99,7 +99,8 @@ ENTITIES = (
     ), "execution_date", "amount"),
     Entity("balances", "src_core_banking.account_balances", "account_id", (
         ("acct_id", "account_id", "trim"), ("bal_dt", "balance_date", "date"), ("ledger_bal", "ledger_balance", "amount"),
-        ("avail_bal", "available_balance", "amount"), ("ccy", "currency_code", "upper"), ("accr_int", "accrued_interest", "amount"),
+        ("avail_bal", "available_balance", "amount"), ("ccy", "currency_code", "upper"),
+        ("accr_int", "accrued_interest", "amount"),
     ), "balance_date", "ledger_balance"),
     Entity("loans", "src_core_banking.loans", "loan_id", (
         ("loan_id", "loan_id", "trim"), ("acct_id", "account_id", "trim"), ("snapshot_dt", "snapshot_date", "date"),
@@ -211,9 +212,11 @@ def _stg_ddl(rng: random.Random, unit: str) -> tuple[str, list[str], list[str], 
     statements = []
     for entity in chosen:
         body = ",\n    ".join(f"{stg:<22} {types[kind]}" for _, stg, kind in entity.columns)
-        statements.append(f"CREATE TABLE stg.{entity.name}_{unit} (\n    {body},\n    load_ts                DATETIME2 NOT NULL\n);")
+        statements.append(f"CREATE TABLE stg.{entity.name}_{unit} (\n    {body},\n    load_ts                DATETIME2 NOT NULL\n"
+                          ");")
     if rng.random() < 0.5:
-        statements.append(f"CREATE TABLE stg.load_audit_{unit} (\n    table_name VARCHAR(128),\n    row_count  INT,\n    loaded_at  DATETIME2\n);")
+        statements.append(f"CREATE TABLE stg.load_audit_{unit} (\n    table_name VARCHAR(128),\n    row_count  INT,\n"
+                          "    loaded_at  DATETIME2\n);")
     return "Staging tables of the business unit", [], [f"stg.{e.name}_{unit}" for e in chosen], statements
 
 
@@ -231,10 +234,13 @@ def _stg_load(rng: random.Random, unit: str) -> tuple[str, list[str], list[str],
     ]
     extras = [
         f"DELETE FROM {target}\nWHERE {entity.key} IS NULL;",
-        f"UPDATE {target}\nSET {entity.stg_columns[-1]} = UPPER({entity.stg_columns[-1]})\nWHERE {entity.stg_columns[-1]} IS NOT NULL;",
-        f"INSERT INTO stg.load_audit_{unit} (table_name, row_count, loaded_at)\nSELECT '{target}', COUNT(*), SYSDATETIME()\nFROM {target};",
+        f"UPDATE {target}\nSET {entity.stg_columns[-1]} = UPPER({entity.stg_columns[-1]})\n"
+        f"WHERE {entity.stg_columns[-1]} IS NOT NULL;",
+        f"INSERT INTO stg.load_audit_{unit} (table_name, row_count, loaded_at)\nSELECT '{target}', COUNT(*), SYSDATETIME()\n"
+        f"FROM {target};",
         f"UPDATE STATISTICS {target};",
-        f"INSERT INTO stg.rejects_{unit} (table_name, record_key, reason, rejected_at)\nSELECT '{target}', s.{entity.columns[0][0]}, "
+        f"INSERT INTO stg.rejects_{unit} (table_name, record_key, reason, rejected_at)\n"
+        f"SELECT '{target}', s.{entity.columns[0][0]}, "
         f"'missing key', SYSDATETIME()\nFROM {entity.source} AS s\nWHERE s.{entity.columns[0][0]} IS NULL;",
     ]
     statements += rng.sample(extras, rng.randint(1, len(extras)))
@@ -256,7 +262,8 @@ def _dim_proc(rng: random.Random, unit: str) -> tuple[str, list[str], list[str],
         body.append(f"UPDATE {tmp}\n    SET {others[0]} = LTRIM(RTRIM({others[0]}));")
     updates = ",\n                ".join(f"tgt.{c} = src.{c}" for c in others)
     body.append(
-        f"MERGE {dim} AS tgt\n    USING (\n        SELECT\n            {_cols(cols, 12, 't')}\n        FROM {tmp} AS t\n    ) AS src\n"
+        f"MERGE {dim} AS tgt\n    USING (\n        SELECT\n            {_cols(cols, 12, 't')}\n        FROM {tmp} AS t\n"
+        "    ) AS src\n"
         f"        ON tgt.{entity.key} = src.{entity.key}\n    WHEN MATCHED THEN\n        UPDATE SET\n                {updates},\n"
         f"                tgt.updated_at = SYSDATETIME()\n    WHEN NOT MATCHED BY TARGET THEN\n"
         f"        INSERT ({', '.join(cols)}, is_current, updated_at)\n"
@@ -283,21 +290,31 @@ def _fact_proc(rng: random.Random, unit: str) -> tuple[str, list[str], list[str]
     date_col, amount = entity.date_col, entity.amount_col
     body = [
         f"CREATE TABLE #batch (\n        {entity.key:<18} VARCHAR(40) NOT NULL,\n        {date_col:<18} DATE NOT NULL,\n"
-        f"        account_id         VARCHAR(20) NOT NULL,\n        {amount:<18} DECIMAL(19,4),\n        currency_code      CHAR(3)\n    );",
-        f"INSERT INTO #batch ({entity.key}, {date_col}, account_id, {amount}, currency_code)\n    SELECT t.{entity.key}, t.{date_col}, "
-        f"t.account_id, t.{amount}, t.currency_code\n    FROM {stg} AS t\n    WHERE t.{date_col} >= DATEADD(DAY, -{rng.randint(1, 7)}, CAST(GETDATE() AS DATE));",
+        f"        account_id         VARCHAR(20) NOT NULL,\n        {amount:<18} DECIMAL(19,4),\n"
+        "        currency_code      CHAR(3)\n    );",
+        f"INSERT INTO #batch ({entity.key}, {date_col}, account_id, {amount}, currency_code)\n"
+        f"    SELECT t.{entity.key}, t.{date_col}, "
+        f"t.account_id, t.{amount}, t.currency_code\n    FROM {stg} AS t\n"
+        f"    WHERE t.{date_col} >= DATEADD(DAY, -{rng.randint(1, 7)}, CAST(GETDATE() AS DATE));",
         f"DELETE FROM {fact}\n    WHERE load_date IN (SELECT DISTINCT b.{date_col} FROM #batch AS b);",
-        f"INSERT INTO {fact} (\n        {entity.key}, date_key, load_date, account_key, customer_id, amount, currency_code, fx_rate, amount_eur, loaded_at\n    )\n"
-        f"    SELECT\n        b.{entity.key},\n        d.date_key,\n        b.{date_col},\n        a.account_key,\n        a.customer_id,\n"
-        f"        b.{amount},\n        b.currency_code,\n        fx.rate AS fx_rate,\n        CAST(b.{amount} * fx.rate AS DECIMAL(19,4)) AS amount_eur,\n"
-        f"        SYSDATETIME() AS loaded_at\n    FROM #batch AS b\n    INNER JOIN {accounts} AS a\n        ON a.account_id = b.account_id\n"
+        f"INSERT INTO {fact} (\n"
+        f"        {entity.key}, date_key, load_date, account_key, customer_id, amount, currency_code, fx_rate, amount_eur, "
+        "loaded_at\n    )\n"
+        f"    SELECT\n        b.{entity.key},\n        d.date_key,\n        b.{date_col},\n        a.account_key,\n"
+        "        a.customer_id,\n"
+        f"        b.{amount},\n        b.currency_code,\n        fx.rate AS fx_rate,\n"
+        f"        CAST(b.{amount} * fx.rate AS DECIMAL(19,4)) AS amount_eur,\n"
+        f"        SYSDATETIME() AS loaded_at\n    FROM #batch AS b\n    INNER JOIN {accounts} AS a\n"
+        "        ON a.account_id = b.account_id\n"
         f"    INNER JOIN dw.dim_date AS d\n        ON d.calendar_date = b.{date_col}\n    INNER JOIN {fx} AS fx\n"
         f"        ON fx.rate_date = b.{date_col}\n       AND fx.currency_code = b.currency_code;",
     ]
     if rng.random() < 0.5:
-        body.append(f"SELECT b.{entity.key}, b.account_id\n    INTO #unmatched\n    FROM #batch AS b\n    LEFT JOIN {accounts} AS a\n"
+        body.append(f"SELECT b.{entity.key}, b.account_id\n    INTO #unmatched\n    FROM #batch AS b\n"
+                    f"    LEFT JOIN {accounts} AS a\n"
                     f"        ON a.account_id = b.account_id\n    WHERE a.account_key IS NULL;")
-        body.append(f"INSERT INTO dw.dq_unmatched_{unit} (record_key, account_id, detected_at)\n    SELECT u.{entity.key}, u.account_id, SYSDATETIME()\n    FROM #unmatched AS u;")
+        body.append(f"INSERT INTO dw.dq_unmatched_{unit} (record_key, account_id, detected_at)\n"
+                    f"    SELECT u.{entity.key}, u.account_id, SYSDATETIME()\n    FROM #unmatched AS u;")
     proc = (f"CREATE OR ALTER PROCEDURE dw.usp_load_fact_{entity.name}_{unit}\nAS\nBEGIN\n    SET NOCOUNT ON;\n\n    "
             + "\n\n    ".join(body) + "\nEND\nGO")
     return (f"Load of {fact} in EUR with the daily reference rate", [stg, accounts, "dw.dim_date", fx], [fact], [proc])
@@ -309,9 +326,12 @@ def _dw_views(rng: random.Random, unit: str) -> tuple[str, list[str], list[str],
         fact, customers = f"dw.fact_{fact_name}_{unit}", f"dw.dim_customers_{unit}"
         view = f"dw.v_{fact_name}_monthly_{unit}"
         statements.append(
-            f"CREATE OR ALTER VIEW {view}\nAS\nSELECT\n    YEAR(f.load_date)      AS calendar_year,\n    MONTH(f.load_date)     AS calendar_month,\n"
-            f"    c.country_code,\n    c.segment,\n    COUNT(*)               AS event_count,\n    SUM(f.amount_eur)      AS amount_eur,\n"
-            f"    MAX(f.amount_eur)      AS max_amount_eur\nFROM {fact} AS f\nJOIN {customers} AS c\n    ON c.customer_id = f.customer_id\n"
+            f"CREATE OR ALTER VIEW {view}\nAS\nSELECT\n    YEAR(f.load_date)      AS calendar_year,\n"
+            "    MONTH(f.load_date)     AS calendar_month,\n"
+            "    c.country_code,\n    c.segment,\n    COUNT(*)               AS event_count,\n"
+            "    SUM(f.amount_eur)      AS amount_eur,\n"
+            f"    MAX(f.amount_eur)      AS max_amount_eur\nFROM {fact} AS f\nJOIN {customers} AS c\n"
+            "    ON c.customer_id = f.customer_id\n"
             f"   AND c.is_current = 1\nGROUP BY YEAR(f.load_date), MONTH(f.load_date), c.country_code, c.segment;\nGO"
         )
         sources += [fact, customers]
@@ -331,20 +351,26 @@ def _risk(rng: random.Random, unit: str) -> tuple[str, list[str], list[str], lis
         f"CREATE OR REPLACE TABLE {profile} AS\nWITH daily AS (\n    SELECT\n        f.load_date,\n        f.customer_id,\n"
         f"        COUNT(DISTINCT f.account_key) AS account_count,\n        SUM(f.amount_eur)             AS amount_eur,\n"
         f"        MAX(f.amount_eur)             AS max_amount_eur,\n        COUNT(*)                      AS event_count\n"
-        f"    FROM {fact} AS f\n    JOIN {accounts} AS a\n        ON a.account_key = f.account_key\n    WHERE a.status <> 'CLOSED'\n"
+        f"    FROM {fact} AS f\n    JOIN {accounts} AS a\n        ON a.account_key = f.account_key\n"
+        "    WHERE a.status <> 'CLOSED'\n"
         f"    GROUP BY f.load_date, f.customer_id\n),\nrolling AS (\n    SELECT\n        d.load_date,\n        d.customer_id,\n"
         f"        d.account_count,\n        d.amount_eur,\n        d.max_amount_eur,\n"
-        f"        SUM(d.amount_eur)  OVER (PARTITION BY d.customer_id ORDER BY d.load_date ROWS BETWEEN {window - 1} PRECEDING AND CURRENT ROW) AS amount_30d_eur,\n"
-        f"        SUM(d.event_count) OVER (PARTITION BY d.customer_id ORDER BY d.load_date ROWS BETWEEN {window - 1} PRECEDING AND CURRENT ROW) AS event_count_30d,\n"
+        f"        SUM(d.amount_eur)  OVER (PARTITION BY d.customer_id ORDER BY d.load_date ROWS BETWEEN {window - 1} PRECEDING "
+        "AND CURRENT ROW) AS amount_30d_eur,\n"
+        f"        SUM(d.event_count) OVER (PARTITION BY d.customer_id ORDER BY d.load_date ROWS BETWEEN {window - 1} PRECEDING "
+        "AND CURRENT ROW) AS event_count_30d,\n"
         f"        AVG(d.amount_eur)  OVER (PARTITION BY d.customer_id) AS avg_amount_eur\n    FROM daily AS d\n)\n"
         f"SELECT\n    r.load_date                AS as_of_date,\n    r.customer_id,\n    c.country_code,\n    c.segment,\n"
-        f"    r.account_count,\n    r.amount_eur               AS total_amount_eur,\n    r.max_amount_eur,\n    r.amount_30d_eur,\n"
+        "    r.account_count,\n    r.amount_eur               AS total_amount_eur,\n    r.max_amount_eur,\n"
+        "    r.amount_30d_eur,\n"
         f"    r.event_count_30d,\n    IFF(r.amount_30d_eur > {factor} * {window} * r.avg_amount_eur, TRUE, FALSE) AS is_outlier\n"
         f"FROM rolling AS r\nJOIN {customers} AS c\n    ON c.customer_id = r.customer_id\n   AND c.is_current = 1\n"
         f"QUALIFY ROW_NUMBER() OVER (PARTITION BY r.customer_id ORDER BY r.load_date DESC) = 1;",
-        f"CREATE TABLE IF NOT EXISTS {limits} (\n    customer_id     VARCHAR(20)  NOT NULL,\n    limit_eur       NUMBER(19,4) NOT NULL,\n"
+        f"CREATE TABLE IF NOT EXISTS {limits} (\n    customer_id     VARCHAR(20)  NOT NULL,\n"
+        "    limit_eur       NUMBER(19,4) NOT NULL,\n"
         f"    utilisation     NUMBER(9,6),\n    is_breach       BOOLEAN,\n    updated_at      TIMESTAMP_NTZ\n);",
-        f"MERGE INTO {limits} AS tgt\nUSING (\n    SELECT\n        p.customer_id,\n        p.amount_30d_eur / NULLIF(l.limit_eur, 0) AS utilisation\n"
+        f"MERGE INTO {limits} AS tgt\nUSING (\n    SELECT\n        p.customer_id,\n"
+        "        p.amount_30d_eur / NULLIF(l.limit_eur, 0) AS utilisation\n"
         f"    FROM {profile} AS p\n    JOIN risk.customer_limits AS l\n        ON l.customer_id = p.customer_id\n) AS src\n"
         f"    ON tgt.customer_id = src.customer_id\nWHEN MATCHED THEN UPDATE SET\n    tgt.utilisation = src.utilisation,\n"
         f"    tgt.is_breach   = src.utilisation > 1,\n    tgt.updated_at  = CURRENT_TIMESTAMP()\n"
@@ -354,7 +380,8 @@ def _risk(rng: random.Random, unit: str) -> tuple[str, list[str], list[str], lis
     extras = [
         f"ALTER TABLE {profile} CLUSTER BY (as_of_date, country_code);",
         f"UPDATE {limits}\nSET is_breach = FALSE\nWHERE utilisation IS NULL;",
-        f"CREATE OR REPLACE VIEW risk.v_{fact_name}_outliers_{unit} AS\nSELECT\n    p.as_of_date,\n    p.customer_id,\n    p.country_code,\n"
+        f"CREATE OR REPLACE VIEW risk.v_{fact_name}_outliers_{unit} AS\nSELECT\n    p.as_of_date,\n    p.customer_id,\n"
+        "    p.country_code,\n"
         f"    p.amount_30d_eur\nFROM {profile} AS p\nWHERE p.is_outlier;",
     ]
     statements += rng.sample(extras, rng.randint(0, len(extras)))
@@ -378,17 +405,22 @@ def _reporting(rng: random.Random, unit: str) -> tuple[str, list[str], list[str]
         f"joined AS (\n  SELECT\n    b.report_month,\n    b.country_code,\n    b.segment,\n    b.customer_id,\n"
         f"    b.total_amount_eur + IFNULL(o.other_amount_eur, 0) AS amount_eur,\n    b.is_outlier\n  FROM base AS b\n"
         f"  LEFT JOIN other AS o\n    ON o.customer_id = b.customer_id\n   AND o.report_month = b.report_month\n),\n"
-        f"totals AS (\n  SELECT j.report_month, SUM(j.amount_eur) AS month_total_eur\n  FROM joined AS j\n  GROUP BY j.report_month\n)\n"
-        f"SELECT\n  j.report_month,\n  j.country_code,\n  j.segment,\n  COUNT(DISTINCT j.customer_id)            AS customer_count,\n"
-        f"  SUM(j.amount_eur)                        AS total_amount_eur,\n  AVG(j.amount_eur)                        AS avg_amount_eur,\n"
+        "totals AS (\n  SELECT j.report_month, SUM(j.amount_eur) AS month_total_eur\n  FROM joined AS j\n"
+        "  GROUP BY j.report_month\n)\n"
+        "SELECT\n  j.report_month,\n  j.country_code,\n  j.segment,\n"
+        "  COUNT(DISTINCT j.customer_id)            AS customer_count,\n"
+        "  SUM(j.amount_eur)                        AS total_amount_eur,\n"
+        "  AVG(j.amount_eur)                        AS avg_amount_eur,\n"
         f"  COUNTIF(j.is_outlier)                    AS outlier_count,\n"
         f"  SAFE_DIVIDE(SUM(j.amount_eur), MAX(t.month_total_eur)) AS share_of_total\nFROM joined AS j\nJOIN totals AS t\n"
         f"  ON t.report_month = j.report_month\nGROUP BY j.report_month, j.country_code, j.segment;",
         f"CREATE OR REPLACE VIEW {_q(f'reporting.v_{first}_kpis_{unit}', 'bigquery')} AS\nSELECT\n  s.report_month,\n"
         f"  s.country_code,\n  s.total_amount_eur,\n  s.outlier_count,\n"
-        f"  s.total_amount_eur - LAG(s.total_amount_eur) OVER (PARTITION BY s.country_code ORDER BY s.report_month) AS change_eur\n"
+        "  s.total_amount_eur - LAG(s.total_amount_eur) OVER (PARTITION BY s.country_code ORDER BY s.report_month) AS "
+        "change_eur\n"
         f"FROM {_q(summary, 'bigquery')} AS s;",
-        f"DELETE FROM {_q(summary, 'bigquery')}\nWHERE report_month < DATE_SUB(CURRENT_DATE(), INTERVAL {rng.choice([24, 36, 60])} MONTH);",
+        f"DELETE FROM {_q(summary, 'bigquery')}\n"
+        f"WHERE report_month < DATE_SUB(CURRENT_DATE(), INTERVAL {rng.choice([24, 36, 60])} MONTH);",
     ]
     if rng.random() < 0.6:
         statements.append(
@@ -408,14 +440,17 @@ def _marts(rng: random.Random, unit: str) -> tuple[str, list[str], list[str], li
     statements = [
         f"CREATE TABLE IF NOT EXISTS {dashboard} (\n    report_month     DATE,\n    country_code     CHAR(2),\n"
         f"    total_amount_eur NUMERIC(19,4),\n    rank_in_month    INTEGER,\n    refreshed_at     TIMESTAMP\n);",
-        f"DELETE FROM {dashboard}\nWHERE report_month >= date_trunc('month', CURRENT_DATE) - INTERVAL '{rng.randint(1, 3)} months';",
+        f"DELETE FROM {dashboard}\n"
+        f"WHERE report_month >= date_trunc('month', CURRENT_DATE) - INTERVAL '{rng.randint(1, 3)} months';",
         f"INSERT INTO {dashboard} (report_month, country_code, total_amount_eur, rank_in_month, refreshed_at)\n"
         f"WITH by_country AS (\n    SELECT s.report_month, s.country_code, SUM(s.total_amount_eur) AS total_amount_eur\n"
         f"    FROM {summary} AS s\n    GROUP BY s.report_month, s.country_code\n),\nranked AS (\n"
         f"    SELECT b.*, RANK() OVER (PARTITION BY b.report_month ORDER BY b.total_amount_eur DESC) AS rank_in_month\n"
-        f"    FROM by_country AS b\n)\nSELECT r.report_month, r.country_code, r.total_amount_eur, r.rank_in_month, CURRENT_TIMESTAMP\n"
+        "    FROM by_country AS b\n)\n"
+        "SELECT r.report_month, r.country_code, r.total_amount_eur, r.rank_in_month, CURRENT_TIMESTAMP\n"
         f"FROM ranked AS r\nWHERE r.rank_in_month <= {rng.choice([10, 20, 50])};",
-        f"CREATE OR REPLACE VIEW marts.v_{fact_name}_top_countries_{unit} AS\nSELECT d.report_month, d.country_code, d.total_amount_eur\n"
+        f"CREATE OR REPLACE VIEW marts.v_{fact_name}_top_countries_{unit} AS\n"
+        "SELECT d.report_month, d.country_code, d.total_amount_eur\n"
         f"FROM {dashboard} AS d\nWHERE d.rank_in_month <= 5;",
     ]
     if rng.random() < 0.5:
@@ -472,9 +507,11 @@ def _kinds(rng: random.Random, files: int) -> list[str]:
 def _prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
     if out_dir.exists() and any(out_dir.iterdir()):
         if not (out_dir / MARKER_FILE).exists():
-            raise CorpusExistsError(f"{out_dir} is not empty and is not a generated corpus (no {MARKER_FILE}); choose another --out")
+            raise CorpusExistsError(f"{out_dir} is not empty and is not a generated corpus (no {MARKER_FILE}); choose another "
+                                    "--out")
         if not overwrite:
-            raise CorpusExistsError(f"{out_dir} already holds a generated corpus; pass overwrite=True (--overwrite) to replace it")
+            raise CorpusExistsError(f"{out_dir} already holds a generated corpus; pass overwrite=True (--overwrite) to replace "
+                                    "it")
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -529,6 +566,7 @@ def mutate_corpus(root: Path, fraction: float, seed: int, revision: int = 1) -> 
         head, _, _ = text.partition(MUTATION_MARKER)
         unit = relative.split("/")[1] if relative.count("/") >= 2 else "root"
         block = (f"{MUTATION_MARKER} {revision}\nINSERT INTO audit.change_log_{unit} (file_name, revision, changed_at)\n"
-                 f"SELECT '{relative}', {revision}, CURRENT_TIMESTAMP\nFROM audit.pending_changes AS p\nWHERE p.batch_id = {revision};\n")
+                 f"SELECT '{relative}', {revision}, CURRENT_TIMESTAMP\nFROM audit.pending_changes AS p\n"
+                 f"WHERE p.batch_id = {revision};\n")
         path.write_text(head.rstrip("\n") + "\n\n" + block)
     return sorted(chosen)

@@ -66,7 +66,8 @@ def run_load(files: int, seed: int, workers: int | None, change_rate: float, pas
                 say("pass baseline (cold) ...")
                 reference = run_pass_process("baseline", corpus.root, baseline_dir, True, None)
             say("pass cold ...")
-            report = LoadReport(corpus, change_rate, run_pass_process("cold", corpus.root, data_dir, False, workers), baseline=reference)
+            cold = run_pass_process("cold", corpus.root, data_dir, False, workers)
+            report = LoadReport(corpus, change_rate, cold, baseline=reference)
             for number in range(1, passes + 1):
                 changed = mutate_corpus(corpus.root, change_rate, seed, revision=number)
                 say(f"pass {number} ({len(changed)} files changed) ...")
@@ -91,8 +92,8 @@ def markdown_table(report: LoadReport) -> str:
         changed_rate = p.changed_files / p.figures.seconds if p.figures.seconds and p.changed_files else 0.0
         lines.append(
             f"| {p.name} | {p.changed_files} | {p.figures.parsed} | {p.figures.seconds:.2f} | {p.files_per_s:.1f} | "
-            f"{changed_rate:.1f} | {p.figures.parse_s:.2f} | {p.figures.write_s:.2f} | {p.peak_rss_mb:.0f} | {p.server_peak_rss_mb:.0f} | "
-            f"{p.cpu.total:.2f} | {p.cores_busy:.2f} |"
+            f"{changed_rate:.1f} | {p.figures.parse_s:.2f} | {p.figures.write_s:.2f} | {p.peak_rss_mb:.0f} | "
+            f"{p.server_peak_rss_mb:.0f} | {p.cpu.total:.2f} | {p.cores_busy:.2f} |"
         )
     data = report.as_dict()
     lines += ["", f"{report.corpus.files} files, change rate {report.change_rate:g}: steady state "

@@ -125,7 +125,9 @@ def summary_table(measurements: list[Measurement]) -> str:
 @click.option("--files", "sizes", type=click.IntRange(min=1), multiple=True, default=(100, 1000), show_default=True,
               help="Files parsed per measurement (repeatable).")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Parse workers per pool.")
-@click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True, help="Runs per size and method; medians reported.")
+@click.option(
+    "--repeat", type=click.IntRange(min=1), default=3, show_default=True, help="Runs per size and method; medians reported."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the generated corpus.")
 @click.option("--corpus", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="A corpus from `lineage bench generate` (default: generate max(--files) files in a temp folder).")

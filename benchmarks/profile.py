@@ -13,7 +13,7 @@ Two measurements on one generated corpus:
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -61,7 +61,7 @@ def _timers(phases: dict[str, float]) -> Iterator[None]:
 
     originals = [(module, attr, getattr(module, attr)) for module, attr, _ in _TIMED]
     try:
-        for (module, attr, name), (_, _, original) in zip(_TIMED, originals):
+        for (module, attr, name), (_, _, original) in zip(_TIMED, originals, strict=True):
             setattr(module, attr, wrap(original, name))
         yield
     finally:
@@ -86,15 +86,23 @@ def profile_parser(corpus: GeneratedCorpus) -> ParserProfile:
     return profile
 
 
-def pipeline_rows(figures: dict[str, float], workers: int) -> list[tuple[str, float]]:
+def figure(figures: Mapping[str, object], key: str) -> float:
+    """Number ``key`` of a pass summary (whose values are numbers, ``None`` and nested dicts)."""
+    value = figures[key]
+    if not isinstance(value, int | float):
+        raise TypeError(f"pass summary {key!r} is {value!r}, not a number")
+    return float(value)
+
+
+def pipeline_rows(figures: Mapping[str, object], workers: int) -> list[tuple[str, float]]:
     """(component, seconds) of one pass summary: scan, parse CPU in workers, pool/IPC overhead, catalog
     resolution, write. Parse wall time (first passes of every domain, then catalog resolution) minus its
     workers' CPU share is the pool's overhead (start-up, IPC, cache writes, idle tails)."""
     workers = max(1, workers)
-    parse_cpu = float(figures["parse_cpu_s"]) + float(figures["catalog_parse_cpu_s"])
+    parse_cpu = figure(figures, "parse_cpu_s") + figure(figures, "catalog_parse_cpu_s")
     return [
-        ("scan + manifest", float(figures["scan_s"])),
+        ("scan + manifest", figure(figures, "scan_s")),
         (f"parse in workers (CPU / {workers} workers)", parse_cpu / workers),
-        ("pool start-up, IPC, cache writes, idle tails", max(0.0, float(figures["parse_s"]) - parse_cpu / workers)),
-        ("graph write", float(figures["write_s"])),
+        ("pool start-up, IPC, cache writes, idle tails", max(0.0, figure(figures, "parse_s") - parse_cpu / workers)),
+        ("graph write", figure(figures, "write_s")),
     ]
