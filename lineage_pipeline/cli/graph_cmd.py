@@ -5,7 +5,7 @@ import json
 import click
 
 from lineage_pipeline.cli.common import print_table, settings_or_exit
-from lineage_pipeline.graph.queries import MAX_DEPTH  # light: dataclasses and Cypher text, no driver
+from lineage_pipeline.graph.queries import MAX_DEPTH, Direction  # light: dataclasses and Cypher text, no driver
 
 
 def _store_unavailable_errors() -> tuple[type[Exception], ...]:
@@ -15,7 +15,7 @@ def _store_unavailable_errors() -> tuple[type[Exception], ...]:
     return (GraphStoreUnavailable, GraphStoreDown)
 
 
-def _trace_command(direction: str):
+def _trace_command(direction: Direction) -> click.Command:
     @click.command(name=direction)
     @click.argument("name")
     @click.option("--depth", type=click.IntRange(1, MAX_DEPTH), default=10, show_default=True, help="Max hops.")
@@ -25,10 +25,11 @@ def _trace_command(direction: str):
         from lineage_pipeline.graph.connect import graph_backend, store_config_from_settings
         from lineage_pipeline.graph.queries import UnknownNameError, trace
 
+        expected: tuple[type[Exception], ...] = (UnknownNameError, *_store_unavailable_errors())
         try:
             with graph_backend(store_config_from_settings(settings)) as backend:
                 start, hits = trace(backend, name, direction, depth)
-        except (UnknownNameError, *_store_unavailable_errors()) as error:
+        except expected as error:
             raise click.ClickException(str(error).strip("'\"")) from None
         if output == "json":
             results = [{"name": h.name, "depth": h.depth, "files": h.files} for h in hits]
@@ -65,9 +66,10 @@ def start() -> None:
     _embedded_only(settings)
     from lineage_pipeline.graph import embedded_server
 
+    expected: tuple[type[Exception], ...] = (OSError, *_store_unavailable_errors())
     try:
         info = embedded_server.ensure_server(settings.data_dir)
-    except (OSError, *_store_unavailable_errors()) as error:
+    except expected as error:
         raise click.ClickException(f"embedded FalkorDB did not start: {error}") from None
     click.echo(f"embedded FalkorDB running: pid {info.pid}, socket {info.socket_path}")
 
@@ -111,4 +113,5 @@ def status(output: str) -> None:
         click.echo(json.dumps(report, indent=2))
         return
     click.echo(f"backend:  {report['backend']}\nlocation: {location}\npid:      {report['pid']}")
-    print_table(["kind", "name", "count"], [["node", k, v] for k, v in nodes.items()] + [["relationship", k, v] for k, v in relationships.items()])
+    rows = [["node", k, v] for k, v in nodes.items()] + [["relationship", k, v] for k, v in relationships.items()]
+    print_table(["kind", "name", "count"], rows)

@@ -73,7 +73,7 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except Exception as error:  # noqa: BLE001  (the last word must be one line, not a traceback)
+        except Exception as error:  # re-raised as one line, not a traceback
             if os.environ.get("LINEAGE_TRACEBACK") or ctx.parent is not None:
                 raise
             raise _unexpected(error) from None

@@ -12,20 +12,55 @@ from lineage_pipeline.cli.common import CliState
 from lineage_pipeline.cli.lazy import LazyGroup, LazyRegistry
 
 COMMANDS: LazyRegistry = {
-    "bench": ("lineage_pipeline.cli.bench_cmd:bench", "Benchmarks; every figure is reported next to a baseline measured in the same invocation."),
-    "cache": ("lineage_pipeline.cli.cache_cmd:cache", "The parse cache: results keyed by file content, dialect and parser version."),
+    "bench": (
+        "lineage_pipeline.cli.bench_cmd:bench",
+        "Benchmarks; every figure is reported next to a baseline measured in the same invocation.",
+    ),
+    "cache": (
+        "lineage_pipeline.cli.cache_cmd:cache",
+        "The parse cache: results keyed by file content, dialect and parser version.",
+    ),
     "config": ("lineage_pipeline.cli.config_cmd:config", "Inspect the project settings (defaults < YAML file < environment)."),
     "export": ("lineage_pipeline.cli.export_cmd:export", "Export the lineage graph to other tools."),
-    "impact": ("lineage_pipeline.cli.impact_cmd:impact", "Everything downstream of table or column NAME, nearest first, with the files, procedures, statements and lines that read or write each (report queries that only read included) and the transform kind on each hop."),
-    "show": ("lineage_pipeline.cli.show_cmd:show", "Draw the table-level (and with --columns the column-level) lineage around table or column NAME, with the report queries that read it."),
-    "downstream": ("lineage_pipeline.cli.graph_cmd:downstream", "List the tables (TABLE) or columns (TABLE.COLUMN) downstream of NAME, nearest first."),
-    "flush": ("lineage_pipeline.cli.flush_cmd:flush", "Emit the sensor's pending batch at its next tick (debounce and threshold are skipped)."),
+    "impact": (
+        "lineage_pipeline.cli.impact_cmd:impact",
+        "Everything downstream of table or column NAME, nearest first, with the files, procedures, statements and lines "
+        "that read or write each (report queries that only read included) and the transform kind on each hop.",
+    ),
+    "show": (
+        "lineage_pipeline.cli.show_cmd:show",
+        "Draw the table-level (and with --columns the column-level) lineage around table or column NAME, with the "
+        "report queries that read it.",
+    ),
+    "downstream": (
+        "lineage_pipeline.cli.graph_cmd:downstream",
+        "List the tables (TABLE) or columns (TABLE.COLUMN) downstream of NAME, nearest first.",
+    ),
+    "flush": (
+        "lineage_pipeline.cli.flush_cmd:flush",
+        "Emit the sensor's pending batch at its next tick (debounce and threshold are skipped).",
+    ),
     "graph": ("lineage_pipeline.cli.graph_cmd:graph", "Manage the graph store (the embedded FalkorDB server by default)."),
-    "ingest": ("lineage_pipeline.cli.ingest_cmd:ingest", "Scan, parse and write the lineage graph of every domain of the corpus, one Dagster run each."),
-    "metrics": ("lineage_pipeline.cli.metrics_cmd:metrics", "Prometheus metrics aggregated over every process that wrote them (multiprocess mode)."),
-    "parse": ("lineage_pipeline.cli.parse_cmd:parse", "Extract table- and column-level lineage from SQL files or folders (PATH...)."),
-    "replay-failed": ("lineage_pipeline.cli.replay_cmd:replay_failed_command", "Re-apply the dead-lettered rows (failed_ingestion.jsonl); exits 1 if any still fail."),
-    "upstream": ("lineage_pipeline.cli.graph_cmd:upstream", "List the tables (TABLE) or columns (TABLE.COLUMN) upstream of NAME, nearest first."),
+    "ingest": (
+        "lineage_pipeline.cli.ingest_cmd:ingest",
+        "Scan, parse and write the lineage graph of every domain of the corpus, one Dagster run each.",
+    ),
+    "metrics": (
+        "lineage_pipeline.cli.metrics_cmd:metrics",
+        "Prometheus metrics aggregated over every process that wrote them (multiprocess mode).",
+    ),
+    "parse": (
+        "lineage_pipeline.cli.parse_cmd:parse",
+        "Extract table- and column-level lineage from SQL files or folders (PATH...).",
+    ),
+    "replay-failed": (
+        "lineage_pipeline.cli.replay_cmd:replay_failed_command",
+        "Re-apply the dead-lettered rows (failed_ingestion.jsonl); exits 1 if any still fail.",
+    ),
+    "upstream": (
+        "lineage_pipeline.cli.graph_cmd:upstream",
+        "List the tables (TABLE) or columns (TABLE.COLUMN) upstream of NAME, nearest first.",
+    ),
 }
 
 

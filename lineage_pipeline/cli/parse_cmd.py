@@ -23,8 +23,10 @@ class _DialectChoice(click.Choice):
     def __init__(self) -> None:  # click.Choice.__init__ would materialize the choices now
         self.case_sensitive = True
 
+    # A read-only property where click has a plain attribute: computed on first use, so ``lineage --help``
+    # does not import sqlglot; nothing assigns it since ``click.Choice.__init__`` is not called.
     @property
-    def choices(self) -> tuple[str, ...]:
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
         from lineage_pipeline.parsing import SUPPORTED_DIALECTS
 
         return tuple(SUPPORTED_DIALECTS)

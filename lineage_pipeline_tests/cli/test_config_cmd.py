@@ -23,7 +23,9 @@ def test_show_json_reports_value_and_source_of_every_key(project_env, tmp_path):
     assert shown["graph_name"]["value"] == "from_env" and shown["graph_name"]["source"] == "env LINEAGE_GRAPH_NAME"
     assert json.loads(shown["folder_dialects"]["value"])["core"] == "postgres"
     assert shown["folder_dialects"]["source"] == "env LINEAGE_FOLDER_DIALECTS__*"
-    assert shown["corpus_root"] == {"value": str(project_env.corpus), "source": "env LINEAGE_CORPUS_ROOT", "env": "LINEAGE_CORPUS_ROOT"}
+    assert shown["corpus_root"] == {
+        "value": str(project_env.corpus), "source": "env LINEAGE_CORPUS_ROOT", "env": "LINEAGE_CORPUS_ROOT"
+    }
     assert shown["max_file_bytes"]["source"] == "default"
     assert shown["enable_batching"]["env"] == "LINEAGE_ENABLE_BATCHING"
 
@@ -39,7 +41,9 @@ def test_show_masks_secrets(project_env):
         assert "pw-in-env-123" not in text and "url-pass-456" not in text
         assert "redis://admin:********@graph.internal:6379" in text
     shown = json.loads(project_env.run("lineage", "config", "show", "--format", "json").stdout)
-    assert shown["neo4j_password"] == {"value": "********", "source": "env LINEAGE_NEO4J_PASSWORD", "env": "LINEAGE_NEO4J_PASSWORD"}
+    assert shown["neo4j_password"] == {
+        "value": "********", "source": "env LINEAGE_NEO4J_PASSWORD", "env": "LINEAGE_NEO4J_PASSWORD"
+    }
 
 
 def test_show_explains_what_baseline_mode_overrode(project_env):

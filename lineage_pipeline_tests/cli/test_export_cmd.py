@@ -62,5 +62,7 @@ def test_export_to_a_url_posts_each_event(ingested):
 
 
 def test_an_unreachable_url_is_a_clear_error(ingested):
-    result = ingested.run("python", "-c", RUN_EXPORT, "openlineage", "--domain", "risk", "--out", "http://127.0.0.1:9", check=False)
+    result = ingested.run(
+        "python", "-c", RUN_EXPORT, "openlineage", "--domain", "risk", "--out", "http://127.0.0.1:9", check=False
+    )
     assert result.returncode == 1 and "could not send OpenLineage events to http://127.0.0.1:9" in result.stderr

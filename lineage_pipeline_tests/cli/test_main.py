@@ -79,7 +79,9 @@ def test_config_file_goes_to_the_settings_without_touching_the_environment(proje
     )
     result = project_env.run("python", "-c", script, "--config-file", str(config), "config", "show", "--format", "json")
     shown, _, in_environment = result.stdout.rpartition("}\n")
-    assert json.loads(shown + "}")["graph_name"] == {"value": "other_graph", "source": f"yaml {config}", "env": "LINEAGE_GRAPH_NAME"}
+    assert json.loads(shown + "}")["graph_name"] == {
+        "value": "other_graph", "source": f"yaml {config}", "env": "LINEAGE_GRAPH_NAME"
+    }
     assert in_environment.strip() == "False"
 
 

@@ -25,8 +25,12 @@ def _scrape(url: str, deadline_s: float = 30) -> str:
 
 def test_counters_from_two_processes_are_summed_in_one_http_scrape(project_env):
     directory = project_env.data_dir / "metrics"  # the settings' effective_metrics_dir
-    record_in_subprocess(directory, "m.record_files(3, 1)\nm.record_parse_cache(hits=5, misses=2)\nm.record_file_parse_durations([0.01])")
-    record_in_subprocess(directory, "m.record_files(4, 0)\nm.record_parse_cache(hits=1, misses=0)\nm.record_file_parse_durations([0.5, 2])")
+    record_in_subprocess(
+        directory, "m.record_files(3, 1)\nm.record_parse_cache(hits=5, misses=2)\nm.record_file_parse_durations([0.01])"
+    )
+    record_in_subprocess(
+        directory, "m.record_files(4, 0)\nm.record_parse_cache(hits=1, misses=0)\nm.record_file_parse_durations([0.5, 2])"
+    )
     port = free_port()
     server = subprocess.Popen(
         [str(VENV_BIN / "lineage"), "metrics", "serve", "--port", str(port), "--address", "127.0.0.1"],
