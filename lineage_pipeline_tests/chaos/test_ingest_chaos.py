@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import falkordb
 import pytest
 
 from benchmarks.generate import generate_corpus
@@ -71,7 +72,7 @@ def chaos_report(request, tmp_path_factory):
     survived = sum(t.survived for t in REPORT.values())
     identical = sum(t.identical for t in REPORT.values())
     lines.append(f"faults survived {survived}/{total}, identical to clean {identical}/{total}")
-    lines.append(f"fuzz: bad inputs tried {FUZZ['tried']} with {FUZZ['unhandled']} unhandled")
+    lines.append(f"bad inputs (fuzz and hostile) tried {FUZZ['tried']} with {FUZZ['unhandled']} unhandled")
     for name, t in REPORT.items():
         lines += [f"  {name}: {note}" for note in t.notes]
     text = "\n".join(lines)
@@ -178,7 +179,27 @@ def corpus_digest(corpus: Path) -> str:
     return sha.hexdigest()
 
 
-_CLEAN: dict[str, tuple[GraphDump, float]] = {}
+def graph_writes(data_dir: Path) -> int:
+    """GRAPH.QUERY (write) commands the site's server processed since it started (0: no server)."""
+    info = server_status(data_dir)
+    if info is None:
+        return 0
+    connection = falkordb.FalkorDB(unix_socket_path=str(info.socket_path)).connection
+    try:
+        return int(connection.info("commandstats").get("cmdstat_graph.QUERY", {}).get("calls", 0))
+    finally:
+        connection.close()
+
+
+@dataclass(frozen=True)
+class Clean:
+    dump: GraphDump
+    seconds: float
+    writes: int
+    """GRAPH.QUERY commands the clean ingest sent (the range a kill point is drawn from)."""
+
+
+_CLEAN: dict[str, Clean] = {}
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +207,7 @@ def clean_reference(tmp_path_factory):
     """``clean(corpus)``: the dump of a fault-free ingest of a copy of ``corpus`` into a fresh data dir
     (and its duration), computed once per corpus content."""
 
-    def clean(corpus: Path, **extra_env: str) -> tuple[GraphDump, float]:
+    def clean(corpus: Path, **extra_env: str) -> Clean:
         key = corpus_digest(corpus) + repr(sorted(extra_env.items()))
         if key not in _CLEAN:
             root = tmp_path_factory.mktemp("clean")
@@ -197,7 +218,8 @@ def clean_reference(tmp_path_factory):
             result = site.ingest()
             seconds = time.monotonic() - started
             assert result.returncode in (0, 1) and TRACEBACK not in result.stderr, result.stderr[-3000:]
-            _CLEAN[key] = (site.dump(), seconds)
+            writes = graph_writes(site.data_dir)
+            _CLEAN[key] = Clean(site.dump(), seconds, writes)
         return _CLEAN[key]
 
     return clean
@@ -245,7 +267,8 @@ KILL_TRIALS = 2
 
 
 def test_kill_9_of_lineage_ingest_then_rerun_equals_clean(tmp_path, generated_corpus, clean_reference):
-    expected, clean_seconds = clean_reference(generated_corpus)
+    clean = clean_reference(generated_corpus)
+    expected, clean_seconds = clean.dump, clean.seconds
     rng = random.Random(KILL_INGEST_SEED)
     failures = []
     for trial in range(KILL_TRIALS):
@@ -272,7 +295,8 @@ KILL_SERVER_SEED = 4242
 
 
 def test_kill_9_of_the_graph_server_during_ingest_then_rerun_equals_clean(tmp_path, generated_corpus, clean_reference):
-    expected, clean_seconds = clean_reference(generated_corpus)
+    clean = clean_reference(generated_corpus)
+    assert clean.writes > 10
     rng = random.Random(KILL_SERVER_SEED)
     failures = []
     for trial in range(KILL_TRIALS):
@@ -280,11 +304,16 @@ def test_kill_9_of_the_graph_server_during_ingest_then_rerun_equals_clean(tmp_pa
         try:
             assert site.lineage("graph", "start", timeout=120).returncode == 0
             pid = server_status(site.data_dir).pid
-            delay = rng.uniform(2.0, max(2.5, clean_seconds * 0.9))
+            # the kill point: after a seeded number of the ingest's graph writes, so it lands inside them
+            kill_at = rng.randint(1, clean.writes)
             process = site.start_ingest()
-            time.sleep(delay)
-            finished = process.poll() is not None
-            os.kill(pid, signal.SIGKILL)
+            killed = False
+            while process.poll() is None:
+                if graph_writes(site.data_dir) >= kill_at:
+                    os.kill(pid, signal.SIGKILL)
+                    killed = True
+                    break
+                time.sleep(0.005)
             try:
                 _, stderr = process.communicate(timeout=INGEST_TIMEOUT_S)
             except subprocess.TimeoutExpired:
@@ -296,11 +325,13 @@ def test_kill_9_of_the_graph_server_during_ingest_then_rerun_equals_clean(tmp_pa
                 first.returncode in (0, 1) and clear_ending(first)
                 and rerun.returncode == 0 and TRACEBACK not in rerun.stderr
             )
-            note = (f"trial {trial}: server killed after {delay:.1f}s{' (ingest had finished)' if finished else ''}, "
+            note = (f"trial {trial}: server killed at write {kill_at} of {clean.writes}"
+                    f"{'' if killed else ' (ingest had finished)'}, "
                     f"ingest exit {first.returncode}, rerun exit {rerun.returncode}")
             if not survived:
                 note += f": {first.stderr[-1500:]} / {rerun.stderr[-1500:]}"
-            failures += verdict("kill -9 graph server", note, survived, site.dump(), expected)
+            failures += verdict("kill -9 graph server", note, survived, site.dump(), clean.dump)
+            assert killed or kill_at >= clean.writes - 2, "the kill landed inside the ingest's writes"
         finally:
             site.stop()
     assert not failures, failures
@@ -316,7 +347,9 @@ DISK_TRIALS = 2
 def small_tmpfs(tmp_path):
     mount_point = tmp_path / "small-fs"
     mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount_point)], capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount_point)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here (needs root or CAP_SYS_ADMIN): {mounted.stderr.strip()}")
     yield mount_point
@@ -345,7 +378,7 @@ def fill_leaving(directory: Path, free_bytes: int) -> Path:
 def test_disk_full_fails_in_one_line_then_rerun_after_freeing_equals_clean(tmp_path, small_tmpfs, clean_reference):
     corpus = tmp_path / "corpus"
     shutil.copytree(DEMO_CORPUS, corpus)
-    expected, _ = clean_reference(corpus)
+    expected = clean_reference(corpus).dump
     rng = random.Random(DISK_SEED)
     failures = []
     for trial in range(DISK_TRIALS):
@@ -410,7 +443,10 @@ def corrupt_sensor_state(data: Path, rng: random.Random) -> str:
 
 def corrupt_dead_letters(data: Path, rng: random.Random) -> str:
     path = data / "failed_ingestion.jsonl"
-    line = '{"statement": "UNWIND $rows AS row MERGE (t:Table {key: row.key})", "row": {"key": "x"}, "error": "e", "run_id": "r", "at": "2026-01-01T00:00:00Z"}\n'
+    line = (
+        '{"statement": "UNWIND $rows AS row MERGE (t:Table {key: row.key})", "row": {"key": "x"}, "error": "e", '
+        '"run_id": "r", "at": "2026-01-01T00:00:00Z"}\n'
+    )
     cut = line[: rng.randrange(5, len(line) - 5)]
     path.write_text(line + cut)  # the last line cut mid-record, no newline
     return "dead-letter file with a cut line"
@@ -425,14 +461,16 @@ def edit_corpus(corpus: Path) -> None:
     changed = corpus / "staging" / "load_stg_accounts.sql"
     changed.write_text(changed.read_text() + "\nINSERT INTO stg.chaos_audit (account_id) SELECT account_id FROM stg.accounts;\n")
     (corpus / "reporting" / "management_kpis.sql").unlink()
-    (corpus / "core" / "chaos_added.sql").write_text("INSERT INTO dw.chaos_copy (id, amount) SELECT id, amount FROM dw.fact_fees;\n")
+    (corpus / "core" / "chaos_added.sql").write_text(
+        "INSERT INTO dw.chaos_copy (id, amount) SELECT id, amount FROM dw.fact_fees;\n"
+    )
 
 
 def test_corrupted_state_files_between_two_ingests_then_equals_clean(tmp_path, clean_reference):
     edited = tmp_path / "edited"
     shutil.copytree(DEMO_CORPUS, edited)
     edit_corpus(edited)
-    expected, _ = clean_reference(edited)
+    expected = clean_reference(edited).dump
     rng = random.Random(CORRUPT_SEED)
     failures = []
     for trial, corrupt in enumerate(rng.sample(CORRUPTIONS, len(CORRUPTIONS))):  # every kind once, seeded order
@@ -506,10 +544,11 @@ def hostile_corpus(root: Path) -> Path:
 
 def test_hostile_identifiers_and_paths_are_ingested_exactly_like_a_clean_ingest(tmp_path, clean_reference):
     corpus = hostile_corpus(tmp_path / "site")
-    expected, _ = clean_reference(corpus)
+    expected = clean_reference(corpus).dump
     site = Site.make(tmp_path / "site", corpus)
     try:
         first = site.ingest()
+        hostile = list(ParseResults(site.data_dir / "parse_results.sqlite").read(list(HOSTILE_SQL)))
         again = site.ingest()
         # the 5 KB name (over the store's key limit) and `[orders ]` (edge whitespace) are refused: their rows
         # are dead-lettered and reported, which is not a failed run (exit 0); every other name is stored verbatim
@@ -521,7 +560,11 @@ def test_hostile_identifiers_and_paths_are_ingested_exactly_like_a_clean_ingest(
     if not survived:
         note += f": {first.stdout[-1500:]} {first.stderr[-1500:]}"
     failures = verdict("hostile identifiers and paths", note, survived, actual, expected)
+    unhandled = [f"{h.path}: {e.message}" for h in hostile for e in h.errors if any(m in e.message for m in UNHANDLED)]
+    FUZZ["tried"] += len(HOSTILE_SQL) + 3  # and the three links out of the corpus
+    FUZZ["unhandled"] += len(unhandled) + len(HOSTILE_SQL) - len(hostile)
     assert not failures, failures
+    assert not unhandled and len(hostile) == len(HOSTILE_SQL), (unhandled, [h.path for h in hostile])
     files = {dict(props)["path"]: dict(props) for labels, props in actual.nodes if "SqlFile" in labels}
     feeds = {(rel, src, dst) for rel, _, src, _, dst, _ in actual.relationships}
     assert not [p for p in files if "escaping" in p or "secret" in p], "links out of the corpus are ignored"
@@ -599,7 +642,7 @@ def test_fuzz_corpus_within_a_time_bound_every_file_reported_and_second_ingest_e
         actual = site.dump()
     finally:
         site.stop()
-    expected, _ = clean_reference(corpus)
+    expected = clean_reference(corpus).dump
     unhandled = [
         f"{path}: {issue.message}" for path, lineage in lineages.items() for issue in lineage.errors
         if any(marker in issue.message for marker in UNHANDLED)
