@@ -6,6 +6,7 @@ import dagster as dg
 from lineage_pipeline.assets.checks_support import SHOWN, checked_domains, listing
 from lineage_pipeline.assets.corpus import sql_corpus
 from lineage_pipeline.assets.graph import lineage_graph
+from lineage_pipeline.assets.parsed import parsed_sql
 from lineage_pipeline.corpus.files import discover_domains
 from lineage_pipeline.corpus.manifest import load_manifest
 from lineage_pipeline.graph.consistency import check_domain, unexpected_domains
@@ -37,7 +38,8 @@ def no_dead_lettered_rows(context: dg.AssetCheckExecutionContext, graph_store: G
 
 @dg.asset_check(
     asset=lineage_graph,
-    additional_deps=[sql_corpus],  # it compares against the manifest, so it runs after any rescan in the same run
+    # it compares against the manifest and the parse results, so it runs after any rescan or parse in the same run
+    additional_deps=[sql_corpus, parsed_sql],
     description="Every file of the domain is in the graph with its full revision (content, dialect, parser, catalog "
     "context) on the file and each of its edges; no edges from deleted files; no domain the corpus no longer has.",
 )
