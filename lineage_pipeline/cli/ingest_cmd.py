@@ -33,8 +33,14 @@ def _located(path: str, line: int | None, statement: int | None, message: str) -
               help=f"summary: counts by kind and the first {ERRORS_SHOWN} errors; all: every error.")
 @click.option("--errors-file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Also write every error, one per line (file:line statement N: message), to this file.")
+@click.option("--rerun", is_flag=True, help="Run every domain even when nothing changed (a no-op otherwise starts no run).")
 def ingest(
-    corpus: str | None, domains: tuple[str, ...], force_delete: bool, errors_shown: str, errors_file: Path | None
+    corpus: str | None,
+    domains: tuple[str, ...],
+    force_delete: bool,
+    errors_shown: str,
+    errors_file: Path | None,
+    rerun: bool,
 ) -> None:
     """Scan, parse and write the lineage graph of every domain of the corpus, one Dagster run each."""
     settings = settings_or_exit()
@@ -62,7 +68,9 @@ def ingest(
             outcome = ingest_corpus_root(
                 root, settings.file_extensions, list(domains) or None, force_delete,
                 config_file=cli_state().config_file, manifests_dir=manifests_dir,
-                is_current=lambda domain: domain_is_current(domain, spec, manifests_dir, results, backend, retry),
+                is_current=None if rerun else (
+                    lambda domain: domain_is_current(domain, spec, manifests_dir, results, backend, retry)
+                ),
                 graph_domains=synced_domains(backend, retry=retry),
             )
     except (CorpusPathError, ValueError) as error:

@@ -3,7 +3,8 @@
 All values travel as parameters; labels and relationship types are fixed here, never taken from SQL.
 """
 
-from lineage_pipeline.graph.rows import SITE_PROPERTIES
+SITE_PROPERTIES = ("statements", "lines", "kinds", "procedures")
+"""Properties of a READS/WRITES relationship that locate the statements behind it, parallel lists."""
 
 MERGE_FILES = """
 UNWIND $rows AS r

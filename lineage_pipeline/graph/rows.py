@@ -15,11 +15,10 @@ analysis reach it.
 
 from dataclasses import dataclass, field
 
+from lineage_pipeline.graph.cypher import SITE_PROPERTIES
 from lineage_pipeline.parsing.models import FileLineage
 
 RELATIONSHIP_TYPES = ("READS", "WRITES", "FEEDS", "HAS_COLUMN", "DERIVES")
-SITE_PROPERTIES = ("statements", "lines", "kinds", "procedures")
-"""Properties of a READS/WRITES row that locate the statements behind it, parallel lists."""
 
 
 def file_revision(sha256: str, dialect: str, parser_version: str, context: str = "") -> str:

@@ -28,7 +28,7 @@ def test_stats_are_cumulative_over_ingest_processes_and_clear_resets(project_env
     # the counters count each domain's lookups of its own files, once per file
     assert cold["hits"] + cold["misses"] == files and cold["misses"] > 0 and cold["evictions"] == 0
     assert cold["entries"] >= files and cold["bytes"] > 0  # plus catalog-resolved results
-    project_env.run("lineage", "ingest")
+    project_env.run("lineage", "ingest", "--rerun")
     warm = _stats(project_env)
     assert (warm["hits"], warm["misses"], warm["entries"]) == (cold["hits"] + files, cold["misses"], cold["entries"])
     assert project_env.run("lineage", "cache", "verify").stdout.startswith("ok: ")
@@ -45,7 +45,7 @@ def test_a_corrupted_cache_is_rebuilt_and_the_ingest_succeeds(project_env):
     cache_file.write_bytes(cache_file.read_bytes()[:4096] + b"\x00garbage" * 1000)
     for suffix in ("-wal", "-shm"):
         cache_file.with_name(cache_file.name + suffix).unlink(missing_ok=True)
-    second = project_env.run("lineage", "ingest")
+    second = project_env.run("lineage", "ingest", "--rerun")
     assert _edges(second.stdout) == _edges(first.stdout)
     with graph_backend(project_env.graph_config()) as backend:
         assert snapshot(backend) == before

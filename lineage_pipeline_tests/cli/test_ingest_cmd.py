@@ -26,10 +26,14 @@ def test_ingest_prints_counts_and_rerun_changes_nothing(project_env):
     with graph_backend(project_env.graph_config()) as backend:
         before = snapshot(backend)
 
-    second = project_env.run("lineage", "ingest")
-    assert totals(second.stdout) == counts
+    second = project_env.run("lineage", "ingest")  # nothing changed: no run starts
+    assert totals(second.stdout) == counts and "nothing changed" in second.stdout
     for domain in DOMAINS:
-        assert re.search(rf"^{domain}\s+\d+\s+\d+\s+\d+\s+0\s+0\s+\d+\s+ok", second.stdout, re.M), second.stdout
+        assert re.search(rf"^{domain}\s+\d+\s+\d+\s+\d+\s+0\s+0\s+\d+\s+unchanged", second.stdout, re.M), second.stdout
+    rerun = project_env.run("lineage", "ingest", "--rerun")  # asked to run anyway: each run writes nothing
+    assert totals(rerun.stdout) == counts
+    for domain in DOMAINS:
+        assert re.search(rf"^{domain}\s+\d+\s+\d+\s+\d+\s+0\s+0\s+\d+\s+ok", rerun.stdout, re.M), rerun.stdout
     with graph_backend(project_env.graph_config()) as backend:
         assert snapshot(backend) == before
     with DagsterInstance.from_config(str(project_env.dagster_home)) as instance:
@@ -128,7 +132,7 @@ def test_select_star_over_a_table_of_another_domain_follows_its_definition(proje
         assert ("dw.catalog_demo.currency", "rpt.v_catalog_demo.currency") in _derives_into(backend, "rpt.v_catalog_demo")
         before = snapshot(backend)
 
-    warm = project_env.run("lineage", "ingest")
+    warm = project_env.run("lineage", "ingest", "--rerun")
     for domain in DOMAINS:
         assert re.search(rf"^{domain}\s+\d+\s+\d+\s+\d+\s+0\s+0\s+\d+\s+ok", warm.stdout, re.M), warm.stdout
     metadata = _parsed_metadata(project_env, "reporting")

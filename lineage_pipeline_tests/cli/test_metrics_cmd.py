@@ -94,7 +94,7 @@ def test_an_ingest_shows_up_in_the_metrics(project_env):
     assert cold["graph_relationships_written_total"] == sum(m["relationships_created"] for m in graph) > 0
     assert cold["graph_entities_written_total"] == sum(m["nodes_created"] for m in graph) > 0
     assert (cold["batch_size_count"], cold["batch_size_sum"]) == (len(graph), files)
-    project_env.run("lineage", "ingest")
+    project_env.run("lineage", "ingest", "--rerun")
     warm = samples(project_env.run("lineage", "metrics", "show").stdout)
     assert warm["parse_cache_hit_total"] == cold["parse_cache_hit_total"] + files
     assert warm["files_processed_total"] == 2 * files
