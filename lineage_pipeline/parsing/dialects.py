@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from difflib import get_close_matches
 from functools import cache
 
+from sqlglot.dialects import DIALECT_MODULE_NAMES
 from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 
 from lineage_pipeline.parsing.names import word_set
@@ -56,7 +57,8 @@ _ALIASES = {
 }
 
 SUPPORTED_DIALECTS: tuple[str, ...] = _CORE_DIALECTS + tuple(
-    sorted(name for name in Dialect.classes if name and name not in _CORE_DIALECTS and name not in _ALIASES)
+    # sqlglot's list of dialect module names: ``Dialect.classes`` would import every dialect (~0.3 s)
+    sorted(name for name in set(DIALECT_MODULE_NAMES) if name not in _CORE_DIALECTS and name not in _ALIASES)
 )
 """Every dialect name the parser accepts: ``ansi`` (sqlglot's generic dialect) and each sqlglot dialect."""
 
