@@ -1,9 +1,14 @@
-"""Per-statement time budget, checked cooperatively between and inside the extraction steps."""
+"""Per-statement time budget, checked cooperatively between and inside the extraction steps.
+
+The budget is CPU time of this process (``time.process_time``), not wall-clock time: on a loaded
+machine the same statement gets the same budget of work, so whether it is cut short does not depend on
+what else runs. An overrun becomes a ``ParseIssue(limited=True)``, which is never cached as final.
+"""
 
 import time
 
 DEFAULT_STATEMENT_SECONDS = 2.0
-"""Wall-clock budget for one statement's parse and lineage; overruns become a ParseIssue."""
+"""CPU seconds for one statement's parse and lineage; overruns become a limited ParseIssue."""
 
 
 class BudgetExceeded(Exception):
@@ -17,8 +22,8 @@ class Deadline:
 
     def __init__(self, seconds: float):
         self.budget = seconds
-        self._end = time.perf_counter() + seconds
+        self._end = time.process_time() + seconds
 
     def check(self) -> None:
-        if time.perf_counter() > self._end:
+        if time.process_time() > self._end:
             raise BudgetExceeded(f"statement exceeded its {self.budget:g}s time budget")

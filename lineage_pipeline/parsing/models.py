@@ -83,6 +83,9 @@ class ParseIssue(_Record):
     statement: int | None = None
     line: int | None = None
     message: str
+    limited: bool = False
+    """Cut short by a time budget: a result with such an issue says what one run managed, not what the
+    content holds, so it is never kept as final."""
 
 
 class FileLineage(_Record):

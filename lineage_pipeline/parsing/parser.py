@@ -64,7 +64,7 @@ from lineage_pipeline.parsing.tables import FileTables
 from lineage_pipeline.parsing.utility import token_words, utility_head
 from lineage_pipeline.parsing.writes import extract_insert_exec
 
-PARSER_VERSION = "7"
+PARSER_VERSION = "8"
 """Bumped whenever the lineage produced for the same input can change (parse caches key on it)."""
 
 MAX_FILE_BYTES = 5_000_000
@@ -336,7 +336,10 @@ def _read_statement(
     except Exception as error:  # noqa: BLE001
         # Keep what is cheap and safe (tables read and written); say why the columns are missing.
         reason = str(error) if isinstance(error, BudgetExceeded) else f"lineage failed: {_message(error)}"
-        issue = ParseIssue(statement=index, line=chunk.line, message=f"{reason}; table-level lineage only")
+        issue = ParseIssue(
+            statement=index, line=chunk.line, message=f"{reason}; table-level lineage only",
+            limited=isinstance(error, BudgetExceeded),
+        )
         if not isinstance(first, exp.Expression):
             return None, issue, None
         try:

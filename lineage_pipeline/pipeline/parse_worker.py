@@ -45,7 +45,7 @@ def read_and_parse(
     ``sha256`` names (always True without one); unreadable, oversized or escaping files become an error
     record. A file that changed since the scan is parsed as read, with an issue saying so. The flag is
     False for any result that is not a final fact about the scanned content (changed, unreadable, over
-    the size limit): it is kept for this run only."""
+    the size limit, cut short by a time budget): it is kept for this run only."""
     try:
         resolved = resolve_inside(root, path)
         size = resolved.stat().st_size
@@ -58,7 +58,8 @@ def read_and_parse(
         return error_lineage(path, dialect, f"cannot read file: {error}"), False
     lineage = parse_file_bytes(data, dialect, path, catalog)
     if sha256 is None or hashlib.sha256(data).hexdigest() == sha256:
-        return lineage, True
+        # a statement a time budget cut short says what this run managed, not what the content holds
+        return lineage, not any(issue.limited for issue in lineage.errors)
     return lineage.model_copy(update={"errors": [*lineage.errors, ParseIssue(message=CHANGED_MESSAGE)]}), False
 
 
@@ -106,7 +107,7 @@ def serve(
             started = time.perf_counter()
             catalog = Catalog(tables) if tables is not None else None
             lineage, as_scanned = read_and_parse(root, path, dialect, max_file_bytes, catalog, sha256)
-            # a result of other content than the key names must never be served as that content's result
+            # a result that is not a final fact about the key's content must never be served as its result
             encoded = encode(lineage, reusable=as_scanned)
             conn.send(((time.perf_counter() - started) * 1000, encoded, peak_rss()))
 

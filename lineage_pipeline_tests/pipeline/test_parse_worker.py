@@ -101,3 +101,21 @@ def test_a_worker_warms_up_in_the_dialects_it_is_given_before_it_says_ready(tmp_
     lazily_loaded = "sqlglot.typing.snowflake"  # imported on the first Snowflake parse only
     assert lazily_loaded not in _imports_of_a_worker(tmp_path, "")
     assert lazily_loaded in _imports_of_a_worker(tmp_path, "snowflake,bogus")
+
+
+def test_a_result_a_statement_budget_cut_short_is_kept_for_this_run_only(tmp_path, monkeypatch):
+    """A time budget is a limit of one run, not a fact of the content: such a result is never reusable."""
+    from lineage_pipeline.parsing import budget
+    from lineage_pipeline.pipeline.parse_worker import read_and_parse
+
+    (tmp_path / "d").mkdir()
+    sql = "INSERT INTO a.t (x) SELECT s.x FROM a.s AS s JOIN a.u AS u ON u.x = s.x;\n"
+    (tmp_path / "d" / "f.sql").write_text(sql)
+    full, _ = read_and_parse(tmp_path, "d/f.sql", "tsql", 10_000_000)
+    assert not any(issue.limited for issue in full.errors) and full.statements[0].columns
+    def spent(self: budget.Deadline) -> None:  # a budget used up at once, as on a pathological statement
+        raise budget.BudgetExceeded("statement exceeded its 2s time budget")
+
+    monkeypatch.setattr(budget.Deadline, "check", spent)
+    cut, final = read_and_parse(tmp_path, "d/f.sql", "tsql", 10_000_000)
+    assert any(issue.limited for issue in cut.errors) and not final, cut.errors
