@@ -95,7 +95,9 @@ class ProjectEnv:
         command = [str(VENV_BIN / args[0]), *args[1:]]
         result = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=timeout, cwd=self.root)
         if check and result.returncode != 0:
-            raise AssertionError(f"{' '.join(args)} exited {result.returncode}\nSTDOUT:\n{result.stdout}\nSTDERR:\n{result.stderr}")
+            raise AssertionError(
+                f"{' '.join(args)} exited {result.returncode}\nSTDOUT:\n{result.stdout}\nSTDERR:\n{result.stderr}"
+            )
         return result
 
     def graph_config(self) -> GraphStoreConfig:

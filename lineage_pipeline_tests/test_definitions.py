@@ -3,7 +3,6 @@
 import json
 
 import yaml
-
 from dagster import DagsterInstance
 
 from lineage_pipeline.definitions import build_definitions, defs, ingest_job

@@ -166,8 +166,11 @@ def test_baseline_mode_turns_every_optimisation_off(isolated, monkeypatch):
     assert default.overridden == {}
     monkeypatch.setenv("LINEAGE_BASELINE_MODE", "true")
     baseline = IngestionSettings()
-    assert (baseline.enable_parse_cache, baseline.enable_batching, baseline.enable_batched_writes, baseline.enable_pipelined_writes,
-            baseline.enable_parallel_workers, baseline.write_batch_size, baseline.workers) == (False, False, False, False, False, 1, 1)
+    knobs = (
+        baseline.enable_parse_cache, baseline.enable_batching, baseline.enable_batched_writes,
+        baseline.enable_pipelined_writes, baseline.enable_parallel_workers, baseline.write_batch_size, baseline.workers,
+    )
+    assert knobs == (False, False, False, False, False, 1, 1)
     assert baseline.overridden["enable_parse_cache"] == "baseline_mode"
     assert baseline.overridden["write_batch_size"] == "enable_batched_writes=false"
 

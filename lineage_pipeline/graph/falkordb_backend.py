@@ -134,7 +134,7 @@ class FalkorDBBackend:
         """The oldest write's outcome, reading its reply if it is owed; an error reply fails that write only."""
         outcome = outcomes.popleft()
         if outcome is not _IN_FLIGHT:
-            return outcome  # type: ignore[return-value]
+            return outcome
         try:
             return self._write_result(QueryResult(self._graph, connection.read_response()))
         except Exception as error:  # noqa: BLE001 - this write's outcome, not the stream's

@@ -9,6 +9,7 @@ from typing import Literal
 from lineage_pipeline.graph import cypher
 from lineage_pipeline.graph.backend import GraphBackend
 
+
 def retrying_read(backend: GraphBackend, query: str, params: dict | None = None) -> list[list]:
     """``faults.retrying_read``, imported when a query runs: importing this module stays light (the
     CLI declares its options with ``MAX_DEPTH`` and ``Direction`` without loading the drivers)."""

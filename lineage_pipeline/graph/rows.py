@@ -15,7 +15,6 @@ analysis reach it.
 
 from dataclasses import dataclass, field
 
-from lineage_pipeline.graph.cypher import SITE_PROPERTIES
 from lineage_pipeline.parsing.models import FileLineage
 
 RELATIONSHIP_TYPES = ("READS", "WRITES", "FEEDS", "HAS_COLUMN", "DERIVES")

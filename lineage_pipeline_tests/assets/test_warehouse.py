@@ -42,7 +42,10 @@ def test_snapshot_of_the_fixture_graph(snapshot):
             "balance": [ColumnSource(table="src.accounts", column="bal", transform="direct")],
         },
         writers=[
-            WriteSite(file="staging/00_create_stg_accounts.sql", domain="staging", dialect="tsql", statement=0, line=1, kind="CREATE TABLE"),
+            WriteSite(
+                file="staging/00_create_stg_accounts.sql", domain="staging", dialect="tsql", statement=0, line=1,
+                kind="CREATE TABLE",
+            ),
             WriteSite(file="staging/load_accounts.sql", domain="staging", dialect="tsql", statement=0, line=2, kind="INSERT"),
         ],
         readers=2,
@@ -104,7 +107,9 @@ def synthetic_snapshot(tables: int, columns: int = 8) -> WarehouseSnapshot:
             upstream=upstream,
             column_lineage={f"c{c}": [ColumnSource(table=u, column=f"c{c}", transform="direct") for u in upstream]
                             for c in range(columns)} if upstream else {},
-            writers=[WriteSite(file=f"d{i % 7}/f{i}.sql", domain=f"d{i % 7}", dialect="tsql", statement=0, line=3, kind="INSERT")],
+            writers=[
+                WriteSite(file=f"d{i % 7}/f{i}.sql", domain=f"d{i % 7}", dialect="tsql", statement=0, line=3, kind="INSERT")
+            ],
             readers=3,
         ))
     return WarehouseSnapshot(corpus_root="/corpus", tables=result)

@@ -32,7 +32,10 @@ def corpus(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def parsed(corpus):
-    return {path: parse_file_bytes((corpus.root / path).read_bytes(), DOMAIN_DIALECTS[path.split("/")[0]], path) for path in corpus.paths}
+    return {
+        path: parse_file_bytes((corpus.root / path).read_bytes(), DOMAIN_DIALECTS[path.split("/")[0]], path)
+        for path in corpus.paths
+    }
 
 
 def test_same_seed_is_byte_identical_and_other_seed_differs(corpus, tmp_path):

@@ -35,7 +35,9 @@ def test_every_batch_size_writes_the_same_graph_with_fewer_transactions(tmp_path
 
 
 def test_cli_json_report(project_env):
-    result = project_env.run("lineage", "bench", "graph", "--files", "10", "--columns", "2", "--batch-sizes", "100", "--format", "json")
+    result = project_env.run(
+        "lineage", "bench", "graph", "--files", "10", "--columns", "2", "--batch-sizes", "100", "--format", "json"
+    )
     summary = json.loads(result.stdout)
     assert [r["batch_size"] for r in summary["results"]] == [1, 100]
     assert {"nodes_per_s", "relationships_per_s", "transactions"} <= set(summary["results"][0])

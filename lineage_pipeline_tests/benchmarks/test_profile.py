@@ -12,7 +12,9 @@ def test_parser_phases_cover_the_total_and_timers_are_removed(tmp_path):
     corpus = generate_corpus(tmp_path / "c", 12, seed=2)
     profile = profile_parser(corpus)
     assert profile.files == 12 and profile.total_s > 0
-    assert set(profile.phases) == {"split", "sqlglot parse", "sqlglot qualify", "encode for cache/IPC", "lineage extraction (rest)"}
+    assert set(profile.phases) == {
+        "split", "sqlglot parse", "sqlglot qualify", "encode for cache/IPC", "lineage extraction (rest)"
+    }
     assert all(seconds >= 0 for seconds in profile.phases.values())
     assert sum(profile.phases.values()) == pytest.approx(profile.total_s)
     assert profile.phases["sqlglot parse"] > 0 and profile.phases["sqlglot qualify"] > 0

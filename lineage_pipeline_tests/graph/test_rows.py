@@ -68,13 +68,14 @@ def test_reads_and_writes_carry_their_statements_lines_kinds_and_procedures():
     ])
     graph = build_file_graph(lineage, "reporting", "0" * 64, "r1")
     common = {"src": "r.sql", "file": "r.sql", "rev": "r1"}
+    sites = {"statements": [1, 3], "lines": [9, 30], "kinds": ["INSERT", "MERGE"], "procedures": ["rpt.usp", ""]}
     assert graph.relationships["READS"] == [
         {**common, "dst": "dw.t", "statements": [0, 1, 2], "lines": [3, 9, 20], "kinds": ["SELECT", "INSERT", "SELECT"],
          "procedures": ["", "rpt.usp", ""]},
-        {**common, "dst": "dw.u", "statements": [1, 3], "lines": [9, 30], "kinds": ["INSERT", "MERGE"], "procedures": ["rpt.usp", ""]},
+        {**common, "dst": "dw.u", **sites},
     ]
     assert graph.relationships["WRITES"] == [
-        {**common, "dst": "rpt.x", "statements": [1, 3], "lines": [9, 30], "kinds": ["INSERT", "MERGE"], "procedures": ["rpt.usp", ""]},
+        {**common, "dst": "rpt.x", **sites},
     ]
 
 

@@ -153,7 +153,8 @@ def test_hostile_names_stored_verbatim_and_nothing_else_changes(store):
     nodes, rels = snapshot(store.backend)
     for name in HOSTILE_NAMES:
         assert ("Table", name) in nodes
-        assert ("FEEDS", name, "dw.target", next(p for p, (_, l) in lineages.items() if l.statements[0].sources == [name]), "r1") in rels
+        writer_file = next(p for p, (_, lin) in lineages.items() if lin.statements[0].sources == [name])
+        assert ("FEEDS", name, "dw.target", writer_file, "r1") in rels
     assert before_nodes <= nodes and before_rels <= rels
 
 
@@ -513,7 +514,8 @@ def test_rewritten_file_naming_the_same_nodes_needs_no_orphan_check(store):
     report = sync(counting, "core", {"core/a.sql": ("r2", A), "core/b.sql": ("r1", B)})
     assert report.files_written == ["core/a.sql"] and report.orphans == 0
     assert not [q for q in counting.reads if "NOT (n)--()" in q], "every old endpoint got a new edge"
-    assert snapshot(store.backend) == clean_ingest_snapshot(store.backend, "core", {"core/a.sql": ("r2", A), "core/b.sql": ("r1", B)})
+    clean = clean_ingest_snapshot(store.backend, "core", {"core/a.sql": ("r2", A), "core/b.sql": ("r1", B)})
+    assert snapshot(store.backend) == clean
 
 
 def test_sync_starting_dirty_prunes_the_whole_graph(store):

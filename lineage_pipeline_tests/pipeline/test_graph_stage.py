@@ -118,8 +118,9 @@ def test_a_file_resolved_against_a_changed_definition_is_rewritten(falkordb_back
     sha = {e.path: e.sha256 for e in manifest.files}
     context = stored["reporting/v.sql"].key.context
     dialect = {e.path: e.dialect for e in manifest.files}
-    assert context and revs["reporting/v.sql"] == file_revision(sha["reporting/v.sql"], dialect["reporting/v.sql"], PARSER_VERSION, context)
-    assert revs["reporting/plain.sql"] == file_revision(sha["reporting/plain.sql"], dialect["reporting/plain.sql"], PARSER_VERSION)
+    v, plain = "reporting/v.sql", "reporting/plain.sql"
+    assert context and revs[v] == file_revision(sha[v], dialect[v], PARSER_VERSION, context)
+    assert revs[plain] == file_revision(sha[plain], dialect[plain], PARSER_VERSION)  # no catalog needed
     assert revs == {path: revision_of(row) for path, row in stored.items()}
     derives = "MATCH (s:Column)-[:DERIVES]->(t:Column {table: 'rpt.v'}) RETURN s.key ORDER BY s.key"
     assert [r[0] for r in falkordb_backend.read(derives)] == ["core.t.a"]

@@ -22,8 +22,8 @@ from lineage_pipeline.pipeline.parse_pool import (
     FileTask,
     ForkedProcess,
     ParsePool,
-    guided_chunk_size,
     PoolKeeper,
+    guided_chunk_size,
     resolve_start_method,
 )
 from lineage_pipeline.stores.parse_cache import CacheKey, ParseCache, decode, encode
@@ -35,7 +35,9 @@ SMALL = "INSERT INTO dw.t{n} (a, b) SELECT x, y + {n} FROM stg.s{n};\n"
 
 def _slow_sql(statements: int = 15_000) -> str:
     """A real file the parser needs seconds for (many statements), to stand in for a hang."""
-    return "".join(f"INSERT INTO dw.t{i % 7} (a, b) SELECT x + {i}, y FROM stg.s{i % 5} WHERE z > {i};\n" for i in range(statements))
+    return "".join(
+        f"INSERT INTO dw.t{i % 7} (a, b) SELECT x + {i}, y FROM stg.s{i % 5} WHERE z > {i};\n" for i in range(statements)
+    )
 
 
 def _corpus(root: Path, small: int = 6, slow_at: int | None = None) -> list[FileTask]:

@@ -139,7 +139,9 @@ def test_daemon_follows_bursts_of_edits_with_a_handful_of_runs(project_env):
     with DagsterInstance.from_config(str(project_env.dagster_home)) as instance:
         runs = instance.get_runs(RunsFilter(tags={"lineage/trigger": "sensor"}))
         partitions = sorted(instance.get_dynamic_partitions("corpus_domain"))
-    statuses = [(r.tags["dagster/partition"], r.tags["lineage/flush"], r.tags["lineage/batch_size"], r.status.value) for r in runs]
+    statuses = [
+        (r.tags["dagster/partition"], r.tags["lineage/flush"], r.tags["lineage/batch_size"], r.status.value) for r in runs
+    ]
     assert all(status == "SUCCESS" for *_, status in statuses), statuses
     assert 4 <= len(runs) <= 15, statuses  # a handful of batches, not one run per file
     retired = [r for r in runs if r.tags["dagster/partition"] == "ops" and r.tags.get("lineage/retire") == "true"]
