@@ -7,6 +7,7 @@ saved, the parse reads it and fills the parse results store, the write reads the
 """
 
 import logging
+import sqlite3
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -235,12 +236,12 @@ def domain_is_current(
     on_disk = {path: StatSignature.of(info) for path, info in walk_corpus(root, corpus.extensions, domain)}
     if len(on_disk) != len(manifest.files) or any(on_disk.get(e.path) != e.signature for e in manifest.files):
         return False
-    stored = results.stored(domain)
-    if any(not row.final or row.parser_version != PARSER_VERSION for row in stored.values()):
-        return False
     try:
+        stored = results.stored(domain)
+        if any(not row.final or row.parser_version != PARSER_VERSION for row in stored.values()):
+            return False
         current = current_revisions(manifest, results)
-    except MissingParseResultError:
+    except (MissingParseResultError, sqlite3.DatabaseError):  # a damaged store: the run repairs it
         return False
     ((dirty, paths, revisions),) = retrying_read(backend, cypher.SYNC_STATE, {"domain": domain}, retry)
     return not dirty and dict(zip(paths, revisions, strict=True)) == current
