@@ -17,7 +17,7 @@ from lineage_pipeline.assets.warehouse import (
     warehouse_specs,
     write_snapshot,
 )
-from lineage_pipeline_tests.explore.conftest import ingest, with_site_properties
+from lineage_pipeline_tests.explore.conftest import ingest
 
 pytestmark = pytest.mark.filterwarnings("ignore::dagster.BetaWarning")  # code references are beta in 1.13
 
@@ -25,7 +25,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::dagster.BetaWarning")  # code r
 @pytest.fixture
 def snapshot(falkordb_backend, monkeypatch, tmp_path):
     """The explore fixture corpus in a real FalkorDB, snapshotted to a file."""
-    with_site_properties(monkeypatch)
     ingest(falkordb_backend)
     return write_snapshot(falkordb_backend, tmp_path / "warehouse.json", corpus_root="/corpus")
 

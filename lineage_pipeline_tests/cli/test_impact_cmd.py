@@ -6,14 +6,12 @@ import json
 
 import pytest
 
-from lineage_pipeline_tests.explore.conftest import WITH_SITES
-
 RUN_IMPACT = "from lineage_pipeline.cli.impact_cmd import impact; impact(prog_name='lineage impact')"
 
 
 @pytest.fixture
 def ingested(project_env):
-    project_env.run("python", "-c", WITH_SITES + "from lineage_pipeline.cli.main import cli; cli(['ingest'])")
+    project_env.run("lineage", "ingest")
     return project_env
 
 

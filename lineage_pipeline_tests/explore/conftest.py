@@ -9,45 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from lineage_pipeline.graph import cypher
 from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
 from lineage_pipeline.graph.embedded_server import stop_server
-from lineage_pipeline.graph.rows import SITE_PROPERTIES, build_file_graph
+from lineage_pipeline.graph.rows import build_file_graph
 from lineage_pipeline.graph.writer import GraphWriter
 from lineage_pipeline.parsing.parser import parse_file_bytes
 from lineage_pipeline_tests.graph.conftest import _neo4j_config
 
 CORPUS = Path(__file__).parent / "corpus"
-
-
-def site_statement_overrides() -> dict[str, tuple[str, str]]:
-    """The writer statements that make READS/WRITES store the statement sites ``rows`` now carries.
-
-    The shared ``cypher.merge_relationships`` SETs only ``rev`` (and ``transform``); until it also sets
-    ``graph.rows.SITE_PROPERTIES`` (wiring asked for in the issue-19 report), tests send the same MERGE
-    with the site properties added. Empty once the cypher module sets them itself.
-    """
-    overrides = {}
-    for rel_type in ("READS", "WRITES"):
-        name = f"merge:{rel_type}"
-        query, key = cypher.STATEMENTS[name]
-        if "e.statements" not in query:
-            sites = "".join(f", e.{p} = r.{p}" for p in SITE_PROPERTIES)
-            overrides[name] = (query.replace("SET e.rev = r.rev", f"SET e.rev = r.rev{sites}"), key)
-    return overrides
-
-
-def with_site_properties(monkeypatch) -> None:
-    for name, statement in site_statement_overrides().items():
-        monkeypatch.setitem(cypher.STATEMENTS, name, statement)
-
-
-WITH_SITES = (
-    "import sys; from lineage_pipeline.graph import cypher; "
-    "from lineage_pipeline_tests.explore.conftest import site_statement_overrides; "
-    "cypher.STATEMENTS.update(site_statement_overrides()); "
-)
-"""Python ``-c`` prefix for a subprocess that writes the graph the way the wired writer will."""
 
 
 def parse_corpus(root: Path = CORPUS) -> dict[str, list]:
@@ -84,7 +53,6 @@ def fixture_graph(request, tmp_path, monkeypatch):
     backend = open_backend(config)
     if request.param == "neo4j":
         backend.write("MATCH (n) DETACH DELETE n")
-    with_site_properties(monkeypatch)
     ingest(backend)
     yield backend
     if request.param == "neo4j":

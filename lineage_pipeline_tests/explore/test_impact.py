@@ -17,7 +17,7 @@ from lineage_pipeline.explore.impact import (
     resolve,
 )
 from lineage_pipeline.graph.queries import UnknownNameError
-from lineage_pipeline_tests.explore.conftest import CORPUS, ingest, with_site_properties
+from lineage_pipeline_tests.explore.conftest import CORPUS, ingest
 
 LOAD_DIM = Site("core/usp_load_dim_account.sql", "core", 0, 4, "INSERT", "dw.usp_load_dim_account")
 REPORT_DIM = Site("reporting/report_balances.sql", "reporting", 0, 2, "SELECT")
@@ -106,7 +106,6 @@ def test_a_graph_written_without_statement_sites_still_names_the_files(falkordb_
 
 
 def test_rewriting_a_file_replaces_its_reader_sites_exactly(falkordb_backend, monkeypatch, tmp_path):
-    with_site_properties(monkeypatch)
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     ingest(falkordb_backend, corpus)
@@ -122,7 +121,6 @@ def test_rewriting_a_file_replaces_its_reader_sites_exactly(falkordb_backend, mo
 
 def test_a_table_read_by_many_report_queries_lists_every_one(falkordb_backend, monkeypatch, tmp_path):
     # the case: a fact table that 67 benchmark queries read and no statement writes from
-    with_site_properties(monkeypatch)
     for n in range(1, 68):
         query = tmp_path / "reports" / f"query{n:02d}.sql"
         query.parent.mkdir(exist_ok=True)
