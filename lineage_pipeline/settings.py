@@ -106,7 +106,8 @@ class IngestionSettings(BaseSettings):
         default=None, validation_alias=AliasChoices("lineage_parse_cache_path", "parse_cache_path")
     )
     """SQLite parse cache; unset = ``<data_dir>/parse_cache.sqlite``."""
-    parse_cache_max_entries: int = Field(default=10_000, ge=1)
+    parse_cache_max_entries: int = Field(default=250_000, ge=1)
+    """LRU bound; above the corpus size, or a warm run of a 100k-file corpus parses what was evicted again."""
     parse_cache_ttl_days: float = Field(default=30.0, gt=0)
     parse_chunk_size: int = Field(default=16, ge=1, le=10_000)
     parse_file_timeout_s: float = Field(default=120.0, gt=0)
