@@ -34,6 +34,7 @@ from lineage_pipeline.graph.dump import GraphDump, canonical_dump
 from lineage_pipeline.graph.embedded_server import server_status, stop_server
 from lineage_pipeline.settings import PROJECT_ROOT
 from lineage_pipeline.stores.parse_results import ParseResults
+from lineage_pipeline_tests.small_fs import mounted_tmpfs
 
 pytestmark = pytest.mark.integration
 
@@ -345,16 +346,9 @@ DISK_TRIALS = 2
 
 @pytest.fixture
 def small_tmpfs(tmp_path):
-    mount_point = tmp_path / "small-fs"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount_point)], capture_output=True, text=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here (needs root or CAP_SYS_ADMIN): {mounted.stderr.strip()}")
-    yield mount_point
-    stop_server(mount_point / "data")
-    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+    with mounted_tmpfs(tmp_path / "small-fs", 24) as mount_point:
+        yield mount_point
+        stop_server(mount_point / "data")
 
 
 def fill_leaving(directory: Path, free_bytes: int) -> Path:

@@ -5,7 +5,6 @@ The Neo4j database is wiped before and after each test: point ``NEO4J_URI`` at a
 """
 
 import os
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from pydantic import SecretStr
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
 from lineage_pipeline.graph.embedded_server import server_status, stop_server
+from lineage_pipeline_tests.small_fs import mounted_tmpfs
 
 
 def pytest_configure(config):
@@ -98,22 +98,12 @@ def store(request, tmp_path: Path):
     stop_server(config.data_dir)
 
 
-SMALL_FS_SKIP_REASON = "a disk-full test needs to mount a small tmpfs (root / CAP_SYS_ADMIN)"
-
-
 @pytest.fixture
 def small_fs(tmp_path: Path):
     """A real 16 MB filesystem (tmpfs) to fill up: writes on it fail with ENOSPC like on a full disk."""
-    mount_point = tmp_path / "small-fs"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)], capture_output=True, check=False
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"{SMALL_FS_SKIP_REASON}: {mounted.stderr.decode().strip()}")
-    yield mount_point
-    stop_server(mount_point / "graph-data")
-    subprocess.run(["umount", "-l", str(mount_point)], check=True)
+    with mounted_tmpfs(tmp_path / "small-fs", 16) as mount_point:
+        yield mount_point
+        stop_server(mount_point / "graph-data")
 
 
 def fill(directory: Path) -> Path:
