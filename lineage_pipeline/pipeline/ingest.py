@@ -6,6 +6,7 @@ the caller's to turn it into metadata, metrics or a table. Data flows one way: t
 saved, the parse reads it and fills the parse results store, the write reads the results store.
 """
 
+import hashlib
 import logging
 import sqlite3
 import time
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lineage_pipeline.assets.warehouse import write_snapshot
-from lineage_pipeline.corpus.files import walk_corpus
+from lineage_pipeline.corpus.files import resolve_inside, walk_corpus
 from lineage_pipeline.corpus.manifest import (
     DomainManifest,
     StatSignature,
@@ -234,8 +235,22 @@ def domain_is_current(
     ):
         return False
     on_disk = {path: StatSignature.of(info) for path, info in walk_corpus(root, corpus.extensions, domain)}
-    if len(on_disk) != len(manifest.files) or any(on_disk.get(e.path) != e.signature for e in manifest.files):
+    if len(on_disk) != len(manifest.files):
         return False
+    for entry in manifest.files:
+        signature = on_disk.get(entry.path)
+        if signature is None:
+            return False
+        if entry.signature is None:
+            # scanned too soon after a change to trust its stat signature: its content decides
+            try:
+                content = resolve_inside(root, entry.path).read_bytes()
+            except (OSError, ValueError):  # gone or moved outside the root since the walk: not current
+                return False
+            if hashlib.sha256(content).hexdigest() != entry.sha256:
+                return False
+        elif signature != entry.signature:
+            return False
     try:
         stored = results.stored(domain)
         if any(not row.final or row.parser_version != PARSER_VERSION for row in stored.values()):
