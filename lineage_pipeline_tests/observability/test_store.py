@@ -4,7 +4,6 @@ metrics with a warning instead of killing the process with SIGBUS."""
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from lineage_pipeline.observability.metrics import configure_metrics
 from lineage_pipeline.observability.server import exposition
 from lineage_pipeline_tests.observability.support import samples
+from lineage_pipeline_tests.small_fs import mounted_tmpfs
 
 
 def test_every_file_is_fully_allocated_and_never_grows(tmp_path):
@@ -60,16 +60,10 @@ def _fill(path: Path) -> None:
 @contextmanager
 def full_filesystem_at(mount_point: Path) -> Iterator[Path]:
     """A 1 MiB tmpfs at ``mount_point``, filled to the last byte (skips the test without mount rights)."""
-    mount_point.mkdir(parents=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", f"lineage-test-{uuid.uuid4().hex[:8]}", str(mount_point)],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs to fill up (root and CAP_SYS_ADMIN needed): {mounted.stderr.strip()}")
-    try:
+    mount_point.parent.mkdir(parents=True, exist_ok=True)
+    with mounted_tmpfs(mount_point, 1):
         _fill(mount_point / "filler")
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 @pytest.fixture
