@@ -3,19 +3,25 @@
 Pure and clock-free (``now`` is passed in), so every transition is unit-testable. The cursor holds
 only the pending batch, bounded by ``MAX_CURSOR_PATHS``: beyond it the busiest domains collapse to a
 whole-domain rescan, which the manifest reuse keeps cheap.
+
+A domain losing files (``rm -rf`` of its folder under way) is not flushed on the threshold while it still
+changes: a run would scan it half deleted and the graph's deletion guard would refuse and fail the run.
+Once it is quiet the folder is either gone (a retire batch) or the deletion is real (the guard decides).
 """
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
 from lineage_pipeline.corpus.files import domain_of
+from lineage_pipeline.graph.writer import GUARD_MIN_FILES
 from lineage_pipeline.settings import knob_default
 
-CURSOR_VERSION: Final = 2
+CURSOR_VERSION: Final = 3
 MAX_CURSOR_PATHS = 500
 """Paths the cursor may name in total; keeps it a few tens of KB whatever the corpus size."""
 INTERACTIVE_MAX_FILES = 10
@@ -36,11 +42,15 @@ class BatchPolicy(BaseModel):
 
 
 class DomainPending(BaseModel):
-    """Pending work of one domain: named paths, or the whole domain (``full``); ``retire`` = folder gone."""
+    """Pending work of one domain: named paths, or the whole domain (``full``); ``retire`` = folder gone.
+    ``deletions`` counts the files seen gone since the domain's last flush (kept when the paths collapse);
+    ``last_change`` is when the domain last changed."""
 
     paths: list[str] = Field(default_factory=list)
     full: bool = False
     retire: bool = False
+    deletions: int = Field(default=0, ge=0)
+    last_change: float | None = None
 
     @property
     def size(self) -> int:
@@ -50,7 +60,7 @@ class DomainPending(BaseModel):
 class SensorCursor(BaseModel):
     """Everything the sensor carries from tick to tick (small: no manifest in here)."""
 
-    version: Literal[2] = CURSOR_VERSION
+    version: Literal[3] = CURSOR_VERSION
     epoch: str
     generation: int = Field(ge=0)
     pending: dict[str, DomainPending] = Field(default_factory=dict)
@@ -81,13 +91,18 @@ def parse_cursor(raw: str | None) -> SensorCursor | None:
         return None
 
 
-def add_changes(cursor: SensorCursor, paths: list[str], now: float) -> SensorCursor:
-    """Coalesce changed ``paths`` into the pending set (a path saved ten times is one entry)."""
+def add_changes(cursor: SensorCursor, paths: list[str], now: float, deleted: Collection[str] = ()) -> SensorCursor:
+    """Coalesce changed ``paths`` into the pending set (a path saved ten times is one entry); those also in
+    ``deleted`` are gone from disk and count as deletions of their domain."""
     if not paths:
         return cursor
     pending = {d: p.model_copy(deep=True) for d, p in cursor.pending.items()}
+    gone = set(deleted)
     for path in paths:
         entry = pending.setdefault(domain_of(path), DomainPending())
+        entry.last_change = now
+        # a file deleted and re-created counts twice: an overcount only holds a batch a little longer
+        entry.deletions += path in gone
         if not entry.full:
             entry.paths.append(path)
     for entry in pending.values():
@@ -107,7 +122,7 @@ def mark_domains(cursor: SensorCursor, domains: set[str], now: float, retire: bo
         return cursor
     pending = {d: p.model_copy(deep=True) for d, p in cursor.pending.items()}
     for domain in domains:
-        pending[domain] = DomainPending(full=True, retire=retire)
+        pending[domain] = DomainPending(full=True, retire=retire, last_change=now)
     return cursor.model_copy(
         update={
             "pending": pending,
@@ -118,10 +133,15 @@ def mark_domains(cursor: SensorCursor, domains: set[str], now: float, retire: bo
 
 
 def absorb(
-    cursor: SensorCursor, changed_paths: list[str], domains_before: set[str], domains_now: set[str], now: float
+    cursor: SensorCursor,
+    changed_paths: list[str],
+    domains_before: set[str],
+    domains_now: set[str],
+    now: float,
+    deleted: Collection[str] = (),
 ) -> SensorCursor:
-    """Fold one scan into the cursor: changed paths pend, a vanished folder pends its retirement, and a
-    folder that came back is rescanned instead of retired."""
+    """Fold one scan into the cursor: changed paths pend (``deleted``: those gone from disk), a vanished
+    folder pends its retirement, and a folder that came back is rescanned instead of retired."""
     vanished = domains_before - domains_now
     revived = cursor.model_copy(
         update={
@@ -133,7 +153,7 @@ def absorb(
         }
     )
     kept = [p for p in changed_paths if domain_of(p) not in vanished]
-    return mark_domains(add_changes(revived, kept, now), vanished, now, retire=True)
+    return mark_domains(add_changes(revived, kept, now, deleted), vanished, now, retire=True)
 
 
 def _bounded(pending: dict[str, DomainPending]) -> dict[str, DomainPending]:
@@ -143,7 +163,7 @@ def _bounded(pending: dict[str, DomainPending]) -> dict[str, DomainPending]:
         if total <= MAX_CURSOR_PATHS:
             break
         total -= pending[domain].size
-        pending[domain] = DomainPending(full=True, retire=pending[domain].retire)
+        pending[domain] = pending[domain].model_copy(update={"paths": [], "full": True})
     return pending
 
 
@@ -181,8 +201,26 @@ class Decision:
     reason: str
 
 
+def deleting(entry: DomainPending, now: float, policy: BatchPolicy) -> bool:
+    """Whether the domain is losing files right now: at least the deletion guard's floor of files gone
+    and a change within the debounce window. The share gone is no guide: a tick can catch ``rm -rf`` at
+    10% and the run, starting later, see it finished."""
+    return (
+        not entry.retire
+        and entry.deletions >= GUARD_MIN_FILES
+        and entry.last_change is not None
+        and now - entry.last_change < policy.debounce_window_seconds
+    )
+
+
+def held_domains(cursor: SensorCursor, now: float, policy: BatchPolicy) -> list[str]:
+    """The domains the threshold trigger leaves pending until their deletion has finished."""
+    return sorted(d for d, p in cursor.pending.items() if deleting(p, now, policy))
+
+
 def flush_trigger(cursor: SensorCursor, now: float, policy: BatchPolicy, manual: bool) -> Trigger | None:
-    """Why the pending set should go out now, or None to keep accumulating."""
+    """Why the pending set should go out now, or None to keep accumulating (held domains do not count
+    towards the threshold)."""
     if not cursor.pending:
         return None
     if manual:
@@ -193,16 +231,18 @@ def flush_trigger(cursor: SensorCursor, now: float, policy: BatchPolicy, manual:
         return "unbatched"
     if policy.debounce_window_seconds == 0:
         return "realtime"
-    if cursor.pending_files >= policy.batch_size_threshold or any(p.full for p in cursor.pending.values()):
+    held = held_domains(cursor, now, policy)
+    ready = [p for d, p in cursor.pending.items() if d not in held]
+    if sum(p.size for p in ready) >= policy.batch_size_threshold or any(p.full for p in ready):
         return "threshold"
     if cursor.last_change is not None and now - cursor.last_change >= policy.debounce_window_seconds:
         return "debounce"
     return None
 
 
-def _batches(cursor: SensorCursor, trigger: Trigger, per_file: bool) -> list[Batch]:
+def _batches(cursor: SensorCursor, trigger: Trigger, per_file: bool, held: list[str]) -> list[Batch]:
     batches = []
-    for domain in sorted(cursor.pending):
+    for domain in sorted(set(cursor.pending) - set(held)):
         entry = cursor.pending[domain]
         if entry.full or entry.retire:
             batches.append(Batch(domain, None, entry.retire, trigger))
@@ -215,8 +255,16 @@ def _batches(cursor: SensorCursor, trigger: Trigger, per_file: bool) -> list[Bat
 
 
 def decide(cursor: SensorCursor, now: float, policy: BatchPolicy, in_flight: int, manual: bool = False) -> Decision:
-    """Flush (part of) the pending set if a trigger fired and the run queue has room."""
+    """Flush (part of) the pending set if a trigger fired and the run queue has room; a threshold flush
+    leaves the domains still losing files pending."""
     trigger = flush_trigger(cursor, now, policy, manual)
+    # only the threshold holds a domain back: manual, realtime and unbatched flushes are asked for as such
+    held = held_domains(cursor, now, policy) if trigger in (None, "threshold") else []
+    hold_note = "".join(
+        f"; {d}: {cursor.pending[d].deletions} file(s) deleted, waiting for the deletion to finish "
+        f"({policy.debounce_window_seconds:g}s without changes in the domain)"
+        for d in held
+    )
     if trigger is None:
         if not cursor.pending:
             return Decision([], cursor, "no pending changes")
@@ -225,7 +273,7 @@ def decide(cursor: SensorCursor, now: float, policy: BatchPolicy, in_flight: int
             [], cursor,
             f"{cursor.pending_files} file(s) pending in {len(cursor.pending)} domain(s); waiting for "
             f"{policy.debounce_window_seconds:g}s without changes (quiet for {waited:.1f}s) or "
-            f"{policy.batch_size_threshold} files",
+            f"{policy.batch_size_threshold} files" + hold_note,
         )
     room = policy.max_in_flight_runs - in_flight
     if room <= 0:
@@ -234,7 +282,7 @@ def decide(cursor: SensorCursor, now: float, policy: BatchPolicy, in_flight: int
             f"back-pressure: {in_flight} run(s) of the job queued or running (max {policy.max_in_flight_runs}); "
             f"{cursor.pending_files} file(s) in {len(cursor.pending)} domain(s) keep accumulating",
         )
-    candidates = _batches(cursor, trigger, per_file=trigger == "unbatched")
+    candidates = _batches(cursor, trigger, per_file=trigger == "unbatched", held=held)
     launched = candidates[:room]
     pending = {d: p.model_copy(deep=True) for d, p in cursor.pending.items()}
     for batch in launched:
@@ -255,4 +303,4 @@ def decide(cursor: SensorCursor, now: float, policy: BatchPolicy, in_flight: int
     reason = f"{trigger} flush: {len(launched)} run(s)"
     if rest:
         reason += f"; {rest} more held back (max {policy.max_in_flight_runs} in flight, {in_flight} already)"
-    return Decision(launched, after, reason)
+    return Decision(launched, after, reason + hold_note)

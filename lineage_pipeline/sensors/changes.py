@@ -49,6 +49,7 @@ class ChangeSet:
     """Metadata changed, content did not (touch): recorded, never a change."""
     upserts: dict[str, Seen] = field(default_factory=dict)
     removals: list[str] = field(default_factory=list)
+    """Paths gone from disk: the deleted ones and the old side of renames."""
     deferred: int = 0
     """Candidates not hashed within the time budget; they are seen again by the next scan."""
 

@@ -108,7 +108,9 @@ def _resume(cursor: SensorCursor | None, store: StateStore, now: float) -> tuple
     resumed = cursor.model_copy(update={"generation": store.generation})
     if replay is None:
         return mark_domains(resumed, store.domains(), now), "cursor older than the change journal: full rescans"
-    return add_changes(resumed, replay, now), f"replayed {len(replay)} change(s) the last tick recorded"
+    known = store.load()
+    deleted = [path for path in replay if path not in known]
+    return add_changes(resumed, replay, now, deleted), f"replayed {len(replay)} change(s) the last tick recorded"
 
 
 def _count_in_flight(instance: dg.DagsterInstance, tags: dict[str, str] | None = None) -> int:
@@ -225,7 +227,7 @@ def evaluate(context: dg.SensorEvaluationContext, config: CorpusSensorConfig, cl
         )
     manual = seen.flush_requests > cursor.flushes_served
     pending_before = cursor.pending_files
-    cursor = absorb(cursor, changes.changed_paths, seen.domains_before, seen.domains_now, now)
+    cursor = absorb(cursor, changes.changed_paths, seen.domains_before, seen.domains_now, now, changes.removals)
     # a file changed again while already pending is one entry, not another run
     cursor = cursor.model_copy(update={"generation": seen.generation, "flushes_served": seen.flush_requests})
     decision = decide(cursor, now, config.policy, _count_in_flight(context.instance), manual)

@@ -1,7 +1,8 @@
 """One regression test per numbered defect of issue 17 not already covered under ``graph/`` and by the
 graph-level chaos spec (defects 1, 2, 8 and 9 are: ``graph/test_writer_faults.py``, ``graph/test_keys.py``,
-``chaos/test_graph_faults.py``). Real files, real ``lineage`` processes and a real FalkorDB where the
-defect lives there.
+``chaos/test_graph_faults.py``; the sensor ticking while a folder is being deleted, part of defect 6, is
+``sensors/test_corpus_sensor.py::test_a_folder_being_deleted_is_held_on_threshold_then_retired_by_one_run``).
+Real files, real ``lineage`` processes and a real FalkorDB where the defect lives there.
 
 (3) a deleted top-level folder, and a sub-folder ingested by mistake as the corpus root;
 (4) a run left STARTED by a killed ``lineage ingest``;

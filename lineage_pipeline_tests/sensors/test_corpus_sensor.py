@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 from dagster._core.test_utils import create_run_for_test
 
-from lineage_pipeline.sensors.batching import BULK_PRIORITY, INTERACTIVE_PRIORITY, BatchPolicy
+from lineage_pipeline.sensors.batching import BULK_PRIORITY, CURSOR_VERSION, INTERACTIVE_PRIORITY, BatchPolicy
 from lineage_pipeline.sensors.corpus_sensor import CorpusSensorConfig, build_corpus_sensor
 from lineage_pipeline.sensors.state_store import StateStore
 from lineage_pipeline.settings import IngestionSettings
@@ -299,7 +299,7 @@ def test_corrupt_or_older_cursor_rescans_known_domains(make, bad_cursor):
     runs = {r.partition_key: r for r in result.run_requests}
     assert set(runs) == {"core", "risk"} and all(changed_paths(r) is None for r in runs.values())
     assert {r.tags["lineage/flush"] for r in runs.values()} == {"recovery"}
-    assert json.loads(harness.cursor)["version"] == 2
+    assert json.loads(harness.cursor)["version"] == CURSOR_VERSION
 
 
 def test_retried_tick_reuses_run_keys_and_a_lost_cursor_write_is_replayed(make):
@@ -375,3 +375,35 @@ def test_repeated_saves_count_as_deduplicated_events_and_pending_is_the_queue_si
     harness.tick(advance=1)
     assert deduplicated() - before == 3, "saves 2-4 of a.sql merge into its pending entry; b.sql is new"
     assert samples(exposition(harness.config.metrics_dir).decode())["queue_size"] == 2
+
+
+def test_a_folder_being_deleted_is_held_on_threshold_then_retired_by_one_run(make):
+    """Issue 17 defect 6: a tick that sees ``rm -rf`` half done must not launch an ordinary run of that
+    domain (its scan would see a mass deletion and the graph's deletion guard would fail the run)."""
+    harness = make(debounce_window_seconds=5, batch_size_threshold=20)
+    baseline(harness, {f"ops/f{i:02}.sql": f"SELECT {i} FROM ops.t;" for i in range(30)})
+    for i in range(25):
+        (harness.corpus / "ops" / f"f{i:02}.sql").unlink()
+    for i in range(20):
+        harness.write(f"sales/s{i:02}.sql", f"SELECT {i} FROM sales.t;")
+    partial = harness.tick(advance=1)
+    assert [r.partition_key for r in partial.run_requests] == ["sales"], "other domains still flush on threshold"
+    assert json.loads(harness.cursor)["pending"]["ops"]["deletions"] == 25
+    waiting = harness.tick(advance=1)
+    assert waiting.run_requests == []
+    assert "ops: 25 file(s) deleted, waiting for the deletion to finish" in skip_text(waiting)
+    shutil.rmtree(harness.corpus / "ops")
+    (retire,) = harness.tick(advance=1).run_requests
+    assert retire.partition_key == "ops" and changed_paths(retire) is None and retire.tags["lineage/retire"] == "true"
+    assert harness.tick(advance=10).run_requests == [], "one retire run, nothing after it"
+
+
+def test_deletions_replayed_from_the_journal_still_hold_their_domain(make):
+    harness = make(debounce_window_seconds=5, batch_size_threshold=20)
+    baseline(harness, {f"ops/f{i:02}.sql": f"SELECT {i} FROM ops.t;" for i in range(30)})
+    before = harness.cursor
+    for i in range(25):
+        (harness.corpus / "ops" / f"f{i:02}.sql").unlink()
+    assert harness.tick(advance=1).run_requests == []
+    replayed = harness.tick(advance=1, cursor=before)  # that tick's cursor was never saved: the store replays it
+    assert replayed.run_requests == [] and "ops: 25 file(s) deleted, waiting" in skip_text(replayed)
