@@ -57,10 +57,21 @@ def _reader(backend: GraphBackend, retry: RetryPolicy):
 
 
 def check_domain(
-    backend: GraphBackend, domain: str, expected_revisions: Mapping[str, str], *, retry: RetryPolicy = DEFAULT_RETRY
+    backend: GraphBackend,
+    domain: str,
+    expected_revisions: Mapping[str, str],
+    *,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    whole_graph: bool = False,
 ) -> ConsistencyReport:
     """``expected_revisions`` = path -> full revision (``rows.file_revision``, as the graph stage
-    computes it) of every file of ``domain`` now."""
+    computes it) of every file of ``domain`` now.
+
+    Reads only the domain (its file nodes, and its files' relationships through the ``file`` index), so
+    the check costs what the domain holds, not what the graph holds. Relationships of a file that has no
+    node any more are looked for among the domain's stale files; ``whole_graph`` also scans every
+    relationship for files no node names (the writer unlinks a file's relationships before deleting its
+    node, so only a change made outside the writer leaves those)."""
     read = _reader(backend, retry)
     report = ConsistencyReport(domain=domain, files_checked=len(expected_revisions))
     in_graph = {path: rev for path, rev in read(cypher.DOMAIN_FILES, {"domain": domain})}
@@ -70,11 +81,12 @@ def check_domain(
         elif in_graph[path] != rev:
             report.revision_mismatches.append(path)
     report.stale_files = sorted(set(in_graph) - set(expected_revisions))
-    edge_files = {row[0] for row in read(cypher.EDGE_FILES)}
-    report.edges_from_missing_files = sorted(
-        path for path in edge_files if domain_of(path) == domain and path not in expected_revisions
-    )
-    rows = [{"path": path, "rev": rev} for path, rev in sorted(expected_revisions.items()) if path in edge_files]
+    if whole_graph:
+        edge_files = {path for path in _all_edge_files(read) if domain_of(path) == domain}
+    else:
+        edge_files = _files_with_edges(read, report.stale_files)
+    report.edges_from_missing_files = sorted(path for path in edge_files if path not in expected_revisions)
+    rows = [{"path": path, "rev": rev} for path, rev in sorted(expected_revisions.items())]
     other: set[str] = set()
     for start in range(0, len(rows), CHECK_CHUNK):
         for rel_type in cypher.RELATIONSHIP_ENDPOINTS:
@@ -84,12 +96,30 @@ def check_domain(
     return report
 
 
-def graph_domains(backend: GraphBackend, *, retry: RetryPolicy = DEFAULT_RETRY) -> set[str]:
-    """Every domain the graph holds anything of: files, relationships (by their file's path) or a sync marker."""
+def _all_edge_files(read) -> set[str]:
+    return {row[0] for row in read(cypher.EDGE_FILES)}
+
+
+def _files_with_edges(read, paths: list[str]) -> set[str]:
+    """Those of ``paths`` that some relationship comes from (index lookups, ``CHECK_CHUNK`` paths a query)."""
+    found: set[str] = set()
+    for start in range(0, len(paths), CHECK_CHUNK):
+        chunk = paths[start : start + CHECK_CHUNK]
+        for rel_type in cypher.RELATIONSHIP_ENDPOINTS:
+            found.update(row[0] for row in read(cypher.files_with_relationships(rel_type), {"paths": chunk}))
+    return found
+
+
+def graph_domains(
+    backend: GraphBackend, *, retry: RetryPolicy = DEFAULT_RETRY, whole_graph: bool = False
+) -> set[str]:
+    """Every domain the graph holds files or a sync marker of (a sync sets its marker before its first write
+    and a retire removes it last); ``whole_graph`` also counts relationships whose file no node names."""
     read = _reader(backend, retry)
     domains = {row[0] for row in read(cypher.GRAPH_FILE_DOMAINS)}
     domains |= {row[0] for row in read(cypher.GRAPH_SYNC_DOMAINS)}
-    domains |= {domain_of(row[0]) for row in read(cypher.EDGE_FILES)}
+    if whole_graph:
+        domains |= {domain_of(path) for path in _all_edge_files(read)}
     return {domain for domain in domains if domain is not None}
 
 
@@ -99,8 +129,8 @@ def synced_domains(backend: GraphBackend, *, retry: RetryPolicy = DEFAULT_RETRY)
 
 
 def unexpected_domains(
-    backend: GraphBackend, expected: Collection[str], *, retry: RetryPolicy = DEFAULT_RETRY
+    backend: GraphBackend, expected: Collection[str], *, retry: RetryPolicy = DEFAULT_RETRY, whole_graph: bool = False
 ) -> list[str]:
     """Domains present in the graph but not in ``expected`` (sorted): e.g. a corpus folder removed or
     renamed, whose lineage must be retired (``GraphWriter.retire_domain``)."""
-    return sorted(graph_domains(backend, retry=retry) - set(expected))
+    return sorted(graph_domains(backend, retry=retry, whole_graph=whole_graph) - set(expected))

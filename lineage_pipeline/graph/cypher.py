@@ -147,10 +147,19 @@ MARK_SYNC_DIRTY = "MERGE (s:SyncState {domain: $domain}) SET s.dirty = true"
 MARK_SYNC_CLEAN = "MATCH (s:SyncState {domain: $domain}) SET s.dirty = false"
 """Set once the sync's orphan prune completed; a wiped marker stays missing, which reads as dirty."""
 
-NODE_COUNTS = "MATCH (n) WHERE NOT n:SyncState RETURN labels(n)[0], count(n)"  # bookkeeping is not lineage
-RELATIONSHIP_COUNTS = "MATCH ()-[e]->() RETURN type(e), count(e)"
+
+def count_nodes(label: str) -> str:
+    """Nodes of one label: answered from the store's label statistics, not by a scan (both backends)."""
+    return f"MATCH (n:{label}) RETURN count(n)"
+
+
+def count_relationships(rel_type: str) -> str:
+    return f"MATCH ()-[e:{rel_type}]->() RETURN count(e)"
+
 
 NODE_KEYS = {"SqlFile": "path", "Table": "key", "Column": "key", "SyncState": "domain"}
+LINEAGE_LABELS = ("Column", "SqlFile", "Table")
+"""Labels of lineage nodes (``SyncState`` is bookkeeping), in the order counts are reported."""
 RELATIONSHIP_INDEX_PROPERTY = "file"
 
 
@@ -178,7 +187,14 @@ DELETE_SYNC_STATE = "MATCH (s:SyncState {domain: $domain}) DELETE s"
 
 GRAPH_FILE_DOMAINS = "MATCH (f:SqlFile) RETURN DISTINCT f.domain"
 GRAPH_SYNC_DOMAINS = "MATCH (s:SyncState) RETURN s.domain"
+
 EDGE_FILES = "MATCH ()-[e]->() WHERE e.file IS NOT NULL RETURN DISTINCT e.file"
+"""A scan of every relationship: only for whole-graph verification."""
+
+
+def files_with_relationships(rel_type: str) -> str:
+    """Those of ``$paths`` that a ``rel_type`` relationship comes from (one index lookup per path)."""
+    return f"UNWIND $paths AS p MATCH ()-[e:{rel_type}]->() WHERE e.file = p RETURN DISTINCT e.file"
 DOMAIN_FILES = "MATCH (f:SqlFile) WHERE f.domain = $domain RETURN f.path, f.rev"
 
 

@@ -76,9 +76,17 @@ def test_edge_from_a_file_without_node_is_found_and_other_domains_ignored(graph)
         "MATCH (t:Table {key: $key}) CREATE (t)-[:FEEDS {file: $file, rev: 'x'}]->(t)",
         {"key": "t.core/a.sql", "file": "core/ghost.sql"},
     )
-    report = check_domain(graph, "core", CORE)
+    report = check_domain(graph, "core", CORE, whole_graph=True)
     assert report.edges_from_missing_files == ["core/ghost.sql"] and report.stale_files == []
-    assert check_domain(graph, "risk", {"risk/r.sql": _rev("rrr")}).consistent
+    assert check_domain(graph, "risk", {"risk/r.sql": _rev("rrr")}, whole_graph=True).consistent
+    # the per-run check reads only the domain's own files: an edge no file node names needs the whole scan
+    assert check_domain(graph, "core", CORE).consistent
+
+
+def test_edges_left_by_a_file_whose_node_is_stale_are_found_without_the_whole_scan(graph):
+    graph.write("MATCH (f:SqlFile {path: 'core/b.sql'}) SET f.rev = 'old'")
+    report = check_domain(graph, "core", {"core/a.sql": _rev("aaa")})
+    assert report.stale_files == ["core/b.sql"] and report.edges_from_missing_files == ["core/b.sql"]
 
 
 def test_domains_in_the_graph_but_not_expected_are_reported(graph):
@@ -88,4 +96,5 @@ def test_domains_in_the_graph_but_not_expected_are_reported(graph):
     # a domain known only by an edge's file or a sync marker still counts: something of it is left
     graph.write("MATCH (t:Table {key: 't.core/a.sql'}) CREATE (t)-[:FEEDS {file: 'gone/x.sql', rev: 'x'}]->(t)")
     graph.write("CREATE (:SyncState {domain: 'retiring', dirty: true})")
-    assert unexpected_domains(graph, ["core"]) == ["gone", "retiring", "risk"]
+    assert unexpected_domains(graph, ["core"]) == ["retiring", "risk"]
+    assert unexpected_domains(graph, ["core"], whole_graph=True) == ["gone", "retiring", "risk"]
