@@ -8,9 +8,14 @@ SITE_PROPERTIES = ("statements", "lines", "kinds", "procedures")
 
 MERGE_FILES = """
 UNWIND $rows AS r
+OPTIONAL MATCH (old:SqlFile {path: r.path})
+WITH r, old IS NULL AS created
 MERGE (f:SqlFile {path: r.path})
 ON CREATE SET f.domain = r.domain
+RETURN collect(CASE WHEN created THEN r.path END)
 """
+"""Returns the paths whose node this statement created: only such a file cannot have relationships
+already, so only its relationships may be CREATEd rather than MERGEd (``create_relationships``)."""
 
 COMMIT_FILES = """
 UNWIND $rows AS r
@@ -64,6 +69,14 @@ def merge_relationships(rel_type: str) -> str:
         f"MERGE (a)-[e:{rel_type} {{file: r.file}}]->(b) SET e.rev = r.rev{extra} "
         f"RETURN count(e)"
     )
+
+
+def create_relationships(rel_type: str) -> str:
+    """``merge_relationships`` for the rows of files whose SqlFile node the same sync just created: they
+    have no relationship yet, and a MERGE between two nodes scans every parallel relationship of the pair
+    (one per file naming both: thousands on a hub table's columns), so the cost of a new file grew with
+    the graph. Not idempotent: a batch that failed or was cut short is redone with the MERGE."""
+    return merge_relationships(rel_type).replace(f"MERGE (a)-[e:{rel_type} ", f"CREATE (a)-[e:{rel_type} ", 1)
 
 
 def _removed_endpoints(rel_type: str) -> str:
@@ -167,6 +180,7 @@ def _statements() -> dict[str, tuple[str, str]]:
     statements = {"files": (MERGE_FILES, "rows"), "tables": (MERGE_TABLES, "rows"), "columns": (MERGE_COLUMNS, "rows")}
     for rel_type in RELATIONSHIP_ENDPOINTS:
         statements[f"merge:{rel_type}"] = (merge_relationships(rel_type), "rows")
+        statements[f"create:{rel_type}"] = (create_relationships(rel_type), "rows")
     for rel_type in RELATIONSHIP_ENDPOINTS:
         statements[f"stale:{rel_type}"] = (delete_stale_relationships(rel_type), "rows")
     statements["commit"] = (COMMIT_FILES, "rows")

@@ -70,7 +70,7 @@ _ROW_KEYS: dict[str, tuple[str, ...]] = {"files": ("path", "domain"), "tables": 
 def _row_keys(statement: str, row: Any) -> list[Any]:
     if statement in _ROW_KEYS:
         return [row.get(name) for name in _ROW_KEYS[statement]] if isinstance(row, dict) else [row]
-    if statement.startswith("merge:"):
+    if statement.startswith(("merge:", "create:")):
         return [row.get("src"), row.get("dst"), row.get("file")] if isinstance(row, dict) else [row]
     if statement.startswith("stale:") or statement == "commit":
         return [row.get("path")] if isinstance(row, dict) else [row]

@@ -89,9 +89,31 @@ class SyncReport:
 
 def _orphan_endpoints(statement: str, row: dict) -> list[tuple[str, str]]:
     """(label, key) of each endpoint of a ``merge:<TYPE>`` relationship row that a prune may remove."""
-    src_label, _, dst_label, _ = cypher.RELATIONSHIP_ENDPOINTS[statement.removeprefix("merge:")]
+    src_label, _, dst_label, _ = cypher.RELATIONSHIP_ENDPOINTS[statement.partition(":")[2]]
     ends = ((src_label, row.get("src")), (dst_label, row.get("dst")))
     return [(label, key) for label, key in ends if label in cypher.ORPHAN_LABELS and key is not None]
+
+
+def idempotent(name: str) -> str:
+    """The statement that redoes a batch of ``name`` safely: a ``create:`` batch that failed or applied
+    only some rows may have created relationships already, so it is redone as a MERGE."""
+    return f"merge:{name.removeprefix('create:')}" if name.startswith("create:") else name
+
+
+def creating(statements: list[tuple[str, list]], created: Collection[str]) -> list[tuple[str, list]]:
+    """``statements`` with the relationship rows of ``created`` files (their SqlFile node made by this
+    sync, so no relationship of theirs exists) moved from ``merge:<TYPE>`` to ``create:<TYPE>``."""
+    if not created:
+        return statements
+    out: list[tuple[str, list]] = []
+    for name, rows in statements:
+        if not name.startswith("merge:"):
+            out.append((name, rows))
+            continue
+        new = [row for row in rows if row["file"] in created]
+        old = [row for row in rows if row["file"] not in created]
+        out += [(n, r) for n, r in ((f"create:{name.removeprefix('merge:')}", new), (name, old)) if r]
+    return out
 
 
 def _add_candidates(candidates: Candidates, label: str, keys: Iterable[str]) -> None:
@@ -150,6 +172,8 @@ def _phases(statements: list[tuple[str, list]]) -> list[list[tuple[str, list]]]:
 
     def phase(statement: tuple[str, list]) -> str:
         name = statement[0]
+        if name == "files":  # alone: which files it created decides how their relationships are written
+            return "files"
         return "stale" if name.startswith("stale:") else "commit" if name == "commit" else "merge"
 
     return [list(group) for _, group in groupby(statements, key=phase)]
@@ -201,6 +225,8 @@ class GraphWriter:
         self._removed: Candidates | None = None
         """Endpoints of the relationships this sync removed (None: it prunes the whole graph)."""
         self._held: set[str] | None = None
+        self._created: set[str] = set()
+        """Paths whose SqlFile node this ``write_files`` call created (``cypher.MERGE_FILES``)."""
         self.retries = 0
 
     # -- transport -------------------------------------------------------------------------
@@ -228,7 +254,17 @@ class GraphWriter:
             problem = self.row_check(name, row)
             if problem is not None:
                 raise InvalidKeyError(problem)
-        result = self._retrying(lambda: self.backend.write(query, {key: rows}), LOST_CONNECTION_LIMIT)
+        if name != idempotent(name):
+            try:  # once only: a retry after an unanswered CREATE could create its relationships twice
+                result = self.backend.write(query, {key: rows})
+            except Exception as error:
+                if not is_transient(error):
+                    raise  # a rejection: the caller splits the batch and redoes it as a MERGE
+                self._on_retry(error, 0.0)
+                self.write_batch(idempotent(name), rows, stats)
+                return
+        else:
+            result = self._retrying(lambda: self.backend.write(query, {key: rows}), LOST_CONNECTION_LIMIT)
         stats.add(result.stats)
         self._note_removed(name, result)
         if result.applied is not None and result.applied < len(rows):
@@ -245,6 +281,7 @@ class GraphWriter:
         except Exception as error:
             if is_statement_error(error):
                 raise
+            name = idempotent(name)  # what a failed or short CREATE batch applied stays applied
             if len(rows) == 1:
                 if isinstance(error, RowsNotApplied) and self._heal(name, rows[0], stats):
                     return
@@ -336,7 +373,7 @@ class GraphWriter:
                 self._on_retry(error, 0.0)
                 redo = list(sent) or ([queue.popleft()] if queue else [])
                 for name, rows in redo:
-                    self._write_isolating(name, rows, stats, sizes)
+                    self._write_isolating(idempotent(name), rows, stats, sizes)
 
     def _stream_outcome(
         self, name: str, rows: list, outcome: WriteResult | Exception, stats: WriteStats, sizes: list[int]
@@ -350,11 +387,14 @@ class GraphWriter:
             self._on_retry(outcome, 0.0)  # the redo below retries it with backoff and reconnects
         elif is_statement_error(outcome):
             raise outcome
-        self._write_isolating(name, rows, stats, sizes)
+        self._write_isolating(idempotent(name), rows, stats, sizes)
 
     def _note_removed(self, name: str, result: WriteResult) -> None:
-        """Keep the endpoints a relationship removal returned (``stale:``/``unlink:``): they are what the
-        scoped prune checks."""
+        """Keep the paths whose SqlFile node a ``files`` batch created, and the endpoints a relationship
+        removal returned (``stale:``/``unlink:``): they are what the scoped prune checks."""
+        if name == "files" and result.records and isinstance(result.records[0][0], list):
+            self._created.update(path for path in result.records[0][0] if path is not None)
+            return
         removal, _, rel_type = name.partition(":")
         if self._removed is None or removal not in ("stale", "unlink") or not result.records:
             return
@@ -386,7 +426,9 @@ class GraphWriter:
         self._node_rows = {
             label: {row[key]: row for row in by_name.get(name, [])} for label, (name, key) in _NODE_STATEMENTS.items()
         }
+        self._created = set()
         for phase in _phases(statements):
+            phase = creating(phase, self._created)
             if phase[0][0] == "commit":
                 self.record_rejected()  # before the commit: a file whose rejected rows are not recorded stays uncommitted
             if not self.pipelined:
@@ -402,7 +444,7 @@ class GraphWriter:
         """A candidate this sync wrote a relationship to keeps it (a rejected one is added back by
         ``_add_rejected_endpoints``), so the prune checks only the nodes a file stopped naming."""
         for name, rows in statements:
-            for row in rows if name.startswith("merge:") else ():
+            for row in rows if name.startswith(("merge:", "create:")) else ():
                 for label, key in _orphan_endpoints(name, row):
                     candidates[label].discard(key)
 

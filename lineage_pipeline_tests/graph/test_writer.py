@@ -20,6 +20,7 @@ from lineage_pipeline.graph import cypher
 from lineage_pipeline.graph.backend import GraphBackend, WriteStats, write_each
 from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
 from lineage_pipeline.graph.dead_letter import DeadLetterFile
+from lineage_pipeline.graph.dump import canonical_dump
 from lineage_pipeline.graph.embedded_server import server_status, stop_server
 from lineage_pipeline.graph.faults import RetryPolicy
 from lineage_pipeline.graph.rows import RELATIONSHIP_TYPES, build_file_graph
@@ -27,7 +28,9 @@ from lineage_pipeline.graph.writer import (
     DeletionGuardError,
     GraphWriter,
     _phases,
+    creating,
     file_statements,
+    idempotent,
     split_sizes,
 )
 from lineage_pipeline.parsing.models import FileLineage
@@ -293,7 +296,8 @@ def test_statements_are_cut_where_everything_before_must_have_landed():
     graphs = [build_file_graph(A, "core", "0" * 64, "r1"), build_file_graph(B, "core", "0" * 64, "r1")]
     phases = [[name for name, _ in phase] for phase in _phases(file_statements(graphs, held={"core/a.sql"}))]
     assert phases == [
-        ["files", "tables", "columns", *(f"merge:{t}" for t in RELATIONSHIP_TYPES)],
+        ["files"],
+        ["tables", "columns", *(f"merge:{t}" for t in RELATIONSHIP_TYPES)],
         [f"stale:{t}" for t in RELATIONSHIP_TYPES],
         ["commit"],
     ]
@@ -429,7 +433,7 @@ class _ConcurrentPrune:
         self.name, self.location = backend.name, backend.location
 
     def write(self, query, params=None):
-        if not self.pruned and "READS" in query and "MERGE" in query:
+        if not self.pruned and re.search(r"(MERGE|CREATE) \(a\)-\[e:READS", query):
             self._backend.write("MATCH (t:Table {key: $key}) WHERE NOT (t)--() DELETE t", {"key": self._victim})
             self.pruned = True
         return self._backend.write(query, params)
@@ -462,7 +466,7 @@ class _RejectingRowsOf:
 
     def write(self, query, params=None):
         rows = (params or {}).get("rows") or []
-        if "MERGE (a)-[" in query and any(self._key in (r.get("src"), r.get("dst")) for r in rows):
+        if re.search(r"(MERGE|CREATE) \(a\)-\[", query) and any(self._key in (r.get("src"), r.get("dst")) for r in rows):
             raise redis.exceptions.ResponseError(f"rejected a row touching {self._key}")
         return self._backend.write(query, params)
 
@@ -568,3 +572,76 @@ def test_sequence_of_edits_equals_clean_ingest(store, batch_size):
         assert (("Table", "ref.codes") in nodes) == uses_lookup, "pruned once only an orphaned column linked it"
     incremental = snapshot(store.backend)
     assert incremental == clean_ingest_snapshot(store.backend, "core", steps[-1])
+
+
+def test_only_relationship_rows_of_files_the_sync_created_move_to_create():
+    statements = [
+        ("files", [{"path": "a"}, {"path": "b"}]),
+        ("merge:READS", [{"file": "a", "src": "a", "dst": "t"}, {"file": "b", "src": "b", "dst": "t"}]),
+        ("merge:FEEDS", [{"file": "b", "src": "s", "dst": "t"}]),
+    ]
+    assert creating(statements, set()) == statements
+    moved = {name: [r.get("file", r.get("path")) for r in rows] for name, rows in creating(statements, {"a"})}
+    assert moved == {"files": ["a", "b"], "create:READS": ["a"], "merge:READS": ["b"], "merge:FEEDS": ["b"]}
+    assert idempotent("create:READS") == "merge:READS" and idempotent("merge:READS") == "merge:READS"
+
+
+def _sync_counting_statements(backend, files, **writer_kw):
+    counting = _Counting(backend)
+    sync(counting, "bench", files, batch_size=50, writer_kw=writer_kw)
+    return {match.group(1) for query in counting.writes if (match := re.search(r"(MERGE|CREATE) \(a\)-\[e:", query))}
+
+
+def test_new_files_relationships_are_created_and_give_the_graph_a_merge_gives(tmp_path):
+    """A MERGE between two nodes scans their parallel relationships (one per file naming both), so a new
+    file cost more the bigger the graph; a file whose node the sync created is CREATEd instead."""
+    files = {lin.path: ("r1", lin) for lin in synthetic_lineages(40, 4)}
+    dumps, verbs = {}, {}
+    for mode in ("new", "node_there"):
+        config = GraphStoreConfig(data_dir=tmp_path / mode, graph_name=mode)
+        backend = open_backend(config)
+        try:
+            if mode == "node_there":  # e.g. a sync killed after its file statement: the node exists, edges may
+                backend.write("UNWIND $paths AS p CREATE (:SqlFile {path: p, domain: 'bench'})", {"paths": list(files)})
+            verbs[mode] = _sync_counting_statements(backend, files)
+            dumps[mode] = canonical_dump(backend, include_bookkeeping=False)
+        finally:
+            backend.close()
+            stop_server(config.data_dir)
+    assert verbs == {"new": {"CREATE"}, "node_there": {"MERGE"}}
+    assert dumps["new"] == dumps["node_there"] and len(dumps["new"].relationships) > 500
+
+
+class _LosesCreateReplies(_Counting):
+    """The real backend; the first answer to each CREATE batch is lost after the store applied it."""
+
+    def __init__(self, backend):
+        super().__init__(backend)
+        self.lost = 0
+
+    def write(self, query, params=None):
+        result = super().write(query, params)
+        if "CREATE (a)-[e:" in query and self.lost < 5:
+            self.lost += 1
+            raise redis.exceptions.ConnectionError("reply lost")
+        return result
+
+
+@pytest.mark.parametrize("pipelined", [True, False])
+def test_a_create_batch_whose_answer_is_lost_is_redone_as_a_merge_without_duplicates(tmp_path, pipelined):
+    files = {lin.path: ("r1", lin) for lin in synthetic_lineages(30, 3)}
+    dumps = []
+    for name, lossy in (("clean", False), ("lossy", True)):
+        config = GraphStoreConfig(data_dir=tmp_path / name, graph_name=name)
+        backend = open_backend(config)
+        try:
+            target = _LosesCreateReplies(backend) if lossy else backend
+            kw = {"pipelined": pipelined, "retry": RetryPolicy(base_delay_s=0.01)}
+            sync(target, "bench", files, batch_size=20, writer_kw=kw)
+            if lossy:
+                assert target.lost == 5
+            dumps.append(canonical_dump(backend, include_bookkeeping=False))
+        finally:
+            backend.close()
+            stop_server(config.data_dir)
+    assert dumps[0] == dumps[1], "no relationship written twice, none missing"
