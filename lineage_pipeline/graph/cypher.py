@@ -174,6 +174,8 @@ NODE_KEYS = {"SqlFile": "path", "Table": "key", "Column": "key", "SyncState": "d
 LINEAGE_LABELS = ("Column", "SqlFile", "Table")
 """Labels of lineage nodes (``SyncState`` is bookkeeping), in the order counts are reported."""
 RELATIONSHIP_INDEX_PROPERTY = "file"
+NODE_INDEXES = {"SqlFile": "domain"}
+"""Non-unique node indexes: a domain's files are read by every sync and check, without a scan of all files."""
 
 
 def _statements() -> dict[str, tuple[str, str]]:

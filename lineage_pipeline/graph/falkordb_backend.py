@@ -54,6 +54,9 @@ class FalkorDBBackend:
             if (label, key) not in existing:
                 self._ignore_existing(lambda label=label, key=key: self._graph.create_node_range_index(label, key))
             self._ignore_existing(lambda label=label, key=key: self._graph.create_node_unique_constraint(label, key))
+        for label, prop in cypher.NODE_INDEXES.items():
+            if (label, prop) not in existing:
+                self._ignore_existing(lambda label=label, prop=prop: self._graph.create_node_range_index(label, prop))
         for rel_type in cypher.RELATIONSHIP_ENDPOINTS:
             if (rel_type, cypher.RELATIONSHIP_INDEX_PROPERTY) not in existing:
                 self._ignore_existing(

@@ -22,6 +22,10 @@ def schema_statements() -> list[str]:
         for label, key in cypher.NODE_KEYS.items()
     ]
     statements += [
+        f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
+        for label, prop in cypher.NODE_INDEXES.items()
+    ]
+    statements += [
         f"CREATE INDEX {rel_type.lower()}_file IF NOT EXISTS "
         f"FOR ()-[e:{rel_type}]-() ON (e.{cypher.RELATIONSHIP_INDEX_PROPERTY})"
         for rel_type in cypher.RELATIONSHIP_ENDPOINTS
