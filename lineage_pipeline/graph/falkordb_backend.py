@@ -18,6 +18,7 @@ from lineage_pipeline.graph.backend import (
     applied_count,
     write_each,
 )
+from lineage_pipeline.graph.cypher_params import params_header
 
 Connector = Callable[[], tuple[falkordb.FalkorDB, str]]
 """Opens a client and says where it points (the embedded server's pid changes after a restart)."""
@@ -80,10 +81,10 @@ class FalkorDBBackend:
                 raise
 
     def read(self, query: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
-        return self._graph.ro_query(query, params).result_set
+        return self._graph.ro_query(params_header(params) + query).result_set
 
     def write(self, query: str, params: dict[str, Any] | None = None) -> WriteResult:
-        return self._write_result(self._graph.query(query, params))
+        return self._write_result(self._graph.query(params_header(params) + query))
 
     def write_stream(self, writes: Iterable[Write]) -> Iterator[WriteResult | Exception]:
         """Pipelined on one connection: write N+1 is encoded and sent before write N's reply is read, so
@@ -127,7 +128,7 @@ class FalkorDBBackend:
     def _send(self, connection, query: str, params: dict[str, Any]) -> object:
         """``_IN_FLIGHT`` once sent, else the error: an unencodable row fails its write only."""
         try:
-            text = self._graph._build_params_header(params) + query  # the client's own parameter encoding
+            text = params_header(params) + query
             connection.send_command("GRAPH.QUERY", self._graph.name, text, "--compact")
         except Exception as error:  # noqa: BLE001 - this write's outcome, not the stream's
             return error
