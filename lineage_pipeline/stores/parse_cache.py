@@ -24,6 +24,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import TypeAdapter
+
 from lineage_pipeline.parsing import PARSER_VERSION, catalog_dependencies, catalog_entries, needs_catalog
 from lineage_pipeline.parsing.models import FileLineage, ParseIssue
 from lineage_pipeline.stores.sqlite_file import IntegrityReport, SqliteFile, batched
@@ -144,8 +146,12 @@ def encode(lineage: FileLineage, reusable: bool = True) -> Encoded:
 def decode(payload: bytes, path: str) -> FileLineage:
     """The lineage in ``payload``, labelled with ``path``; raises ValueError if the payload is not one."""
     try:
-        data = json.loads(zlib.decompress(payload))
-        return FileLineage.model_validate({**data, "path": path})
+        body = zlib.decompress(payload).strip()
+        if body[:1] != b"{" or body[-1:] != b"}":
+            raise ValueError("not a JSON object")
+        # the path goes into the JSON, so pydantic validates the bytes directly (no dict of dicts first)
+        named = b'{"path":' + json.dumps(path).encode() + (b"}" if body == b"{}" else b"," + body[1:])
+        return FileLineage.model_validate_json(named)
     except (zlib.error, ValueError, TypeError) as error:
         raise ValueError(f"undecodable parse-cache payload: {error}") from error
 
@@ -446,6 +452,9 @@ def _summary(row: tuple) -> Summary:
     return Summary(row[3], row[4], issues_from_json(row[5]), defines, tuple(json.loads(row[7])), issues_from_json(row[8]))
 
 
+_ISSUES = TypeAdapter(list[ParseIssue])
+
+
 def issues_json(issues: Iterable[ParseIssue]) -> str:
     """Issues as compact JSON (``[]`` when none)."""
     return json.dumps([i.model_dump(exclude_defaults=True) for i in issues]) if issues else "[]"
@@ -453,4 +462,4 @@ def issues_json(issues: Iterable[ParseIssue]) -> str:
 
 def issues_from_json(text: str) -> tuple[ParseIssue, ...]:
     """The issues ``issues_json`` wrote."""
-    return () if text == "[]" else tuple(ParseIssue.model_validate(i) for i in json.loads(text))
+    return () if text == "[]" else tuple(_ISSUES.validate_json(text))
