@@ -29,6 +29,7 @@ from lineage_pipeline.graph.embedded_server import server_status, stop_server
 from lineage_pipeline.settings import IngestionSettings
 
 _SAMPLE_INTERVAL_S = 0.02
+_PSS_EVERY = 25
 _MB = 2**20
 
 
@@ -44,6 +45,12 @@ class PassResult:
     figures: PassFigures
     changed_files: int = 0
     peak_rss_mb: float = 0.0
+    """Summed RSS of the pass process and its parse workers: counts the pages the forked workers share
+    with their parent once per process, so it overstates what the tree uses (``peak_pss_mb`` does not)."""
+    peak_pss_mb: float = 0.0
+    """Proportional set size of the tree: each shared page divided among the processes sharing it."""
+    main_peak_rss_mb: float = 0.0
+    """Peak RSS of the pass process alone (``VmHWM``): the part that could grow with the corpus."""
     server_peak_rss_mb: float = 0.0
     process_s: float = 0.0
     """The pass process from spawn to exit (interpreter start and imports included)."""
@@ -232,11 +239,14 @@ def _vm_hwm_mb(pid: int) -> float:
 
 
 class _TreeRss:
-    """Samples the summed RSS of a process and all its descendants until stopped; keeps the maximum."""
+    """Samples the summed RSS, and every ``_PSS_EVERY``-th sample the summed PSS, of a process and all its
+    descendants until stopped; keeps the maxima and the root's own peak RSS."""
 
     def __init__(self, pid: int):
         self.root = psutil.Process(pid)
         self.peak_bytes = 0
+        self.peak_pss_bytes = 0
+        self.root_peak_bytes = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -249,17 +259,23 @@ class _TreeRss:
         self._thread.join()
 
     def _run(self) -> None:
+        sample = 0
         while not self._stop.is_set():
-            total = 0
+            total = pss = 0
+            with_pss = sample % _PSS_EVERY == 0  # PSS reads every mapping of /proc/<pid>/smaps: slower
             try:
                 for process in [self.root, *self.root.children(recursive=True)]:
                     try:
                         total += process.memory_info().rss
+                        pss += process.memory_full_info().pss if with_pss else 0
                     except psutil.Error:
                         continue
+                self.root_peak_bytes = max(self.root_peak_bytes, int(_vm_hwm_mb(self.root.pid) * _MB))
             except psutil.Error:
                 return
             self.peak_bytes = max(self.peak_bytes, total)
+            self.peak_pss_bytes = max(self.peak_pss_bytes, pss)
+            sample += 1
             self._stop.wait(_SAMPLE_INTERVAL_S)
 
 
@@ -292,7 +308,10 @@ def run_pass_process(name: str, corpus_root: Path, data_dir: Path, baseline: boo
     figures = PassFigures(**json.loads(stdout.strip().splitlines()[-1]))
     server = server_status(data_dir)
     server_mb = _vm_hwm_mb(server.pid) if server else 0.0
-    return PassResult(name, figures, peak_rss_mb=rss.peak_bytes / _MB, server_peak_rss_mb=server_mb, process_s=process_s)
+    return PassResult(
+        name, figures, peak_rss_mb=rss.peak_bytes / _MB, peak_pss_mb=rss.peak_pss_bytes / _MB,
+        main_peak_rss_mb=rss.root_peak_bytes / _MB, server_peak_rss_mb=server_mb, process_s=process_s,
+    )
 
 
 def run_benchmark(files: int, seed: int = 0, workers: int | None = 2, change_rate: float = 0.1,

@@ -42,6 +42,7 @@ class SizeResult:
             "files_per_s": round(f.files / f.seconds, 1) if f.seconds else 0.0,
             "scan_s": round(f.scan_s, 2), "parse_s": round(f.parse_s - f.catalog_s, 2), "catalog_s": round(f.catalog_s, 2),
             "write_s": round(f.write_s, 2), "client_rss_mb": round(result.peak_rss_mb, 1),
+            "client_pss_mb": round(result.peak_pss_mb, 1), "main_rss_mb": round(result.main_peak_rss_mb, 1),
             "server_rss_mb": round(result.server_peak_rss_mb, 1), "parsed": f.parsed, "files_written": f.files_written,
         }
 

@@ -38,6 +38,9 @@ _APP_ID = "lineage_pipeline.parse_cache"
 _LOOKUP_BATCH = 500
 _SUMMARY_COLUMNS = "sha256, dialect, context, statements, column_edges, errors, defines, dependencies, warnings"
 """The columns ``_summary`` reads, in its order."""
+TOUCH_AFTER_S = 3600.0
+"""A hit refreshes its entry's ``last_used_at`` only when that is older than this: the LRU order needs no
+finer grain, and rewriting every hit made each run of a large corpus write a row per file."""
 CATALOG_SNAPSHOTS = 8
 """Corpus catalogs kept (most recent first): enough for concurrent runs of a few corpus states."""
 
@@ -247,16 +250,19 @@ class ParseCache:
             now = self.clock()
             fresh_after = now - self.ttl_seconds
             with self.file.transaction() as db:
-                rows = self._servable(db, batch, _SUMMARY_COLUMNS, fresh_after)
+                rows = self._servable(db, batch, f"{_SUMMARY_COLUMNS}, last_used_at", fresh_after)
                 by_key = {CacheKey(r[0], r[1], r[2]): r for r in rows}
                 found = []
+                stale = []
                 for key in batch:
                     row = by_key.get(key)
                     found.append((key, None if row is None else _summary(row)))
+                    if row is not None and row[-1] < now - TOUCH_AFTER_S:
+                        stale.append(key)
                 hits = [k for k, s in found if s is not None]
                 db.executemany(
                     "UPDATE entries SET last_used_at=? WHERE sha256=? AND dialect=? AND parser_version=? AND context=?",
-                    [(now, k.sha256, k.dialect, self.parser_version, k.context) for k in hits],
+                    [(now, k.sha256, k.dialect, self.parser_version, k.context) for k in stale],
                 )
                 if count:
                     _bump(db, hits=len(hits), misses=len(found) - len(hits))

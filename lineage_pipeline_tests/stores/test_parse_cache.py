@@ -7,7 +7,7 @@ import pytest
 
 from lineage_pipeline.parsing import parse_sql
 from lineage_pipeline.parsing.models import ColumnEdge, FileLineage, ParseIssue, StatementLineage
-from lineage_pipeline.stores.parse_cache import CacheKey, ParseCache, encode
+from lineage_pipeline.stores.parse_cache import TOUCH_AFTER_S, CacheKey, ParseCache, encode
 
 LINEAGE = FileLineage(
     path="core/a.sql", dialect="tsql",
@@ -83,18 +83,31 @@ def test_lru_evicts_least_recently_used_beyond_max_entries(tmp_path):
     clock = Clock()
     cache = _cache(tmp_path, max_entries=3, clock=clock)
     for name in ("a", "b", "c"):
-        clock.now += 1
+        clock.now += TOUCH_AFTER_S + 1
         cache.put_many([(name, "tsql", LINEAGE)])
-    clock.now += 1
+    clock.now += TOUCH_AFTER_S + 1
     assert _hits(cache, "a") == ["a"]  # a is now more recent than b and c
-    clock.now += 1
+    clock.now += TOUCH_AFTER_S + 1
     cache.put_many([("d", "tsql", LINEAGE)])
     assert _present(cache, "a", "b", "c", "d") == ["a", "c", "d"]
-    clock.now += 1
+    clock.now += TOUCH_AFTER_S + 1
     cache.put_many([("e", "tsql", LINEAGE)])
     assert _present(cache, "a", "b", "c", "d", "e") == ["a", "d", "e"]  # c was the least recently used left
     stats = cache.get_stats()
     assert (stats.entries, stats.evictions) == (3, 2)
+
+
+def test_a_hit_rewrites_its_entry_only_once_per_touch_interval(tmp_path):
+    """Every run of a large corpus looked up every file, and each hit rewrote its row: a write per file."""
+    clock = Clock()
+    cache = _cache(tmp_path, clock=clock)
+    cache.put_many([("a", "tsql", LINEAGE)])
+    used = lambda: cache.file.db().execute("SELECT last_used_at FROM entries").fetchone()[0]  # noqa: E731
+    first = used()
+    clock.now += TOUCH_AFTER_S / 2
+    assert _hits(cache, "a") == ["a"] and used() == first
+    clock.now += TOUCH_AFTER_S
+    assert _hits(cache, "a") == ["a"] and used() == clock.now
 
 
 def test_the_bound_holds_during_a_run_too(tmp_path):
