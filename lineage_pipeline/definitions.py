@@ -18,8 +18,9 @@ from lineage_pipeline.sensors.corpus_sensor import CorpusSensorConfig, build_cor
 from lineage_pipeline.settings import IngestionSettings, load_settings
 
 
-def build_definitions(settings: IngestionSettings) -> dg.Definitions:
-    """The code location for ``settings``: the pipeline, and the warehouse its last graph write described."""
+def build_definitions(settings: IngestionSettings, *, warehouse: bool = True) -> dg.Definitions:
+    """The code location for ``settings``: the pipeline and (``warehouse``) the warehouse its graph writes
+    described, read from the warehouse facts store."""
     pipeline = dg.Definitions(
         assets=[sql_corpus, parsed_sql, lineage_graph],
         asset_checks=[no_dead_lettered_rows, parse_error_rate_below_threshold, graph_matches_manifest],
@@ -27,7 +28,7 @@ def build_definitions(settings: IngestionSettings) -> dg.Definitions:
         sensors=[build_corpus_sensor(CorpusSensorConfig.from_settings(settings))],
         resources=build_resources(settings),
     )
-    return dg.Definitions.merge(pipeline, warehouse_definitions(settings.warehouse_snapshot_path))
+    return dg.Definitions.merge(pipeline, warehouse_definitions(settings.warehouse_facts_path)) if warehouse else pipeline
 
 
 @dg.definitions
@@ -39,6 +40,6 @@ def defs() -> dg.Definitions:
 def ingest_job(config_file: str | None = None, corpus_root: str | None = None) -> dg.JobDefinition:
     """``ingest_corpus`` with the resources of ``config_file``'s settings (and ``corpus_root``, if given):
     how the launcher rebuilds the job in a run (``dg.build_reconstructable_job``) with the settings the
-    command was given."""
+    command was given. The warehouse assets are left out: a run needs the job, not the whole warehouse."""
     overrides = {"corpus_root": corpus_root} if corpus_root else {}
-    return build_definitions(load_settings(config_file, **overrides)).resolve_job_def("ingest_corpus")
+    return build_definitions(load_settings(config_file, **overrides), warehouse=False).resolve_job_def("ingest_corpus")

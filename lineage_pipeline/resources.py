@@ -26,6 +26,7 @@ from lineage_pipeline.pipeline.parse_stage import ParseOptions
 from lineage_pipeline.settings import IngestionSettings
 from lineage_pipeline.stores.parse_cache import ParseCache
 from lineage_pipeline.stores.parse_results import ParseResults
+from lineage_pipeline.stores.warehouse_facts import WarehouseFacts
 
 NEO4J_PASSWORD_ENV = "LINEAGE_NEO4J_PASSWORD"
 
@@ -48,12 +49,12 @@ class CorpusResource(dg.ConfigurableResource):
 
 
 class LocalStoresResource(dg.ConfigurableResource):
-    """Manifests, the parse cache and the parse results, kept in the project's data directory."""
+    """Manifests, the parse cache, the parse results and the warehouse facts, kept in the project's data directory."""
 
     data_dir: str = Field(description="Project data directory.")
     parse_cache_path: str = Field(description="SQLite parse cache.")
     parse_results_path: str = Field(description="SQLite store of each domain's latest parse results.")
-    warehouse_snapshot_path: str = Field(description="JSON snapshot of the warehouse's tables for the code location.")
+    warehouse_facts_path: str = Field(description="SQLite store of each file's warehouse facts for the code location.")
     enable_parse_cache: bool = Field(description="Reuse cached parse results.")
     parse_cache_max_entries: int = Field(description="LRU bound of the parse cache.")
     parse_cache_ttl_days: float = Field(description="Drop cache entries unused this long.")
@@ -74,6 +75,10 @@ class LocalStoresResource(dg.ConfigurableResource):
     def parse_results(self) -> ParseResults:
         """Each domain's latest parse results: what ``parsed_sql`` hands to ``lineage_graph``."""
         return ParseResults(Path(self.parse_results_path))
+
+    def warehouse_facts(self) -> WarehouseFacts:
+        """Each file's warehouse facts: what ``lineage_graph`` keeps current for the warehouse assets."""
+        return WarehouseFacts(Path(self.warehouse_facts_path))
 
 
 class ParserResource(dg.ConfigurableResource):
@@ -217,7 +222,7 @@ def build_resources(settings: IngestionSettings) -> dict[str, Any]:
             data_dir=str(settings.data_dir),
             parse_cache_path=str(settings.effective_parse_cache_path),
             parse_results_path=str(settings.parse_results_path),
-            warehouse_snapshot_path=str(settings.warehouse_snapshot_path),
+            warehouse_facts_path=str(settings.warehouse_facts_path),
             enable_parse_cache=settings.enable_parse_cache,
             parse_cache_max_entries=settings.parse_cache_max_entries,
             parse_cache_ttl_days=settings.parse_cache_ttl_days,

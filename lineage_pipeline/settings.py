@@ -121,9 +121,9 @@ class IngestionSettings(BaseSettings):
         return path if path is None or path.is_absolute() else PROJECT_ROOT / path
 
     @property
-    def warehouse_snapshot_path(self) -> Path:
-        """The warehouse's tables, columns and table lineage as the last graph write left them (Dagster assets)."""
-        return self.data_dir / "warehouse_snapshot.json"
+    def warehouse_facts_path(self) -> Path:
+        """Each file's warehouse facts (tables, columns, lineage) as the graph writes left them (Dagster assets)."""
+        return self.data_dir / "warehouse_facts.sqlite"
 
     @property
     def parse_results_path(self) -> Path:

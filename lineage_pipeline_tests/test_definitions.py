@@ -1,6 +1,7 @@
 """Spec of the code location: it validates, and the documented ``dagster job execute`` runs one partition."""
 
 import json
+import logging
 
 import yaml
 from dagster import DagsterInstance
@@ -9,6 +10,7 @@ from lineage_pipeline.definitions import build_definitions, defs, ingest_job
 from lineage_pipeline.graph.connect import graph_backend
 from lineage_pipeline.graph.queries import graph_counts
 from lineage_pipeline.sensors.corpus_sensor import SENSOR_NAME
+from lineage_pipeline.settings import load_settings
 from lineage_pipeline_tests.conftest import DEMO_CORPUS, project_settings
 
 
@@ -35,6 +37,22 @@ def test_ingest_job_is_rebuilt_with_the_given_config_file_and_corpus_root(tmp_pa
     config.write_text(yaml.safe_dump({"corpus_root": str(DEMO_CORPUS), "data_dir": str(tmp_path / "data")}))
     job = ingest_job(str(config), str(tmp_path))
     assert job.name == "ingest_corpus"
+
+
+def test_a_run_builds_its_job_without_reading_the_warehouse_facts(tmp_path, caplog):
+    """Every run the launcher starts rebuilds the job: the warehouse assets, read from the facts store and
+    as many as the warehouse has tables, are the code location's, not the run's."""
+    config = tmp_path / "ingestion.yaml"
+    config.write_text(yaml.safe_dump({"corpus_root": str(DEMO_CORPUS), "data_dir": str(tmp_path / "data")}))
+    facts = load_settings(str(config)).warehouse_facts_path
+    facts.parent.mkdir(parents=True)
+    facts.write_bytes(b"not a database" * 100)  # any read of it warns
+    with caplog.at_level(logging.WARNING):
+        assert ingest_job(str(config)).name == "ingest_corpus"
+    assert caplog.text == "", "the job was built without opening the facts store"
+    with caplog.at_level(logging.WARNING):
+        build_definitions(load_settings(str(config)))
+    assert "warehouse assets left out" in caplog.text, "the code location does read it"
 
 
 def test_dagster_definitions_validate(project_env):

@@ -1,6 +1,5 @@
 """``lineage_graph``: the domain's lineage written to the graph store, exact per file."""
 
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -67,7 +66,7 @@ def lineage_graph(
         report = write_domain(
             context.partition_key, stores.manifests_dir, stores.parse_results(), instrumented(store, metrics.metrics), options,
             dead_letters=dead_letters, run_id=context.run.run_id, progress=run_progress(context.partition_key, context.run.tags),
-            snapshot_path=Path(stores.warehouse_snapshot_path),
+            warehouse_facts=stores.warehouse_facts(),
             retire=context.run.tags.get(RETIRE_TAG) == "true",
         )
     sync = report.sync

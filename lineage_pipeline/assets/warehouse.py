@@ -2,39 +2,32 @@
 table-level deps, column schema, column lineage and code references to the SQL that writes it.
 
 The code location must load without the graph store (a webserver start cannot wait on, or fail with, a
-database), so the specs come from a snapshot file: the graph step writes it after each ingest
-(``write_snapshot``) and ``definitions`` reads it at load (``load_snapshot``, empty before the first
-ingest). The snapshot is plain JSON (pydantic), a few bulk reads of the graph, written atomically.
+database), so the specs come from the per-file facts store (``stores.warehouse_facts``): after each graph
+write the graph step reads the facts of the files it wrote, by path (``graph.file_facts``: the cost of the
+change, not of the graph), and ``definitions`` aggregates every file's facts at load (``load_snapshot``,
+empty before the first ingest).
 """
 
 import logging
 import os
 import re
 import warnings
-from datetime import UTC, datetime
+from collections import Counter
+from collections.abc import Collection, Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from pydantic import BaseModel, ConfigDict, Field
 
-from lineage_pipeline.graph.backend import GraphBackend
+from lineage_pipeline.stores.warehouse_facts import FileFacts, WarehouseFacts
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_VERSION = 1
 GRAPH_ASSET_KEY = dg.AssetKey("lineage_graph")
 SOURCE_GROUP = "warehouse_sources"
-
-TABLES = "MATCH (t:Table) RETURN t.key, t.kind"
-WRITERS = """
-MATCH (f:SqlFile)-[e:WRITES]->(t:Table)
-RETURN t.key, f.path, f.domain, f.dialect, e.statements, e.lines, e.kinds
-"""
-READER_COUNTS = "MATCH (f:SqlFile)-[:READS]->(t:Table) RETURN t.key, count(DISTINCT f)"
-FEEDS = "MATCH (a:Table)-[:FEEDS]->(b:Table) RETURN DISTINCT a.key, b.key"
-COLUMNS = "MATCH (t:Table)-[:HAS_COLUMN]->(c:Column) RETURN DISTINCT t.key, c.name"
-DERIVES = "MATCH (a:Column)-[d:DERIVES]->(b:Column) RETURN DISTINCT a.table, a.name, b.table, b.name, d.transform"
 
 
 class _Model(BaseModel):
@@ -78,70 +71,74 @@ class WarehouseSnapshot(_Model):
     tables: list[WarehouseTable] = Field(default_factory=list)
 
 
-def build_snapshot(backend: GraphBackend, corpus_root: Path | str | None = None) -> WarehouseSnapshot:
-    """Every table of the graph with its columns, upstream tables, column lineage and writers; six bulk
-    reads whatever the size. Lists are sorted, so an unchanged graph gives an identical snapshot."""
-    kinds = dict(backend.read(TABLES))
-    writers: dict[str, list[WriteSite]] = {key: [] for key in kinds}
-    for key, path, domain, dialect, statements, lines, statement_kinds in backend.read(WRITERS):
-        if not statements:
-            writers[key].append(WriteSite(file=path, domain=domain, dialect=dialect))
-            continue
-        for index, line, kind in zip(statements, lines, statement_kinds, strict=True):
-            writers[key].append(WriteSite(file=path, domain=domain, dialect=dialect, statement=index, line=line, kind=kind))
-    readers = dict(backend.read(READER_COUNTS))
-    upstream: dict[str, set[str]] = {key: set() for key in kinds}
-    for source, target in backend.read(FEEDS):
-        if source != target:
-            upstream[target].add(source)
-    columns: dict[str, set[str]] = {key: set() for key in kinds}
-    for key, name in backend.read(COLUMNS):
-        columns[key].add(name)
-    lineage: dict[str, dict[str, set[tuple[str, str, str]]]] = {key: {} for key in kinds}
-    for source_table, source_column, table, column, transform in backend.read(DERIVES):
-        if table not in lineage:
-            # a column whose table row the store refused (dead-lettered, e.g. a key with edge whitespace)
-            # has no Table node to hang on: the snapshot holds tables only
-            continue
-        lineage[table].setdefault(column, set()).add((source_table, source_column, transform or "unknown"))
+def snapshot_of(
+    rows: Iterable[FileFacts], kept_views: Collection[str] = (), corpus_root: str | None = None, created_at: str | None = None
+) -> WarehouseSnapshot:
+    """Every table the files touch with its columns, upstream tables, column lineage and writers: a view if
+    any file saw it as one or it is a kept view, ``readers`` the files that read it. Lists are sorted, so
+    the same facts give an identical snapshot."""
+    kinds: dict[str, str] = {}
+    writers: dict[str, list[dict[str, Any]]] = {}
+    readers: Counter[str] = Counter()
+    upstream: dict[str, set[str]] = {}
+    columns: dict[str, set[str]] = {}
+    lineage: dict[str, dict[str, set[tuple[str, str, str]]]] = {}
+    for row in rows:
+        for key in row.tables:
+            kinds.setdefault(key, "table")
+        for key in row.views:
+            kinds[key] = "view"
+        site = {"file": row.path, "domain": row.domain, "dialect": row.dialect}
+        for key, statements in row.writes.items():
+            sites = writers.setdefault(key, [])
+            if not statements:
+                sites.append(site)
+            sites += [{**site, "statement": index, "line": line, "kind": kind} for index, line, kind in statements]
+        readers.update(row.reads)
+        for key, sources in row.feeds.items():
+            upstream.setdefault(key, set()).update(s for s in sources if s != key)
+        for key, names in row.columns.items():
+            columns.setdefault(key, set()).update(names)
+        for key, by_column in row.derives.items():
+            table_lineage = lineage.setdefault(key, {})
+            for column, column_sources in by_column.items():
+                table_lineage.setdefault(column, set()).update(column_sources)
+    for key in kinds.keys() & set(kept_views):
+        kinds[key] = "view"
     tables = [
-        WarehouseTable(
-            key=key,
-            kind=kinds[key] or "table",
-            columns=sorted(columns[key]),
-            upstream=sorted(upstream[key]),
-            column_lineage={
-                column: [ColumnSource(table=t, column=c, transform=x) for t, c, x in sorted(sources)]
-                for column, sources in sorted(lineage[key].items())
+        {
+            "key": key,
+            "kind": kind,
+            "columns": sorted(columns.get(key, ())),
+            "upstream": sorted(upstream.get(key, ())),
+            # a column whose table row the store refused (dead-lettered, e.g. a key with edge whitespace) has no
+            # Table node, so no file touches its table: its lineage has no table to hang on
+            "column_lineage": {
+                column: [{"table": t, "column": c, "transform": x} for t, c, x in sorted(sources)]
+                for column, sources in sorted(lineage.get(key, {}).items())
             },
-            writers=sorted(writers[key], key=lambda w: (w.file, -1 if w.statement is None else w.statement)),
-            readers=int(readers.get(key, 0)),
-        )
-        for key in sorted(kinds)
+            "writers": sorted(writers.get(key, []), key=lambda w: (w["file"], w.get("statement", -1))),
+            "readers": readers[key],
+        }
+        for key, kind in sorted(kinds.items())
     ]
-    root = str(Path(corpus_root).resolve()) if corpus_root is not None else None
-    return WarehouseSnapshot(created_at=datetime.now(UTC).isoformat(), corpus_root=root, tables=tables)
-
-
-def write_snapshot(backend: GraphBackend, path: Path | str, corpus_root: Path | str | None = None) -> WarehouseSnapshot:
-    """Build the snapshot and replace ``path`` with it atomically (a code location loading meanwhile reads
-    the old or the new file, never half of one)."""
-    snapshot = build_snapshot(backend, corpus_root)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    partial.write_text(snapshot.model_dump_json(), encoding="utf-8")
-    os.replace(partial, target)
-    return snapshot
+    # validated once as a whole (pydantic's core), not model by model: a 10,000-file corpus has ~100,000 of them
+    return WarehouseSnapshot.model_validate({"created_at": created_at, "corpus_root": corpus_root, "tables": tables})
 
 
 def load_snapshot(path: Path | str) -> WarehouseSnapshot:
-    """The snapshot at ``path``; an empty one if there is none yet (the code location loads before the
-    first ingest). A file that does not parse raises: a broken snapshot should be seen, not hidden."""
+    """The warehouse of the facts store at ``path``; an empty one if there is none yet (the code location
+    loads before the first ingest). A file that cannot be used raises: a broken store should be seen,
+    not hidden (the next graph write repairs it)."""
     target = Path(path)
     if not target.exists():
         return WarehouseSnapshot()
-    return WarehouseSnapshot.model_validate_json(target.read_bytes())
+    store = WarehouseFacts(target, create=False)
+    problem = store.problem()
+    if problem is not None:
+        raise ValueError(problem)
+    properties = store.properties()
+    return snapshot_of(store.rows(), store.kept_views(), properties.get("corpus_root"), properties.get("refreshed_at"))
 
 
 UNQUALIFIED = "unqualified"
@@ -218,16 +215,12 @@ def warehouse_specs(snapshot: WarehouseSnapshot) -> list[dg.AssetSpec]:
         return [table_spec(table, snapshot.corpus_root, known) for table in snapshot.tables]
 
 
-SNAPSHOT_FILENAME = "warehouse_snapshot.json"
-"""Suggested name of the snapshot file under the settings' data dir."""
-
-
 def warehouse_definitions(path: Path | str) -> dg.Definitions:
-    """The warehouse assets of the snapshot at ``path`` (none before the first ingest), to merge into the
-    code location's Definitions. A snapshot that cannot be read or turned into assets gives none, with a
+    """The warehouse assets of the facts store at ``path`` (none before the first ingest), to merge into
+    the code location's Definitions. A store that cannot be read or turned into assets gives none, with a
     warning: the warehouse view must never keep the pipeline itself from loading."""
     try:
         return dg.Definitions(assets=warehouse_specs(load_snapshot(path)))
-    except Exception as error:  # noqa: BLE001 - a derived view; the next graph write rewrites the snapshot
-        log.warning("warehouse assets left out: snapshot %s unusable: %s", path, error)
+    except Exception as error:  # noqa: BLE001 - a derived view; the next graph write repairs the store
+        log.warning("warehouse assets left out: facts %s unusable: %s", path, error)
         return dg.Definitions()

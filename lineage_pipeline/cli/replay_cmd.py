@@ -21,13 +21,23 @@ def replay_failed_command(domain: str | None, output: str) -> None:
     )
     from lineage_pipeline.graph.dead_letter import DeadLetterFile, DeadLetterFileError, dead_letter_path
     from lineage_pipeline.graph.faults import GraphStoreDown
+    from lineage_pipeline.graph.file_facts import refresh_facts
     from lineage_pipeline.graph.replay import UnknownStatementError, replay_failed
+    from lineage_pipeline.stores.warehouse_facts import WarehouseFacts
 
     dead_letters = DeadLetterFile(dead_letter_path(settings.data_dir, settings.dead_letter_path))
     retry = retry_policy_from_settings(settings)
     try:
         with graph_backend(store_config_from_settings(settings)) as backend:
             report = replay_failed(backend, dead_letters, retry, settings.orphan_policy, domain)
+            replayed: dict[str, set[str]] = {}
+            for entry in report.applied:
+                replayed.setdefault(entry.domain, set()).update([entry.file] if entry.file else [])
+            if replayed:  # the warehouse assets follow the rows that made it into the graph now
+                facts = WarehouseFacts(settings.warehouse_facts_path)
+                for replayed_domain, files in replayed.items():
+                    current = facts.begin_write(replayed_domain)
+                    refresh_facts(facts, backend, replayed_domain, files, (), whole=not current, policy=retry)
     except (GraphStoreUnavailable, GraphStoreDown, DeadLetterFileError, UnknownStatementError) as error:
         raise click.ClickException(str(error)) from None
     if output == "json":

@@ -14,7 +14,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lineage_pipeline.assets.warehouse import write_snapshot
 from lineage_pipeline.corpus.files import resolve_inside, walk_corpus
 from lineage_pipeline.corpus.manifest import (
     DomainManifest,
@@ -28,6 +27,7 @@ from lineage_pipeline.graph import cypher
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.dead_letter import DeadLetterFile
 from lineage_pipeline.graph.faults import RetryPolicy, retrying_read
+from lineage_pipeline.graph.file_facts import refresh_facts
 from lineage_pipeline.graph.queries import graph_counts
 from lineage_pipeline.graph.writer import OrphanPolicy, SyncReport
 from lineage_pipeline.parsing import PARSER_VERSION, DialectSuggestion
@@ -43,6 +43,7 @@ from lineage_pipeline.pipeline.parse_stage import (
 from lineage_pipeline.pipeline.progress import Progress
 from lineage_pipeline.stores.parse_cache import ParseCache
 from lineage_pipeline.stores.parse_results import ParseResults
+from lineage_pipeline.stores.warehouse_facts import WarehouseFacts
 
 log = logging.getLogger(__name__)
 
@@ -182,15 +183,17 @@ def write_domain(
     run_id: str = "local",
     count_graph: bool = True,
     progress: Progress | None = None,
-    snapshot_path: Path | None = None,
+    warehouse_facts: WarehouseFacts | None = None,
     retire: bool = False,
 ) -> WriteReport:
     """Bring the domain's subgraph to its saved manifest from ``results``; rejected rows go to ``dead_letters``;
-    ``progress`` hears of every file written. With ``snapshot_path``, a write that changed the graph (or
-    found no snapshot) rewrites the warehouse snapshot the code location's warehouse assets come from.
+    ``progress`` hears of every file written. With ``warehouse_facts``, the facts of the files written or
+    deleted follow the graph (the code location's warehouse assets come from them).
     ``retire``: the run retires the domain (its folder is gone), see ``graph_stage.sync_manifest``."""
     started = time.perf_counter()
     manifest = load_manifest(manifests_dir, domain)
+    # marked stale before the write: a write or refresh failing half way leaves the whole domain to be read
+    facts_current = warehouse_facts is not None and warehouse_facts.begin_write(domain)
     sync = sync_manifest(
         manifest,
         results,
@@ -206,8 +209,11 @@ def write_domain(
         progress=progress,
         retire=retire,
     )
-    if snapshot_path is not None and (sync.files_written or sync.files_deleted or not snapshot_path.exists()):
-        write_snapshot(backend, snapshot_path, manifest.corpus_root)
+    if warehouse_facts is not None:
+        refresh_facts(
+            warehouse_facts, backend, domain, sync.files_written, sync.files_deleted,
+            whole=not facts_current, retired=not manifest.files, corpus_root=manifest.corpus_root, policy=options.retry,
+        )
     report = WriteReport(sync, backend.location, time.perf_counter() - started)
     if count_graph:
         report.nodes, report.relationships = graph_counts(backend)

@@ -1,8 +1,8 @@
 """What every SQLite file of the project shares: one connection per thread, write transactions, a
 cross-process file lock, and the batching loop its queries use.
 
-The parse cache, the parse results and the sensor state each hold a ``SqliteFile``; none opens
-connections or takes locks its own way.
+The parse cache, the parse results, the warehouse facts and the sensor state each hold a ``SqliteFile``;
+none opens connections or takes locks its own way.
 """
 
 import fcntl

@@ -1,13 +1,15 @@
 """Spec of ``lineage replay-failed`` end to end: ``lineage ingest`` with a store that rejects a row,
 then replay while the cause persists (exit 1, entries kept) and after it is fixed (applied; the graph
-equals a clean ingest)."""
+equals a clean ingest, the warehouse facts follow)."""
 
 import json
 
 import falkordb
 
+from lineage_pipeline.assets.warehouse import load_snapshot
 from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
 from lineage_pipeline.graph.embedded_server import ensure_server
+from lineage_pipeline_tests.assets.test_warehouse import reference_snapshot
 from lineage_pipeline_tests.graph.test_writer import snapshot
 
 
@@ -36,10 +38,15 @@ def test_replay_failed_after_fixing_the_cause(project_env):
     assert len(json.loads(still.stdout)["still_failing"]) == len(entries)
     assert len(dead_letter_file.read_text().splitlines()) == len(entries)
 
+    facts = project_env.data_dir / "warehouse_facts.sqlite"
+    assert "stg.orders" not in {t.key for t in load_snapshot(facts).tables}, "a rejected table has no asset"
+
     graph.drop_node_unique_constraint("Table", "name")
     fixed = project_env.run("lineage", "replay-failed")
     assert f"{len(entries)} applied, 0 still failing" in fixed.stdout
     assert dead_letter_file.read_text() == ""
+    with graph_backend(GraphStoreConfig(data_dir=project_env.data_dir, graph_name="lineage")) as backend:
+        assert load_snapshot(facts).tables == reference_snapshot(backend).tables, "the warehouse follows the replay"
 
     project_env.env["LINEAGE_GRAPH_NAME"] = "clean"
     project_env.run("lineage", "ingest", "--domain", "conflict")
