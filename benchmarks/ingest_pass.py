@@ -33,6 +33,7 @@ from lineage_pipeline.pipeline.parse_stage import ParseOptions
 from lineage_pipeline.settings import IngestionSettings, load_settings
 from lineage_pipeline.stores.parse_cache import ParseCache
 from lineage_pipeline.stores.parse_results import ParseResults
+from lineage_pipeline.stores.warehouse_facts import WarehouseFacts
 
 
 @dataclass
@@ -98,6 +99,7 @@ class _Pass:
     parse_options: ParseOptions
     write_options: WriteOptions
     dead_letters: DeadLetterFile
+    warehouse_facts: WarehouseFacts
 
     @property
     def manifests_dir(self) -> Path:
@@ -113,7 +115,7 @@ def ingest_domain(run: _Pass, domain: str, backend: GraphBackend, figures: PassF
     parsed = time.perf_counter()
     written_report = write_domain(
         domain, run.manifests_dir, run.results, backend, run.write_options, dead_letters=run.dead_letters,
-        run_id="bench", count_graph=False,
+        run_id="bench", warehouse_facts=run.warehouse_facts,
     )
     written = time.perf_counter()
 
@@ -165,6 +167,7 @@ def run_pass(root: Path) -> PassFigures:
                 pipelined=settings.enable_pipelined_writes,
             ),
             dead_letters=DeadLetterFile(dead_letter_path(settings.data_dir, settings.dead_letter_path)),
+            warehouse_facts=WarehouseFacts(settings.warehouse_facts_path),
         )
         figures.setup_s = time.perf_counter() - setup_started
         clock = CpuClock(_server_pid(settings))

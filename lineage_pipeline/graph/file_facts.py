@@ -4,10 +4,12 @@
 Reads are per file: a write of N files reads N files' facts, whatever the size of the graph.
 """
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from itertools import chain
 
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.faults import DEFAULT_RETRY, RetryPolicy, retrying_read
+from lineage_pipeline.graph.rows import FileGraph
 from lineage_pipeline.stores.sqlite_file import batched
 from lineage_pipeline.stores.warehouse_facts import FileFacts, WarehouseFacts
 
@@ -59,6 +61,39 @@ class _FileReads:
         )
 
 
+def facts_of_rows(graph: FileGraph, domain: str) -> FileFacts:
+    """The facts the rows of ``graph`` put in the store, views left out (``with_views`` adds what the graph
+    says): what ``read_file_facts`` finds for the file once every row was written."""
+    file = _FileReads()
+    relationships = graph.relationships
+    if relationships["WRITES"]:  # the dialect describes a file's writers; one that writes nothing has none
+        file.dialect = graph.file.get("dialect")
+    for row in relationships["WRITES"]:
+        file.writes[row["dst"]] = list(zip(row["statements"], row["lines"], row["kinds"], strict=True))
+    file.reads.update(row["dst"] for row in relationships["READS"])
+    for row in relationships["FEEDS"]:
+        file.feeds.setdefault(row["dst"], set()).add(row["src"])
+    for row in relationships["HAS_COLUMN"]:
+        file.columns.setdefault(row["src"], set()).add(graph.columns[row["dst"]]["name"])
+    for row in relationships["DERIVES"]:
+        source, target = graph.columns[row["src"]], graph.columns[row["dst"]]
+        sources = file.derives.setdefault(target["table"], {}).setdefault(target["name"], set())
+        sources.add((source["table"], source["name"], row.get("transform") or "unknown"))
+    return file.facts(graph.path, domain)
+
+
+def with_views(
+    backend: GraphBackend, facts: Iterable[FileFacts], policy: RetryPolicy = DEFAULT_RETRY
+) -> Iterator[FileFacts]:
+    """``facts`` with the tables each touches that the graph holds as views: a table stays a view once any
+    file declared it one, so a file that only reads it cannot tell from its own rows. One indexed read per
+    ``FACTS_CHUNK`` files."""
+    for chunk in batched(facts, FACTS_CHUNK):
+        keys = sorted({key for f in chunk for key in f.tables})
+        views = {row[0] for row in retrying_read(backend, VIEWS_AMONG, {"keys": keys}, policy)} if keys else set()
+        yield from (f.model_copy(update={"views": sorted(f.tables & views)}) for f in chunk)
+
+
 def read_file_facts(
     backend: GraphBackend, domain: str, paths: Iterable[str], policy: RetryPolicy = DEFAULT_RETRY
 ) -> Iterator[FileFacts]:
@@ -103,11 +138,13 @@ def refresh_facts(
     retired: bool = False,
     corpus_root: str | None = None,
     policy: RetryPolicy = DEFAULT_RETRY,
+    written_facts: Mapping[str, FileFacts] | None = None,
 ) -> int:
     """Bring the facts of ``domain`` to the graph after a write of ``written`` and ``deleted`` files; returns
     how many files' facts were read. ``whole`` (the domain's rows were not current, see
     ``WarehouseFacts.begin_write``): every file the graph holds of the domain is read instead.
-    ``retired``: the domain has no file left, its rows go."""
+    ``retired``: the domain has no file left, its rows go. ``written_facts``: facts of files whose every row
+    the write stored (``facts_of_rows``), taken as they are (plus their views) instead of read back."""
     paths: list[str] = []
     if retired:
         replaced = store.paths(domain)
@@ -121,9 +158,12 @@ def refresh_facts(
     if retired:
         store.drop_domain(domain)
     else:
-        store.put(
-            domain, read_file_facts(backend, domain, paths, policy), deleted=deleted, whole=whole, corpus_root=corpus_root
+        known = written_facts or {}
+        facts = chain(
+            with_views(backend, (known[path] for path in paths if path in known), policy),
+            read_file_facts(backend, domain, [path for path in paths if path not in known], policy),
         )
+        store.put(domain, facts, deleted=deleted, whole=whole, corpus_root=corpus_root)
     lost = claimed - store.views_of(paths)
     if lost:
         # rare: a view's declaring file changed or went; the graph keeps the table a view while any file

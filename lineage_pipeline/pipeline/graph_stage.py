@@ -1,5 +1,7 @@
 """Write a domain's parse results to the graph so that it equals the manifest, file for file."""
 
+from collections.abc import Callable
+
 from lineage_pipeline.corpus.manifest import DomainManifest
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.dead_letter import DeadLetterFile
@@ -55,6 +57,7 @@ def sync_manifest(
     pipelined: bool = True,
     progress: Progress | None = None,
     retire: bool = False,
+    on_rows: Callable[[list[FileGraph]], None] | None = None,
 ) -> SyncReport:
     """Bring the domain's subgraph to the manifest's files; only changed files are read from ``results``.
     ``retire`` (a run retiring a domain whose folder is gone): with no file left in the manifest, the
@@ -63,7 +66,8 @@ def sync_manifest(
     A file's revision includes its catalog context, so a file re-resolved against a changed table
     definition (of any domain) is rewritten like a changed file. Rows the store rejects go to
     ``dead_letters`` tagged with ``run_id`` (and are in the report). ``pipelined``: through the store's
-    write stream (``GraphWriter``). ``progress`` hears of every file read for writing.
+    write stream (``GraphWriter``). ``progress`` hears of every file read for writing, ``on_rows`` gets
+    the rows built for each chunk of files before they are written.
     """
     current = current_revisions(manifest, results)
     sha256 = {e.path: e.sha256 for e in manifest.files}
@@ -73,6 +77,8 @@ def sync_manifest(
         graphs = [build_file_graph(lineage, manifest.domain, sha256[lineage.path], current[lineage.path])
                   for lineage in results.read(paths)]
         progress.advance(len(graphs))
+        if on_rows is not None:
+            on_rows(graphs)
         return graphs
 
     writer = GraphWriter(

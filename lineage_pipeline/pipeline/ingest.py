@@ -27,8 +27,9 @@ from lineage_pipeline.graph import cypher
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.dead_letter import DeadLetterFile
 from lineage_pipeline.graph.faults import RetryPolicy, retrying_read
-from lineage_pipeline.graph.file_facts import refresh_facts
+from lineage_pipeline.graph.file_facts import facts_of_rows, refresh_facts
 from lineage_pipeline.graph.queries import graph_counts
+from lineage_pipeline.graph.rows import FileGraph
 from lineage_pipeline.graph.writer import OrphanPolicy, SyncReport
 from lineage_pipeline.parsing import PARSER_VERSION, DialectSuggestion
 from lineage_pipeline.pipeline.dialect_choice import AutoChoice, dialect_advice, resolve_auto_folders
@@ -43,7 +44,7 @@ from lineage_pipeline.pipeline.parse_stage import (
 from lineage_pipeline.pipeline.progress import Progress
 from lineage_pipeline.stores.parse_cache import ParseCache
 from lineage_pipeline.stores.parse_results import ParseResults
-from lineage_pipeline.stores.warehouse_facts import WarehouseFacts
+from lineage_pipeline.stores.warehouse_facts import FileFacts, WarehouseFacts
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +195,11 @@ def write_domain(
     manifest = load_manifest(manifests_dir, domain)
     # marked stale before the write: a write or refresh failing half way leaves the whole domain to be read
     facts_current = warehouse_facts is not None and warehouse_facts.begin_write(domain)
+    written_facts: dict[str, FileFacts] = {}
+
+    def keep_facts(graphs: list[FileGraph]) -> None:
+        written_facts.update((graph.path, facts_of_rows(graph, domain)) for graph in graphs)
+
     sync = sync_manifest(
         manifest,
         results,
@@ -208,11 +214,15 @@ def write_domain(
         pipelined=options.pipelined,
         progress=progress,
         retire=retire,
+        on_rows=None if warehouse_facts is None else keep_facts,
     )
     if warehouse_facts is not None:
+        for entry in sync.dead_lettered:  # the graph lacks rows of these files: their facts are read back
+            written_facts.pop(entry.file or "", None)
         refresh_facts(
             warehouse_facts, backend, domain, sync.files_written, sync.files_deleted,
             whole=not facts_current, retired=not manifest.files, corpus_root=manifest.corpus_root, policy=options.retry,
+            written_facts=written_facts,
         )
     report = WriteReport(sync, backend.location, time.perf_counter() - started)
     if count_graph:

@@ -5,7 +5,7 @@ are not current)."""
 import shutil
 from pathlib import Path
 
-from lineage_pipeline.graph.file_facts import read_file_facts, refresh_facts
+from lineage_pipeline.graph.file_facts import facts_of_rows, read_file_facts, refresh_facts, with_views
 from lineage_pipeline.graph.rows import build_file_graph
 from lineage_pipeline.graph.writer import GraphWriter, SyncReport
 from lineage_pipeline.stores.warehouse_facts import FileFacts, WarehouseFacts
@@ -117,3 +117,41 @@ def test_a_retired_domain_loses_its_rows(falkordb_backend, tmp_path):
         refreshed(falkordb_backend, store, domain)
     assert refresh_facts(store, falkordb_backend, "core", [], ["core/usp_load_dim_account.sql"], retired=True) == 0
     assert {f.domain for f in store.rows()} == {"staging"}
+
+
+def test_facts_of_the_written_rows_equal_the_facts_read_back(falkordb_backend):
+    """A cold write of N files read N files' facts back (five reads each chunk); the rows it just wrote
+    say the same, except which tables are views, which one indexed read of the touched tables adds."""
+    ingest(falkordb_backend)
+    for domain, files in parse_corpus(CORPUS).items():
+        graphs = [build_file_graph(lineage, domain, sha, sha) for _, sha, lineage in files]
+        from_rows = list(with_views(falkordb_backend, (facts_of_rows(g, domain) for g in graphs)))
+        read_back = list(read_file_facts(falkordb_backend, domain, [g.path for g in graphs]))
+        assert from_rows == read_back
+
+
+def test_a_refresh_given_the_written_facts_reads_only_the_views(falkordb_backend, tmp_path):
+    root = tmp_path / "corpus"
+    shutil.copytree(CORPUS, root)
+    ingest(falkordb_backend, root)
+    store = WarehouseFacts(tmp_path / "facts.sqlite")
+    refreshed(falkordb_backend, store, "reporting")
+    (root / "reporting" / "new.sql").write_text("INSERT INTO rpt.t (id) SELECT account_id FROM dw.dim_account;\n")
+    kept = {}
+    by_path = {p: (sha, lin) for p, sha, lin in parse_corpus(root)["reporting"]}
+
+    def graphs_for(paths):
+        graphs = [build_file_graph(by_path[p][1], "reporting", by_path[p][0], by_path[p][0]) for p in paths]
+        kept.update((g.path, facts_of_rows(g, "reporting")) for g in graphs)
+        return graphs
+
+    current = {path: sha for path, sha, _ in parse_corpus(root)["reporting"]}
+    report = GraphWriter(falkordb_backend).sync_domain("reporting", current, graphs_for, force=True)
+    assert report.files_written == ["reporting/new.sql"]
+    counting = CountingBackend(falkordb_backend)
+    assert store.begin_write("reporting")
+    refresh_facts(store, counting, "reporting", report.files_written, [], written_facts=kept)
+    assert counting.paths == [] and len(counting.queries) == 1, "one read: which touched tables are views"
+    assert {f.path: f for f in store.rows()}["reporting/new.sql"] == next(
+        read_file_facts(falkordb_backend, "reporting", ["reporting/new.sql"])
+    )
