@@ -138,13 +138,14 @@ def refresh_facts(
     retired: bool = False,
     corpus_root: str | None = None,
     policy: RetryPolicy = DEFAULT_RETRY,
-    written_facts: Mapping[str, FileFacts] | None = None,
+    written_facts: Mapping[str, str] | None = None,
 ) -> int:
     """Bring the facts of ``domain`` to the graph after a write of ``written`` and ``deleted`` files; returns
     how many files' facts were read. ``whole`` (the domain's rows were not current, see
     ``WarehouseFacts.begin_write``): every file the graph holds of the domain is read instead.
-    ``retired``: the domain has no file left, its rows go. ``written_facts``: facts of files whose every row
-    the write stored (``facts_of_rows``), taken as they are (plus their views) instead of read back."""
+    ``retired``: the domain has no file left, its rows go. ``written_facts``: path -> JSON of the facts of
+    files whose every row the write stored (``facts_of_rows``), taken as they are (plus their views)
+    instead of read back."""
     paths: list[str] = []
     if retired:
         replaced = store.paths(domain)
@@ -160,7 +161,7 @@ def refresh_facts(
     else:
         known = written_facts or {}
         facts = chain(
-            with_views(backend, (known[path] for path in paths if path in known), policy),
+            with_views(backend, (FileFacts.model_validate_json(known[path]) for path in paths if path in known), policy),
             read_file_facts(backend, domain, [path for path in paths if path not in known], policy),
         )
         store.put(domain, facts, deleted=deleted, whole=whole, corpus_root=corpus_root)

@@ -142,7 +142,7 @@ def test_a_refresh_given_the_written_facts_reads_only_the_views(falkordb_backend
 
     def graphs_for(paths):
         graphs = [build_file_graph(by_path[p][1], "reporting", by_path[p][0], by_path[p][0]) for p in paths]
-        kept.update((g.path, facts_of_rows(g, "reporting")) for g in graphs)
+        kept.update((g.path, facts_of_rows(g, "reporting").model_dump_json()) for g in graphs)
         return graphs
 
     current = {path: sha for path, sha, _ in parse_corpus(root)["reporting"]}
