@@ -23,10 +23,11 @@ import hashlib
 import resource
 import statistics
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from lineage_pipeline.corpus.files import discover_domains
 from lineage_pipeline.corpus.manifest import DomainManifest, ManifestEntry, build_manifest, load_manifest
@@ -156,6 +157,24 @@ class CatalogOutcome:
     seconds: float = 0.0
 
 
+class FileRef(NamedTuple):
+    """What the catalog pass needs of another domain's file (a ``ManifestEntry`` takes ~5x the memory)."""
+
+    path: str
+    sha256: str
+    dialect: str
+
+
+class OtherDomain(NamedTuple):
+    """Another domain's files as the catalog pass sees them."""
+
+    domain: str
+    files: list[FileRef]
+
+
+FileEntry = ManifestEntry | FileRef
+
+
 def other_domain_manifests(
     root: Path,
     domain: str,
@@ -163,9 +182,9 @@ def other_domain_manifests(
     folder_dialects: dict[str, str],
     default_dialect: str,
     manifests_dir: Path,
-) -> Iterator[DomainManifest]:
-    """A fresh manifest of every other domain of the corpus, one at a time (a saved manifest, possibly
-    stale, only lets unchanged files skip hashing; nothing is saved)."""
+) -> Iterator[OtherDomain]:
+    """A fresh manifest of every other domain of the corpus, one at a time, cut to what the catalog pass
+    reads (a saved manifest, possibly stale, only lets unchanged files skip hashing; nothing is saved)."""
     for other in discover_domains(root, extensions):
         if other == domain:
             continue
@@ -173,10 +192,11 @@ def other_domain_manifests(
             previous: DomainManifest | None = load_manifest(manifests_dir, other)
         except (FileNotFoundError, ValueError):  # missing or unreadable: scan from scratch
             previous = None
-        yield build_manifest(root, other, extensions, folder_dialects, default_dialect, previous=previous)
+        fresh = build_manifest(root, other, extensions, folder_dialects, default_dialect, previous=previous)
+        yield OtherDomain(other, [FileRef(e.path, e.sha256, e.dialect) for e in fresh.files])
 
 
-def corpus_digest(manifests: Iterable[DomainManifest], parser_version: str) -> str:
+def corpus_digest(manifests: Iterable[DomainManifest | OtherDomain], parser_version: str) -> str:
     """Digest of the corpus state a catalog is built from: every file's path, content and dialect, and
     the parser version (equal digests give equal catalogs)."""
     files = sorted((e.path, e.sha256, e.dialect) for m in manifests for e in m.files)
@@ -186,7 +206,7 @@ def corpus_digest(manifests: Iterable[DomainManifest], parser_version: str) -> s
     return digest.hexdigest()
 
 
-def first_pass_key(entry: ManifestEntry) -> CacheKey:
+def first_pass_key(entry: FileEntry) -> CacheKey:
     return CacheKey(entry.sha256, entry.dialect)
 
 
@@ -195,7 +215,7 @@ def first_pass_key(entry: ManifestEntry) -> CacheKey:
 
 def parse_domain_files(
     manifest: DomainManifest,
-    others: Iterable[DomainManifest],
+    others: Iterable[DomainManifest | OtherDomain],
     cache: ParseCache,
     results: ParseResults,
     max_file_bytes: int,
@@ -230,7 +250,7 @@ def parse_domain_files(
     digest = corpus_digest([manifest, *others], cache.parser_version)
     saved = cache.load_catalog(digest)
     facts = _CatalogFacts()
-    entries = {e.path: e for e in manifest.files}
+    entries: dict[str, FileEntry] = {e.path: e for e in manifest.files}
     parser = _StoringParser(manifest, cache, results, max_file_bytes, options, live, progress or NoProgress())
 
     # 2. first pass
@@ -331,7 +351,7 @@ def _hand_off(
         copies = [(wanted[key], key, encoded, True) for key, encoded in cache.encoded(wanted)]
         parser.results_written += results.put(manifest.domain, cache.parser_version, copies)
         copied = {path for path, _, _, _ in copies}
-    entries = {e.path: e for e in manifest.files}
+    entries: dict[str, FileEntry] = {e.path: e for e in manifest.files}
     reparse = []
     for path in todo:
         if path in copied:
@@ -417,12 +437,15 @@ class _CatalogFacts:
                 self.dependent_definers[path] = summary.dependencies
 
 
-def _missing_first_passes(others: list[DomainManifest], cache: ParseCache, facts: _CatalogFacts) -> list[ManifestEntry]:
+def _missing_first_passes(
+    others: list[DomainManifest | OtherDomain], cache: ParseCache, facts: _CatalogFacts
+) -> list[FileEntry]:
     """Note the cached first-pass facts of the ``others`` domains' files; return the files with none."""
-    missing: list[ManifestEntry] = []
+    missing: list[FileEntry] = []
     for other in others:
-        keys = (first_pass_key(e) for e in other.files)
-        for entry, (_, summary) in zip(other.files, cache.lookup(keys, count=False), strict=True):
+        files: Sequence[FileEntry] = other.files
+        keys = (first_pass_key(e) for e in files)
+        for entry, (_, summary) in zip(files, cache.lookup(keys, count=False), strict=True):
             if summary is None:
                 missing.append(entry)
             else:
@@ -464,7 +487,7 @@ class _Resolver:
     """Cached catalog-resolved summaries: a hit under (content, dialect, subset fingerprint), else a
     parse in the pool with that subset, stored under the same key."""
 
-    def __init__(self, entries: dict[str, ManifestEntry], cache: ParseCache, parser: _StoringParser, report: CatalogOutcome):
+    def __init__(self, entries: dict[str, FileEntry], cache: ParseCache, parser: _StoringParser, report: CatalogOutcome):
         self.entries, self.cache, self.parser, self.report = dict(entries), cache, parser, report
 
     def resolve(self, subsets: dict[str, Catalog]) -> dict[str, Summary]:
