@@ -59,8 +59,10 @@ def test_each_pass_reports_its_cpu_by_part_and_the_ratio_at_the_cpu_floor(bench)
         assert set(parts) == {"pass_process", "parse_workers", "graph_server"}, name
         assert figures["cpu_s"] == pytest.approx(sum(parts.values()), abs=0.003), name
         assert parts["pass_process"] > 0, name
-        # more than every core busy for the whole pass is impossible (sampling slack aside)
-        assert 0 < figures["cores_busy"] <= report.cores * 1.1, name
+        # more than every core busy for the whole pass is impossible, up to the accounting's resolution:
+        # user and system time of each of the three parts count in 10 ms ticks (a no-op pass lasts ~50 ms)
+        assert 0 < figures["cores_busy"], name
+        assert figures["cpu_s"] <= report.cores * figures["seconds"] * 1.1 + 3 * 2 * 0.01, name
     # the passes that parse run the parser in their workers; the warm pass parses nothing
     assert passes["optimized"]["cpu_s_by_part"]["parse_workers"] > 0
     assert passes["baseline"]["cpu_s_by_part"]["parse_workers"] > 0
