@@ -213,15 +213,11 @@ class ParseCache:
         return self.file.repair(lambda: self._problem(sample_size))
 
     def _problem(self, sample_size: int) -> str | None:
+        found = self.file.problem()
+        if found is not None:
+            return found
         try:
             with closing(self.file.connect()) as db:
-                # quick_check reads every page once; integrity_check also cross-checks each index (3x longer)
-                result = db.execute("PRAGMA quick_check").fetchall()
-                if result != [("ok",)]:
-                    return "integrity check failed: " + "; ".join(str(r[0]) for r in result[:3])
-                layout = self.file.layout_problem(db)
-                if layout is not None:
-                    return layout
                 low, high = db.execute("SELECT min(rowid), max(rowid) FROM entries").fetchone()
                 # rowid seeks, not OFFSET: an OFFSET walks (and reads the payloads of) every row before it
                 for start in sorted(random.randint(low, high) for _ in range(sample_size)) if low is not None else ():

@@ -7,9 +7,7 @@ never evicted and is written whether or not the cache is enabled: it holds exact
 current files. A damaged file is moved aside and rebuilt empty; the next parse fills it again.
 """
 
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,17 +65,7 @@ class ParseResults:
 
     def verify_integrity(self) -> IntegrityReport:
         """Integrity and layout check; a damaged or foreign file is moved aside and rebuilt empty (never raises)."""
-        return self.file.repair(self._problem)
-
-    def _problem(self) -> str | None:
-        try:
-            with closing(self.file.connect()) as db:
-                result = db.execute("PRAGMA quick_check").fetchall()
-                if result != [("ok",)]:
-                    return "integrity check failed: " + "; ".join(str(r[0]) for r in result[:3])
-                return self.file.layout_problem(db)
-        except sqlite3.DatabaseError as error:
-            return f"unreadable database: {error}"
+        return self.file.repair(self.file.problem)
 
     def stored(self, domain: str) -> dict[str, StoredResult]:
         """Path -> what the domain's row holds, for every file of ``domain``."""

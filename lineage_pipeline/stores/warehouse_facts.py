@@ -14,9 +14,7 @@ next time. A damaged file is moved aside and rebuilt empty: every domain is then
 refreshed whole at its next write.
 """
 
-import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -92,14 +90,7 @@ class WarehouseFacts:
 
     def problem(self) -> str | None:
         """Why the file cannot be used, or None (no repair: the code location only reads)."""
-        try:
-            with closing(self.file.connect()) as db:
-                result = db.execute("PRAGMA quick_check").fetchall()
-                if result != [("ok",)]:
-                    return "integrity check failed: " + "; ".join(str(r[0]) for r in result[:3])
-                return self.file.layout_problem(db)
-        except sqlite3.DatabaseError as error:
-            return f"unreadable database: {error}"
+        return self.file.problem()
 
     def begin_write(self, domain: str) -> bool:
         """Before the graph of ``domain`` changes: repair a damaged file, then mark the domain stale until
