@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from benchmarks.graph_bench import synthetic_lineages
 from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
 from lineage_pipeline.graph.consistency import check_domain, unexpected_domains
 from lineage_pipeline.graph.dead_letter import DeadLetterFile
@@ -23,7 +24,6 @@ from lineage_pipeline.graph.faults import (
 )
 from lineage_pipeline.graph.neo4j_backend import Neo4jBackend
 from lineage_pipeline.graph.writer import GraphWriter
-from lineage_pipeline.parsing.models import ColumnEdge, FileLineage, StatementLineage
 from lineage_pipeline_tests.graph.conftest import fill
 from lineage_pipeline_tests.graph.lineage_fixtures import insert_select
 from lineage_pipeline_tests.graph.test_writer import A, B, X, Y, sync
@@ -36,22 +36,6 @@ PADDED = insert_select("core/padded.sql", "dbo.orders ", "dw.orders", {"id": ["i
 LONG_NAME = "dbo." + "x" * 5000
 LONG = insert_select("core/long.sql", "stg.wide", LONG_NAME, {"id": ["id"]})
 INNOCENT = {"core/a.sql": ("r1", A), "core/b.sql": ("r1", B)}
-
-
-def generated(files: int, columns: int) -> list[FileLineage]:
-    """``files`` files; file i loads ``dw.t<i>`` from its own ``stg.t<i>`` and a shared ``dw.t<7i mod n>``
-    (the graph benchmark's corpus shape: shared tables, chains across files)."""
-    lineages = []
-    for i in range(files):
-        shared, own, target = f"dw.t{(i * 7) % files}", f"stg.t{i}", f"dw.t{i}"
-        sources = [own] if shared == target else [own, shared]
-        edges = [
-            ColumnEdge(target=f"{target}.c{j}", sources=[f"{s}.c{j}" for s in sources], transform="direct")
-            for j in range(columns)
-        ]
-        statement = StatementLineage(index=0, kind="INSERT", sources=sources, targets=[target], columns=edges)
-        lineages.append(FileLineage(path=f"bench/f{i:06d}.sql", dialect="tsql", statements=[statement]))
-    return lineages
 
 
 def _statements_and_rows(letters) -> list[tuple[str, str]]:
@@ -100,7 +84,7 @@ def test_a_row_that_crashes_the_server_is_dead_lettered_and_the_rest_written(tmp
     """The backstop for a crashing input no key rule knows yet: the rules are switched off, the real
     server crashes on the padded key each time it is sent, and the batch is split down to that row."""
     files = {**INNOCENT, "core/padded.sql": ("r1", PADDED), **{
-        lin.path: ("r1", lin) for lin in generated(12, 2)
+        lin.path: ("r1", lin) for lin in synthetic_lineages(12, 2)
     }}
     dumps, letters = [], []
     for name, row_check in (("crashing", lambda statement, row: None), ("checked", None)):
@@ -132,7 +116,7 @@ def test_full_store_disk_is_reported_as_such_and_nothing_is_dead_lettered(small_
     backend = open_backend(config)
     dead_letters = DeadLetterFile(tmp_path / "failed_ingestion.jsonl")
     kw = {"dead_letters": dead_letters, "retry": RetryPolicy(5, 0.05, deadline_s=2)}
-    files = {lin.path: ("r1", lin) for lin in generated(200, 3)}
+    files = {lin.path: ("r1", lin) for lin in synthetic_lineages(200, 3)}
     try:
         sync(backend, "bench", dict(list(files.items())[:20]), writer_kw=kw)
         ballast = fill(small_fs)
@@ -209,7 +193,7 @@ def test_server_killed_between_write_phases_is_retried_not_a_raw_connection_erro
     data_dir = tmp_path / "graph-data"
     backend = open_backend(GraphStoreConfig(data_dir=data_dir, graph_name="g"))
     try:
-        first = {lin.path: ("r1", lin) for lin in generated(30, 2)}
+        first = {lin.path: ("r1", lin) for lin in synthetic_lineages(30, 2)}
         sync(backend, "bench", first)
         rewritten = {path: ("r2", lineage) for path, (_, lineage) in first.items()}
         writer = _KillBeforePhase(backend, batch_size=20, retry=FAST, data_dir=data_dir, phase=phase)
