@@ -34,6 +34,10 @@ BENCH_COMMANDS: LazyRegistry = {
         "benchmarks.scan_bench:scan_bench",
         "Seconds per 10k files of the sensor's metadata scan and tick, with an os.walk baseline in the same run.",
     ),
+    "write-rate": (
+        "benchmarks.write_rate:write_rate",
+        "Relationships written per second by the same new files into a small graph and into a large one.",
+    ),
 }
 
 
