@@ -22,6 +22,7 @@ import pytest
 
 from lineage_pipeline.corpus import manifest as manifest_module
 from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
+from lineage_pipeline.graph.dump import GraphDump, canonical_dump
 from lineage_pipeline.graph.embedded_server import stop_server
 from lineage_pipeline.resources import build_resources
 from lineage_pipeline.settings import PROJECT_ROOT, IngestionSettings
@@ -64,6 +65,16 @@ INTEGRATION_TESTS = (
 """Node ids (below ``lineage_pipeline_tests/``, a module or one test with all its parameters) marked ``integration``."""
 
 DEMO_CORPUS = PROJECT_ROOT / "examples" / "bank_corpus"
+
+
+def dump_of(data_dir: Path) -> GraphDump:
+    """The canonical dump of the embedded graph in ``data_dir`` (its server stopped afterwards)."""
+    backend = open_backend(GraphStoreConfig(data_dir=data_dir, graph_name="lineage"))
+    try:
+        return canonical_dump(backend)
+    finally:
+        backend.close()
+        stop_server(data_dir)
 DEMO_DIALECTS = {"staging": "tsql", "core": "tsql", "risk": "snowflake", "reporting": "bigquery"}
 VENV_BIN = Path(sys.executable).parent
 

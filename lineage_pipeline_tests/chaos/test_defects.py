@@ -25,20 +25,11 @@ import dagster as dg
 import pytest
 
 from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
-from lineage_pipeline.graph.dump import GraphDump, canonical_dump
+from lineage_pipeline.graph.dump import GraphDump
 from lineage_pipeline.graph.embedded_server import stop_server
-from lineage_pipeline_tests.conftest import DEMO_CORPUS, VENV_BIN, ProjectEnv
+from lineage_pipeline_tests.conftest import DEMO_CORPUS, VENV_BIN, ProjectEnv, dump_of
 
 ALL_DIALECTS = {"staging": "tsql", "core": "tsql", "risk": "snowflake", "reporting": "bigquery"}
-
-
-def dump_of(data_dir: Path) -> GraphDump:
-    backend = open_backend(GraphStoreConfig(data_dir=data_dir, graph_name="lineage"))
-    try:
-        return canonical_dump(backend)
-    finally:
-        backend.close()
-        stop_server(data_dir)
 
 
 def sibling(env: ProjectEnv, name: str, corpus: Path | None = None, **extra: str) -> ProjectEnv:
