@@ -1,5 +1,6 @@
 """``lineage_graph``: the domain's lineage written to the graph store, exact per file."""
 
+from contextlib import closing
 from typing import Any
 
 import dagster as dg
@@ -62,11 +63,11 @@ def lineage_graph(
     """Sync the partition's files to the graph; rejected rows are in metadata and the dead-letter file."""
     options = graph_store.write_options(config.write_batch_size, config.force_delete)
     dead_letters = graph_store.dead_letters()
-    with graph_store.open() as store:
+    with graph_store.open() as store, closing(stores.parse_results()) as results, closing(stores.warehouse_facts()) as facts:
         report = write_domain(
-            context.partition_key, stores.manifests_dir, stores.parse_results(), instrumented(store, metrics.metrics), options,
+            context.partition_key, stores.manifests_dir, results, instrumented(store, metrics.metrics), options,
             dead_letters=dead_letters, run_id=context.run.run_id, progress=run_progress(context.partition_key, context.run.tags),
-            warehouse_facts=stores.warehouse_facts(),
+            warehouse_facts=facts,
             retire=context.run.tags.get(RETIRE_TAG) == "true",
         )
     sync = report.sync

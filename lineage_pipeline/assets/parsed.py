@@ -1,5 +1,6 @@
 """``parsed_sql``: table- and column-level lineage of every file of a domain, in the parse results store."""
 
+from contextlib import closing
 from typing import Any
 
 import dagster as dg
@@ -103,16 +104,20 @@ def parsed_sql(
     parser: ParserResource,
     metrics: MetricsResource,
 ) -> dg.MaterializeResult:
-    report = parse_domain(
-        context.partition_key,
-        corpus.spec(),
-        stores.manifests_dir,
-        stores.parse_cache(config.enable_parse_cache, config.parse_cache_max_entries),
-        stores.parse_results(),
-        parser.options(config.workers, config.chunk_size, config.file_timeout_s),
-        corpus_catalog=config.corpus_catalog,
-        progress=run_progress(context.partition_key, context.run.tags),
-    )
+    with (
+        closing(stores.parse_cache(config.enable_parse_cache, config.parse_cache_max_entries)) as cache,
+        closing(stores.parse_results()) as results,
+    ):
+        report = parse_domain(
+            context.partition_key,
+            corpus.spec(),
+            stores.manifests_dir,
+            cache,
+            results,
+            parser.options(config.workers, config.chunk_size, config.file_timeout_s),
+            corpus_catalog=config.corpus_catalog,
+            progress=run_progress(context.partition_key, context.run.tags),
+        )
     outcome = report.outcome
     for check in (outcome.cache_check, outcome.results_check):
         if check and check.problem:

@@ -71,7 +71,7 @@ def clear(path: Path | None) -> None:
 @click.option("--sample", type=click.IntRange(min=0), default=10, show_default=True, help="Payloads to decode.")
 def verify(path: Path | None, sample: int) -> None:
     """Integrity check plus decoding a sample; a damaged file is moved aside and rebuilt empty."""
-    report = _open(path).verify_integrity(sample_size=sample)
+    report = _open(path).verify_integrity(sample_size=sample, full=True)
     if report.problem is None:
         click.echo(f"ok: {report.path}")
     else:

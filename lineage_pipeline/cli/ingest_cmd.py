@@ -53,7 +53,7 @@ def ingest(
     )
     from lineage_pipeline.graph.consistency import synced_domains
     from lineage_pipeline.graph.queries import graph_counts
-    from lineage_pipeline.pipeline.ingest import CorpusSpec, domain_is_current
+    from lineage_pipeline.pipeline.ingest import CorpusSpec, domain_is_current, scan_corpus
     from lineage_pipeline.pipeline.launch import ingest_corpus_root
     from lineage_pipeline.stores.parse_results import ParseResults
 
@@ -72,6 +72,7 @@ def ingest(
                     lambda domain: domain_is_current(domain, spec, manifests_dir, results, backend, retry)
                 ),
                 graph_domains=synced_domains(backend, retry=retry),
+                scan_first=lambda domains: scan_corpus(domains, spec, manifests_dir),
             )
     except (CorpusPathError, ValueError) as error:
         raise click.ClickException(str(error)) from None

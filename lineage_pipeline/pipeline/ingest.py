@@ -38,7 +38,7 @@ from lineage_pipeline.pipeline.parse_stage import (
     CatalogOutcome,
     ParseOptions,
     ParseOutcome,
-    other_domain_manifests,
+    other_domain_files,
     parse_domain_files,
 )
 from lineage_pipeline.pipeline.progress import Progress
@@ -112,6 +112,12 @@ def scan_domain(
     return ScanReport(manifest, location, mode, len(set(changed_paths or [])))
 
 
+def scan_corpus(domains: list[str], corpus: CorpusSpec, manifests_dir: Path) -> list[ScanReport]:
+    """Scan every one of ``domains`` once, before any of them is parsed: a parse reads the other domains
+    as last scanned (``parse_stage.other_domain_files``), so after this each sees the corpus as it is now."""
+    return [scan_domain(domain, corpus, manifests_dir) for domain in domains]
+
+
 @dataclass(frozen=True)
 class ParseReport:
     """What the parse of one domain did: the first pass, the catalog pass, the cache size afterwards."""
@@ -138,7 +144,7 @@ def parse_domain(
     (``corpus_catalog``) or this domain's files only; ``progress`` hears of every file parsed."""
     manifest = load_manifest(manifests_dir, domain)
     others = (
-        other_domain_manifests(
+        other_domain_files(
             corpus.root.resolve(), domain, corpus.extensions, corpus.folder_dialects, corpus.default_dialect, manifests_dir
         )
         if corpus_catalog

@@ -148,6 +148,7 @@ def ingest_corpus_root(
     manifests_dir: Path | None = None,
     is_current: Callable[[str], bool] | None = None,
     graph_domains: Collection[str] = (),
+    scan_first: Callable[[list[str]], object] | None = None,
 ) -> CorpusIngest:
     """Register the corpus's domains as partitions and run the job for each (or for ``domains``).
 
@@ -157,7 +158,9 @@ def ingest_corpus_root(
     and saved manifest (in ``manifests_dir``) go; without it they are kept and reported (the deletion
     guard's rule: never remove a whole domain unasked). When ``is_current`` says every domain of a
     whole-corpus ingest is current (``ingest.domain_is_current``) and none is gone, no run is started:
-    a no-op costs a stat walk and one graph read per domain.
+    a no-op costs a stat walk and one graph read per domain. ``scan_first`` is given every domain of the
+    corpus before the first run starts (``ingest.scan_corpus``): each run's catalog then sees the other
+    domains as they are now, without walking them again.
     """
     instance = project_instance()
     fail_orphaned_runs(instance)
@@ -170,6 +173,8 @@ def ingest_corpus_root(
     gone = [] if domains is not None else sorted(known - set(found))
     if is_current is not None and domains is None and not gone and all(is_current(domain) for domain in selected):
         return CorpusIngest(unchanged=selected)
+    if scan_first is not None:
+        scan_first(found)
     register_domains(instance, selected)
     run_config = {
         # the command prints its own summary; step logs stay in the instance (UI) at full detail

@@ -204,13 +204,18 @@ class ParseCache:
 
     # -- integrity ------------------------------------------------------------------------------
 
-    def verify_integrity(self, sample_size: int = 10) -> IntegrityReport:
-        """SQLite integrity check, layout check and decoding of ``sample_size`` random payloads.
+    def verify_integrity(self, sample_size: int = 10, *, full: bool = False) -> IntegrityReport:
+        """SQLite integrity check, layout check and decoding of ``sample_size`` random payloads, skipped
+        for a file in a state a run vouched for (``sqlite_file``) unless ``full``.
 
         A corrupt, truncated or foreign file is moved aside (``<name>.corrupt-<time>``) and an empty
         cache is created in its place, with a warning; this never raises for a bad file.
         """
-        return self.file.repair(lambda: self._problem(sample_size))
+        return self.file.repair(lambda: self._problem(sample_size), full=full)
+
+    def close(self) -> None:
+        """Close this thread's connection, vouching for the file if only this process changed it."""
+        self.file.close()
 
     def _problem(self, sample_size: int) -> str | None:
         found = self.file.problem()

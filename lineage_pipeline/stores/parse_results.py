@@ -63,9 +63,14 @@ class ParseResults:
         self.path = self.file.path
         self.file.ensure()
 
-    def verify_integrity(self) -> IntegrityReport:
-        """Integrity and layout check; a damaged or foreign file is moved aside and rebuilt empty (never raises)."""
-        return self.file.repair(self.file.problem)
+    def verify_integrity(self, *, full: bool = False) -> IntegrityReport:
+        """Integrity and layout check (skipped for a vouched-for state unless ``full``, see ``sqlite_file``);
+        a damaged or foreign file is moved aside and rebuilt empty (never raises)."""
+        return self.file.repair(self.file.problem, full=full)
+
+    def close(self) -> None:
+        """Close this thread's connection, vouching for the file if only this process changed it."""
+        self.file.close()
 
     def stored(self, domain: str) -> dict[str, StoredResult]:
         """Path -> what the domain's row holds, for every file of ``domain``."""
@@ -103,7 +108,8 @@ class ParseResults:
     def retain(self, domain: str, paths: Iterable[str]) -> int:
         """Drop the rows of ``domain`` whose path is not in ``paths`` (deleted files); returns how many."""
         keep = set(paths)
-        gone = [path for path in self.stored(domain) if path not in keep]
+        rows = self.file.db().execute("SELECT path FROM results WHERE domain=?", (domain,))
+        gone = [path for (path,) in rows if path not in keep]
         for batch in batched(gone, _BATCH):
             with self.file.transaction() as db:
                 db.executemany("DELETE FROM results WHERE path=?", [(path,) for path in batch])

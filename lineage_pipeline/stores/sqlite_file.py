@@ -3,9 +3,16 @@ cross-process file lock, and the batching loop its queries use.
 
 The parse cache, the parse results, the warehouse facts and the sensor state each hold a ``SqliteFile``;
 none opens connections or takes locks its own way.
+
+A full check reads every page, so a run does not repeat it on a file it can vouch for: one whose
+signature (size, mtime, ctime and inode of the file and its WAL) is the one recorded when it was last
+checked, or when a process that had checked it closed it with every change since made by itself
+(``<name>.verified``). Any other writer, a damaged or replaced file, or a process killed before it
+closed the file leaves the signature unvouched, and the next ``repair`` checks every page again.
 """
 
 import fcntl
+import json
 import logging
 import os
 import re
@@ -23,6 +30,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 BUSY_TIMEOUT_S = 60.0
+
+Signature = tuple[tuple[int, int, int, int], tuple[int, int, int] | None]
+"""(size, mtime_ns, ctime_ns, inode) of the database file, (size, mtime_ns, inode) of its WAL (None: no
+WAL or an empty one). ctime cannot be set from user space, so an edit that restores size and mtime still
+shows; the WAL's is left out because SQLite re-owns the WAL when a connection opens it (ctime changes),
+and its frames carry checksums of their own."""
 
 
 def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -82,6 +95,8 @@ class SqliteFile:
         self.tables = {"meta", *re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", schema)}
         self.synchronous = synchronous
         self._local = threading.local()
+        self._vouched: tuple[int, Signature] | None = None
+        """(pid, signature) of the state this process checked and has changed only itself since."""
 
     def ensure(self) -> None:
         """Create the file with its layout if it does not exist or is empty. An existing file is only
@@ -122,17 +137,87 @@ class SqliteFile:
         except sqlite3.DatabaseError as error:
             return f"unreadable database: {error}"
 
-    def repair(self, problem: Callable[[], str | None]) -> IntegrityReport:
-        """Run ``problem`` under the file lock; a file it finds unusable is moved aside
+    def repair(self, problem: Callable[[], str | None], *, full: bool = False) -> IntegrityReport:
+        """Run ``problem`` under the file lock, unless the file is in a state this or an earlier process
+        vouched for (module doc) and ``full`` is not asked; a file it finds unusable is moved aside
         (``<name>.corrupt-<time>``) and rebuilt empty with a warning. Never raises for a bad file."""
         with self.exclusive():
+            current = self.signature()
+            if not full and current is not None and current in (self._vouched_signature(), self._stamped()):
+                self._vouch(current, stamp=False)
+                return IntegrityReport(self.path)
             found = problem()
             if found is None:
+                self._vouch(self.signature())
                 return IntegrityReport(self.path)
             moved_to = self.move_aside(int(time.time() * 1000))
             log.warning("%s %s is unusable (%s); moved to %s and rebuilt empty", self.label, self.path, found, moved_to)
             self.create()
+            self._vouch(self.signature())
             return IntegrityReport(self.path, found, moved_to)
+
+    # -- vouching (module doc) ------------------------------------------------------------------
+
+    def signature(self) -> Signature | None:
+        """The file's and its WAL's stat signature; None if the file is missing."""
+        try:
+            main = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        try:
+            wal = os.stat(f"{self.path}-wal")
+            wal_sig = (wal.st_size, wal.st_mtime_ns, wal.st_ino) if wal.st_size else None
+        except FileNotFoundError:
+            wal_sig = None
+        return (main.st_size, main.st_mtime_ns, main.st_ctime_ns, main.st_ino), wal_sig
+
+    @property
+    def stamp_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".verified")
+
+    def _vouched_signature(self) -> Signature | None:
+        vouched = self._vouched
+        return vouched[1] if vouched is not None and vouched[0] == os.getpid() else None
+
+    def _stamped(self) -> Signature | None:
+        """The signature recorded in the stamp file; None if missing or unreadable (then it vouches for nothing)."""
+        try:
+            main, wal = json.loads(self.stamp_path.read_text())
+            return tuple(main), (tuple(wal) if wal is not None else None)  # type: ignore[return-value]
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def _vouch(self, signature: Signature | None, *, stamp: bool = True) -> None:
+        self._vouched = None if signature is None else (os.getpid(), signature)
+        if stamp and signature is not None:
+            scratch = self.stamp_path.with_name(self.stamp_path.name + f".{os.getpid()}.tmp")
+            try:
+                scratch.write_text(json.dumps(signature))
+                scratch.replace(self.stamp_path)
+            except OSError:  # a full disk: the next run checks the file again, nothing worse
+                scratch.unlink(missing_ok=True)
+
+    def _unvouch_stamp(self) -> None:
+        self._vouched = None
+        self.stamp_path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Close this thread's connection; if every change since the file was checked was this process's,
+        record the state it leaves as vouched for, so the next process need not check it again."""
+        intact = self._vouched_signature() is not None and self._vouched_signature() == self.signature()
+        local = self._local
+        if getattr(local, "pid", None) == os.getpid():
+            if intact:
+                # an empty WAL: whichever connection closes last then has nothing to copy into the file
+                # and leaves it as stamped (a checkpoint on close would change it)
+                try:
+                    local.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.DatabaseError:
+                    intact = False
+            local.db.close()
+        self._local = threading.local()
+        if intact:
+            self._vouch(self.signature())
 
     def connect(self) -> sqlite3.Connection:
         """A new connection of its own (the caller closes it)."""
@@ -159,12 +244,16 @@ class SqliteFile:
         # BEGIN IMMEDIATE takes the write lock up front, so concurrent writers queue on the busy timeout
         # instead of failing on a read-to-write lock upgrade
         db.execute("BEGIN IMMEDIATE")
+        vouched = self._vouched_signature()
+        ours = vouched is not None and vouched == self.signature()  # nobody else wrote since the last vouch
         try:
             yield db
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+        if vouched is not None:
+            self._vouch(self.signature() if ours else None, stamp=False)
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -180,4 +269,5 @@ class SqliteFile:
             if part.exists():
                 os.replace(part, Path(str(moved_to) + suffix))
         self.forget_connections()
+        self._unvouch_stamp()
         return moved_to

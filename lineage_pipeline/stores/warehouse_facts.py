@@ -84,9 +84,14 @@ class WarehouseFacts:
         if create:
             self.file.ensure()
 
-    def verify_integrity(self) -> IntegrityReport:
-        """Integrity and layout check; a damaged or foreign file is moved aside and rebuilt empty (never raises)."""
-        return self.file.repair(self.problem)
+    def verify_integrity(self, *, full: bool = False) -> IntegrityReport:
+        """Integrity and layout check (skipped for a vouched-for state unless ``full``, see ``sqlite_file``);
+        a damaged or foreign file is moved aside and rebuilt empty (never raises)."""
+        return self.file.repair(self.problem, full=full)
+
+    def close(self) -> None:
+        """Close this thread's connection, vouching for the file if only this process changed it."""
+        self.file.close()
 
     def problem(self) -> str | None:
         """Why the file cannot be used, or None (no repair: the code location only reads)."""

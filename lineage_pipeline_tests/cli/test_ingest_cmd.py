@@ -140,3 +140,25 @@ def test_select_star_over_a_table_of_another_domain_follows_its_definition(proje
     assert metadata["files_resolved_with_catalog"] >= 1
     with graph_backend(project_env.graph_config()) as backend:
         assert snapshot(backend) == before
+
+
+def test_a_definition_in_a_domain_that_runs_later_reaches_an_earlier_domain_in_the_same_ingest(project_env):
+    # core runs before staging; core's run reads staging as last scanned, so `lineage ingest` scans every
+    # domain before the first run: the edit of staging's table is in core's catalog within one ingest
+    table = project_env.corpus / "staging" / "late_table.sql"
+    table.write_text("CREATE TABLE stg.late_table (id INT, amount DECIMAL(10, 2));\n")
+    (project_env.corpus / "core" / "v_late.sql").write_text("CREATE VIEW dw.v_late AS SELECT * FROM stg.late_table;\n")
+    project_env.run("lineage", "ingest")
+    table.write_text("CREATE TABLE stg.late_table (id INT, amount DECIMAL(10, 2), currency CHAR(3));\n")
+    project_env.run("lineage", "ingest")
+    with graph_backend(project_env.graph_config()) as backend:
+        assert _derives_into(backend, "dw.v_late") == {
+            ("stg.late_table.id", "dw.v_late.id"),
+            ("stg.late_table.amount", "dw.v_late.amount"),
+            ("stg.late_table.currency", "dw.v_late.currency"),
+        }
+        incremental = snapshot(backend)
+        backend.write("MATCH (n) DETACH DELETE n")
+    project_env.run("lineage", "ingest", "--rerun")
+    with graph_backend(project_env.graph_config()) as backend:
+        assert snapshot(backend) == incremental

@@ -17,7 +17,7 @@ from lineage_pipeline.pipeline.parse_stage import (
     OtherDomain,
     ParseOptions,
     corpus_digest,
-    other_domain_manifests,
+    other_domain_files,
     parse_domain_files,
 )
 from lineage_pipeline.pipeline.parse_worker import CHANGED_MESSAGE
@@ -265,7 +265,7 @@ def _run(root: Path, cache: ParseCache, domain: str = "reporting"):
     """Parse ``domain`` with the catalog of the whole corpus; the report's ``contexts`` are each file's
     catalog context as the results store holds it after the run ('' = first pass)."""
     manifest = build_manifest(root, domain, [".sql"], CATALOG_DIALECTS, "postgres")
-    others = other_domain_manifests(root, domain, [".sql"], CATALOG_DIALECTS, "postgres", root.parent / "manifests")
+    others = other_domain_files(root, domain, [".sql"], CATALOG_DIALECTS, "postgres", root.parent / "manifests")
     outcome, report = parse_domain_files(manifest, others, cache, _results(cache), 5_000_000, CATALOG_OPTIONS)
     report.contexts = _contexts(cache, domain)
     return manifest, outcome, report
@@ -364,38 +364,46 @@ def test_files_of_the_domain_are_resolved_against_each_other_without_other_domai
 
 
 def _slim(manifest):
-    """What ``other_domain_manifests`` keeps of a domain's manifest: path, content hash and dialect per file."""
+    """What ``other_domain_files`` keeps of a domain's manifest: path, content hash and dialect per file."""
     return OtherDomain(manifest.domain, [FileRef(e.path, e.sha256, e.dialect) for e in manifest.files])
 
 
-def test_other_domain_manifests_are_fresh_even_when_the_saved_one_is_stale(catalog_corpus, tmp_path):
+def test_other_domain_files_are_each_domains_last_scan(catalog_corpus, tmp_path):
     corpus = catalog_corpus
     manifests = tmp_path / "manifests"
-    save_manifest(build_manifest(corpus, "core", [".sql"], CATALOG_DIALECTS, "postgres"), manifests)
+    scanned = build_manifest(corpus, "core", [".sql"], CATALOG_DIALECTS, "postgres")
+    save_manifest(scanned, manifests)
     (corpus / "core" / "tables.sql").write_text("CREATE TABLE core.accounts (account_id INT);\n")
     (corpus / "core" / "new.sql").write_text("SELECT 1;\n")
-    (found,) = other_domain_manifests(corpus, "reporting", [".sql"], CATALOG_DIALECTS, "postgres", manifests)
-    assert found == _slim(build_manifest(corpus, "core", [".sql"], CATALOG_DIALECTS, "postgres"))
-    assert [e.path for e in found.files] == ["core/load.sql", "core/new.sql", "core/tables.sql"]
+    (found,) = other_domain_files(corpus, "reporting", [".sql"], CATALOG_DIALECTS, "postgres", manifests)
+    assert found == _slim(scanned), "as last scanned: `lineage ingest` scans every domain before its runs"
+    (manifests / "core.json").unlink()
+    (fresh,) = other_domain_files(corpus, "reporting", [".sql"], CATALOG_DIALECTS, "postgres", manifests)
+    assert fresh == _slim(build_manifest(corpus, "core", [".sql"], CATALOG_DIALECTS, "postgres"))
+    assert [e.path for e in fresh.files] == ["core/load.sql", "core/new.sql", "core/tables.sql"]
 
 
-def test_a_domain_whose_manifest_is_saved_is_not_read_again_for_another_domains_catalog(
+def test_a_saved_manifest_spares_reading_the_domain_and_a_damaged_or_foreign_one_does_not(
     catalog_corpus, tmp_path, reads, monkeypatch
 ):
-    # no process-wide memory of built manifests any more: the saved manifest (the scan's) is what spares reads
     corpus = catalog_corpus
     monkeypatch.setattr(manifest_module, "RACY_WINDOW_NS", 0)  # the fixture's files count as settled at once
     manifests = tmp_path / "manifests"
-    (first,) = other_domain_manifests(corpus, "reporting", [".sql"], CATALOG_DIALECTS, "postgres", manifests)
+    (first,) = other_domain_files(corpus, "reporting", [".sql"], CATALOG_DIALECTS, "postgres", manifests)
     assert sorted(reads) == ["core/load.sql", "core/tables.sql"], "nothing saved yet: read"
     save_manifest(build_manifest(corpus, "core", [".sql"], CATALOG_DIALECTS, "postgres"), manifests)
     reads.clear()
-    (again,) = other_domain_manifests(corpus, "reporting", [".sql"], CATALOG_DIALECTS, "postgres", manifests)
+    (again,) = other_domain_files(corpus, "reporting", [".sql"], CATALOG_DIALECTS, "postgres", manifests)
     assert reads == [] and again == first
-    (corpus / "core" / "load.sql").write_text("INSERT INTO core.accounts (account_id) SELECT 1;\n")
-    (changed,) = other_domain_manifests(corpus, "reporting", [".sql"], CATALOG_DIALECTS, "postgres", manifests)
-    assert reads == ["core/load.sql"], "only the file whose stat signature changed"
-    assert changed == _slim(build_manifest(corpus, "core", [".sql"], CATALOG_DIALECTS, "postgres"))
+    saved = manifests / "core.json"
+    saved.write_bytes(saved.read_bytes().replace(b"core/load.sql", b"core/xxxx.sql"))  # its seal no longer matches
+    (damaged,) = other_domain_files(corpus, "reporting", [".sql"], CATALOG_DIALECTS, "postgres", manifests)
+    assert sorted(reads) == ["core/load.sql", "core/tables.sql"] and damaged == first
+    elsewhere = build_manifest(corpus, "core", [".sql"], CATALOG_DIALECTS, "postgres")
+    save_manifest(elsewhere.model_copy(update={"corpus_root": "/some/other/corpus"}), manifests)
+    reads.clear()
+    (foreign,) = other_domain_files(corpus, "reporting", [".sql"], CATALOG_DIALECTS, "postgres", manifests)
+    assert sorted(reads) == ["core/load.sql", "core/tables.sql"] and foreign == first
 
 
 def test_a_small_cache_keeps_what_the_graph_stage_will_read(catalog_corpus, tmp_path):
@@ -462,7 +470,7 @@ def test_a_reused_catalog_resolves_exactly_as_a_fresh_build(catalog_corpus, tmp_
     assert (outcome.statements, outcome.column_edges) == (fresh_outcome.statements, fresh_outcome.column_edges)
     assert _resolved(reused, manifest) == _resolved(fresh, manifest)
     assert ("core.copy.balance", ("rpt.v_accounts.balance",)) in _edges(_resolved(fresh, manifest)["core/from_rpt.sql"])
-    others = other_domain_manifests(corpus, "core", [".sql"], CATALOG_DIALECTS, "postgres", tmp_path / "manifests")
+    others = other_domain_files(corpus, "core", [".sql"], CATALOG_DIALECTS, "postgres", tmp_path / "manifests")
     digest = corpus_digest([manifest, *others], reused.parser_version)
     assert reused.load_catalog(digest) is not None and reused.load_catalog(digest) == fresh.load_catalog(digest)
 
