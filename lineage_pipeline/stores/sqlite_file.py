@@ -183,7 +183,7 @@ class SqliteFile:
         """The signature recorded in the stamp file; None if missing or unreadable (then it vouches for nothing)."""
         try:
             main, wal = json.loads(self.stamp_path.read_text())
-            return tuple(main), (tuple(wal) if wal is not None else None)  # type: ignore[return-value]
+            return tuple(main), (tuple(wal) if wal is not None else None)
         except (OSError, ValueError, TypeError):
             return None
 
