@@ -258,7 +258,9 @@ def parse_domain_files(
     # 2. first pass
     own: dict[str, Summary] = {}
     missed: list[ManifestEntry] = []
-    for entry, (_, summary) in zip(manifest.files, cache.lookup(first_pass_key(e) for e in manifest.files), strict=True):
+    # a saved catalog spares decoding what each file defines
+    lookups = cache.lookup((first_pass_key(e) for e in manifest.files), defines=saved is None)
+    for entry, (_, summary) in zip(manifest.files, lookups, strict=True):
         if summary is None:
             missed.append(entry)
         else:

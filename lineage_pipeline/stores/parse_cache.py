@@ -237,9 +237,12 @@ class ParseCache:
 
     # -- reads ----------------------------------------------------------------------------------
 
-    def lookup(self, keys: Iterable[CacheKey], count: bool = True) -> Iterator[tuple[CacheKey, Summary | None]]:
+    def lookup(
+        self, keys: Iterable[CacheKey], count: bool = True, *, defines: bool = True
+    ) -> Iterator[tuple[CacheKey, Summary | None]]:
         """For each key, its cached summary (a hit, marked used now) or None (a miss), counted in the stats
-        unless ``count`` is False (the catalog pass: the stats describe each domain's own files).
+        unless ``count`` is False (the catalog pass: the stats describe each domain's own files). Without
+        ``defines`` a summary's ``defines`` is left empty (not decoded: only a catalog build reads it).
 
         Streams in batches so memory does not grow with the number of keys. When disabled, every key
         misses and nothing is counted.
@@ -257,7 +260,7 @@ class ParseCache:
                 stale = []
                 for key in batch:
                     row = by_key.get(key)
-                    found.append((key, None if row is None else _summary(row)))
+                    found.append((key, None if row is None else _summary(row, defines=defines)))
                     if row is not None and row[-1] < now - TOUCH_AFTER_S:
                         stale.append(key)
                 hits = [k for k, s in found if s is not None]
@@ -453,10 +456,12 @@ def _bump(db: sqlite3.Connection, **counts: int) -> None:
     )
 
 
-def _summary(row: tuple) -> Summary:
-    """A ``Summary`` from ``(.., .., .., statements, column_edges, errors, defines, dependencies, warnings)``."""
-    defines = tuple((table, tuple(columns)) for table, columns in json.loads(row[6]))
-    return Summary(row[3], row[4], issues_from_json(row[5]), defines, tuple(json.loads(row[7])), issues_from_json(row[8]))
+def _summary(row: tuple, *, defines: bool = True) -> Summary:
+    """A ``Summary`` from ``(.., .., .., statements, column_edges, errors, defines, dependencies, warnings)``
+    (``defines`` left empty unless asked for)."""
+    tables = tuple((table, tuple(columns)) for table, columns in json.loads(row[6])) if defines else ()
+    dependencies = () if row[7] == "[]" else tuple(json.loads(row[7]))
+    return Summary(row[3], row[4], issues_from_json(row[5]), tables, dependencies, issues_from_json(row[8]))
 
 
 _ISSUES = TypeAdapter(list[ParseIssue])
