@@ -201,6 +201,8 @@ class ParseCache:
         self.clock = clock
         self.file = SqliteFile(self.path, label="parse cache", app_id=_APP_ID, schema_version=SCHEMA_VERSION, schema=_SCHEMA)
         self.file.ensure()
+        self._counts: tuple[int, int] | None = None
+        """Upper bound of (first-pass, resolved) entries after this process's writes; None: count again."""
 
     # -- integrity ------------------------------------------------------------------------------
 
@@ -372,7 +374,15 @@ class ParseCache:
         ]
         with self.file.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            self._evict(db, live)
+            # counting the entries reads the whole table: once, then this process adds what it wrote (an
+            # upper bound, a replaced row counts twice); another process's writes wait for a later count
+            if self._counts is None:
+                self._counts = _counts(db)
+            first = sum(1 for row in rows if row[3] == "")
+            self._counts = (self._counts[0] + first, self._counts[1] + len(rows) - first)
+            if max(self._counts) > self.max_entries:
+                self._evict(db, live)
+                self._counts = None
         return len(rows)
 
     def put_many(self, items: Iterable[tuple[str, str, FileLineage]]) -> int:
@@ -388,9 +398,9 @@ class ParseCache:
         the least recently used; a first-pass entry takes its resolved entries with it (without it
         the file is parsed again anyway).
         """
-        counts = dict(db.execute("SELECT context = '', COUNT(*) FROM entries GROUP BY context = ''").fetchall())
-        first_excess = counts.get(1, 0) - self.max_entries
-        resolved_excess = counts.get(0, 0) - self.max_entries
+        first_count, resolved_count = _counts(db)
+        first_excess = first_count - self.max_entries
+        resolved_excess = resolved_count - self.max_entries
         if first_excess <= 0 and resolved_excess <= 0:
             return
         order = "ORDER BY last_used_at, rowid"
@@ -448,6 +458,12 @@ class ParseCache:
         hits, misses = counters.get("hits", 0), counters.get("misses", 0)
         rate = round(hits / (hits + misses), 4) if hits + misses else 0.0
         return CacheStats(hits, misses, rate, entries, size, counters.get("evictions", 0))
+
+
+def _counts(db: sqlite3.Connection) -> tuple[int, int]:
+    """(first-pass entries, catalog-resolved entries) in the cache now."""
+    counts = dict(db.execute("SELECT context = '', COUNT(*) FROM entries GROUP BY context = ''").fetchall())
+    return counts.get(1, 0), counts.get(0, 0)
 
 
 def _bump(db: sqlite3.Connection, **counts: int) -> None:

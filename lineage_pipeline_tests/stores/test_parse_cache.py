@@ -356,3 +356,14 @@ def test_missing_counts_what_a_lookup_would_miss_without_counting_or_touching(tm
     clock.now += 31 * DAY
     assert cache.missing(keys) == len(keys), "expired entries miss"
     assert _cache(tmp_path, enabled=False).missing(keys[:2]) == 2
+
+
+def test_entries_are_counted_once_per_process_and_another_writers_entries_at_the_next_count(tmp_path):
+    mine, theirs = _cache(tmp_path, max_entries=5), _cache(tmp_path, max_entries=5)
+    mine.put_many([(name, "tsql", LINEAGE) for name in "abc"])
+    theirs.put_many([(name, "tsql", LINEAGE) for name in "def"])
+    mine.put_many([("g", "tsql", LINEAGE)])  # counted from its own writes: 4, not the 7 there are
+    assert mine.get_stats().entries == 7
+    later = _cache(tmp_path, max_entries=5)
+    later.put_many([("h", "tsql", LINEAGE)])  # a new process counts the table: 8 > 5
+    assert later.get_stats().entries == 5
