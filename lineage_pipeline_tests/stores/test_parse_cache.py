@@ -360,9 +360,9 @@ def test_missing_counts_what_a_lookup_would_miss_without_counting_or_touching(tm
 
 def test_entries_are_counted_once_per_process_and_another_writers_entries_at_the_next_count(tmp_path):
     mine, theirs = _cache(tmp_path, max_entries=5), _cache(tmp_path, max_entries=5)
-    mine.put_many([(name, "tsql", LINEAGE) for name in "abc"])
-    theirs.put_many([(name, "tsql", LINEAGE) for name in "def"])
-    mine.put_many([("g", "tsql", LINEAGE)])  # counted from its own writes: 4, not the 7 there are
+    mine.put_many([("a", "tsql", LINEAGE)])
+    theirs.put_many([(name, "tsql", LINEAGE) for name in "bcde"])
+    mine.put_many([(name, "tsql", LINEAGE) for name in "fg"])  # counted from its own writes: 3, not the 7 there are
     assert mine.get_stats().entries == 7
     later = _cache(tmp_path, max_entries=5)
     later.put_many([("h", "tsql", LINEAGE)])  # a new process counts the table: 8 > 5
