@@ -18,6 +18,7 @@ from lineage_pipeline.graph.embedded_server import (
     EmbeddedServerError,
     ServerInfo,
     ensure_server,
+    keep_aof_tail_short,
     kill_hung_server,
     server_status,
 )
@@ -172,7 +173,7 @@ def _backend_factory(config: GraphStoreConfig) -> Callable[[], GraphBackend]:
         location = f"embedded FalkorDB at {info.socket_path} (pid {info.pid}) graph {config.graph_name}"
         return client, location
 
-    return lambda: FalkorDBBackend(embedded, config.graph_name)
+    return lambda: FalkorDBBackend(embedded, config.graph_name, maintenance=keep_aof_tail_short)
 
 
 def open_backend(config: GraphStoreConfig) -> GraphBackend:

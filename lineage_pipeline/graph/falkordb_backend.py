@@ -29,15 +29,24 @@ _CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 _IN_FLIGHT = object()
 """A pipelined write whose reply has not been read yet."""
 
+MAINTAIN_EVERY = 16
+"""Writes between two calls of the backend's ``maintenance`` (an INFO round trip, ~0.1 ms)."""
+
+Maintenance = Callable[[falkordb.FalkorDB], object]
+
 
 class FalkorDBBackend:
     """One named graph in a FalkorDB server. Each query is atomic on FalkorDB (a failed one is rolled back)."""
 
     name = "falkordb"
 
-    def __init__(self, connector: Connector, graph_name: str):
+    def __init__(self, connector: Connector, graph_name: str, maintenance: Maintenance | None = None):
+        """``maintenance`` is called with the client every ``MAINTAIN_EVERY`` writes (the embedded server's
+        ``keep_aof_tail_short``); its failures are ignored: the writes report the server's state."""
         self._connector = connector
         self._graph_name = graph_name
+        self._maintenance = maintenance
+        self._writes = 0
         self._open()
 
     def _open(self) -> None:
@@ -84,7 +93,17 @@ class FalkorDBBackend:
         return self._graph.ro_query(params_header(params) + query).result_set
 
     def write(self, query: str, params: dict[str, Any] | None = None) -> WriteResult:
+        self._maintain()
         return self._write_result(self._graph.query(params_header(params) + query))
+
+    def _maintain(self) -> None:
+        self._writes += 1
+        if self._maintenance is None or self._writes % MAINTAIN_EVERY:
+            return
+        try:
+            self._maintenance(self._db)
+        except (*_CONNECTION_ERRORS, ResponseError):
+            pass
 
     def write_stream(self, writes: Iterable[Write]) -> Iterator[WriteResult | Exception]:
         """Pipelined on one connection: write N+1 is encoded and sent before write N's reply is read, so
@@ -113,6 +132,7 @@ class FalkorDBBackend:
                 if broken:
                     outcomes.extend(write_each(self, [(query, params)]))
                 else:
+                    self._maintain()
                     sent = self._send(connection, query, params)
                     outcomes.append(sent)
                     broken = isinstance(sent, _CONNECTION_ERRORS) and _lose(connection, outcomes, sent)
