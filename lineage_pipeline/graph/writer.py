@@ -249,14 +249,14 @@ class GraphWriter:
         """One transaction of statement ``name`` (retried if transient); raises if the store rejects it,
         if a row breaks a key rule (InvalidKeyError, nothing sent) or if the batch keeps dropping the
         connection (ConnectionLostOnBatch)."""
-        query, key = cypher.STATEMENTS[name]
         for row in rows:  # replay and healing send rows that did not come through write_files' check
             problem = self.row_check(name, row)
             if problem is not None:
                 raise InvalidKeyError(problem)
+        query, params = cypher.batch_write(name, rows)
         if name != idempotent(name):
             try:  # once only: a retry after an unanswered CREATE could create its relationships twice
-                result = self.backend.write(query, {key: rows})
+                result = self.backend.write(query, params)
             except Exception as error:
                 if not is_transient(error):
                     raise  # a rejection: the caller splits the batch and redoes it as a MERGE
@@ -264,7 +264,7 @@ class GraphWriter:
                 self.write_batch(idempotent(name), rows, stats)
                 return
         else:
-            result = self._retrying(lambda: self.backend.write(query, {key: rows}), LOST_CONNECTION_LIMIT)
+            result = self._retrying(lambda: self.backend.write(query, params), LOST_CONNECTION_LIMIT)
         stats.add(result.stats)
         self._note_removed(name, result)
         if result.applied is not None and result.applied < len(rows):
@@ -360,8 +360,7 @@ class GraphWriter:
                 while queue:
                     name, batch = queue.popleft()
                     sent.append((name, batch))
-                    query, key = cypher.STATEMENTS[name]
-                    yield query, {key: batch}
+                    yield cypher.batch_write(name, batch)
 
             try:
                 for outcome in self.backend.write_stream(writes()):
