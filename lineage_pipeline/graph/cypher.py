@@ -111,12 +111,21 @@ def relationship_params(rel_type: str, rows: Sequence[Any]) -> dict[str, Any]:
     files: dict[tuple[Any, Any], int] = {}
     encoded = []
     for row in rows:
-        if not isinstance(row, dict):
-            encoded.append([None, None, files.setdefault((None, None), len(files)), *(None for _ in extras)])
-            continue
-        get = row.get
-        index = files.setdefault((get("file"), get("rev")), len(files))
-        encoded.append([get("src"), get("dst"), index, *(get(name) for name in extras)])
+        if type(row) is dict and "file" in row and "rev" in row and "src" in row and "dst" in row:
+            pair = (row["file"], row["rev"])
+            index = files.get(pair)
+            if index is None:
+                index = files[pair] = len(files)
+            item = [row["src"], row["dst"], index]
+            for name in extras:
+                item.append(row.get(name))
+        elif isinstance(row, dict):
+            get = row.get
+            item = [get("src"), get("dst"), files.setdefault((get("file"), get("rev")), len(files))]
+            item += [get(name) for name in extras]
+        else:
+            item = [None, None, files.setdefault((None, None), len(files))] + [None for _ in extras]
+        encoded.append(item)
     return {"files": [list(pair) for pair in files], "rows": encoded}
 
 

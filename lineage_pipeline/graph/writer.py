@@ -22,6 +22,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import groupby
+from operator import itemgetter
 from typing import Any, Literal
 
 from lineage_pipeline.graph import cypher
@@ -137,6 +138,9 @@ def split_sizes(batch_size: int) -> list[int]:
     return sorted((s for s in sizes | {1} if 1 <= s < batch_size), reverse=True)
 
 
+_ENDPOINTS = itemgetter("src", "dst")
+
+
 def file_statements(graphs: Sequence[FileGraph], held: Collection[str] | None = None) -> list[tuple[str, list]]:
     """(statement name, rows) that replace the files' lineage, in the order they must be applied.
 
@@ -156,7 +160,7 @@ def file_statements(graphs: Sequence[FileGraph], held: Collection[str] | None = 
     ]
     for rel_type in RELATIONSHIP_TYPES:
         # sorted by endpoints so concurrent Neo4j transactions lock nodes in the same order
-        rows = sorted((row for g in graphs for row in g.relationships[rel_type]), key=lambda r: (r["src"], r["dst"]))
+        rows = sorted([row for g in graphs for row in g.relationships[rel_type]], key=_ENDPOINTS)
         statements.append((f"merge:{rel_type}", rows))
     revisions = [{"path": g.path, "rev": g.rev} for g in graphs if held is None or g.path in held]
     if revisions:
