@@ -38,7 +38,16 @@ def literal(value: Any) -> str:
                 parts.append(f"`{key}`:{literal(item)}")
         return "{" + ",".join(parts) + "}"
     if kind is list or kind is tuple:
-        return "[" + ",".join([literal(item) for item in value]) + "]"
+        items = []
+        for item in value:
+            kind = type(item)
+            if kind is str:  # inlined: relationship rows are lists of strings and ints
+                items.append('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"')
+            elif kind is int:
+                items.append(str(item))
+            else:
+                items.append(literal(item))
+        return "[" + ",".join(items) + "]"
     if kind is int:
         return str(value)
     if kind is float:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import groupby
+from operator import itemgetter
 from typing import Any, Literal
 
 from lineage_pipeline.graph import cypher
@@ -137,6 +138,9 @@ def split_sizes(batch_size: int) -> list[int]:
     return sorted((s for s in sizes | {1} if 1 <= s < batch_size), reverse=True)
 
 
+_ENDPOINTS = itemgetter("src", "dst")
+
+
 def file_statements(graphs: Sequence[FileGraph], held: Collection[str] | None = None) -> list[tuple[str, list]]:
     """(statement name, rows) that replace the files' lineage, in the order they must be applied.
 
@@ -156,7 +160,7 @@ def file_statements(graphs: Sequence[FileGraph], held: Collection[str] | None = 
     ]
     for rel_type in RELATIONSHIP_TYPES:
         # sorted by endpoints so concurrent Neo4j transactions lock nodes in the same order
-        rows = sorted((row for g in graphs for row in g.relationships[rel_type]), key=lambda r: (r["src"], r["dst"]))
+        rows = sorted([row for g in graphs for row in g.relationships[rel_type]], key=_ENDPOINTS)
         statements.append((f"merge:{rel_type}", rows))
     revisions = [{"path": g.path, "rev": g.rev} for g in graphs if held is None or g.path in held]
     if revisions:
@@ -249,14 +253,14 @@ class GraphWriter:
         """One transaction of statement ``name`` (retried if transient); raises if the store rejects it,
         if a row breaks a key rule (InvalidKeyError, nothing sent) or if the batch keeps dropping the
         connection (ConnectionLostOnBatch)."""
-        query, key = cypher.STATEMENTS[name]
         for row in rows:  # replay and healing send rows that did not come through write_files' check
             problem = self.row_check(name, row)
             if problem is not None:
                 raise InvalidKeyError(problem)
+        query, params = cypher.batch_write(name, rows)
         if name != idempotent(name):
             try:  # once only: a retry after an unanswered CREATE could create its relationships twice
-                result = self.backend.write(query, {key: rows})
+                result = self.backend.write(query, params)
             except Exception as error:
                 if not is_transient(error):
                     raise  # a rejection: the caller splits the batch and redoes it as a MERGE
@@ -264,7 +268,7 @@ class GraphWriter:
                 self.write_batch(idempotent(name), rows, stats)
                 return
         else:
-            result = self._retrying(lambda: self.backend.write(query, {key: rows}), LOST_CONNECTION_LIMIT)
+            result = self._retrying(lambda: self.backend.write(query, params), LOST_CONNECTION_LIMIT)
         stats.add(result.stats)
         self._note_removed(name, result)
         if result.applied is not None and result.applied < len(rows):
@@ -360,8 +364,7 @@ class GraphWriter:
                 while queue:
                     name, batch = queue.popleft()
                     sent.append((name, batch))
-                    query, key = cypher.STATEMENTS[name]
-                    yield query, {key: batch}
+                    yield cypher.batch_write(name, batch)
 
             try:
                 for outcome in self.backend.write_stream(writes()):

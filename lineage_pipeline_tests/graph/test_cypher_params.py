@@ -52,3 +52,18 @@ def test_keys_the_header_cannot_hold_raise_the_clients_error(key):
     with pytest.raises(ValueError, match="cannot"):
         params_header({"rows": [{key: 1}]})
     assert params_header(None) == "" == CLIENT._build_params_header(None)
+
+
+def test_relationship_rows_travel_as_lists_naming_each_file_once():
+    from lineage_pipeline.graph.cypher import relationship_params
+
+    rows = [
+        {"src": "a.x", "dst": "b.y", "transform": "direct", "file": "f.sql", "rev": "r1"},
+        {"src": "a.z", "dst": "b.y", "transform": "cast", "file": "g.sql", "rev": "r2"},
+        {"src": "a.w", "dst": "b.y", "transform": "direct", "file": "f.sql", "rev": "r1"},
+        "not a row",
+    ]
+    assert relationship_params("DERIVES", rows) == {
+        "files": [["f.sql", "r1"], ["g.sql", "r2"], [None, None]],
+        "rows": [["a.x", "b.y", 0, "direct"], ["a.z", "b.y", 1, "cast"], ["a.w", "b.y", 0, "direct"], [None, None, 2, None]],
+    }

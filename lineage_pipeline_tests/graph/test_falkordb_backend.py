@@ -26,10 +26,10 @@ def test_schema_bootstrap_is_idempotent(store):
 def test_write_reports_rows_applied(store):
     store.backend.write(cypher.MERGE_TABLES, {"rows": [{"key": "a.t", "name": "t", "kind": "table"}]})
     rows = [{"src": "a.t", "dst": "a.t.c", "file": "f.sql", "rev": "r"}]
-    result = store.backend.write(cypher.STATEMENTS["merge:HAS_COLUMN"][0], {"rows": rows})
+    result = store.backend.write(*cypher.batch_write("merge:HAS_COLUMN", rows))
     assert result.applied == 0, "the column node is missing: nothing applied, and the writer can tell"
     store.backend.write(cypher.MERGE_COLUMNS, {"rows": [{"key": "a.t.c", "name": "c", "table": "a.t"}]})
-    result = store.backend.write(cypher.STATEMENTS["merge:HAS_COLUMN"][0], {"rows": rows})
+    result = store.backend.write(*cypher.batch_write("merge:HAS_COLUMN", rows))
     assert (result.applied, result.stats.relationships_created, result.stats.transactions) == (1, 1, 1)
 
 
@@ -155,14 +155,14 @@ def test_relationship_removals_return_the_endpoints_they_disconnected(store):
         {"src": "s.a", "dst": "t.b", "file": "f.sql", "rev": "r1"},
         {"src": "s.a", "dst": "t.c", "file": "f.sql", "rev": "r1"},
     ]
-    store.backend.write(cypher.STATEMENTS["merge:FEEDS"][0], {"rows": rows})
-    store.backend.write(cypher.STATEMENTS["merge:FEEDS"][0], {"rows": [{**rows[0], "rev": "r2"}]})  # re-stamped in place
+    store.backend.write(*cypher.batch_write("merge:FEEDS", rows))
+    store.backend.write(*cypher.batch_write("merge:FEEDS", [{**rows[0], "rev": "r2"}]))  # re-stamped in place
     assert store.backend.read("MATCH ()-[e:FEEDS]->() RETURN count(e)") == [[2]]
-    stale = store.backend.write(cypher.STATEMENTS["stale:FEEDS"][0], {"rows": [{"path": "f.sql", "rev": "r2"}]})
+    stale = store.backend.write(*cypher.batch_write("stale:FEEDS", [{"path": "f.sql", "rev": "r2"}]))
     assert stale.records == [[["s.a"], ["t.c"]]] and stale.applied is None and stale.stats.relationships_deleted == 1
-    unlink = store.backend.write(cypher.STATEMENTS["unlink:FEEDS"][0], {"paths": ["f.sql", "other.sql"]})
+    unlink = store.backend.write(*cypher.batch_write("unlink:FEEDS", ["f.sql", "other.sql"]))
     assert unlink.records == [[["s.a"], ["t.b"]]] and unlink.stats.relationships_deleted == 1
-    nothing = store.backend.write(cypher.STATEMENTS["unlink:FEEDS"][0], {"paths": ["f.sql"]})
+    nothing = store.backend.write(*cypher.batch_write("unlink:FEEDS", ["f.sql"]))
     assert nothing.records == [[[], []]]
 
 

@@ -466,7 +466,8 @@ class _RejectingRowsOf:
 
     def write(self, query, params=None):
         rows = (params or {}).get("rows") or []
-        if re.search(r"(MERGE|CREATE) \(a\)-\[", query) and any(self._key in (r.get("src"), r.get("dst")) for r in rows):
+        # relationship rows travel as [src, dst, file index, ...] (cypher.relationship_params)
+        if re.search(r"(MERGE|CREATE) \(a\)-\[", query) and any(self._key in r[:2] for r in rows):
             raise redis.exceptions.ResponseError(f"rejected a row touching {self._key}")
         return self._backend.write(query, params)
 
