@@ -78,6 +78,7 @@ def parse_metadata(report: ParseReport) -> dict[str, Any]:
         "catalog_tables": catalog.catalog_tables,
         "catalog_corpus_files": catalog.corpus_files,
         "catalog_corpus_files_parsed": catalog.corpus_files_parsed,
+        "catalog_needed": catalog.catalog_needed,
         "catalog_reused": catalog.catalog_reused,
         "files_resolved_with_catalog": catalog.files_resolved,
         "catalog_cache_hits": catalog.resolved_hits,

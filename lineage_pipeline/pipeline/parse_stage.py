@@ -2,11 +2,11 @@
 
 1. Check the stores: a damaged parse cache or results file is moved aside and rebuilt, never fatal.
 2. First pass: every file of the domain is looked up in the parse cache (content + dialect + parser
-   version); the misses are parsed in a worker pool, together with other domains' files the catalog
-   needs and the cache does not hold (one stream, so no worker idles between the two lists).
-3. Catalog: the tables and views the whole corpus defines (first-pass facts, never decoded lineage),
-   built once per corpus state and saved in the cache; table-defining files that depend on the
-   catalog (a view over ``SELECT *``) are re-resolved while it grows (``ROUNDS``).
+   version); the misses are parsed in a worker pool.
+3. Catalog, only if a file of the domain has lineage a catalog can change: the tables and views the
+   whole corpus defines (first-pass facts, never decoded lineage; other domains' files the cache does
+   not hold are parsed now), built once per corpus state and saved in the cache; table-defining files
+   that depend on the catalog (a view over ``SELECT *``) are re-resolved while it grows (``ROUNDS``).
 4. Resolution: each domain file whose lineage a catalog can change (``SELECT *``, columns without a
    table, INSERT without a column list) is re-parsed with just the catalog entries it depends on,
    cached under their fingerprint (the key's ``context``).
@@ -141,6 +141,8 @@ class CatalogOutcome:
 
     corpus_files: int = 0
     """Files of the whole corpus the catalog was built from."""
+    catalog_needed: bool = False
+    """A file of the domain has lineage a catalog can change; without one, no catalog is built or read."""
     catalog_reused: bool = False
     """The catalog of this corpus state was saved by an earlier run and reused (no other domain read)."""
     corpus_files_parsed: int = 0
@@ -249,52 +251,45 @@ def parse_domain_files(
             pool.start({e.dialect for e in manifest.files})
     live = {(e.sha256, e.dialect) for m in (manifest, *others) for e in m.files}
     report = CatalogOutcome(corpus_files=len(manifest.files) + sum(len(o.files) for o in others))
-    digest = corpus_digest([manifest, *others], cache.parser_version)
-    saved = cache.load_catalog(digest)
-    facts = _CatalogFacts()
     entries: dict[str, FileEntry] = {e.path: e for e in manifest.files}
     parser = _StoringParser(manifest, cache, results, max_file_bytes, options, live, progress or NoProgress())
 
-    # 2. first pass
+    # 2. first pass of the domain's files (what each defines is decoded only if a catalog is built)
     own: dict[str, Summary] = {}
     missed: list[ManifestEntry] = []
-    # a saved catalog spares decoding what each file defines
-    lookups = cache.lookup((first_pass_key(e) for e in manifest.files), defines=saved is None)
-    for entry, (_, summary) in zip(manifest.files, lookups, strict=True):
+    for entry, (_, summary) in zip(
+        manifest.files, cache.lookup((first_pass_key(e) for e in manifest.files), defines=False), strict=True
+    ):
         if summary is None:
             missed.append(entry)
         else:
             own[entry.path] = summary
     outcome.hits, outcome.misses = len(own), len(missed)
-    also = [] if saved is not None else _missing_first_passes(others, cache, facts)
-    report.corpus_files_parsed = len(also)
-    tasks = [(FileTask(e.path, e.dialect, sha256=e.sha256), first_pass_key(e)) for e in (*missed, *also)]
+    looked_up = [FileRef(e.path, e.sha256, e.dialect) for e in manifest.files if e.path in own]
+    tasks = [(FileTask(e.path, e.dialect, sha256=e.sha256), first_pass_key(e)) for e in missed]
     for result in parser.parse(tasks, "parse"):
-        if result.task.path in entries:
-            own[result.task.path] = result.encoded.summary
-            outcome.file_ms.append(result.ms)
-        else:
-            facts.note(result.task.path, result.encoded.summary)
-            report.file_ms.append(result.ms)
+        own[result.task.path] = result.encoded.summary
+        outcome.file_ms.append(result.ms)
     for entry in manifest.files:
         outcome.add(entry.path, own[entry.path])
 
-    # 3. catalog
+    # 3. catalog: only a domain with a file whose lineage a catalog can change needs one
     catalog_started = time.perf_counter()
     resolver = _Resolver(entries, cache, parser, report)
-    if saved is not None:
-        catalog = Catalog(saved)
-        report.catalog_reused = True
-    else:
-        for path, summary in own.items():
-            facts.note(path, summary)
-        # only files the rounds may re-resolve are kept, so memory does not grow with the corpus
-        resolver.entries.update((e.path, e) for o in others for e in o.files if e.path in facts.dependent_definers)
-        catalog = _resolve_rounds(facts, resolver)
-        # a result of a crashed or hung worker says nothing about its file: do not keep what it left out
-        if not (parser.crashes or parser.timeouts):
-            cache.save_catalog(digest, catalog)
-    report.catalog_tables = len(catalog)
+    report.catalog_needed = any(summary.dependencies for summary in own.values())
+    catalog = Catalog({})
+    if report.catalog_needed:
+        digest = corpus_digest([manifest, *others], cache.parser_version)
+        saved = cache.load_catalog(digest)
+        if saved is not None:
+            catalog = Catalog(saved)
+            report.catalog_reused = True
+        else:
+            catalog = _build_catalog(manifest, looked_up, own, others, cache, parser, resolver, report)
+            # a result of a crashed or hung worker says nothing about its file: do not keep what it left out
+            if not (parser.crashes or parser.timeouts):
+                cache.save_catalog(digest, catalog)
+        report.catalog_tables = len(catalog)
 
     # 4. resolution of the domain's own files
     subsets = {path: catalog.subset(s.dependencies) for path, s in own.items() if s.dependencies}
@@ -426,6 +421,34 @@ class _StoringParser:
         self.results_written += self.results.put(self.domain, self.cache.parser_version, handed)
 
 
+def _build_catalog(
+    manifest: DomainManifest,
+    looked_up: list[FileRef],
+    own: dict[str, Summary],
+    others: list[DomainManifest | OtherDomain],
+    cache: ParseCache,
+    parser: "_StoringParser",
+    resolver: "_Resolver",
+    report: CatalogOutcome,
+) -> Catalog:
+    """The catalog of the corpus from every file's first-pass facts: the domain's files parsed now, those it
+    looked up (decoded again, with what they define), and the other domains' (cached, else parsed now)."""
+    facts = _CatalogFacts()
+    decoded_without_defines = {ref.path for ref in looked_up}
+    for path, summary in own.items():
+        if path not in decoded_without_defines:
+            facts.note(path, summary)
+    also = _missing_first_passes([OtherDomain(manifest.domain, looked_up), *others], cache, facts)
+    report.corpus_files_parsed = sum(1 for e in also if e.path not in own)
+    tasks = [(FileTask(e.path, e.dialect, sha256=e.sha256), first_pass_key(e)) for e in also]
+    for result in parser.parse(tasks, "parse (catalog)"):
+        facts.note(result.task.path, result.encoded.summary)
+        report.file_ms.append(result.ms)
+    # only files the rounds may re-resolve are kept, so memory does not grow with the corpus
+    resolver.entries.update((e.path, e) for o in others for e in o.files if e.path in facts.dependent_definers)
+    return _resolve_rounds(facts, resolver)
+
+
 @dataclass
 class _CatalogFacts:
     """What the catalog is built from: each table-defining file's definitions, and the dependencies of
@@ -468,11 +491,13 @@ def _resolve_rounds(facts: _CatalogFacts, resolver: "_Resolver") -> Catalog:
             subset = catalog.subset(dependencies)
             if len(subset) and used.get(path) != subset.fingerprint():
                 todo[path], used[path] = subset, subset.fingerprint()
+        if not todo:
+            break
         for path, summary in resolver.resolve(todo).items():
             if summary.defines:
                 facts.defines[path] = dict(summary.defines)
         rebuilt = _catalog(facts.defines)
-        if not todo or rebuilt.fingerprint() == catalog.fingerprint():
+        if rebuilt.fingerprint() == catalog.fingerprint():
             break
         catalog = rebuilt
     return catalog

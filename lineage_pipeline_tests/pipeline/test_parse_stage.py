@@ -428,28 +428,49 @@ def _counting_build(monkeypatch) -> list[str]:
     return calls
 
 
+_CORE_DEPENDENT = "INSERT INTO core.copy SELECT * FROM rpt.v_accounts;\n"
+"""A core file whose lineage the catalog can change (a star over a view the other domain defines)."""
+
+
 def test_the_catalog_is_built_once_per_corpus_state_and_reused_by_every_domain(catalog_corpus, tmp_path, monkeypatch):
     corpus = catalog_corpus
+    (corpus / "core" / "from_rpt.sql").write_text(_CORE_DEPENDENT)
     calls = _counting_build(monkeypatch)
     cache = _cache(tmp_path / "cache.sqlite")
     _, _, first = _run(corpus, cache, "reporting")
     _, _, second = _run(corpus, cache, "core")
     _, _, again = _run(corpus, cache, "reporting")
-    assert calls == ["core"]  # built by the first run only; the others did not read other domains' facts
+    assert calls == ["reporting,core"]  # built by the first run only (its own looked-up files, then the others)
     assert (first.catalog_reused, second.catalog_reused, again.catalog_reused) == (False, True, True)
     assert second.corpus_files_parsed == 0 and second.catalog_tables == first.catalog_tables == 2
     assert again.contexts == first.contexts
+
+
+def test_a_domain_no_catalog_can_change_neither_builds_nor_reads_one(catalog_corpus, tmp_path, monkeypatch):
+    corpus = catalog_corpus
+    calls = _counting_build(monkeypatch)
+    loads: list[str] = []
+    cache = _cache(tmp_path / "cache.sqlite")
+    real_load = cache.load_catalog
+    monkeypatch.setattr(cache, "load_catalog", lambda digest: loads.append(digest) or real_load(digest))
+    manifest, outcome, core = _run(corpus, cache, "core")  # a table and an INSERT with its column list
+    assert (core.catalog_needed, core.catalog_tables, core.corpus_files_parsed) == (False, 0, 0)
+    assert calls == [] and loads == [] and outcome.misses == 2
+    assert set(core.contexts.values()) == {""}, "first-pass results are final"
+    _, _, reporting = _run(corpus, cache, "reporting")  # views over SELECT *: it builds the catalog
+    assert reporting.catalog_needed and calls == ["reporting,core"] and len(loads) == 1
 
 
 def test_a_changed_defining_file_rebuilds_the_catalog(catalog_corpus, tmp_path, monkeypatch):
     corpus = catalog_corpus
     calls = _counting_build(monkeypatch)
     cache = _cache(tmp_path / "cache.sqlite")
+    (corpus / "core" / "from_rpt.sql").write_text(_CORE_DEPENDENT)
     _run(corpus, cache, "reporting")
     (corpus / "core" / "tables.sql").write_text("CREATE TABLE core.accounts (account_id INT, currency CHAR(3));\n")
     _, _, core = _run(corpus, cache, "core")
     manifest, _, reporting = _run(corpus, cache, "reporting")
-    assert calls == ["core", "reporting"] and not core.catalog_reused and reporting.catalog_reused
+    assert calls == ["reporting,core", "core,reporting"] and not core.catalog_reused and reporting.catalog_reused
     assert _edges(_resolved(cache, manifest)["reporting/v_accounts.sql"]) == {
         ("rpt.v_accounts.account_id", ("core.accounts.account_id",)),
         ("rpt.v_accounts.currency", ("core.accounts.currency",)),
@@ -458,8 +479,7 @@ def test_a_changed_defining_file_rebuilds_the_catalog(catalog_corpus, tmp_path, 
 
 def test_a_reused_catalog_resolves_exactly_as_a_fresh_build(catalog_corpus, tmp_path):
     corpus = catalog_corpus
-    # a core file that depends on a view defined (through a star) in the other domain
-    (corpus / "core" / "from_rpt.sql").write_text("INSERT INTO core.copy SELECT * FROM rpt.v_accounts;\n")
+    (corpus / "core" / "from_rpt.sql").write_text(_CORE_DEPENDENT)
     reused = _cache(tmp_path / "reused.sqlite")
     _run(corpus, reused, "reporting")
     manifest, outcome, via_snapshot = _run(corpus, reused, "core")
@@ -479,10 +499,11 @@ def test_with_the_cache_off_a_corpus_state_is_parsed_for_its_catalog_once(catalo
     corpus = catalog_corpus
     calls = _counting_build(monkeypatch)
     cache = _cache(tmp_path / "cache.sqlite", enabled=False)
+    (corpus / "core" / "from_rpt.sql").write_text(_CORE_DEPENDENT)
     _, _, first = _run(corpus, cache, "reporting")
     _, outcome, second = _run(corpus, cache, "core")
-    assert first.corpus_files_parsed == 2 and second.corpus_files_parsed == 0 and calls == ["core"]
-    assert outcome.misses == 2  # the domain's own files are still parsed: only the catalog is kept
+    assert first.corpus_files_parsed == 3 and second.corpus_files_parsed == 0 and calls == ["reporting,core"]
+    assert second.catalog_reused and outcome.misses == 3  # the domain's own files are still parsed: only the catalog is kept
 
 
 def test_the_corpus_digest_depends_on_every_file_fact_not_on_domain_order(catalog_corpus):
