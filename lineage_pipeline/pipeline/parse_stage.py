@@ -140,7 +140,7 @@ class CatalogOutcome:
     """What the catalog pass did for one domain."""
 
     corpus_files: int = 0
-    """Files of the whole corpus the catalog was built from."""
+    """Files of the whole corpus the catalog was built from (0: no catalog was needed)."""
     catalog_needed: bool = False
     """A file of the domain has lineage a catalog can change; without one, no catalog is built or read."""
     catalog_reused: bool = False
@@ -244,15 +244,14 @@ def parse_domain_files(
         cache_enabled=cache.enabled, cache_check=cache.verify_integrity(), results_check=results.verify_integrity()
     )
     cache.prune()
-    others = [other for other in others if other.domain != manifest.domain]
+    corpus = _Corpus(manifest, others)
     if cache.missing([first_pass_key(e) for e in manifest.files]) >= options.workers:
         # the workers start while the other domains are scanned and looked up
         with options.open_pool(Path(manifest.corpus_root), max_file_bytes, options.workers) as pool:
             pool.start({e.dialect for e in manifest.files})
-    live = {(e.sha256, e.dialect) for m in (manifest, *others) for e in m.files}
-    report = CatalogOutcome(corpus_files=len(manifest.files) + sum(len(o.files) for o in others))
+    report = CatalogOutcome()
     entries: dict[str, FileEntry] = {e.path: e for e in manifest.files}
-    parser = _StoringParser(manifest, cache, results, max_file_bytes, options, live, progress or NoProgress())
+    parser = _StoringParser(manifest, cache, results, max_file_bytes, options, corpus, progress or NoProgress())
 
     # 2. first pass of the domain's files (what each defines is decoded only if a catalog is built)
     own: dict[str, Summary] = {}
@@ -279,6 +278,8 @@ def parse_domain_files(
     report.catalog_needed = any(summary.dependencies for summary in own.values())
     catalog = Catalog({})
     if report.catalog_needed:
+        others = corpus.others()
+        report.corpus_files = len(manifest.files) + sum(len(o.files) for o in others)
         digest = corpus_digest([manifest, *others], cache.parser_version)
         saved = cache.load_catalog(digest)
         if saved is not None:
@@ -319,6 +320,35 @@ def parse_domain_files(
     report.seconds = time.perf_counter() - catalog_started
     outcome.seconds = time.perf_counter() - started
     return outcome, report
+
+
+class _Corpus(Collection[tuple[str, str]]):
+    """The other domains, read only when asked for (the catalog, or an eviction), and as a collection the
+    (sha256, dialect) of every file of the corpus: what the cache evicts last."""
+
+    def __init__(self, manifest: DomainManifest, others: Iterable[DomainManifest | OtherDomain]):
+        self._manifest, self._source = manifest, others
+        self._others: list[DomainManifest | OtherDomain] | None = None
+        self._live: set[tuple[str, str]] | None = None
+
+    def others(self) -> list[DomainManifest | OtherDomain]:
+        if self._others is None:
+            self._others = [other for other in self._source if other.domain != self._manifest.domain]
+        return self._others
+
+    def _keys(self) -> set[tuple[str, str]]:
+        if self._live is None:
+            self._live = {(e.sha256, e.dialect) for m in (self._manifest, *self.others()) for e in m.files}
+        return self._live
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys()
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
 
 
 def _hand_off(
