@@ -111,7 +111,7 @@ def ingest_domain(run: _Pass, domain: str, backend: GraphBackend, figures: PassF
     """Scan, parse and write one domain the way ``ingest_corpus`` does, adding its costs to ``figures``
     (``lineage ingest`` has scanned every domain before: this domain's own scan finds it as saved)."""
     started = time.perf_counter()
-    scan_domain(domain, run.corpus, run.manifests_dir)
+    scan_domain(domain, run.corpus, run.manifests_dir, walk=False)
     scanned = time.perf_counter()
     parsed_report = parse_domain(domain, run.corpus, run.manifests_dir, run.cache, run.results, run.parse_options)
     parsed = time.perf_counter()

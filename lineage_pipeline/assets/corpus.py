@@ -21,6 +21,11 @@ class CorpusScanConfig(dg.Config):
         "previous manifest is reused unless a metadata walk shows a file new, changed (stat signature) or "
         "gone. Unset = walk the whole domain, re-reading every file whose stat signature changed.",
     )
+    walk: bool = Field(
+        default=True,
+        description="False: take the manifest `lineage ingest` saved for this ingest just before the run "
+        "(it scans every domain once, then starts the runs), instead of walking the domain again.",
+    )
 
 
 def scan_metadata(report: ScanReport) -> dict[str, Any]:
@@ -50,5 +55,5 @@ def scan_metadata(report: ScanReport) -> dict[str, Any]:
 def sql_corpus(
     context: dg.AssetExecutionContext, config: CorpusScanConfig, corpus: CorpusResource, stores: LocalStoresResource
 ) -> dg.MaterializeResult:
-    report = scan_domain(context.partition_key, corpus.spec(), stores.manifests_dir, config.changed_paths)
+    report = scan_domain(context.partition_key, corpus.spec(), stores.manifests_dir, config.changed_paths, walk=config.walk)
     return dg.MaterializeResult(metadata=scan_metadata(report), data_version=dg.DataVersion(report.manifest.version))

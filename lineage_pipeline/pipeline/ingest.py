@@ -76,10 +76,12 @@ class ScanReport:
 
 
 def scan_domain(
-    domain: str, corpus: CorpusSpec, manifests_dir: Path, changed_paths: list[str] | None = None
+    domain: str, corpus: CorpusSpec, manifests_dir: Path, changed_paths: list[str] | None = None, *, walk: bool = True
 ) -> ScanReport:
     """Scan ``domain`` and save its manifest. With ``changed_paths`` (a sensor's batch) only those and
-    files a metadata walk shows changed are re-read; else every file whose stat signature changed."""
+    files a metadata walk shows changed are re-read; else every file whose stat signature changed.
+    ``walk=False``: the manifest ``scan_corpus`` saved for this ingest moments ago is taken as it is (the
+    domain is walked once per ingest), unless there is none for this corpus root and dialect setup."""
     previous, why_not = None, "no previous manifest"
     try:
         previous = load_manifest(manifests_dir, domain)
@@ -93,6 +95,11 @@ def scan_domain(
     folder_dialects, auto = resolve_auto_folders(
         root, domain, corpus.extensions, corpus.folder_dialects, corpus.default_dialect, kept
     )
+    same_setup = previous is not None and (previous.corpus_root, previous.folder_dialects, previous.default_dialect) == (
+        str(root), folder_dialects, corpus.default_dialect
+    )
+    if not walk and previous is not None and same_setup and not auto:
+        return ScanReport(previous, manifests_dir / f"{domain}.json", "saved by this ingest's corpus scan")
     if changed_paths is None or previous is None or Path(previous.corpus_root) != root:
         manifest = build_manifest(root, domain, corpus.extensions, folder_dialects, corpus.default_dialect, previous)
         if changed_paths is None:
@@ -153,7 +160,7 @@ def parse_domain(
     outcome, catalog = parse_domain_files(manifest, others, cache, results, corpus.max_file_bytes, options, progress)
     failed = sum(1 for error in outcome.errors if error.statement is not None)
     advice = dialect_advice(corpus.root.resolve(), manifest, outcome.statements, failed)
-    return ParseReport(outcome, catalog, cache.get_stats().entries, advice)
+    return ParseReport(outcome, catalog, cache.entry_count(), advice)
 
 
 @dataclass(frozen=True)

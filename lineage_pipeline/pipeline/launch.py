@@ -176,14 +176,16 @@ def ingest_corpus_root(
     if scan_first is not None:
         scan_first(found)
     register_domains(instance, selected)
-    run_config = {
-        # the command prints its own summary; step logs stay in the instance (UI) at full detail
-        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
-        "ops": {"lineage_graph": {"config": {"force_delete": force_delete}}},
+    ops: dict[str, Any] = {"lineage_graph": {"config": {"force_delete": force_delete}}}
+    # the command prints its own summary; step logs stay in the instance (UI) at full detail
+    run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, "ops": ops}
+    # the corpus scan just saved every domain's manifest: the runs take it instead of walking again
+    scanned_config = run_config if scan_first is None else {
+        **run_config, "ops": {**ops, "sql_corpus": {"config": {"walk": False}}}
     }
     outcome = CorpusIngest()
     for domain in selected:
-        outcome.runs.append(run_domain(instance, domain, run_config, config_file=config_file, corpus_root=corpus_root))
+        outcome.runs.append(run_domain(instance, domain, scanned_config, config_file=config_file, corpus_root=corpus_root))
     if not force_delete:
         outcome.kept_gone = gone
         return outcome

@@ -43,6 +43,8 @@ from lineage_pipeline.stores.sqlite_file import IntegrityReport
 ROUNDS = 3
 """Re-resolutions of table-defining files while the catalog still grows (a view over a ``SELECT *`` view)."""
 _WRITE_BATCH = 200
+PRUNE_EVERY_S = 3600.0
+"""A run prunes the cache (a scan of every entry) at most this often; entries live for days."""
 
 
 @dataclass(frozen=True)
@@ -243,12 +245,8 @@ def parse_domain_files(
     outcome = ParseOutcome(
         cache_enabled=cache.enabled, cache_check=cache.verify_integrity(), results_check=results.verify_integrity()
     )
-    cache.prune()
+    cache.prune(every_s=PRUNE_EVERY_S)
     corpus = _Corpus(manifest, others)
-    if cache.missing([first_pass_key(e) for e in manifest.files]) >= options.workers:
-        # the workers start while the other domains are scanned and looked up
-        with options.open_pool(Path(manifest.corpus_root), max_file_bytes, options.workers) as pool:
-            pool.start({e.dialect for e in manifest.files})
     report = CatalogOutcome()
     entries: dict[str, FileEntry] = {e.path: e for e in manifest.files}
     parser = _StoringParser(manifest, cache, results, max_file_bytes, options, corpus, progress or NoProgress())

@@ -274,18 +274,6 @@ class ParseCache:
                     _bump(db, hits=len(hits), misses=len(found) - len(hits))
             yield from found
 
-    def missing(self, keys: Collection[CacheKey]) -> int:
-        """How many of ``keys`` a ``lookup`` would miss now (all when disabled); reads only, counts nothing."""
-        if not self.enabled:
-            return len(keys)
-        fresh_after = self.clock() - self.ttl_seconds
-        found = {
-            CacheKey(*row)
-            for batch in batched(keys, _LOOKUP_BATCH)
-            for row in self._servable(self.file.db(), batch, "sha256, dialect, context", fresh_after)
-        }
-        return sum(1 for key in keys if key not in found)
-
     def _servable(self, db: sqlite3.Connection, batch: list[CacheKey], columns: str, fresh_after: float) -> list[tuple]:
         """``columns`` of the entries a lookup may serve for the hashes of ``batch``: this parser version,
         used since ``fresh_after``, reusable (callers match dialect and context)."""
@@ -428,14 +416,20 @@ class ParseCache:
             ).rowcount
         _bump(db, evictions=deleted)
 
-    def prune(self, evict: bool = True) -> int:
+    def prune(self, evict: bool = True, *, every_s: float = 0.0) -> int:
         """Drop entries unused for longer than the TTL or written by another parser version, then (with
-        ``evict``) evict beyond ``max_entries``; returns how many entries went."""
+        ``evict``) evict beyond ``max_entries``; returns how many entries went. With ``every_s``, nothing
+        is done if the last prune was less than that long ago (it reads every entry)."""
+        now = self.clock()
         with self.file.transaction() as db:
+            last = db.execute("SELECT value FROM stats WHERE name='pruned_at'").fetchone()
+            if every_s and last is not None and now - last[0] < every_s:
+                return 0
+            db.execute("INSERT OR REPLACE INTO stats VALUES ('pruned_at', ?)", (int(now),))
             before = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
             db.execute(
                 "DELETE FROM entries WHERE last_used_at < ? OR parser_version != ?",
-                (self.clock() - self.ttl_seconds, self.parser_version),
+                (now - self.ttl_seconds, self.parser_version),
             )
             if evict:
                 self._evict(db)
@@ -449,6 +443,10 @@ class ParseCache:
             db.execute("UPDATE stats SET value=0")
         with closing(self.file.connect()) as db:
             db.execute("VACUUM")
+
+    def entry_count(self) -> int:
+        """Entries in the cache now (an index count; ``get_stats`` also sums every payload's size)."""
+        return int(self.file.db().execute("SELECT COUNT(*) FROM entries").fetchone()[0])
 
     def get_stats(self) -> CacheStats:
         """Hits, misses, hit rate, entries, payload bytes and evictions since the last ``clear``."""

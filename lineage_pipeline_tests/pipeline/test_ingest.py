@@ -16,7 +16,7 @@ from lineage_pipeline.graph.embedded_server import stop_server
 from lineage_pipeline.graph.faults import RetryPolicy
 from lineage_pipeline.graph.rows import file_revision
 from lineage_pipeline.parsing import PARSER_VERSION
-from lineage_pipeline.pipeline.ingest import CorpusSpec, WriteOptions, parse_domain, scan_domain, write_domain
+from lineage_pipeline.pipeline.ingest import CorpusSpec, WriteOptions, parse_domain, scan_corpus, scan_domain, write_domain
 from lineage_pipeline.pipeline.parse_pool import PoolKeeper
 from lineage_pipeline.pipeline.parse_stage import ParseOptions
 from lineage_pipeline.stores.parse_cache import ParseCache
@@ -127,3 +127,21 @@ def write_expected_dump(path: Path = EXPECTED_DUMP) -> None:
 
 if __name__ == "__main__":
     write_expected_dump(Path(sys.argv[1]) if len(sys.argv) > 1 else EXPECTED_DUMP)
+
+
+def test_a_run_after_the_corpus_scan_takes_its_manifest_without_walking_again(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DEMO_CORPUS, corpus)
+    spec = CorpusSpec(corpus, [".sql"], DEMO_DIALECTS, "postgres", 5_000_000)
+    manifests = tmp_path / "manifests"
+    alone = scan_domain("core", spec, manifests, walk=False)  # nothing saved yet: it scans
+    assert alone.mode == "full" and alone.manifest.files
+    (scanned,) = scan_corpus(["core"], spec, manifests)
+    edited = corpus / alone.manifest.files[0].path
+    edited.write_text(edited.read_text() + "\n-- edited after the corpus scan\n")
+    taken = scan_domain("core", spec, manifests, walk=False)
+    assert taken.mode == "saved by this ingest's corpus scan" and taken.manifest == scanned.manifest
+    walked = scan_domain("core", spec, manifests)
+    assert walked.manifest != scanned.manifest, "a walk sees the edit"
+    other_setup = CorpusSpec(corpus, [".sql"], {**DEMO_DIALECTS, "core": "snowflake"}, "postgres", 5_000_000)
+    assert scan_domain("core", other_setup, manifests, walk=False).mode == "full", "another dialect setup: scanned"

@@ -3,6 +3,7 @@ a domain's files resolved against the corpus-wide catalog (real files, real pars
 real worker pool)."""
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from lineage_pipeline.corpus import manifest as manifest_module
 from lineage_pipeline.corpus.manifest import build_manifest, save_manifest
 from lineage_pipeline.parsing.models import FileLineage
 from lineage_pipeline.pipeline import parse_stage
-from lineage_pipeline.pipeline.parse_pool import ParsePool, PoolKeeper
+from lineage_pipeline.pipeline.parse_pool import PoolKeeper
 from lineage_pipeline.pipeline.parse_stage import (
     FileRef,
     OtherDomain,
@@ -219,28 +220,19 @@ def test_a_file_changed_after_the_scan_is_parsed_as_read_but_never_cached_as_the
     assert "dw.edited" not in {t for s in cache.get(entry.sha256, entry.dialect, entry.path).statements for t in s.targets}
 
 
-def test_workers_are_started_early_only_when_each_has_a_file_to_parse(corpus, tmp_path, monkeypatch):
-    starts: list[int] = []
-    real_start = ParsePool.start
-
-    def counted(pool, *args, **kwargs):
-        starts.append(pool.stats.workers)
-        return real_start(pool, *args, **kwargs)
-
-    monkeypatch.setattr(ParsePool, "start", counted)
+def test_workers_start_at_the_first_parse_one_per_miss_up_to_the_setting(corpus, tmp_path):
     manifest = _manifest(corpus)
     cache = _cache(tmp_path / "cache.sqlite")
+    options = ParseOptions(workers=2, chunk_size=4, start_method="fork")
     with PoolKeeper() as pools:
-        options = ParseOptions(workers=2, chunk_size=4, start_method="fork", pools=pools)
-        outcome = parse_manifest(manifest, cache, 10_000_000, options)
-        assert starts == [2], "started early: every worker has a miss to parse"
-        assert outcome.workers_forked == 2 and outcome.misses == len(manifest.files), "the early workers did the parse"
-        parse_manifest(manifest, cache, 10_000_000, options)
-        assert starts == [2], "everything cached: no workers"
-        changed = manifest.files[0]
-        (corpus / changed.path).write_text("INSERT INTO dw.x (a) SELECT b FROM stg.y;\n")
-        parse_manifest(_manifest(corpus), cache, 10_000_000, options)
-        assert starts == [2], "one miss would want one worker"
+        outcome = parse_manifest(manifest, cache, 10_000_000, replace(options, pools=pools))
+        assert (outcome.workers, outcome.workers_forked, outcome.misses) == (2, 2, len(manifest.files))
+        cached = parse_manifest(manifest, cache, 10_000_000, replace(options, pools=pools))
+        assert (cached.workers, cached.workers_forked) == (0, 0), "everything cached: no workers"
+    (corpus / manifest.files[0].path).write_text("INSERT INTO dw.x (a) SELECT b FROM stg.y;\n")
+    with PoolKeeper() as pools:
+        one = parse_manifest(_manifest(corpus), cache, 10_000_000, replace(options, pools=pools))
+        assert (one.workers, one.workers_forked, one.misses) == (1, 1, 1), "one miss wants one worker"
 
 
 # -- the catalog pass ---------------------------------------------------------------------------------

@@ -343,19 +343,17 @@ def test_a_cache_of_the_previous_layout_is_moved_aside(tmp_path):
     assert cache.load_catalog("any") is None
 
 
-def test_missing_counts_what_a_lookup_would_miss_without_counting_or_touching(tmp_path):
+def test_a_prune_asked_for_at_most_hourly_scans_the_entries_once_an_hour(tmp_path):
     clock = Clock()
-    cache = _cache(tmp_path, ttl_seconds=30 * DAY, clock=clock)
-    cache.put_many([("h1", "tsql", LINEAGE), ("h2", "tsql", LINEAGE)])
-    cache.put_encoded([(CacheKey("h3", "tsql"), encode(LINEAGE, reusable=False))])
-    keys = [CacheKey("h1", "tsql"), CacheKey("h2", "tsql"), CacheKey("h2", "postgres"), CacheKey("h3", "tsql"),
-            CacheKey("h4", "tsql"), CacheKey("h1", "tsql", "ctx")]
-    assert cache.missing(keys) == 4, "other dialect, non-reusable, absent, other context"
-    stats = cache.get_stats()
-    assert (stats.hits, stats.misses) == (0, 0)
-    clock.now += 31 * DAY
-    assert cache.missing(keys) == len(keys), "expired entries miss"
-    assert _cache(tmp_path, enabled=False).missing(keys[:2]) == 2
+    cache = _cache(tmp_path, ttl_seconds=1 * DAY, clock=clock)
+    cache.put_many([("old", "tsql", LINEAGE)])
+    assert cache.prune(every_s=3600) == 0 and cache.entry_count() == 1
+    clock.now += 2 * DAY
+    cache.put_many([("new", "tsql", LINEAGE)])
+    assert cache.prune(every_s=3 * DAY) == 0, "pruned less than the interval ago: nothing is read"
+    assert cache.entry_count() == 2
+    assert cache.prune(every_s=3600) == 1 and _present(cache, "old", "new") == ["new"]
+    assert cache.prune() == 0, "without an interval it always prunes"
 
 
 def test_entries_are_counted_once_per_process_and_another_writers_entries_at_the_next_count(tmp_path):
