@@ -6,7 +6,6 @@ edit with ``utime`` put back, still changes the signature (the sensor relies on 
 """
 
 import hashlib
-import json
 import os
 import time
 from collections.abc import Callable
@@ -222,20 +221,6 @@ def _sealed_body(directory: Path, domain: str) -> bytes:
     if seal != hashlib.sha256(body).hexdigest():
         raise ValueError(f"manifest {path} was altered or damaged since it was saved (its seal does not match)")
     return body
-
-
-def saved_file_refs(directory: Path, domain: str, corpus_root: Path) -> list[tuple[str, str, str]]:
-    """(path, sha256, dialect) of every file of ``domain``'s saved manifest, without building entries (a
-    third of ``load_manifest``'s cost); raises like ``load_manifest``, and ValueError for a manifest of
-    another corpus root."""
-    body = _sealed_body(directory, domain)
-    try:
-        saved = json.loads(body)
-        if saved["corpus_root"] != str(corpus_root.resolve()):
-            raise ValueError(f"manifest of {domain!r} was saved for the corpus at {saved['corpus_root']}")
-        return [(entry["path"], entry["sha256"], entry["dialect"]) for entry in saved["files"]]
-    except (KeyError, TypeError) as error:
-        raise ValueError(f"manifest of {domain!r} is unreadable: {error!r}") from None
 
 
 def load_manifest(directory: Path, domain: str) -> DomainManifest:

@@ -120,8 +120,8 @@ def scan_domain(
 
 
 def scan_corpus(domains: list[str], corpus: CorpusSpec, manifests_dir: Path) -> list[ScanReport]:
-    """Scan every one of ``domains`` once, before any of them is parsed: a parse reads the other domains
-    as last scanned (``parse_stage.other_domain_files``), so after this each sees the corpus as it is now."""
+    """Scan every one of ``domains`` once, before their runs: a run then takes its manifest from here
+    (``scan_domain(walk=False)``), so each domain is walked once per ingest."""
     return [scan_domain(domain, corpus, manifests_dir) for domain in domains]
 
 

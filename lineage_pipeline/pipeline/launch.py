@@ -159,8 +159,8 @@ def ingest_corpus_root(
     guard's rule: never remove a whole domain unasked). When ``is_current`` says every domain of a
     whole-corpus ingest is current (``ingest.domain_is_current``) and none is gone, no run is started:
     a no-op costs a stat walk and one graph read per domain. ``scan_first`` is given every domain of the
-    corpus before the first run starts (``ingest.scan_corpus``): each run's catalog then sees the other
-    domains as they are now, without walking them again.
+    corpus before the first run starts (``ingest.scan_corpus``); the runs then take the manifests it
+    saved instead of walking their domain again.
     """
     instance = project_instance()
     fail_orphaned_runs(instance)

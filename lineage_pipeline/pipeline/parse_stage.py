@@ -15,9 +15,8 @@
 
 Nothing here holds a whole corpus's lineage: lookups stream in batches, parsed results are stored in
 batches as they arrive, and the outcome keeps only counts, timings and errors. Limitation: a run of
-domain D re-resolves only D's files, against the other domains as last scanned; when a definition in
-another domain changes, D's dependent files follow on D's next run (``lineage ingest`` scans every
-domain first, then runs every domain).
+domain D re-resolves only D's files; when a definition in another domain changes, D's dependent files
+follow on D's next run (``lineage ingest`` runs every domain).
 """
 
 import hashlib
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from lineage_pipeline.corpus.files import discover_domains
-from lineage_pipeline.corpus.manifest import DomainManifest, ManifestEntry, build_manifest, saved_file_refs
+from lineage_pipeline.corpus.manifest import DomainManifest, ManifestEntry, build_manifest, load_manifest
 from lineage_pipeline.parsing import Catalog
 from lineage_pipeline.pipeline.parse_pool import FileResult, FileTask, ParsePool, PoolKeeper, StartMethod
 from lineage_pipeline.pipeline.progress import NoProgress, Progress
@@ -188,18 +187,18 @@ def other_domain_files(
     default_dialect: str,
     manifests_dir: Path,
 ) -> Iterator[OtherDomain]:
-    """Every other domain of the corpus as its last scan saved it, one at a time, cut to what the catalog
-    pass reads. ``lineage ingest`` scans every domain before its first run (``ingest.scan_corpus``), so
-    each run sees the corpus as it is; a domain with no usable saved manifest is scanned now (not saved)."""
+    """Every other domain of the corpus as it is on disk now, one at a time, cut to what the catalog pass
+    reads: a stat walk against its saved manifest (which, possibly stale, only lets unchanged files skip
+    hashing; nothing is saved). Read only when a catalog or an eviction needs it (``_Corpus``)."""
     for other in discover_domains(root, extensions):
         if other == domain:
             continue
         try:
-            refs = saved_file_refs(manifests_dir, other, root)
-        except (FileNotFoundError, ValueError):  # missing, unreadable or of another root: scan from scratch
-            fresh = build_manifest(root, other, extensions, folder_dialects, default_dialect)
-            refs = [(e.path, e.sha256, e.dialect) for e in fresh.files]
-        yield OtherDomain(other, [FileRef(*ref) for ref in refs])
+            previous: DomainManifest | None = load_manifest(manifests_dir, other)
+        except (FileNotFoundError, ValueError):  # missing or unreadable: scan from scratch
+            previous = None
+        fresh = build_manifest(root, other, extensions, folder_dialects, default_dialect, previous=previous)
+        yield OtherDomain(other, [FileRef(e.path, e.sha256, e.dialect) for e in fresh.files])
 
 
 def corpus_digest(manifests: Iterable[DomainManifest | OtherDomain], parser_version: str) -> str:

@@ -143,8 +143,8 @@ def test_select_star_over_a_table_of_another_domain_follows_its_definition(proje
 
 
 def test_a_definition_in_a_domain_that_runs_later_reaches_an_earlier_domain_in_the_same_ingest(project_env):
-    # core runs before staging; core's run reads staging as last scanned, so `lineage ingest` scans every
-    # domain before the first run: the edit of staging's table is in core's catalog within one ingest
+    # core runs before staging, and its run takes the manifest the ingest's corpus scan saved: the edit of
+    # staging's table must still be in core's catalog within the same ingest
     table = project_env.corpus / "staging" / "late_table.sql"
     table.write_text("CREATE TABLE stg.late_table (id INT, amount DECIMAL(10, 2));\n")
     (project_env.corpus / "core" / "v_late.sql").write_text("CREATE VIEW dw.v_late AS SELECT * FROM stg.late_table;\n")
