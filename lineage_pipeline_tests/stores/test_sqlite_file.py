@@ -32,6 +32,21 @@ def _write(store: SqliteFile, rows: int, start: int = 0) -> None:
         db.executemany("INSERT OR REPLACE INTO items VALUES (?, ?)", [(f"k{i}", b"x" * 200) for i in range(start, start + rows)])
 
 
+def _checked(path: Path) -> SqliteFile:
+    """A file as a run finds it after its own full check (the check passing)."""
+    store = _file(path)
+    assert store.repair(store.problem).problem is None
+    return store
+
+
+def _full_checks_of_the_next_run(path: Path) -> int:
+    """How many full checks a new process's ``repair`` of ``path`` runs (0: it trusted the stamp)."""
+    later = _file(path)
+    check = _CountingCheck(later)
+    later.repair(check)
+    return check.runs
+
+
 @pytest.fixture
 def path(tmp_path: Path) -> Path:
     return tmp_path / "store.sqlite"
@@ -54,46 +69,32 @@ def test_a_file_changed_only_by_the_process_that_checked_it_and_closed_is_not_ch
 
 
 def test_another_connection_closing_last_leaves_the_stamp_valid(path):
-    first = _file(path)
-    first.repair(first.problem)
+    first = _checked(path)
     _write(first, 50)
     reader = sqlite3.connect(path)
     assert reader.execute("SELECT count(*) FROM items").fetchall() == [(50,)]  # read to the end: no open snapshot
     first.close()
     reader.close()  # the last connection: with an empty WAL it changes nothing
-    later = _file(path)
-    check = _CountingCheck(later)
-    later.repair(check)
-    assert check.runs == 0
+    assert _full_checks_of_the_next_run(path) == 0
 
 
 def test_a_write_by_anyone_else_makes_the_next_repair_check_every_page(path):
-    first = _file(path)
-    first.repair(first.problem)
+    first = _checked(path)
     _write(first, 10)
     with sqlite3.connect(path) as foreign:
         foreign.execute("INSERT INTO items VALUES ('foreign', x'00')")
     _write(first, 10, start=10)  # its own write after the foreign one does not re-establish trust
     first.close()
-    later = _file(path)
-    check = _CountingCheck(later)
-    later.repair(check)
-    assert check.runs == 1
+    assert _full_checks_of_the_next_run(path) == 1
 
 
 def test_a_process_that_never_closed_the_file_leaves_it_to_be_checked(path):
-    first = _file(path)
-    first.repair(first.problem)
-    _write(first, 10)  # then killed: no close
-    later = _file(path)
-    check = _CountingCheck(later)
-    later.repair(check)
-    assert check.runs == 1
+    _write(_checked(path), 10)  # then killed: no close
+    assert _full_checks_of_the_next_run(path) == 1
 
 
 def test_damage_after_the_stamp_is_found_and_the_file_rebuilt(path):
-    first = _file(path)
-    first.repair(first.problem)
+    first = _checked(path)
     _write(first, 2000)
     first.close()
     size = path.stat().st_size
@@ -111,26 +112,16 @@ def test_damage_after_the_stamp_is_found_and_the_file_rebuilt(path):
 
 
 def test_an_unreadable_or_missing_stamp_vouches_for_nothing(path):
-    first = _file(path)
-    first.repair(first.problem)
+    first = _checked(path)
     first.close()
     first.stamp_path.write_text("not json")
-    later = _file(path)
-    check = _CountingCheck(later)
-    later.repair(check)
-    assert check.runs == 1
-    later.close()
-    later.stamp_path.unlink()
-    last = _file(path)
-    last_check = _CountingCheck(last)
-    last.repair(last_check)
-    assert last_check.runs == 1
+    assert _full_checks_of_the_next_run(path) == 1
+    first.stamp_path.unlink()
+    assert _full_checks_of_the_next_run(path) == 1
 
 
 def test_full_always_checks(path):
-    first = _file(path)
-    first.repair(first.problem)
-    first.close()
+    _checked(path).close()
     later = _file(path)
     check = _CountingCheck(later)
     later.repair(check, full=True)
