@@ -47,6 +47,7 @@ INTEGRATION_TESTS = (
     "graph/test_dead_letter.py::test_concurrent_processes_never_interleave_lines",
     "graph/test_embedded_server.py",
     "graph/test_falkordb_backend.py::test_recover_restarts_a_killed_embedded_server",
+    "graph/test_falkordb_backend.py::test_falkordb_maintenance_runs_every_few_writes_and_its_failure_fails_no_write",
     "graph/test_writer.py::test_pipelined_stream_writes_the_same_graph_as_one_write_at_a_time",
     "graph/test_writer.py::test_server_killed_mid_write_run_completes_and_equals_clean_ingest",
     "observability/test_grafana_dashboard.py::test_dashboard_references_only_exposed_series_and_covers_every_metric",

@@ -332,6 +332,8 @@ def keep_aof_tail_short(client: falkordb.FalkorDB, tail_bytes: int = AOF_TAIL_BY
     info = client.connection.info("persistence")
     if info.get("aof_rewrite_in_progress") or info.get("aof_rewrite_scheduled"):
         return False
+    if info.get("aof_last_bgrewrite_status", "ok") != "ok":  # e.g. a full disk: no fork every 16 writes
+        return False  # Redis's own rule retries, and a success makes this one act again
     if int(info.get("aof_current_size", 0)) - int(info.get("aof_base_size", 0)) <= tail_bytes:
         return False
     client.connection.bgrewriteaof()

@@ -25,6 +25,7 @@ from lineage_pipeline.graph.embedded_server import (
     compact,
     connect,
     ensure_server,
+    keep_aof_tail_short,
     server_status,
     stop_server,
 )
@@ -265,6 +266,33 @@ def test_compact_rewrites_the_aof(data_dir):
     incr = list((data_dir / "falkordb" / "appendonlydir").glob("*.incr.aof"))
     assert [f.stat().st_size for f in incr] == [0]
     assert _count(info) == 200
+
+
+def _rewrite_done(conn, before: int, timeout_s: float = 30) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        info = conn.info("persistence")
+        if info["aof_rewrites"] > before and not info["aof_rewrite_in_progress"]:
+            return info
+        time.sleep(0.05)
+    raise AssertionError("the AOF rewrite did not finish")
+
+
+def test_the_aof_is_rewritten_once_its_command_tail_passes_the_bound(data_dir):
+    info = ensure_server(data_dir)
+    client = connect(info)
+    conn, g = client.connection, client.select_graph("t")
+    g.query("UNWIND range(1, 2000) AS i CREATE (:N {k: i})")
+    state = conn.info("persistence")
+    tail = state["aof_current_size"] - state["aof_base_size"]
+    assert tail > 0
+    assert keep_aof_tail_short(client, tail_bytes=tail) is False, "a tail within the bound is left alone"
+    before = state["aof_rewrites"]
+    assert keep_aof_tail_short(client, tail_bytes=tail // 2) is True
+    after = _rewrite_done(conn, before)
+    assert after["aof_current_size"] - after["aof_base_size"] < tail // 2, "the tail starts again after the rewrite"
+    stop_server(data_dir)
+    assert _count(ensure_server(data_dir)) == 2000
 
 
 def test_missing_binary_is_reported(data_dir, monkeypatch, tmp_path):

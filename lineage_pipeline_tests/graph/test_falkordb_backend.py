@@ -12,7 +12,8 @@ import redis.exceptions as redis_errors
 from lineage_pipeline.graph import cypher
 from lineage_pipeline.graph.backend import WriteResult
 from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
-from lineage_pipeline.graph.embedded_server import server_status, stop_server
+from lineage_pipeline.graph.embedded_server import connect, ensure_server, server_status, stop_server
+from lineage_pipeline.graph.falkordb_backend import MAINTAIN_EVERY, FalkorDBBackend
 
 
 def test_schema_bootstrap_is_idempotent(store):
@@ -179,3 +180,24 @@ def test_falkordb_stream_with_the_server_down_yields_the_error_for_every_write(f
     assert len(outcomes) == 3 and all(isinstance(o, redis_errors.ConnectionError) for o in outcomes)
     falkordb_backend.recover()
     assert [type(o).__name__ for o in falkordb_backend.write_stream(writes)] == ["WriteResult"] * 3
+
+
+def test_falkordb_maintenance_runs_every_few_writes_and_its_failure_fails_no_write(tmp_path):
+    data_dir = tmp_path / "graph-data"
+    calls: list[object] = []
+
+    def failing_maintenance(client) -> None:
+        calls.append(client)
+        raise redis_errors.ResponseError("ERR maintenance refused")
+
+    backend = FalkorDBBackend(lambda: (connect(ensure_server(data_dir)), "embedded"), "test", maintenance=failing_maintenance)
+    try:
+        for i in range(MAINTAIN_EVERY):
+            backend.write(*_table(f"a.t{i}"))
+        assert len(calls) == 1
+        outcomes = list(backend.write_stream([_table(f"b.t{i}") for i in range(2 * MAINTAIN_EVERY)]))
+        assert len(calls) == 3 and all(isinstance(outcome, WriteResult) for outcome in outcomes)
+        assert backend.read("MATCH (t:Table) RETURN count(t)") == [[3 * MAINTAIN_EVERY]]
+    finally:
+        backend.close()
+        stop_server(data_dir)
