@@ -107,11 +107,11 @@ class _Pass:
         return self.settings.data_dir / "manifests"
 
 
-def ingest_domain(run: _Pass, domain: str, backend: GraphBackend, figures: PassFigures) -> None:
+def ingest_domain(run: _Pass, domain: str, backend: GraphBackend, figures: PassFigures, walk: bool = True) -> None:
     """Scan, parse and write one domain the way ``ingest_corpus`` does, adding its costs to ``figures``
     (``lineage ingest`` has scanned every domain before: this domain's own scan finds it as saved)."""
     started = time.perf_counter()
-    scan_domain(domain, run.corpus, run.manifests_dir, walk=False)
+    scan_domain(domain, run.corpus, run.manifests_dir, walk=walk)
     scanned = time.perf_counter()
     parsed_report = parse_domain(domain, run.corpus, run.manifests_dir, run.cache, run.results, run.parse_options)
     parsed = time.perf_counter()
@@ -179,12 +179,14 @@ def run_pass(root: Path) -> PassFigures:
         # like `lineage ingest`: a corpus whose every domain is current starts nothing
         current = all(domain_is_current(d, run.corpus, run.manifests_dir, run.results, backend, retry) for d in domains)
         figures.current_check_s = time.perf_counter() - started
+        scanned: set[str] = set()
         if not (current and domains):
             scan_started = time.perf_counter()
-            scan_corpus(domains, run.corpus, run.manifests_dir)  # as `lineage ingest` does before its first run
+            # as `lineage ingest` does before its first run
+            scanned = {scan.manifest.domain for scan in scan_corpus(domains, run.corpus, run.manifests_dir)}
             figures.scan_s += time.perf_counter() - scan_started
         for domain in [] if current and domains else domains:
-            ingest_domain(run, domain, backend, figures)
+            ingest_domain(run, domain, backend, figures, walk=domain not in scanned)
         figures.seconds = time.perf_counter() - started
         if current and domains:  # counted outside ``seconds``: what the no-op pass vouched for
             figures.files = sum(len(load_manifest(run.manifests_dir, d).files) for d in domains)

@@ -72,7 +72,7 @@ def ingest(
                     lambda domain: domain_is_current(domain, spec, manifests_dir, results, backend, retry)
                 ),
                 graph_domains=synced_domains(backend, retry=retry),
-                scan_first=lambda domains: scan_corpus(domains, spec, manifests_dir),
+                scan_first=lambda domains: [scan.manifest.domain for scan in scan_corpus(domains, spec, manifests_dir)],
             )
     except (CorpusPathError, ValueError) as error:
         raise click.ClickException(str(error)) from None

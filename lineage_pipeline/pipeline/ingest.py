@@ -121,8 +121,15 @@ def scan_domain(
 
 def scan_corpus(domains: list[str], corpus: CorpusSpec, manifests_dir: Path) -> list[ScanReport]:
     """Scan every one of ``domains`` once, before their runs: a run then takes its manifest from here
-    (``scan_domain(walk=False)``), so each domain is walked once per ingest."""
-    return [scan_domain(domain, corpus, manifests_dir) for domain in domains]
+    (``scan_domain(walk=False)``), so each domain is walked once per ingest. A domain whose scan fails is
+    left out (with a warning): its run scans it and fails there, naming the problem."""
+    reports = []
+    for domain in domains:
+        try:
+            reports.append(scan_domain(domain, corpus, manifests_dir))
+        except (OSError, ValueError) as error:  # CorpusPathError is a ValueError
+            log.warning("could not scan domain %r before its run (%s); the run scans it itself", domain, error)
+    return reports
 
 
 @dataclass(frozen=True)

@@ -148,7 +148,7 @@ def ingest_corpus_root(
     manifests_dir: Path | None = None,
     is_current: Callable[[str], bool] | None = None,
     graph_domains: Collection[str] = (),
-    scan_first: Callable[[list[str]], object] | None = None,
+    scan_first: Callable[[list[str]], Collection[str]] | None = None,
 ) -> CorpusIngest:
     """Register the corpus's domains as partitions and run the job for each (or for ``domains``).
 
@@ -159,8 +159,9 @@ def ingest_corpus_root(
     guard's rule: never remove a whole domain unasked). When ``is_current`` says every domain of a
     whole-corpus ingest is current (``ingest.domain_is_current``) and none is gone, no run is started:
     a no-op costs a stat walk and one graph read per domain. ``scan_first`` is given every domain of the
-    corpus before the first run starts (``ingest.scan_corpus``); the runs then take the manifests it
-    saved instead of walking their domain again.
+    corpus before the first run starts (``ingest.scan_corpus``) and returns those it scanned; their runs
+    take the manifests it saved instead of walking their domain again (the others scan in their run,
+    where a failure is that run's, named).
     """
     instance = project_instance()
     fail_orphaned_runs(instance)
@@ -173,19 +174,17 @@ def ingest_corpus_root(
     gone = [] if domains is not None else sorted(known - set(found))
     if is_current is not None and domains is None and not gone and all(is_current(domain) for domain in selected):
         return CorpusIngest(unchanged=selected)
-    if scan_first is not None:
-        scan_first(found)
+    scanned = set(scan_first(found)) if scan_first is not None else set()
     register_domains(instance, selected)
     ops: dict[str, Any] = {"lineage_graph": {"config": {"force_delete": force_delete}}}
     # the command prints its own summary; step logs stay in the instance (UI) at full detail
     run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, "ops": ops}
-    # the corpus scan just saved every domain's manifest: the runs take it instead of walking again
-    scanned_config = run_config if scan_first is None else {
-        **run_config, "ops": {**ops, "sql_corpus": {"config": {"walk": False}}}
-    }
+    # the corpus scan just saved these domains' manifests: their runs take them instead of walking again
+    scanned_config = {**run_config, "ops": {**ops, "sql_corpus": {"config": {"walk": False}}}}
     outcome = CorpusIngest()
     for domain in selected:
-        outcome.runs.append(run_domain(instance, domain, scanned_config, config_file=config_file, corpus_root=corpus_root))
+        config = scanned_config if domain in scanned else run_config
+        outcome.runs.append(run_domain(instance, domain, config, config_file=config_file, corpus_root=corpus_root))
     if not force_delete:
         outcome.kept_gone = gone
         return outcome

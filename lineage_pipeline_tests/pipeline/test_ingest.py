@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from lineage_pipeline.corpus import manifest as manifest_module
 from lineage_pipeline.corpus.files import discover_domains
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
@@ -145,3 +146,22 @@ def test_a_run_after_the_corpus_scan_takes_its_manifest_without_walking_again(tm
     assert walked.manifest != scanned.manifest, "a walk sees the edit"
     other_setup = CorpusSpec(corpus, [".sql"], {**DEMO_DIALECTS, "core": "snowflake"}, "postgres", 5_000_000)
     assert scan_domain("core", other_setup, manifests, walk=False).mode == "full", "another dialect setup: scanned"
+
+
+def test_a_domain_the_corpus_scan_cannot_read_is_left_to_its_own_run(tmp_path, monkeypatch, caplog):
+    # as root every file is readable, so an unreadable one is faked where the scan reads a file
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DEMO_CORPUS, corpus)
+    spec = CorpusSpec(corpus, [".sql"], DEMO_DIALECTS, "postgres", 5_000_000)
+    real_entry = manifest_module.manifest_entry
+
+    def unreadable_core(root, path, *args, **kwargs):
+        if path.startswith("core/"):
+            raise PermissionError(13, "Permission denied", path)
+        return real_entry(root, path, *args, **kwargs)
+
+    monkeypatch.setattr(manifest_module, "manifest_entry", unreadable_core)
+    reports = scan_corpus(["core", "staging"], spec, tmp_path / "manifests")
+    assert [report.manifest.domain for report in reports] == ["staging"]
+    assert "could not scan domain 'core'" in caplog.text and "Permission denied" in caplog.text
+    assert not (tmp_path / "manifests" / "core.json").exists()
