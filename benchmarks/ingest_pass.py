@@ -20,6 +20,7 @@ from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import graph_backend, retry_policy_from_settings, store_config_from_settings
 from lineage_pipeline.graph.dead_letter import DeadLetterFile, dead_letter_path
 from lineage_pipeline.graph.embedded_server import server_status
+from lineage_pipeline.pipeline.collector import tune_for_ingest
 from lineage_pipeline.pipeline.ingest import (
     CorpusSpec,
     WriteOptions,
@@ -201,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, required=True)
     args = parser.parse_args(argv)
+    tune_for_ingest()  # as the `lineage` command does
     figures = run_pass(args.corpus.resolve())
     sys.stdout.write(json.dumps(asdict(figures)) + "\n")
 

@@ -17,8 +17,8 @@ MERGE (f:SqlFile {path: r.path})
 ON CREATE SET f.domain = r.domain
 RETURN collect(CASE WHEN created THEN r.path END)
 """
-"""Returns the paths whose node this statement created: only such a file cannot have relationships
-already, so only its relationships may be CREATEd rather than MERGEd (``create_relationships``)."""
+"""Returns the paths whose node this statement created: such a file cannot have relationships already,
+so its relationships may be CREATEd rather than MERGEd (``create_relationships``)."""
 
 COMMIT_FILES = """
 UNWIND $rows AS r
@@ -72,8 +72,8 @@ def _relationship_head(rel_type: str) -> str:
 
 def merge_relationships(rel_type: str) -> str:
     """MERGE one relationship per row, identified by its endpoints and file, and stamp it with the row's
-    revision: an edge the file's previous revision also had is updated in place, not created anew and
-    its twin deleted, so rewriting a file costs only what changed (stale removal takes the rest).
+    revision, so a batch redone after a failure adds no twin. Used where edges of the revision written
+    may exist already (a sync after a killed one); otherwise ``create_relationships``.
 
     Parameters as ``relationship_params`` encodes them (``$rows``: ``[src, dst, file index, extras...]``,
     ``$files``: ``[path, rev]``). Returns how many rows found both endpoints, so a row whose node is
@@ -88,10 +88,11 @@ def merge_relationships(rel_type: str) -> str:
 
 
 def create_relationships(rel_type: str) -> str:
-    """``merge_relationships`` for the rows of files whose SqlFile node the same sync just created: they
-    have no relationship yet, and a MERGE between two nodes scans every parallel relationship of the pair
-    (one per file naming both: thousands on a hub table's columns), so the cost of a new file grew with
-    the graph. Not idempotent: a batch that failed or was cut short is redone with the MERGE.
+    """``merge_relationships`` for the rows of files that have no relationship of the revision written yet
+    (a new file, or a changed one after a completed sync; ``writer.creating``): a MERGE between two nodes
+    scans every parallel relationship of the pair (one per file naming both: thousands on a hub table's
+    columns), so the cost of a file grew with the graph. Not idempotent: a batch that failed or was cut
+    short is redone with the MERGE.
 
     Every property is given in the CREATE pattern: a SET after it is a second update of each new edge
     (about a fifth of the server's time on a cold ingest)."""

@@ -102,8 +102,9 @@ def idempotent(name: str) -> str:
 
 
 def creating(statements: list[tuple[str, list]], created: Collection[str]) -> list[tuple[str, list]]:
-    """``statements`` with the relationship rows of ``created`` files (their SqlFile node made by this
-    sync, so no relationship of theirs exists) moved from ``merge:<TYPE>`` to ``create:<TYPE>``."""
+    """``statements`` with the relationship rows of ``created`` files (none of their relationships of the
+    revision being written exists: their SqlFile node was made by this sync, or the domain's last sync
+    completed) moved from ``merge:<TYPE>`` to ``create:<TYPE>``."""
     if not created:
         return statements
     out: list[tuple[str, list]] = []
@@ -231,6 +232,10 @@ class GraphWriter:
         self._held: set[str] | None = None
         self._created: set[str] = set()
         """Paths whose SqlFile node this ``write_files`` call created (``cypher.MERGE_FILES``)."""
+        self._clean_start = False
+        """The domain's sync marker was clean when this sync began: no relationship of any revision it
+        writes exists yet (a completed sync removed every edge of another revision than the file's), so
+        a changed file's relationships are created beside the old ones, whose stale removal follows."""
         self.retries = 0
 
     # -- transport -------------------------------------------------------------------------
@@ -430,8 +435,9 @@ class GraphWriter:
             label: {row[key]: row for row in by_name.get(name, [])} for label, (name, key) in _NODE_STATEMENTS.items()
         }
         self._created = set()
+        rewritten = {graph.path for graph in graphs} if self._clean_start else set()
         for phase in _phases(statements):
-            phase = creating(phase, self._created)
+            phase = creating(phase, self._created | rewritten)
             if phase[0][0] == "commit":
                 self.record_rejected()  # before the commit: a file whose rejected rows are not recorded stays uncommitted
             if not self.pipelined:
@@ -568,7 +574,7 @@ class GraphWriter:
             self.dead_letters.discard_files(changed + deleted)
         try:
             self._removed = None if dirty else {label: set() for label in cypher.ORPHAN_LABELS}
-            self._held = set(stored)
+            self._held, self._clean_start = set(stored), not dirty
             self.mark_sync(domain, True, report.stats)
             self._write_changed(changed, graphs_for, report.stats)
             self.delete_files(deleted, report.stats)
@@ -582,7 +588,7 @@ class GraphWriter:
         else:
             self.record_rejected()
         finally:
-            self._removed, self._held = None, None
+            self._removed, self._held, self._clean_start = None, None, False
             report.dead_lettered, report.retries = list(self._rejected), self.retries
         report.files_written, report.files_deleted = changed, deleted
         return report

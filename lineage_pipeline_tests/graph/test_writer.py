@@ -590,7 +590,7 @@ def test_only_relationship_rows_of_files_the_sync_created_move_to_create():
 def _sync_counting_statements(backend, files, **writer_kw):
     counting = _Counting(backend)
     sync(counting, "bench", files, batch_size=50, writer_kw=writer_kw)
-    return {match.group(1) for query in counting.writes if (match := re.search(r"(MERGE|CREATE) \(a\)-\[e:", query))}
+    return _relationship_verbs(counting.writes)
 
 
 def test_new_files_relationships_are_created_and_give_the_graph_a_merge_gives(tmp_path):
@@ -611,6 +611,29 @@ def test_new_files_relationships_are_created_and_give_the_graph_a_merge_gives(tm
             stop_server(config.data_dir)
     assert verbs == {"new": {"CREATE"}, "node_there": {"MERGE"}}
     assert dumps["new"] == dumps["node_there"] and len(dumps["new"].relationships) > 500
+
+
+def _relationship_verbs(writes: list[str]) -> set[str]:
+    return {match.group(1) for query in writes if (match := re.search(r"(MERGE|CREATE) \(a\)-\[e:", query))}
+
+
+@pytest.mark.parametrize("start", ["clean", "dirty"])
+def test_changed_files_relationships_are_created_when_the_last_sync_completed(store, start):
+    """After a completed sync no edge of a revision other than its file's is left, so a changed file's
+    new edges cannot exist yet: they are CREATEd beside the old ones (a MERGE scans every parallel edge
+    of each pair), which stale removal then takes. After a killed sync some may exist: MERGE."""
+    edited = {lin.path: ("r2", lin) for lin in synthetic_lineages(20, 3)}
+    before = {path: ("r1", lineage) for path, (_, lineage) in edited.items()}
+    sync(store.backend, "bench", before)
+    if start == "dirty":  # a sync killed after writing some new edges: its marker stays dirty
+        store.backend.write("MATCH (s:SyncState {domain: 'bench'}) SET s.dirty = true")
+    counting = _Counting(store.backend)
+    report = sync(counting, "bench", edited, batch_size=25)
+    assert report.files_written == sorted(edited)
+    assert _relationship_verbs(counting.writes) == ({"CREATE"} if start == "clean" else {"MERGE"})
+    incremental = snapshot(store.backend)
+    assert incremental == clean_ingest_snapshot(store.backend, "bench", edited)
+    assert not any(rel[4] == "r1" for rel in incremental[1]), "every edge of the old revision is gone"
 
 
 class _LosesCreateReplies(_Counting):
