@@ -125,6 +125,13 @@ class SqliteFile:
             return f"foreign or old layout (app={meta.get('app')!r}, schema_version={meta.get('schema_version')!r})"
         return None
 
+    def _layout_now(self) -> str | None:
+        try:
+            with closing(self.connect()) as db:
+                return self.layout_problem(db)
+        except sqlite3.DatabaseError as error:
+            return f"unreadable database: {error}"
+
     def problem(self) -> str | None:
         """Why the file is not usable (damaged pages, another layout), or None; reads every page once
         (``quick_check``: ``integrity_check`` also cross-checks each index, ~3x longer)."""
@@ -139,17 +146,22 @@ class SqliteFile:
 
     def repair(self, problem: Callable[[], str | None], *, full: bool = False) -> IntegrityReport:
         """Run ``problem`` under the file lock, unless the file is in a state this or an earlier process
-        vouched for (module doc) and ``full`` is not asked; a file it finds unusable is moved aside
+        vouched for (module doc) and ``full`` is not asked (then only its layout is checked: the code
+        reading it may be newer than the code that vouched); a file it finds unusable is moved aside
         (``<name>.corrupt-<time>``) and rebuilt empty with a warning. Never raises for a bad file."""
         with self.exclusive():
             current = self.signature()
             if not full and current is not None and current in (self._vouched_signature(), self._stamped()):
-                self._vouch(current, stamp=False)
-                return IntegrityReport(self.path)
-            found = problem()
-            if found is None:
-                self._vouch(self.signature())
-                return IntegrityReport(self.path)
+                # a vouched-for file may still be of another layout: this code may be newer than its writer
+                found = self._layout_now()
+                if found is None:
+                    self._vouch(current, stamp=False)
+                    return IntegrityReport(self.path)
+            else:
+                found = problem()
+                if found is None:
+                    self._vouch(self.signature())
+                    return IntegrityReport(self.path)
             moved_to = self.move_aside(int(time.time() * 1000))
             log.warning("%s %s is unusable (%s); moved to %s and rebuilt empty", self.label, self.path, found, moved_to)
             self.create()

@@ -126,3 +126,19 @@ def test_full_always_checks(path):
     check = _CountingCheck(later)
     later.repair(check, full=True)
     assert check.runs == 1
+
+
+def test_a_vouched_for_file_of_an_older_layout_is_moved_aside_without_a_full_check(path):
+    """Newer code (another schema version) opening a file an older version checked and stamped: the
+    stamp vouches for its pages, not for its layout."""
+    old = _checked(path)
+    _write(old, 50)
+    old.close()
+    newer = SqliteFile(path, label="test store", app_id="test", schema_version="2", schema=_SCHEMA)
+    newer.ensure()
+    check = _CountingCheck(newer)
+    report = newer.repair(check)
+    assert check.runs == 0, "the pages are still vouched for"
+    assert report.problem is not None and "old layout" in report.problem and report.moved_to is not None
+    assert newer.db().execute("SELECT count(*) FROM items").fetchone() == (0,)
+    assert newer.layout_problem(newer.db()) is None
