@@ -35,7 +35,7 @@ from lineage_pipeline.parsing import Catalog
 from lineage_pipeline.pipeline.parse_pool import FileResult, FileTask, ParsePool, PoolKeeper, StartMethod
 from lineage_pipeline.pipeline.progress import NoProgress, Progress
 from lineage_pipeline.settings import knob_default
-from lineage_pipeline.stores.parse_cache import CacheKey, Encoded, ParseCache, Summary
+from lineage_pipeline.stores.parse_cache import TOUCH_AFTER_S, CacheKey, Encoded, ParseCache, Summary
 from lineage_pipeline.stores.parse_results import ParseResults
 from lineage_pipeline.stores.sqlite_file import IntegrityReport
 
@@ -251,11 +251,10 @@ def parse_domain_files(
     parser = _StoringParser(manifest, cache, results, max_file_bytes, options, corpus, progress or NoProgress())
 
     # 2. first pass of the domain's files (what each defines is decoded only if a catalog is built)
-    own: dict[str, Summary] = {}
+    own = _stored_first_passes(manifest, cache, results)
+    unknown = [e for e in manifest.files if e.path not in own]
     missed: list[ManifestEntry] = []
-    for entry, (_, summary) in zip(
-        manifest.files, cache.lookup((first_pass_key(e) for e in manifest.files), defines=False), strict=True
-    ):
+    for entry, (_, summary) in zip(unknown, cache.lookup((first_pass_key(e) for e in unknown), defines=False), strict=True):
         if summary is None:
             missed.append(entry)
         else:
@@ -317,6 +316,23 @@ def parse_domain_files(
     report.seconds = time.perf_counter() - catalog_started
     outcome.seconds = time.perf_counter() - started
     return outcome, report
+
+
+def _stored_first_passes(manifest: DomainManifest, cache: ParseCache, results: ParseResults) -> dict[str, Summary]:
+    """The first-pass summaries the results store holds for the domain's files as scanned: the cache's
+    for the same key, without a lookup per file (an unchanged file of a 100k corpus cost ~8 us). Not
+    with the cache disabled (nothing is reused then), nor when the domain's cache entries are due for
+    their hourly touch (``TOUCH_AFTER_S``): that run looks them all up, which keeps them from expiring."""
+    if not cache.enabled or cache.due(f"touched_at:{manifest.domain}", TOUCH_AFTER_S):
+        return {}
+    stored = results.first_passes(manifest.domain, cache.parser_version)
+    own = {}
+    for entry in manifest.files:
+        row = stored.get(entry.path)
+        if row is not None and row[0] == entry.sha256 and row[1] == entry.dialect:
+            own[entry.path] = row[2]
+    cache.count_hits(len(own))
+    return own
 
 
 class _Corpus(Collection[tuple[str, str]]):

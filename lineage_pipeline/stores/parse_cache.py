@@ -422,10 +422,8 @@ class ParseCache:
         is done if the last prune was less than that long ago (it reads every entry)."""
         now = self.clock()
         with self.file.transaction() as db:
-            last = db.execute("SELECT value FROM stats WHERE name='pruned_at'").fetchone()
-            if every_s and last is not None and now - last[0] < every_s:
+            if not _due(db, "pruned_at", now, every_s):
                 return 0
-            db.execute("INSERT OR REPLACE INTO stats VALUES ('pruned_at', ?)", (int(now),))
             before = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
             db.execute(
                 "DELETE FROM entries WHERE last_used_at < ? OR parser_version != ?",
@@ -434,6 +432,18 @@ class ParseCache:
             if evict:
                 self._evict(db)
             return before - db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+
+    def due(self, task: str, every_s: float) -> bool:
+        """Whether ``task`` (a name of the caller's) was last done ``every_s`` or more ago, or never; if so,
+        it counts as done now. Kept in the cache file, so every process of the project shares it."""
+        with self.file.transaction() as db:
+            return _due(db, task, self.clock(), every_s)
+
+    def count_hits(self, hits: int) -> None:
+        """Count ``hits`` files whose cached result the caller took from elsewhere (``ParseResults.first_passes``)."""
+        if self.enabled and hits:
+            with self.file.transaction() as db:
+                _bump(db, hits=hits)
 
     def clear(self) -> None:
         """Remove every entry and reset the counters."""
@@ -462,6 +472,14 @@ def _counts(db: sqlite3.Connection) -> tuple[int, int]:
     """(first-pass entries, catalog-resolved entries) in the cache now."""
     counts = dict(db.execute("SELECT context = '', COUNT(*) FROM entries GROUP BY context = ''").fetchall())
     return counts.get(1, 0), counts.get(0, 0)
+
+
+def _due(db: sqlite3.Connection, task: str, now: float, every_s: float) -> bool:
+    last = db.execute("SELECT value FROM stats WHERE name=?", (task,)).fetchone()
+    if every_s and last is not None and now - last[0] < every_s:
+        return False
+    db.execute("INSERT OR REPLACE INTO stats VALUES (?, ?)", (task, int(now)))
+    return True
 
 
 def _bump(db: sqlite3.Connection, **counts: int) -> None:

@@ -22,7 +22,7 @@ from lineage_pipeline.pipeline.parse_stage import (
     parse_domain_files,
 )
 from lineage_pipeline.pipeline.parse_worker import CHANGED_MESSAGE
-from lineage_pipeline.stores.parse_cache import ParseCache
+from lineage_pipeline.stores.parse_cache import TOUCH_AFTER_S, ParseCache
 from lineage_pipeline.stores.parse_results import ParseResults
 from lineage_pipeline_tests.conftest import DEMO_CORPUS
 
@@ -86,6 +86,45 @@ def test_cold_then_warm_gives_the_same_figures_from_the_cache(corpus, tmp_path):
     assert stats.entries - first_pass_entries == len({p for p, r in _results(cache).stored("core").items() if r.key.context})
     assert set(_stored(cache, manifest)) == {(e.sha256, e.dialect, e.path) for e in manifest.files}
     assert set(_handed_on(cache, manifest)) == {e.path for e in manifest.files}
+
+
+def test_unchanged_files_come_from_the_results_store_and_every_file_is_looked_up_hourly(corpus, tmp_path, monkeypatch):
+    """A file whose results row holds its final first pass needs no cache lookup; once an hour a run looks
+    every file up anyway, which refreshes the entries' last use so unchanged files never expire."""
+    looked_up: list = []
+    lookup = ParseCache.lookup
+
+    def counting_lookup(self, keys, *args, **kwargs):
+        keys = list(keys)
+        if kwargs.get("defines") is False:  # the first pass's (the catalog's lookups read what files define)
+            looked_up.extend(keys)
+        return lookup(self, keys, *args, **kwargs)
+
+    monkeypatch.setattr(ParseCache, "lookup", counting_lookup)
+    now = [1_000_000.0]
+    path = tmp_path / "cache.sqlite"
+    manifest = _manifest(corpus)
+    cold = parse_manifest(manifest, _cache(path, clock=lambda: now[0]), 5_000_000)
+    changed = sorted((corpus / "core").glob("*.sql"))[0]
+    changed.write_text(changed.read_text() + "\nINSERT INTO dw.extra (a) SELECT b FROM stg.src;\n")
+    manifest = _manifest(corpus)
+    # a catalog-resolved row is not the file's first pass: that one is still looked up
+    resolved = {file for file, row in _results(_cache(path)).stored("core").items() if row.key.context}
+    runs = {}
+    for name, later in (("same hour", 60.0), ("next hour", TOUCH_AFTER_S)):
+        now[0] += later
+        looked_up.clear()
+        runs[name] = parse_manifest(manifest, _cache(path, clock=lambda: now[0]), 5_000_000)
+        runs[name].looked_up = len(looked_up)  # type: ignore[attr-defined]
+    assert runs["same hour"].looked_up == len(resolved | {changed.relative_to(corpus).as_posix()}) < len(manifest.files)
+    assert runs["next hour"].looked_up == len(manifest.files)
+    same, next_hour = runs["same hour"], runs["next hour"]
+    assert (same.hits, same.misses, next_hour.hits, next_hour.misses) == (len(manifest.files) - 1, 1, len(manifest.files), 0)
+    assert (same.statements, same.column_edges) == (next_hour.statements, next_hour.column_edges)
+    assert (same.errors, same.warnings) == (next_hour.errors, next_hour.warnings)
+    assert next_hour.statements > cold.statements, "the changed file's new statement is counted"
+    stats = _cache(path).get_stats()
+    assert stats.hits == 2 * len(manifest.files) - 1, "files taken from the results store count as hits"
 
 
 def test_other_domains_files_parsed_in_the_same_stream_are_stored_but_not_counted(corpus, tmp_path):
