@@ -15,7 +15,7 @@ from pathlib import Path
 
 from benchmarks.cpu_clock import CpuClock
 from lineage_pipeline.corpus.files import discover_domains
-from lineage_pipeline.corpus.manifest import load_manifest
+from lineage_pipeline.corpus.manifest import ManifestFolder
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import graph_backend, retry_policy_from_settings, store_config_from_settings
 from lineage_pipeline.graph.dead_letter import DeadLetterFile, dead_letter_path
@@ -102,22 +102,20 @@ class _Pass:
     write_options: WriteOptions
     dead_letters: DeadLetterFile
     warehouse_facts: WarehouseFacts
-
-    @property
-    def manifests_dir(self) -> Path:
-        return self.settings.data_dir / "manifests"
+    manifests: ManifestFolder
+    """One folder object for the pass, as the stores resource keeps one for the steps of a run."""
 
 
 def ingest_domain(run: _Pass, domain: str, backend: GraphBackend, figures: PassFigures, walk: bool = True) -> None:
     """Scan, parse and write one domain the way ``ingest_corpus`` does, adding its costs to ``figures``
     (``lineage ingest`` has scanned every domain before: this domain's own scan finds it as saved)."""
     started = time.perf_counter()
-    scan_domain(domain, run.corpus, run.manifests_dir, walk=walk)
+    scan_domain(domain, run.corpus, run.manifests, walk=walk)
     scanned = time.perf_counter()
-    parsed_report = parse_domain(domain, run.corpus, run.manifests_dir, run.cache, run.results, run.parse_options)
+    parsed_report = parse_domain(domain, run.corpus, run.manifests, run.cache, run.results, run.parse_options)
     parsed = time.perf_counter()
     written_report = write_domain(
-        domain, run.manifests_dir, run.results, backend, run.write_options, dead_letters=run.dead_letters,
+        domain, run.manifests, run.results, backend, run.write_options, dead_letters=run.dead_letters,
         run_id="bench", warehouse_facts=run.warehouse_facts,
     )
     written = time.perf_counter()
@@ -171,6 +169,7 @@ def run_pass(root: Path) -> PassFigures:
             ),
             dead_letters=DeadLetterFile(dead_letter_path(settings.data_dir, settings.dead_letter_path)),
             warehouse_facts=WarehouseFacts(settings.warehouse_facts_path),
+            manifests=ManifestFolder(settings.data_dir / "manifests"),
         )
         figures.setup_s = time.perf_counter() - setup_started
         clock = CpuClock(_server_pid(settings))
@@ -178,19 +177,19 @@ def run_pass(root: Path) -> PassFigures:
         domains = discover_domains(root, settings.file_extensions)
         retry = retry_policy_from_settings(settings)
         # like `lineage ingest`: a corpus whose every domain is current starts nothing
-        current = all(domain_is_current(d, run.corpus, run.manifests_dir, run.results, backend, retry) for d in domains)
+        current = all(domain_is_current(d, run.corpus, run.manifests, run.results, backend, retry) for d in domains)
         figures.current_check_s = time.perf_counter() - started
         scanned: set[str] = set()
         if not (current and domains):
             scan_started = time.perf_counter()
             # as `lineage ingest` does before its first run
-            scanned = {scan.manifest.domain for scan in scan_corpus(domains, run.corpus, run.manifests_dir)}
+            scanned = {scan.manifest.domain for scan in scan_corpus(domains, run.corpus, run.manifests)}
             figures.scan_s += time.perf_counter() - scan_started
         for domain in [] if current and domains else domains:
             ingest_domain(run, domain, backend, figures, walk=domain not in scanned)
         figures.seconds = time.perf_counter() - started
         if current and domains:  # counted outside ``seconds``: what the no-op pass vouched for
-            figures.files = sum(len(load_manifest(run.manifests_dir, d).files) for d in domains)
+            figures.files = sum(len(run.manifests.load(d).files) for d in domains)
         figures.cpu_s = clock.read(_server_pid(settings)).as_dict()
         figures.reused = max(0, figures.files - figures.parsed)
         for store in (run.cache, run.results, run.warehouse_facts):  # as the assets close theirs

@@ -14,6 +14,7 @@ from typing import Any, Literal, cast
 import dagster as dg
 from pydantic import Field, PrivateAttr, SecretStr
 
+from lineage_pipeline.corpus.manifest import ManifestFolder
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
 from lineage_pipeline.graph.dead_letter import DeadLetterFile, dead_letter_path
@@ -59,9 +60,17 @@ class LocalStoresResource(dg.ConfigurableResource):
     parse_cache_max_entries: int = Field(description="LRU bound of the parse cache.")
     parse_cache_ttl_days: float = Field(description="Drop cache entries unused this long.")
 
+    _manifests: ManifestFolder | None = PrivateAttr(default=None)
+
     @property
     def manifests_dir(self) -> Path:
         return Path(self.data_dir) / "manifests"
+
+    def manifests(self) -> ManifestFolder:
+        """The saved manifests; one folder object for the steps of a run, so they load a domain's once."""
+        if self._manifests is None or self._manifests.directory != self.manifests_dir:
+            self._manifests = ManifestFolder(self.manifests_dir)
+        return self._manifests
 
     def parse_cache(self, enabled: bool | None = None, max_entries: int | None = None) -> ParseCache:
         """The parse cache; ``enabled``/``max_entries`` override this resource's values for one run."""

@@ -18,7 +18,7 @@ def checked_domains(context: dg.AssetCheckExecutionContext, stores: LocalStoresR
     domain = context.run.tags.get("dagster/partition")
     if domain:
         return [domain]
-    return sorted(path.stem for path in stores.manifests_dir.glob("*.json"))
+    return stores.manifests().domains()
 
 
 def latest_metadata(context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey, domain: str) -> dict[str, object]:

@@ -55,5 +55,5 @@ def scan_metadata(report: ScanReport) -> dict[str, Any]:
 def sql_corpus(
     context: dg.AssetExecutionContext, config: CorpusScanConfig, corpus: CorpusResource, stores: LocalStoresResource
 ) -> dg.MaterializeResult:
-    report = scan_domain(context.partition_key, corpus.spec(), stores.manifests_dir, config.changed_paths, walk=config.walk)
+    report = scan_domain(context.partition_key, corpus.spec(), stores.manifests(), config.changed_paths, walk=config.walk)
     return dg.MaterializeResult(metadata=scan_metadata(report), data_version=dg.DataVersion(report.manifest.version))

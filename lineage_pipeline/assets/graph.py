@@ -65,7 +65,7 @@ def lineage_graph(
     dead_letters = graph_store.dead_letters()
     with graph_store.open() as store, closing(stores.parse_results()) as results, closing(stores.warehouse_facts()) as facts:
         report = write_domain(
-            context.partition_key, stores.manifests_dir, results, instrumented(store, metrics.metrics), options,
+            context.partition_key, stores.manifests(), results, instrumented(store, metrics.metrics), options,
             dead_letters=dead_letters, run_id=context.run.run_id, progress=run_progress(context.partition_key, context.run.tags),
             warehouse_facts=facts,
             retire=context.run.tags.get(RETIRE_TAG) == "true",

@@ -8,7 +8,6 @@ from lineage_pipeline.assets.corpus import sql_corpus
 from lineage_pipeline.assets.graph import lineage_graph
 from lineage_pipeline.assets.parsed import parsed_sql
 from lineage_pipeline.corpus.files import discover_domains
-from lineage_pipeline.corpus.manifest import load_manifest
 from lineage_pipeline.graph.consistency import check_domain, unexpected_domains
 from lineage_pipeline.pipeline.graph_stage import MissingParseResultError, current_revisions
 from lineage_pipeline.resources import CorpusResource, GraphStoreResource, LocalStoresResource
@@ -57,7 +56,7 @@ def graph_matches_manifest(
     with graph_store.open() as backend:
         reports = []
         for domain in domains:
-            manifest = load_manifest(stores.manifests_dir, domain)
+            manifest = stores.manifests().load(domain)
             try:
                 expected = current_revisions(manifest, results)
             except MissingParseResultError as error:

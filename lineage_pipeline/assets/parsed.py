@@ -112,7 +112,7 @@ def parsed_sql(
         report = parse_domain(
             context.partition_key,
             corpus.spec(),
-            stores.manifests_dir,
+            stores.manifests(),
             cache,
             results,
             parser.options(config.workers, config.chunk_size, config.file_timeout_s),

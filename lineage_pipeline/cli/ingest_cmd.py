@@ -45,6 +45,7 @@ def ingest(
     """Scan, parse and write the lineage graph of every domain of the corpus, one Dagster run each."""
     settings = settings_or_exit()
     from lineage_pipeline.corpus.files import CorpusPathError
+    from lineage_pipeline.corpus.manifest import ManifestFolder
     from lineage_pipeline.graph.connect import (
         GraphStoreUnavailable,
         graph_backend,
@@ -59,6 +60,7 @@ def ingest(
 
     root = Path(corpus).resolve() if corpus else settings.corpus_root
     manifests_dir = settings.data_dir / "manifests"
+    manifests = ManifestFolder(manifests_dir)
     results = ParseResults(settings.parse_results_path)
     spec = CorpusSpec(root, settings.file_extensions, settings.folder_dialects, settings.default_dialect,
                       settings.max_file_bytes)
@@ -69,10 +71,10 @@ def ingest(
                 root, settings.file_extensions, list(domains) or None, force_delete,
                 config_file=cli_state().config_file, manifests_dir=manifests_dir,
                 is_current=None if rerun else (
-                    lambda domain: domain_is_current(domain, spec, manifests_dir, results, backend, retry)
+                    lambda domain: domain_is_current(domain, spec, manifests, results, backend, retry)
                 ),
                 graph_domains=synced_domains(backend, retry=retry),
-                scan_first=lambda domains: [scan.manifest.domain for scan in scan_corpus(domains, spec, manifests_dir)],
+                scan_first=lambda domains: [scan.manifest.domain for scan in scan_corpus(domains, spec, manifests)],
             )
     except (CorpusPathError, ValueError) as error:
         raise click.ClickException(str(error)) from None

@@ -17,10 +17,9 @@ from pathlib import Path
 from lineage_pipeline.corpus.files import resolve_inside, walk_corpus
 from lineage_pipeline.corpus.manifest import (
     DomainManifest,
+    ManifestFolder,
     StatSignature,
     build_manifest,
-    load_manifest,
-    save_manifest,
     update_manifest,
 )
 from lineage_pipeline.graph import cypher
@@ -76,7 +75,7 @@ class ScanReport:
 
 
 def scan_domain(
-    domain: str, corpus: CorpusSpec, manifests_dir: Path, changed_paths: list[str] | None = None, *, walk: bool = True
+    domain: str, corpus: CorpusSpec, manifests: ManifestFolder, changed_paths: list[str] | None = None, *, walk: bool = True
 ) -> ScanReport:
     """Scan ``domain`` and save its manifest. With ``changed_paths`` (a sensor's batch) only those and
     files a metadata walk shows changed are re-read; else every file whose stat signature changed.
@@ -84,7 +83,7 @@ def scan_domain(
     domain is walked once per ingest), unless there is none for this corpus root and dialect setup."""
     previous, why_not = None, "no previous manifest"
     try:
-        previous = load_manifest(manifests_dir, domain)
+        previous = manifests.load(domain)
     except FileNotFoundError:
         pass
     except ValueError as error:  # unreadable: the scan re-reads every file, as if it had none
@@ -99,7 +98,7 @@ def scan_domain(
         str(root), folder_dialects, corpus.default_dialect
     )
     if not walk and previous is not None and same_setup and not auto:
-        return ScanReport(previous, manifests_dir / f"{domain}.json", "saved by this ingest's corpus scan")
+        return ScanReport(previous, manifests.path(domain), "saved by this ingest's corpus scan")
     if changed_paths is None or previous is None or Path(previous.corpus_root) != root:
         manifest = build_manifest(root, domain, corpus.extensions, folder_dialects, corpus.default_dialect, previous)
         if changed_paths is None:
@@ -113,20 +112,20 @@ def scan_domain(
         manifest = manifest.model_copy(
             update={"auto_dialects": {folder: (choice.dialect, choice.basis) for folder, choice in auto.items()}}
         )
-    location = manifests_dir / f"{domain}.json"
+    location = manifests.path(domain)
     if manifest != previous:  # a no-op scan writes nothing
-        location = save_manifest(manifest, manifests_dir)
+        location = manifests.save(manifest)
     return ScanReport(manifest, location, mode, len(set(changed_paths or [])))
 
 
-def scan_corpus(domains: list[str], corpus: CorpusSpec, manifests_dir: Path) -> list[ScanReport]:
+def scan_corpus(domains: list[str], corpus: CorpusSpec, manifests: ManifestFolder) -> list[ScanReport]:
     """Scan every one of ``domains`` once, before their runs: a run then takes its manifest from here
     (``scan_domain(walk=False)``), so each domain is walked once per ingest. A domain whose scan fails is
     left out (with a warning): its run scans it and fails there, naming the problem."""
     reports = []
     for domain in domains:
         try:
-            reports.append(scan_domain(domain, corpus, manifests_dir))
+            reports.append(scan_domain(domain, corpus, manifests))
         except (OSError, ValueError) as error:  # CorpusPathError is a ValueError
             log.warning("could not scan domain %r before its run (%s); the run scans it itself", domain, error)
     return reports
@@ -146,7 +145,7 @@ class ParseReport:
 def parse_domain(
     domain: str,
     corpus: CorpusSpec,
-    manifests_dir: Path,
+    manifests: ManifestFolder,
     cache: ParseCache,
     results: ParseResults,
     options: ParseOptions,
@@ -156,10 +155,11 @@ def parse_domain(
 ) -> ParseReport:
     """Parse the domain's saved manifest into ``results``, resolving it against the corpus-wide catalog
     (``corpus_catalog``) or this domain's files only; ``progress`` hears of every file parsed."""
-    manifest = load_manifest(manifests_dir, domain)
+    manifest = manifests.load(domain)
     others = (
         other_domain_files(
-            corpus.root.resolve(), domain, corpus.extensions, corpus.folder_dialects, corpus.default_dialect, manifests_dir
+            corpus.root.resolve(), domain, corpus.extensions, corpus.folder_dialects, corpus.default_dialect,
+            manifests.directory,
         )
         if corpus_catalog
         else ()
@@ -195,7 +195,7 @@ class WriteReport:
 
 def write_domain(
     domain: str,
-    manifests_dir: Path,
+    manifests: ManifestFolder,
     results: ParseResults,
     backend: GraphBackend,
     options: WriteOptions,
@@ -212,7 +212,7 @@ def write_domain(
     deleted follow the graph (the code location's warehouse assets come from them).
     ``retire``: the run retires the domain (its folder is gone), see ``graph_stage.sync_manifest``."""
     started = time.perf_counter()
-    manifest = load_manifest(manifests_dir, domain)
+    manifest = manifests.load(domain)
     # marked stale before the write: a write or refresh failing half way leaves the whole domain to be read
     facts_current = warehouse_facts is not None and warehouse_facts.begin_write(domain)
     # kept as JSON until the refresh: a file's facts take ~7 KB as objects, ~1 KB as JSON (20k-file domains)
@@ -252,14 +252,15 @@ def write_domain(
 
 
 def domain_is_current(
-    domain: str, corpus: CorpusSpec, manifests_dir: Path, results: ParseResults, backend: GraphBackend, retry: RetryPolicy
+    domain: str, corpus: CorpusSpec, manifests: ManifestFolder, results: ParseResults, backend: GraphBackend,
+    retry: RetryPolicy,
 ) -> bool:
     """Whether ingesting ``domain`` now would change nothing: its saved manifest matches the files on disk
     (a stat walk, no reads) under the same dialect configuration, every file has a final result of this
     parser version, and the graph holds exactly those revisions with no interrupted sync. Only a True
     for every domain of a corpus lets a caller skip the corpus (the catalog spans domains)."""
     try:
-        manifest = load_manifest(manifests_dir, domain)
+        manifest = manifests.load(domain)
     except (FileNotFoundError, ValueError):
         return False
     root = corpus.root.resolve()

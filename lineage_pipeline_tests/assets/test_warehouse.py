@@ -21,6 +21,7 @@ from lineage_pipeline.assets.warehouse import (
     warehouse_specs,
 )
 from lineage_pipeline.corpus.files import discover_domains
+from lineage_pipeline.corpus.manifest import ManifestFolder
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.faults import RetryPolicy
 from lineage_pipeline.graph.file_facts import refresh_facts
@@ -136,7 +137,7 @@ class DemoIngest:
         self.corpus, data = work / "corpus", work / "data"
         shutil.copytree(DEMO_CORPUS, self.corpus)
         self.spec = CorpusSpec(self.corpus, [".sql"], DEMO_DIALECTS, "postgres", 5_000_000)
-        self.manifests = data / "manifests"
+        self.manifests = ManifestFolder(data / "manifests")
         self.cache = ParseCache(data / "parse_cache.sqlite", max_entries=10_000, ttl_seconds=86400.0)
         self.results = ParseResults(data / "parse_results.sqlite")
         self.facts = WarehouseFacts(data / "warehouse_facts.sqlite")

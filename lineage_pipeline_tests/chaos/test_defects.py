@@ -24,6 +24,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from lineage_pipeline.corpus.manifest import ManifestFolder
 from lineage_pipeline.graph.connect import GraphStoreConfig, open_backend
 from lineage_pipeline.graph.dump import GraphDump
 from lineage_pipeline.graph.embedded_server import stop_server
@@ -216,7 +217,7 @@ def test_7_manifest_with_an_altered_sha256_is_rescanned(tmp_path, reads):
 
     corpus = tmp_path / "corpus"
     shutil.copytree(DEMO_CORPUS, corpus)
-    manifests = tmp_path / "manifests"
+    manifests = ManifestFolder(tmp_path / "manifests")
     first = scan_domain("core", _spec(corpus), manifests)
     true_sha = {e.path: e.sha256 for e in first.manifest.files}
     victim = sorted(true_sha)[0]
@@ -248,7 +249,6 @@ PATHOLOGICAL = "SELECT 1 FROM t " + "JOIN JOIN " * 60
 
 @pytest.mark.integration  # parse worker processes
 def test_10_pathological_file_is_stopped_by_the_cpu_limit_its_result_provisional(tmp_path):
-    from lineage_pipeline.corpus.manifest import load_manifest
     from lineage_pipeline.pipeline.ingest import parse_domain, scan_domain
     from lineage_pipeline.pipeline.parse_pool import FileTask, ParsePool
     from lineage_pipeline.pipeline.parse_stage import ParseOptions
@@ -259,7 +259,7 @@ def test_10_pathological_file_is_stopped_by_the_cpu_limit_its_result_provisional
     (corpus / "core").mkdir(parents=True)
     (corpus / "core" / "pathological.sql").write_text(PATHOLOGICAL)
     (corpus / "core" / "fine.sql").write_text("INSERT INTO dw.b (id) SELECT id FROM stg.b;\n")
-    manifests = tmp_path / "manifests"
+    manifests = ManifestFolder(tmp_path / "manifests")
     scan_domain("core", _spec(corpus), manifests)
     cache = ParseCache(tmp_path / "parse_cache.sqlite", max_entries=1000, ttl_seconds=86400)
     results = ParseResults(tmp_path / "parse_results.sqlite")
@@ -270,7 +270,7 @@ def test_10_pathological_file_is_stopped_by_the_cpu_limit_its_result_provisional
     assert time.monotonic() - started < 60
     assert report.outcome.worker_timeouts == 1
     assert report.outcome.provisional == ["core/pathological.sql"], "good for this run only"
-    entries = {e.path: e for e in load_manifest(manifests, "core").files}
+    entries = {e.path: e for e in manifests.load("core").files}
     patho, fine = entries["core/pathological.sql"], entries["core/fine.sql"]
     assert cache.get(patho.sha256, patho.dialect, patho.path) is None, "never cached as final"
     assert cache.get(fine.sha256, fine.dialect, fine.path) is not None

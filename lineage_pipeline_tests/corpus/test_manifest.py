@@ -6,10 +6,12 @@ import time
 
 import pytest
 
+from lineage_pipeline.corpus import manifest as manifest_module
 from lineage_pipeline.corpus.files import CorpusPathError
 from lineage_pipeline.corpus.manifest import (
     RACY_WINDOW_NS,
     DomainManifest,
+    ManifestFolder,
     build_manifest,
     folder_dialect,
     load_manifest,
@@ -155,3 +157,70 @@ def test_update_rejects_paths_outside_the_domain_or_root(tmp_path):
         update_manifest(previous, tmp_path, ["risk/x.sql"], [".sql"], {}, "postgres")
     with pytest.raises(CorpusPathError, match="not a corpus-relative path"):
         update_manifest(previous, tmp_path, ["core/../../etc.sql"], [".sql"], {}, "postgres")
+
+
+def _saved_domain(tmp_path):
+    root = tmp_path / "corpus"
+    (root / "core").mkdir(parents=True)
+    for name in ("a", "b"):
+        (root / "core" / f"{name}.sql").write_text(f"SELECT {name} FROM t;")
+    return root, build_manifest(root, "core", [".sql"], {}, "postgres")
+
+
+def _later() -> int:
+    """A clock past the racy window of files written now."""
+    return time.time_ns() + 2 * RACY_WINDOW_NS
+
+
+def test_a_folder_reads_a_domain_once_while_its_files_are_unchanged(tmp_path, monkeypatch):
+    root, manifest = _saved_domain(tmp_path)
+    folder = ManifestFolder(tmp_path / "manifests", clock_ns=_later)
+    assert folder.save(manifest) == tmp_path / "manifests" / "core.json"
+    reads = []
+    monkeypatch.setattr(manifest_module, "load_manifest", lambda d, domain: reads.append(domain) or load_manifest(d, domain))
+    assert folder.load("core") is manifest, "the one it saved is held"
+    assert ManifestFolder(tmp_path / "manifests").load("core") == manifest and reads == ["core"]
+    assert folder.domains() == ["core"]
+
+
+def test_a_manifest_written_within_the_racy_window_is_served_only_while_its_bytes_hash_to_its_seal(tmp_path, monkeypatch):
+    """A change in the same clock tick as the save would keep the file's signature: its bytes decide."""
+    root, manifest = _saved_domain(tmp_path)
+    folder = ManifestFolder(tmp_path / "manifests")
+    folder.save(manifest)
+    reads = []
+    monkeypatch.setattr(manifest_module, "load_manifest", lambda d, domain: reads.append(domain) or load_manifest(d, domain))
+    assert folder.load("core") is manifest and reads == []
+    recorded = manifest_module._file_signature(folder.path("core"))
+    text = folder.path("core").read_text()
+    folder.path("core").write_text(text.replace(manifest.files[0].sha256, "f" * 64, 1))  # same size, in place
+    signature_of = manifest_module._file_signature
+    # the clock did not move between the save and the edit: the file keeps the signature recorded
+    monkeypatch.setattr(
+        manifest_module, "_file_signature", lambda path: recorded if path == folder.path("core") else signature_of(path)
+    )
+    with pytest.raises(ValueError, match="seal does not match"):
+        folder.load("core")
+
+
+def test_a_folder_reloads_a_manifest_another_writer_replaced(tmp_path):
+    root, manifest = _saved_domain(tmp_path)
+    folder = ManifestFolder(tmp_path / "manifests")
+    folder.save(manifest)
+    (root / "core" / "c.sql").write_text("SELECT c FROM t;")
+    newer = build_manifest(root, "core", [".sql"], {}, "postgres", previous=manifest)
+    save_manifest(newer, tmp_path / "manifests")  # another process
+    assert [e.path for e in folder.load("core").files] == ["core/a.sql", "core/b.sql", "core/c.sql"]
+
+
+def test_a_folder_does_not_serve_a_held_manifest_whose_file_was_altered_in_place(tmp_path):
+    root, manifest = _saved_domain(tmp_path)
+    folder = ManifestFolder(tmp_path / "manifests", clock_ns=_later)
+    folder.save(manifest)
+    assert folder.load("core") is manifest
+    path = folder.path("core")
+    text = path.read_text()
+    sha = manifest.files[0].sha256
+    path.write_text(text.replace(sha, "f" * 64, 1))  # same size, same inode: its ctime still moves
+    with pytest.raises(ValueError, match="seal does not match"):
+        folder.load("core")

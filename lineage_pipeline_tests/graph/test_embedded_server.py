@@ -291,8 +291,15 @@ def test_the_aof_is_rewritten_once_its_command_tail_passes_the_bound(data_dir):
     assert keep_aof_tail_short(client, tail_bytes=tail // 2) is True
     after = _rewrite_done(conn, before)
     assert after["aof_current_size"] - after["aof_base_size"] < tail // 2, "the tail starts again after the rewrite"
+    g.query("UNWIND range(1, 1000) AS i CREATE (:N {k: -i})")
+    state = conn.info("persistence")
+    tail, base = state["aof_current_size"] - state["aof_base_size"], state["aof_base_size"]
+    assert 0 < tail
+    assert keep_aof_tail_short(client, tail_bytes=1, share=tail / base) is False, "within its share of the snapshot"
+    assert keep_aof_tail_short(client, tail_bytes=1, share=tail / base / 2) is True
+    _rewrite_done(conn, state["aof_rewrites"])
     stop_server(data_dir)
-    assert _count(ensure_server(data_dir)) == 2000
+    assert _count(ensure_server(data_dir)) == 3000
 
 
 def test_missing_binary_is_reported(data_dir, monkeypatch, tmp_path):

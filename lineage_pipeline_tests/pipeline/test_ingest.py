@@ -11,6 +11,7 @@ import pytest
 
 from lineage_pipeline.corpus import manifest as manifest_module
 from lineage_pipeline.corpus.files import discover_domains
+from lineage_pipeline.corpus.manifest import ManifestFolder
 from lineage_pipeline.graph.backend import GraphBackend
 from lineage_pipeline.graph.connect import GraphStoreConfig, graph_backend
 from lineage_pipeline.graph.embedded_server import stop_server
@@ -71,7 +72,7 @@ def ingest_demo_corpus(work: Path) -> tuple[dict[str, list[dict]], dict[str, str
     corpus, data = work / "corpus", work / "data"
     shutil.copytree(DEMO_CORPUS, corpus)
     spec = CorpusSpec(corpus, [".sql"], DEMO_DIALECTS, "postgres", 5_000_000)
-    manifests = data / "manifests"
+    manifests = ManifestFolder(data / "manifests")
     cache = ParseCache(data / "parse_cache.sqlite", max_entries=10_000, ttl_seconds=30 * 86400.0)
     results = ParseResults(data / "parse_results.sqlite")
     write = WriteOptions(batch_size=1000, max_delete_fraction=0.5, retry=RetryPolicy(), orphan_policy="remove", pipelined=True)
@@ -134,7 +135,7 @@ def test_a_run_after_the_corpus_scan_takes_its_manifest_without_walking_again(tm
     corpus = tmp_path / "corpus"
     shutil.copytree(DEMO_CORPUS, corpus)
     spec = CorpusSpec(corpus, [".sql"], DEMO_DIALECTS, "postgres", 5_000_000)
-    manifests = tmp_path / "manifests"
+    manifests = ManifestFolder(tmp_path / "manifests")
     alone = scan_domain("core", spec, manifests, walk=False)  # nothing saved yet: it scans
     assert alone.mode == "full" and alone.manifest.files
     (scanned,) = scan_corpus(["core"], spec, manifests)
@@ -161,7 +162,7 @@ def test_a_domain_the_corpus_scan_cannot_read_is_left_to_its_own_run(tmp_path, m
         return real_entry(root, path, *args, **kwargs)
 
     monkeypatch.setattr(manifest_module, "manifest_entry", unreadable_core)
-    reports = scan_corpus(["core", "staging"], spec, tmp_path / "manifests")
+    reports = scan_corpus(["core", "staging"], spec, ManifestFolder(tmp_path / "manifests"))
     assert [report.manifest.domain for report in reports] == ["staging"]
     assert "could not scan domain 'core'" in caplog.text and "Permission denied" in caplog.text
     assert not (tmp_path / "manifests" / "core.json").exists()
