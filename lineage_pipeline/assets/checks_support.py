@@ -21,12 +21,15 @@ def checked_domains(context: dg.AssetCheckExecutionContext, stores: LocalStoresR
     return stores.manifests().domains()
 
 
-def latest_metadata(context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey, domain: str) -> dict[str, object]:
-    """The metadata of the latest materialization of ``asset_key`` for partition ``domain`` ({} if none)."""
+def latest_metadata(
+    context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey, domain: str, *, this_run: bool = False
+) -> dict[str, object]:
+    """The metadata of the latest materialization of ``asset_key`` for partition ``domain`` ({} if none,
+    or with ``this_run`` if the latest is not of the check's run)."""
     records = context.instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[domain]), limit=1
     ).records
-    if not records:
+    if not records or (this_run and records[0].run_id != context.run.run_id):
         return {}
     return {k: v.value for k, v in records[0].asset_materialization.metadata.items()}
 

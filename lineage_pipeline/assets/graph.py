@@ -14,6 +14,10 @@ from lineage_pipeline.pipeline.launch import RETIRE_TAG
 from lineage_pipeline.pipeline.progress import run_progress
 from lineage_pipeline.resources import GraphStoreResource, LocalStoresResource, MetricsResource
 
+FILES_LISTED = 2000
+"""A write of at most this many files lists them in its metadata (``changed_files``), which lets
+``graph_matches_manifest`` read only their relationships; a larger one costs what a full check does."""
+
 
 class GraphWriteConfig(dg.Config):
     """Per-run knobs of the graph write."""
@@ -25,7 +29,14 @@ class GraphWriteConfig(dg.Config):
 def write_metadata(report: WriteReport, options: WriteOptions, dead_letter_path: str) -> dict[str, Any]:
     """The materialization metadata of a graph write."""
     sync = report.sync
+    count = len(sync.files_written) + len(sync.files_deleted)
+    changed = (
+        dg.MetadataValue.json({"written": sync.files_written, "deleted": sync.files_deleted})
+        if count <= FILES_LISTED
+        else dg.MetadataValue.text(f"{count} files, not listed (more than {FILES_LISTED})")
+    )
     return {
+        "changed_files": changed,
         "files_written": len(sync.files_written),
         "files_deleted": len(sync.files_deleted),
         "files_unchanged": sync.files_unchanged,

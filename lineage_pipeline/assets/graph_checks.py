@@ -3,7 +3,7 @@ manifest file for file."""
 
 import dagster as dg
 
-from lineage_pipeline.assets.checks_support import SHOWN, checked_domains, listing
+from lineage_pipeline.assets.checks_support import SHOWN, checked_domains, latest_metadata, listing
 from lineage_pipeline.assets.corpus import sql_corpus
 from lineage_pipeline.assets.graph import lineage_graph
 from lineage_pipeline.assets.parsed import parsed_sql
@@ -40,7 +40,8 @@ def no_dead_lettered_rows(context: dg.AssetCheckExecutionContext, graph_store: G
     # it compares against the manifest and the parse results, so it runs after any rescan or parse in the same run
     additional_deps=[sql_corpus, parsed_sql],
     description="Every file of the domain is in the graph with its full revision (content, dialect, parser, catalog "
-    "context) on the file and each of its edges; no edges from deleted files; no domain the corpus no longer has.",
+    "context) on the file and each of its edges (after a write in the same run: the edges of the files it wrote); "
+    "no edges from deleted files; no domain the corpus no longer has.",
 )
 def graph_matches_manifest(
     context: dg.AssetCheckExecutionContext,
@@ -61,7 +62,12 @@ def graph_matches_manifest(
                 expected = current_revisions(manifest, results)
             except MissingParseResultError as error:
                 return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata={"reason": str(error)})
-            reports.append(check_domain(backend, domain, expected, retry=graph_store.retry_policy(), whole_graph=audit))
+            # after this run's write, the relationships of the files it wrote (and deleted) are what can be wrong
+            changed = None if audit else latest_metadata(context, lineage_graph.key, domain, this_run=True).get("changed_files")
+            written, gone = (changed["written"], changed["deleted"]) if isinstance(changed, dict) else (None, ())
+            reports.append(check_domain(
+                backend, domain, expected, retry=graph_store.retry_policy(), whole_graph=audit, edges_of=written, gone=gone,
+            ))
         extra = unexpected_domains(
             backend, discover_domains(corpus.root_path, corpus.extensions), retry=graph_store.retry_policy(),
             whole_graph=audit,
@@ -77,6 +83,7 @@ def graph_matches_manifest(
         metadata={
             "domains": ", ".join(domains) or "none (no manifest saved)",
             "files_checked": sum(r.files_checked for r in reports),
+            "edges_checked_files": sum(r.edges_checked for r in reports),
             "revision_mismatches": len(mismatched),
             "missing_files": len(missing),
             "stale_files": len(stale),

@@ -29,6 +29,8 @@ class ConsistencyReport:
 
     domain: str
     files_checked: int = 0
+    edges_checked: int = 0
+    """Files whose relationships were read for other revisions (all of them, or those a sync wrote)."""
     revision_mismatches: list[str] = field(default_factory=list)
     """Files whose committed revision is not the expected one (or was never committed)."""
     missing_files: list[str] = field(default_factory=list)
@@ -63,9 +65,16 @@ def check_domain(
     *,
     retry: RetryPolicy = DEFAULT_RETRY,
     whole_graph: bool = False,
+    edges_of: Collection[str] | None = None,
+    gone: Collection[str] = (),
 ) -> ConsistencyReport:
     """``expected_revisions`` = path -> full revision (``rows.file_revision``, as the graph stage
     computes it) of every file of ``domain`` now.
+
+    ``edges_of``: the files whose relationships are read for other revisions (None: every file). A
+    sync rewrites only changed files, so after one the relationships of the files it wrote are what
+    can be wrong: checking only those keeps a check after a small change from reading the whole
+    domain's relationships. ``gone``: paths deleted by that sync, whose relationships are looked for.
 
     Reads only the domain (its file nodes, and its files' relationships through the ``file`` index), so
     the check costs what the domain holds, not what the graph holds. Relationships of a file that has no
@@ -84,9 +93,11 @@ def check_domain(
     if whole_graph:
         edge_files = {path for path in _all_edge_files(read) if domain_of(path) == domain}
     else:
-        edge_files = _files_with_edges(read, report.stale_files)
+        edge_files = _files_with_edges(read, sorted(set(report.stale_files) | set(gone)))
     report.edges_from_missing_files = sorted(path for path in edge_files if path not in expected_revisions)
-    rows = [{"path": path, "rev": rev} for path, rev in sorted(expected_revisions.items())]
+    checked = expected_revisions if edges_of is None else {p: expected_revisions[p] for p in edges_of if p in expected_revisions}
+    report.edges_checked = len(checked)
+    rows = [{"path": path, "rev": rev} for path, rev in sorted(checked.items())]
     other: set[str] = set()
     for start in range(0, len(rows), CHECK_CHUNK):
         for rel_type in cypher.RELATIONSHIP_ENDPOINTS:

@@ -26,6 +26,20 @@ def test_the_graph_check_passes_after_a_clean_ingest(setup):
     assert checks["graph_matches_manifest"].passed
     graph = metadata(checks["graph_matches_manifest"])
     assert (graph["files_checked"], graph["revision_mismatches"], graph["stale_files"]) == (11, 0, 0)
+    assert graph["edges_checked_files"] == 11, "a first write wrote every file"
+
+
+def test_after_a_small_change_the_check_reads_the_relationships_of_the_files_the_run_wrote(setup):
+    run_checks(setup, DEFINITIONS)
+    changed = sorted((setup.corpus / DOMAIN).glob("*.sql"))[0]
+    changed.write_text(changed.read_text() + "\n-- edited\n")
+    checks = run_checks(setup, DEFINITIONS)
+    figures = metadata(checks["graph_matches_manifest"])
+    assert checks["graph_matches_manifest"].passed
+    assert (figures["files_checked"], figures["edges_checked_files"]) == (11, 1)
+    no_write = dg.AssetSelection.assets(sql_corpus) | dg.AssetSelection.checks(graph_matches_manifest)
+    alone = run_checks(setup, DEFINITIONS, selection=no_write)["graph_matches_manifest"]
+    assert metadata(alone)["edges_checked_files"] == 11, "no write in its run: every file"
 
 
 def test_graph_check_fails_when_the_graph_lags_the_manifest(setup):

@@ -63,6 +63,28 @@ def test_relationships_of_another_revision_are_found_even_when_the_file_is_commi
     assert not report.consistent
 
 
+def test_after_a_sync_only_the_relationships_of_the_files_it_wrote_are_read(graph):
+    """What a sync did not write it did not change: the per-run check reads the relationships of the files
+    the sync wrote (and looks for those of the files it deleted); the audit reads every file's."""
+    for path in CORE:
+        graph.write(
+            "MATCH (f:SqlFile {path: $path}), (t:Table {key: 't.core/b.sql'}) "
+            "CREATE (f)-[:READS {file: $path, rev: 'old-revision'}]->(t)",
+            {"path": path},
+        )
+    report = check_domain(graph, "core", CORE, edges_of=["core/a.sql"])
+    assert (report.edges_checked, report.edges_of_other_revisions) == (1, ["core/a.sql"])
+    assert check_domain(graph, "core", CORE).edges_of_other_revisions == ["core/a.sql", "core/b.sql"]
+    graph.write(
+        "MATCH (t:Table {key: $key}) CREATE (t)-[:FEEDS {file: $file, rev: 'x'}]->(t)",
+        {"key": "t.core/a.sql", "file": "core/deleted.sql"},
+    )
+    assert check_domain(graph, "core", CORE, edges_of=[], gone=["core/deleted.sql"]).edges_from_missing_files == [
+        "core/deleted.sql"
+    ]
+    assert check_domain(graph, "core", CORE, edges_of=[]).edges_from_missing_files == []
+
+
 def test_deleted_file_is_stale_with_its_edges_and_new_file_is_missing(graph):
     report = check_domain(graph, "core", {"core/a.sql": _rev("aaa"), "core/c.sql": _rev("ccc")})
     assert report.stale_files == ["core/b.sql"]
