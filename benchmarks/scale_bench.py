@@ -1,7 +1,8 @@
 """``lineage bench scale``: how the cost of a file changes from 1k to 100k files, in one run.
 
 For each corpus size: a cold pass (empty data dir), a warm no-op pass (nothing changed), and a pass
-after 1 % of the files changed, each a process of its own (``ingest_pass``: the ingest service without
+after 1 % of the files changed (three times, other files each time: the median counts, one pass
+can meet the graph server's log rewrite), each a process of its own (``ingest_pass``: the ingest service without
 Dagster), with per-phase seconds (scan, parse, catalog, write), files/s, and peak RSS of the client
 process tree and of the graph server. The smallest size is the baseline: every other size's cold cost
 per file is reported as a ratio to it (flat = 1.0), and the 1 % pass as a ratio to what its changed
@@ -20,6 +21,7 @@ from benchmarks.run_bench import BenchError, PassResult, run_pass_process
 from lineage_pipeline.graph.embedded_server import stop_server
 
 CHANGED_SHARE = 0.01
+CHANGED_PASSES = 3
 
 
 @dataclass
@@ -28,6 +30,7 @@ class SizeResult:
 
     files: int
     passes: dict[str, PassResult] = field(default_factory=dict)
+    """``cold``, ``warm``, ``changed 1``... and ``changed`` (the changed pass of median seconds)."""
     changed_files: int = 0
 
     def cold_ms_per_file(self) -> float:
@@ -60,9 +63,14 @@ def run_scale(sizes: list[int], seed: int, workers: int | None, work_dir: Path |
                 for name in ("cold", "warm"):
                     say(f"{size} files: {name} pass ...")
                     result.passes[name] = run_pass_process(name, corpus.root, data_dir, False, workers, timeout_s=4 * 3600)
-                result.changed_files = len(mutate_corpus(corpus.root, CHANGED_SHARE, seed))
-                say(f"{size} files: pass after {result.changed_files} files changed ...")
-                result.passes["changed"] = run_pass_process("changed", corpus.root, data_dir, False, workers, timeout_s=3600)
+                changed = []
+                for revision in range(1, CHANGED_PASSES + 1):
+                    result.changed_files = len(mutate_corpus(corpus.root, CHANGED_SHARE, seed, revision=revision))
+                    say(f"{size} files: pass after {result.changed_files} files changed ({revision}/{CHANGED_PASSES}) ...")
+                    name = f"changed {revision}"
+                    result.passes[name] = run_pass_process(name, corpus.root, data_dir, False, workers, timeout_s=3600)
+                    changed.append(result.passes[name])
+                result.passes["changed"] = sorted(changed, key=lambda p: p.figures.seconds)[len(changed) // 2]
             finally:
                 stop_server(data_dir)
             results.append(result)
@@ -78,6 +86,7 @@ def report(results: list[SizeResult]) -> dict[str, list[dict[str, object]]]:
         cold_per_file_s = result.cold_ms_per_file() / 1000
         warm_s = result.passes["warm"].figures.seconds
         changed_s = result.passes["changed"].figures.seconds
+        each = [result.passes[f"changed {i}"].figures.seconds for i in range(1, CHANGED_PASSES + 1)]
         budget = 1.5 * result.changed_files * cold_per_file_s + warm_s
         curve.append({
             "files": result.files,
@@ -88,9 +97,11 @@ def report(results: list[SizeResult]) -> dict[str, list[dict[str, object]]]:
             "noop_ms_per_1000_files": round(1000 * warm_s / result.files * 1000, 1),
             "changed_files": result.changed_files,
             "changed_s": round(changed_s, 2),
+            "changed_s_each": ", ".join(f"{s:.2f}" for s in each),
             "changed_vs_budget": round(changed_s / budget, 2) if budget else 0.0,
         })
-    return {"passes": [r.row(name) for r in results for name in ("cold", "warm", "changed")], "curve": curve}
+    names = ("cold", "warm", *(f"changed {i}" for i in range(1, CHANGED_PASSES + 1)))
+    return {"passes": [r.row(name) for r in results for name in names], "curve": curve}
 
 
 @click.command("scale")

@@ -252,6 +252,7 @@ def parse_domain_files(
 
     # 2. first pass of the domain's files (what each defines is decoded only if a catalog is built)
     own = _stored_first_passes(manifest, cache, results)
+    from_results = set(own)
     unknown = [e for e in manifest.files if e.path not in own]
     missed: list[ManifestEntry] = []
     for entry, (_, summary) in zip(unknown, cache.lookup((first_pass_key(e) for e in unknown), defines=False), strict=True):
@@ -303,7 +304,8 @@ def parse_domain_files(
         e.path: CacheKey(e.sha256, e.dialect, subsets[e.path].fingerprint() if e.path in resolved else "")
         for e in manifest.files
     }
-    _hand_off(manifest, chosen, subsets, cache, results, parser)
+    # a file whose first pass came from its results row and stays its lineage needs nothing handed off
+    _hand_off(manifest, chosen, subsets, cache, results, parser, kept=from_results - set(resolved))
     results.retain(manifest.domain, entries)
 
     outcome.workers = parser.workers
@@ -371,13 +373,17 @@ def _hand_off(
     cache: ParseCache,
     results: ParseResults,
     parser: "_StoringParser",
+    kept: Collection[str] = (),
 ) -> None:
     """Make each file's results row hold its chosen key: written by this run's parses already, kept
     from an earlier run (same key, parser version, final), copied from the cache, or parsed again
-    when the cache no longer holds it (evicted during this run, or disabled)."""
-    stored = results.stored(manifest.domain)
+    when the cache no longer holds it (evicted during this run, or disabled). ``kept``: paths whose row
+    is known to hold their chosen key (their rows are not read again)."""
+    candidates = [path for path in chosen if path not in kept]
+    stored = results.stored(manifest.domain, candidates) if len(candidates) < len(chosen) else results.stored(manifest.domain)
     todo = []
-    for path, key in chosen.items():
+    for path in candidates:
+        key = chosen[path]
         written = parser.written.get(path)
         if written is not None and written[0] == key:
             continue

@@ -77,11 +77,21 @@ class ParseResults:
         """Close this thread's connection, vouching for the file if only this process changed it."""
         self.file.close()
 
-    def stored(self, domain: str) -> dict[str, StoredResult]:
-        """Path -> what the domain's row holds, for every file of ``domain``."""
-        rows = self.file.db().execute(
-            "SELECT path, sha256, dialect, context, parser_version, final FROM results WHERE domain=?", (domain,)
-        )
+    def stored(self, domain: str, paths: Iterable[str] | None = None) -> dict[str, StoredResult]:
+        """Path -> what the domain's row holds, for every file of ``domain`` (or those of ``paths`` it has)."""
+        columns = "path, sha256, dialect, context, parser_version, final"
+        db = self.file.db()
+        if paths is None:
+            rows: Iterable[tuple] = db.execute(f"SELECT {columns} FROM results WHERE domain=?", (domain,))
+        else:
+            rows = [
+                row
+                for batch in batched(paths, _BATCH)
+                for row in db.execute(
+                    f"SELECT {columns} FROM results WHERE domain=? AND path IN ({','.join('?' * len(batch))})",
+                    (domain, *batch),
+                )
+            ]
         return {path: StoredResult(CacheKey(sha, dialect, context), version, bool(final))
                 for path, sha, dialect, context, version, final in rows}
 

@@ -2,6 +2,7 @@
 never evicted, final or provisional, rebuilt empty when damaged."""
 
 import sqlite3
+from dataclasses import replace
 
 import pytest
 
@@ -27,6 +28,21 @@ def _lineage(path: str, target: str = "t.b") -> FileLineage:
     return LINEAGE.model_copy(update={"path": path, "statements": [statement]})
 
 
+def test_first_passes_are_the_final_rows_without_catalog_context_of_the_parser_version(tmp_path):
+    store = _store(tmp_path)
+    store.put("core", "v1", [
+        ("core/a.sql", CacheKey("h1", "tsql"), encode(LINEAGE), True),
+        ("core/b.sql", CacheKey("h2", "tsql", "ctx"), encode(LINEAGE), True),
+        ("core/c.sql", CacheKey("h3", "tsql"), encode(FAILED, reusable=False), False),
+    ])
+    store.put("core", "v0", [("core/d.sql", CacheKey("h4", "tsql"), encode(LINEAGE), True)])
+    first = store.first_passes("core", "v1")
+    assert list(first) == ["core/a.sql"]
+    sha256, dialect, summary = first["core/a.sql"]
+    assert (sha256, dialect) == ("h1", "tsql")
+    assert summary == replace(encode(LINEAGE).summary, defines=()), "the cache's summary, without what it defines"
+
+
 def test_put_then_stored_and_read_restore_key_version_finality_and_path(tmp_path):
     store = _store(tmp_path)
     written = store.put("core", "v1", [
@@ -39,6 +55,9 @@ def test_put_then_stored_and_read_restore_key_version_finality_and_path(tmp_path
         "core/b.sql": StoredResult(CacheKey("h2", "tsql", "ctx"), "v1", False),
     }
     assert store.stored("reporting") == {}
+    assert store.stored("core", ["core/b.sql", "core/absent.sql", "reporting/r.sql"]) == {
+        "core/b.sql": StoredResult(CacheKey("h2", "tsql", "ctx"), "v1", False),
+    }, "only the rows asked for, of the domain asked for"
     assert store.read_many(["core/a.sql", "core/b.sql", "core/absent.sql"]) == {"core/a.sql": LINEAGE, "core/b.sql": FAILED}
     # another instance (another step, another process) reads the same rows
     assert _store(tmp_path).read_many(["core/a.sql"]) == {"core/a.sql": LINEAGE}
