@@ -188,11 +188,10 @@ def update_manifest(
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
+    # no fsync: a manifest an OS crash left torn no longer matches its seal and is rescanned, so the
+    # flush bought nothing but a wait behind the disk's write-back (up to seconds after a large ingest)
     scratch = target.with_name(target.name + ".tmp")
-    with open(scratch, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    scratch.write_bytes(data)
     scratch.replace(target)
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import TypeAdapter
 
@@ -69,21 +70,21 @@ CREATE TABLE IF NOT EXISTS catalogs (digest TEXT PRIMARY KEY, tables TEXT NOT NU
 """
 
 
-@dataclass(frozen=True)
-class CacheKey:
-    """What a parse result depends on: content, dialect and ``context`` (catalog digest, '' for none)."""
+class CacheKey(NamedTuple):
+    """What a parse result depends on: content, dialect and ``context`` (catalog digest, '' for none).
+    A tuple: a domain's keys are built by the ten thousand per step (~3x faster than a frozen dataclass)."""
 
     sha256: str
     dialect: str
     context: str = ""
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(NamedTuple):
     """The figures a run reports about one file without decoding its lineage, plus its catalog facts:
     ``defines`` = (table, columns) pairs it contributes to a catalog (no columns: it defines the table
     from a query whose columns only a catalog can tell, e.g. ``CREATE VIEW v AS SELECT * FROM t``),
-    ``dependencies`` = the tables whose catalog entries can change its lineage (empty when none can)."""
+    ``dependencies`` = the tables whose catalog entries can change its lineage (empty when none can).
+    A tuple: every run reads one per file of the domain."""
 
     statements: int
     column_edges: int

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from lineage_pipeline.parsing.models import FileLineage, ParseIssue
 from lineage_pipeline.stores.parse_cache import CacheKey, Encoded, Summary, decode, issues_from_json, issues_json
@@ -51,9 +52,9 @@ class FileIssues:
     warnings: tuple[ParseIssue, ...]
 
 
-@dataclass(frozen=True)
-class StoredResult:
-    """Which result a file's row holds: its cache key, the parser version, and whether it is final."""
+class StoredResult(NamedTuple):
+    """Which result a file's row holds: its cache key, the parser version, and whether it is final (a
+    tuple, like ``CacheKey``: read for every file of a domain by several steps)."""
 
     key: CacheKey
     parser_version: str

@@ -2,7 +2,6 @@
 never evicted, final or provisional, rebuilt empty when damaged."""
 
 import sqlite3
-from dataclasses import replace
 
 import pytest
 
@@ -40,7 +39,7 @@ def test_first_passes_are_the_final_rows_without_catalog_context_of_the_parser_v
     assert list(first) == ["core/a.sql"]
     sha256, dialect, summary = first["core/a.sql"]
     assert (sha256, dialect) == ("h1", "tsql")
-    assert summary == replace(encode(LINEAGE).summary, defines=()), "the cache's summary, without what it defines"
+    assert summary == encode(LINEAGE).summary._replace(defines=()), "the cache's summary, without what it defines"
 
 
 def test_put_then_stored_and_read_restore_key_version_finality_and_path(tmp_path):
