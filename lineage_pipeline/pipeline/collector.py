@@ -4,8 +4,8 @@ At 100k files a domain's manifest, stored results and cache summaries are tens o
 objects, none of them in a reference cycle. With the default first threshold (700) building each
 such structure set off collections that re-scanned the whole heap: more than half of the time of a
 manifest load and ~1.4 s of driver CPU in a 1 %-changed pass. Cycles are still collected, just later,
-which costs memory: `lineage ingest` of 100k files peaks at ~525 MB instead of ~360 MB (20k files: 305
-against 261 MB; a first threshold of 20,000 gives 281 MB but gives back a third of the time won).
+which costs memory: `lineage ingest` of 20k files peaks at 305 MB against 261 MB with the default
+thresholds (100k files: 525 MB); a first threshold of 20,000 gives 281 MB but a third of the time back.
 """
 
 import gc
