@@ -20,6 +20,7 @@ import pytest
 
 from lineage_pipeline.graph import embedded_server as es
 from lineage_pipeline.graph.embedded_server import (
+    OMP_THREADS,
     EmbeddedServerError,
     ServerInfo,
     compact,
@@ -377,3 +378,9 @@ def test_crash_on_start_reports_log_tail(data_dir, monkeypatch, tmp_path):
     assert "redis.log" in message
     assert str(bogus) in message  # Redis names the module it failed to load
     assert not es._paths(data_dir).pidfile.exists()
+
+
+def test_the_server_runs_graphblas_on_one_openmp_thread(data_dir):
+    client = connect(ensure_server(data_dir))
+    name, value = client.connection.execute_command("GRAPH.CONFIG", "GET", "OMP_THREAD_COUNT")
+    assert (name, value) == ("OMP_THREAD_COUNT", OMP_THREADS) and OMP_THREADS == 1
