@@ -68,7 +68,7 @@ class LocalStoresResource(dg.ConfigurableResource):
 
     def manifests(self) -> ManifestFolder:
         """The saved manifests; one folder object for the steps of a run, so they load a domain's once."""
-        if self._manifests is None or self._manifests.directory != self.manifests_dir:
+        if self._manifests is None:
             self._manifests = ManifestFolder(self.manifests_dir)
         return self._manifests
 
