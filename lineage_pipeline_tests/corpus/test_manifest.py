@@ -1,6 +1,7 @@
 """Spec of corpus.manifest: size, SHA-256 and dialect per file; header beats folder beats default."""
 
 import hashlib
+import json
 import os
 import time
 
@@ -57,6 +58,19 @@ def test_save_and_load_round_trip(tmp_path):
     assert load_manifest(tmp_path / "manifests", "_root") == manifest
     with pytest.raises(FileNotFoundError, match="no manifest for domain 'core'.*materialize sql_corpus first"):
         load_manifest(tmp_path / "manifests", "core")
+
+
+def test_entries_are_saved_as_arrays_and_a_manifest_of_entry_objects_still_loads(tmp_path):
+    (tmp_path / "a.sql").write_text("select 1")
+    manifest = build_manifest(tmp_path, "_root", [".sql"], {}, "postgres")
+    save_manifest(manifest, tmp_path / "manifests")
+    saved = json.loads((tmp_path / "manifests" / "_root.json").read_text())
+    assert saved["files"] == [list(manifest.files[0])]
+    entry = manifest.files[0]
+    older = json.dumps({**saved, "files": [entry._asdict()]}, indent=1).encode()  # as saved before
+    (tmp_path / "manifests" / "_root.json").write_bytes(older)
+    (tmp_path / "manifests" / "_root.json.sha256").write_text(hashlib.sha256(older).hexdigest())
+    assert load_manifest(tmp_path / "manifests", "_root") == manifest
 
 
 def later() -> int:
@@ -140,8 +154,8 @@ def test_older_manifest_or_other_dialect_config_is_not_reused(tmp_path, reads):
     (tmp_path / "core").mkdir()
     (tmp_path / "core" / "a.sql").write_text("select 'a';")
     first = scan(tmp_path)
-    without_stats = DomainManifest.model_validate_json(
-        first.model_dump_json(exclude={"files": {0: {"mtime_ns", "ctime_ns", "inode"}}})
+    without_stats = first.model_copy(
+        update={"files": [first.files[0]._replace(mtime_ns=None, ctime_ns=None, inode=None)]}
     )
     reads.clear()
     assert scan(tmp_path, without_stats) == first and reads == ["core/a.sql"]
@@ -181,6 +195,21 @@ def test_a_folder_reads_a_domain_once_while_its_files_are_unchanged(tmp_path, mo
     assert folder.load("core") is manifest, "the one it saved is held"
     assert ManifestFolder(tmp_path / "manifests").load("core") == manifest and reads == ["core"]
     assert folder.domains() == ["core"]
+
+
+def test_a_folder_holds_every_domain_it_loaded_or_saved(tmp_path, monkeypatch):
+    """A corpus scan saves every domain before the domains' runs read theirs: each is read from disk once."""
+    root, core = _saved_domain(tmp_path)
+    (root / "risk").mkdir()
+    (root / "risk" / "r.sql").write_text("SELECT r FROM t;")
+    risk = build_manifest(root, "risk", [".sql"], {}, "postgres")
+    save_manifest(risk, tmp_path / "manifests")
+    folder = ManifestFolder(tmp_path / "manifests", clock_ns=_later)
+    folder.save(core)
+    reads = []
+    monkeypatch.setattr(manifest_module, "load_manifest", lambda d, domain: reads.append(domain) or load_manifest(d, domain))
+    assert folder.load("risk") == risk and folder.load("core") is core
+    assert folder.load("risk") == risk and reads == ["risk"]
 
 
 def test_a_manifest_written_within_the_racy_window_is_served_only_while_its_bytes_hash_to_its_seal(tmp_path, monkeypatch):
