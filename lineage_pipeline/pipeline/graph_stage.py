@@ -26,10 +26,13 @@ def revision_of(stored: StoredResult) -> str:
     return revision if stored.final else f"{revision}:{PROVISIONAL}"
 
 
-def current_revisions(manifest: DomainManifest, results: ParseResults) -> dict[str, str]:
+def current_revisions(
+    manifest: DomainManifest, results: ParseResults, *, stored: dict[str, StoredResult] | None = None
+) -> dict[str, str]:
     """Path -> revision of every manifest file; raises MissingParseResultError if one has no result
-    for its scanned content and dialect."""
-    stored = results.stored(manifest.domain)
+    for its scanned content and dialect. ``stored``: the domain's ``results.stored`` if the caller read it."""
+    if stored is None:
+        stored = results.stored(manifest.domain)
     missing = [
         e.path for e in manifest.files
         if (row := stored.get(e.path)) is None or (row.key.sha256, row.key.dialect) != (e.sha256, e.dialect)

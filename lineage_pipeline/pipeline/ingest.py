@@ -6,7 +6,6 @@ the caller's to turn it into metadata, metrics or a table. Data flows one way: t
 saved, the parse reads it and fills the parse results store, the write reads the results store.
 """
 
-import hashlib
 import logging
 import sqlite3
 import time
@@ -14,11 +13,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lineage_pipeline.corpus.files import resolve_inside, walk_corpus
 from lineage_pipeline.corpus.manifest import (
     DomainManifest,
     ManifestFolder,
-    StatSignature,
     build_manifest,
     update_manifest,
 )
@@ -68,6 +65,9 @@ class ScanReport:
     mode: str
     """``full``, ``full (<why not incremental>)`` or ``incremental``."""
     changed_paths_named: int = 0
+    content_changed: bool = True
+    """Whether a file's path, content or dialect differs from the previous manifest's (or there was none,
+    or the corpus root or dialect setup changed): False means the corpus of this domain is as last scanned."""
 
     @property
     def dialects(self) -> dict[str, int]:
@@ -98,7 +98,7 @@ def scan_domain(
         str(root), folder_dialects, corpus.default_dialect
     )
     if not walk and previous is not None and same_setup and not auto:
-        return ScanReport(previous, manifests.path(domain), "saved by this ingest's corpus scan")
+        return ScanReport(previous, manifests.path(domain), "saved by this ingest's corpus scan", content_changed=False)
     if changed_paths is None or previous is None or Path(previous.corpus_root) != root:
         manifest = build_manifest(root, domain, corpus.extensions, folder_dialects, corpus.default_dialect, previous)
         if changed_paths is None:
@@ -115,13 +115,20 @@ def scan_domain(
     location = manifests.path(domain)
     if manifest != previous:  # a no-op scan writes nothing
         location = manifests.save(manifest)
-    return ScanReport(manifest, location, mode, len(set(changed_paths or [])))
+    # signatures a scan records or drops (a file changed within the racy window) leave the content as it was
+    changed = previous is None or not same_setup or _contents(previous) != _contents(manifest)
+    return ScanReport(manifest, location, mode, len(set(changed_paths or [])), content_changed=changed)
+
+
+def _contents(manifest: DomainManifest) -> list[tuple[str, str, str]]:
+    return [(e.path, e.sha256, e.dialect) for e in manifest.files]
 
 
 def scan_corpus(domains: list[str], corpus: CorpusSpec, manifests: ManifestFolder) -> list[ScanReport]:
-    """Scan every one of ``domains`` once, before their runs: a run then takes its manifest from here
-    (``scan_domain(walk=False)``), so each domain is walked once per ingest. A domain whose scan fails is
-    left out (with a warning): its run scans it and fails there, naming the problem."""
+    """Scan every one of ``domains`` once, before their runs and before the no-op check (``scan_is_current``):
+    a run then takes its manifest from here (``scan_domain(walk=False)``), so each domain is walked once per
+    ingest. A domain whose scan fails is left out (with a warning): its run scans it and fails there,
+    naming the problem."""
     reports = []
     for domain in domains:
         try:
@@ -251,50 +258,20 @@ def write_domain(
     return report
 
 
-def domain_is_current(
-    domain: str, corpus: CorpusSpec, manifests: ManifestFolder, results: ParseResults, backend: GraphBackend,
-    retry: RetryPolicy,
-) -> bool:
-    """Whether ingesting ``domain`` now would change nothing: its saved manifest matches the files on disk
-    (a stat walk, no reads) under the same dialect configuration, every file has a final result of this
-    parser version, and the graph holds exactly those revisions with no interrupted sync. Only a True
-    for every domain of a corpus lets a caller skip the corpus (the catalog spans domains)."""
+def scan_is_current(scan: ScanReport, results: ParseResults, backend: GraphBackend, retry: RetryPolicy) -> bool:
+    """Whether ingesting the domain of ``scan`` (this ingest's ``scan_corpus`` report) would change nothing:
+    the scan found the files as last scanned, every file has a final result of this parser version for its
+    content, and the graph holds exactly those revisions with no interrupted sync. Only a True for every
+    domain of a corpus lets a caller skip the corpus (the catalog spans domains)."""
+    if scan.content_changed:
+        return False
+    manifest = scan.manifest
     try:
-        manifest = manifests.load(domain)
-    except (FileNotFoundError, ValueError):
-        return False
-    root = corpus.root.resolve()
-    kept = {folder: AutoChoice(*choice) for folder, choice in (manifest.auto_dialects or {}).items()}
-    folder_dialects, _ = resolve_auto_folders(
-        root, domain, corpus.extensions, corpus.folder_dialects, corpus.default_dialect, kept
-    )
-    if (manifest.corpus_root, manifest.folder_dialects, manifest.default_dialect) != (
-        str(root), folder_dialects, corpus.default_dialect
-    ):
-        return False
-    on_disk = {path: StatSignature.of(info) for path, info in walk_corpus(root, corpus.extensions, domain)}
-    if len(on_disk) != len(manifest.files):
-        return False
-    for entry in manifest.files:
-        signature = on_disk.get(entry.path)
-        if signature is None:
-            return False
-        if entry.signature is None:
-            # scanned too soon after a change to trust its stat signature: its content decides
-            try:
-                content = resolve_inside(root, entry.path).read_bytes()
-            except (OSError, ValueError):  # gone or moved outside the root since the walk: not current
-                return False
-            if hashlib.sha256(content).hexdigest() != entry.sha256:
-                return False
-        elif signature != entry.signature:
-            return False
-    try:
-        stored = results.stored(domain)
+        stored = results.stored(manifest.domain)
         if any(not row.final or row.parser_version != PARSER_VERSION for row in stored.values()):
             return False
-        current = current_revisions(manifest, results)
+        current = current_revisions(manifest, results, stored=stored)
     except (MissingParseResultError, sqlite3.DatabaseError):  # a damaged store: the run repairs it
         return False
-    ((dirty, paths, revisions),) = retrying_read(backend, cypher.SYNC_STATE, {"domain": domain}, retry)
+    ((dirty, paths, revisions),) = retrying_read(backend, cypher.SYNC_STATE, {"domain": manifest.domain}, retry)
     return not dirty and dict(zip(paths, revisions, strict=True)) == current

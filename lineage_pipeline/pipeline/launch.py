@@ -156,12 +156,12 @@ def ingest_corpus_root(
     by mistake as a corpus) among the registered partitions and ``graph_domains`` (those the graph
     holds): with ``force_delete`` each is retired by a run that removes its lineage, then its partition
     and saved manifest (in ``manifests_dir``) go; without it they are kept and reported (the deletion
-    guard's rule: never remove a whole domain unasked). When ``is_current`` says every domain of a
-    whole-corpus ingest is current (``ingest.domain_is_current``) and none is gone, no run is started:
-    a no-op costs a stat walk and one graph read per domain. ``scan_first`` is given every domain of the
-    corpus before the first run starts (``ingest.scan_corpus``) and returns those it scanned; their runs
-    take the manifests it saved instead of walking their domain again (the others scan in their run,
-    where a failure is that run's, named).
+    guard's rule: never remove a whole domain unasked). ``scan_first`` is given every domain of the
+    corpus first (``ingest.scan_corpus``) and returns those it scanned; their runs take the manifests it
+    saved instead of walking their domain again (the others scan in their run, where a failure is that
+    run's, named). When ``is_current``, asked after that scan, says every domain of a whole-corpus ingest
+    is current (``ingest.scan_is_current``) and none is gone, no run is started: a no-op costs a stat walk
+    and one graph read per domain.
     """
     instance = project_instance()
     fail_orphaned_runs(instance)
@@ -172,9 +172,9 @@ def ingest_corpus_root(
         raise ValueError(f"no such domain(s) under {corpus_root}: {', '.join(unknown)} (found: {', '.join(found)})")
     known = set(instance.get_dynamic_partitions(DOMAIN_PARTITIONS)) | set(graph_domains)
     gone = [] if domains is not None else sorted(known - set(found))
+    scanned = set(scan_first(found)) if scan_first is not None else set()
     if is_current is not None and domains is None and not gone and all(is_current(domain) for domain in selected):
         return CorpusIngest(unchanged=selected)
-    scanned = set(scan_first(found)) if scan_first is not None else set()
     register_domains(instance, selected)
     ops: dict[str, Any] = {"lineage_graph": {"config": {"force_delete": force_delete}}}
     # the command prints its own summary; step logs stay in the instance (UI) at full detail

@@ -18,7 +18,15 @@ from lineage_pipeline.graph.embedded_server import stop_server
 from lineage_pipeline.graph.faults import RetryPolicy
 from lineage_pipeline.graph.rows import file_revision
 from lineage_pipeline.parsing import PARSER_VERSION
-from lineage_pipeline.pipeline.ingest import CorpusSpec, WriteOptions, parse_domain, scan_corpus, scan_domain, write_domain
+from lineage_pipeline.pipeline.ingest import (
+    CorpusSpec,
+    WriteOptions,
+    parse_domain,
+    scan_corpus,
+    scan_domain,
+    scan_is_current,
+    write_domain,
+)
 from lineage_pipeline.pipeline.parse_pool import PoolKeeper
 from lineage_pipeline.pipeline.parse_stage import ParseOptions
 from lineage_pipeline.stores.parse_cache import ParseCache
@@ -166,3 +174,42 @@ def test_a_domain_the_corpus_scan_cannot_read_is_left_to_its_own_run(tmp_path, m
     assert [report.manifest.domain for report in reports] == ["staging"]
     assert "could not scan domain 'core'" in caplog.text and "Permission denied" in caplog.text
     assert not (tmp_path / "manifests" / "core.json").exists()
+
+
+def test_scan_is_current_only_for_a_domain_scanned_as_last_time_whose_results_and_graph_match(tmp_path):
+    corpus, data = tmp_path / "corpus", tmp_path / "data"
+    shutil.copytree(DEMO_CORPUS, corpus)
+    spec = CorpusSpec(corpus, [".sql"], DEMO_DIALECTS, "postgres", 5_000_000)
+    manifests = ManifestFolder(data / "manifests")
+    cache = ParseCache(data / "parse_cache.sqlite", max_entries=10_000, ttl_seconds=30 * 86400.0)
+    results = ParseResults(data / "parse_results.sqlite")
+    write = WriteOptions(batch_size=1000, max_delete_fraction=0.5, retry=RetryPolicy(), orphan_policy="remove", pipelined=True)
+    retry = RetryPolicy()
+    try:
+        with PoolKeeper() as pools, graph_backend(GraphStoreConfig(data_dir=data, graph_name="lineage")) as backend:
+            (first,) = scan_corpus(["core"], spec, manifests)
+            assert first.content_changed, "nothing scanned before"
+            (again,) = scan_corpus(["core"], spec, manifests)
+            assert not again.content_changed
+            assert not scan_is_current(again, results, backend, retry), "not parsed nor written yet"
+            parse_domain("core", spec, manifests, cache, results, ParseOptions(workers=2, pools=pools))
+            assert not scan_is_current(again, results, backend, retry), "parsed, not written"
+            write_domain("core", manifests, results, backend, write)
+            assert scan_is_current(again, results, backend, retry)
+
+            edited = corpus / first.manifest.files[0].path
+            edited.write_text(edited.read_text() + "\n-- edited\n")
+            (after_edit,) = scan_corpus(["core"], spec, manifests)
+            assert after_edit.content_changed and not scan_is_current(after_edit, results, backend, retry)
+            parse_domain("core", spec, manifests, cache, results, ParseOptions(workers=2, pools=pools))
+            write_domain("core", manifests, results, backend, write)
+            (settled,) = scan_corpus(["core"], spec, manifests)
+            assert not settled.content_changed and scan_is_current(settled, results, backend, retry)
+
+            backend.write("MATCH (f:SqlFile {path: $path}) SET f.rev = 'other'", {"path": first.manifest.files[0].path})
+            assert not scan_is_current(settled, results, backend, retry), "the graph holds another revision"
+            other_setup = CorpusSpec(corpus, [".sql"], {**DEMO_DIALECTS, "core": "snowflake"}, "postgres", 5_000_000)
+            (recut,) = scan_corpus(["core"], other_setup, manifests)
+            assert recut.content_changed, "another dialect setup"
+    finally:
+        stop_server(data)
