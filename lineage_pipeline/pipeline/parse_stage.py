@@ -23,7 +23,7 @@ import hashlib
 import resource
 import statistics
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -118,6 +118,12 @@ class ParseOutcome:
         if len(self.file_ms) == 1:
             return round(self.file_ms[0], 2)
         return round(statistics.quantiles(self.file_ms, n=100, method="inclusive")[q - 1], 2)
+
+    def add_plain(self, files: int, statements: int, column_edges: int) -> None:
+        """Count ``files`` without errors or warnings, with these figures summed."""
+        self.files += files
+        self.statements += statements
+        self.column_edges += column_edges
 
     def add(self, path: str, summary: Summary) -> None:
         self.files += 1
@@ -251,23 +257,27 @@ def parse_domain_files(
     parser = _StoringParser(manifest, cache, results, max_file_bytes, options, corpus, progress or NoProgress())
 
     # 2. first pass of the domain's files (what each defines is decoded only if a catalog is built)
-    own = _stored_first_passes(manifest, cache, results)
-    from_results = set(own)
-    unknown = [e for e in manifest.files if e.path not in own]
+    stored = _stored_first_passes(entries, manifest.domain, cache, results)
+    own = stored.summaries  # every file's summary but the plain ones from the results store
+    from_results = set(own) | stored.plain
+    unknown = [e for e in manifest.files if e.path not in from_results]
     missed: list[ManifestEntry] = []
     for entry, (_, summary) in zip(unknown, cache.lookup((first_pass_key(e) for e in unknown), defines=False), strict=True):
         if summary is None:
             missed.append(entry)
         else:
             own[entry.path] = summary
-    outcome.hits, outcome.misses = len(own), len(missed)
-    looked_up = [FileRef(e.path, e.sha256, e.dialect) for e in manifest.files if e.path in own]
+    outcome.hits, outcome.misses = len(from_results) + len(unknown) - len(missed), len(missed)
+    missed_paths = {e.path for e in missed}
     tasks = [(FileTask(e.path, e.dialect, sha256=e.sha256), first_pass_key(e)) for e in missed]
     for result in parser.parse(tasks, "parse"):
         own[result.task.path] = result.encoded.summary
         outcome.file_ms.append(result.ms)
+    outcome.add_plain(len(stored.plain), stored.statements, stored.column_edges)
     for entry in manifest.files:
-        outcome.add(entry.path, own[entry.path])
+        summary = own.get(entry.path)
+        if summary is not None:
+            outcome.add(entry.path, summary)
 
     # 3. catalog: only a domain with a file whose lineage a catalog can change needs one
     catalog_started = time.perf_counter()
@@ -283,6 +293,7 @@ def parse_domain_files(
             catalog = Catalog(saved)
             report.catalog_reused = True
         else:
+            looked_up = [FileRef(e.path, e.sha256, e.dialect) for e in manifest.files if e.path not in missed_paths]
             catalog = _build_catalog(manifest, looked_up, own, others, cache, parser, resolver, report)
             # a result of a crashed or hung worker says nothing about its file: do not keep what it left out
             if not (parser.crashes or parser.timeouts):
@@ -299,13 +310,14 @@ def parse_domain_files(
         outcome.replace(path, own[path], summary)
     outcome.errors.sort(key=lambda e: (e.path, e.statement is not None, e.statement or 0))
 
-    # 5. hand-off
+    # 5. hand-off: a file whose first pass came from its results row and stays its lineage needs nothing
+    kept = from_results - set(resolved)
     chosen = {
         e.path: CacheKey(e.sha256, e.dialect, subsets[e.path].fingerprint() if e.path in resolved else "")
         for e in manifest.files
+        if e.path not in kept
     }
-    # a file whose first pass came from its results row and stays its lineage needs nothing handed off
-    _hand_off(manifest, chosen, subsets, cache, results, parser, kept=from_results - set(resolved))
+    _hand_off(manifest, chosen, subsets, cache, results, parser)
     results.retain(manifest.domain, entries)
 
     outcome.workers = parser.workers
@@ -320,21 +332,41 @@ def parse_domain_files(
     return outcome, report
 
 
-def _stored_first_passes(manifest: DomainManifest, cache: ParseCache, results: ParseResults) -> dict[str, Summary]:
-    """The first-pass summaries the results store holds for the domain's files as scanned: the cache's
-    for the same key, without a lookup per file (an unchanged file of a 100k corpus cost ~8 us). Not
-    with the cache disabled (nothing is reused then), nor when the domain's cache entries are due for
+class _FromResults(NamedTuple):
+    """The first passes the results store holds for the domain's files as scanned."""
+
+    summaries: dict[str, Summary]
+    """Decoded, of the files with errors, warnings or catalog dependencies."""
+    plain: set[str]
+    """The other files: only their figures count, summed here (no object per file: ~2 us each at 100k)."""
+    statements: int = 0
+    column_edges: int = 0
+
+
+def _stored_first_passes(
+    entries: Mapping[str, FileEntry], domain: str, cache: ParseCache, results: ParseResults
+) -> _FromResults:
+    """The first-pass summaries the results store holds for the domain's files (``entries``) as scanned:
+    the cache's for the same key, without a lookup per file (an unchanged file of a 100k corpus cost ~8 us).
+    Not with the cache disabled (nothing is reused then), nor when the domain's cache entries are due for
     their hourly touch (``TOUCH_AFTER_S``): that run looks them all up, which keeps them from expiring."""
-    if not cache.enabled or cache.due(f"touched_at:{manifest.domain}", TOUCH_AFTER_S):
-        return {}
-    stored = results.first_passes(manifest.domain, cache.parser_version)
-    own = {}
-    for entry in manifest.files:
-        row = stored.get(entry.path)
-        if row is not None and row[0] == entry.sha256 and row[1] == entry.dialect:
-            own[entry.path] = row[2]
-    cache.count_hits(len(own))
-    return own
+    if not cache.enabled or cache.due(f"touched_at:{domain}", TOUCH_AFTER_S):
+        return _FromResults({}, set())
+    first = results.first_passes(domain, cache.parser_version)
+    summaries = {}
+    for path, (sha256, dialect, summary) in first.decoded.items():
+        entry = entries.get(path)
+        if entry is not None and entry.sha256 == sha256 and entry.dialect == dialect:
+            summaries[path] = summary
+    plain, statements, column_edges = set(), 0, 0
+    for path, sha256, dialect, file_statements, file_column_edges in first.plain:
+        entry = entries.get(path)
+        if entry is not None and entry.sha256 == sha256 and entry.dialect == dialect:
+            plain.add(path)
+            statements += file_statements
+            column_edges += file_column_edges
+    cache.count_hits(len(summaries) + len(plain))
+    return _FromResults(summaries, plain, statements, column_edges)
 
 
 class _Corpus(Collection[tuple[str, str]]):
@@ -373,14 +405,14 @@ def _hand_off(
     cache: ParseCache,
     results: ParseResults,
     parser: "_StoringParser",
-    kept: Collection[str] = (),
 ) -> None:
-    """Make each file's results row hold its chosen key: written by this run's parses already, kept
-    from an earlier run (same key, parser version, final), copied from the cache, or parsed again
-    when the cache no longer holds it (evicted during this run, or disabled). ``kept``: paths whose row
-    is known to hold their chosen key (their rows are not read again)."""
-    candidates = [path for path in chosen if path not in kept]
-    stored = results.stored(manifest.domain, candidates) if len(candidates) < len(chosen) else results.stored(manifest.domain)
+    """Make the results row of each file of ``chosen`` (the files not known to hold their key already) hold
+    its chosen key: written by this run's parses already, kept from an earlier run (same key, parser
+    version, final), copied from the cache, or parsed again when the cache no longer holds it (evicted
+    during this run, or disabled)."""
+    candidates = list(chosen)
+    few = len(candidates) < len(manifest.files)
+    stored = results.stored(manifest.domain, candidates) if few else results.stored(manifest.domain)
     todo = []
     for path in candidates:
         key = chosen[path]

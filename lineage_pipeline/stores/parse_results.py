@@ -42,6 +42,15 @@ CREATE INDEX IF NOT EXISTS results_domain ON results (domain);
 """
 
 
+class FirstPasses(NamedTuple):
+    """``ParseResults.first_passes``: rows by how much there is to decode."""
+
+    plain: list[tuple[str, str, str, int, int]]
+    """(path, sha256, dialect, statements, column_edges) of the rows with no errors, warnings or dependencies."""
+    decoded: dict[str, tuple[str, str, Summary]]
+    """Path -> (sha256, dialect, summary) of the others."""
+
+
 @dataclass(frozen=True)
 class FileIssues:
     """What a file's stored result says about it, read without decoding its lineage."""
@@ -114,22 +123,26 @@ class ParseResults:
             count += len(batch)
         return count
 
-    def first_passes(self, domain: str, parser_version: str) -> dict[str, tuple[str, str, Summary]]:
-        """Path -> (sha256, dialect, summary) of the rows of ``domain`` holding a final first-pass result (no
-        catalog context) of ``parser_version``: the summary the parse cache holds for that content and
-        dialect, read in one query instead of a lookup per file. Summaries come without ``defines``."""
+    def first_passes(self, domain: str, parser_version: str) -> "FirstPasses":
+        """The rows of ``domain`` holding a final first-pass result (no catalog context) of ``parser_version``:
+        the summary the parse cache holds for that content and dialect, read in one pass over the domain
+        instead of a lookup per file. Summaries come without ``defines``; rows with no errors, warnings
+        or catalog dependencies (most of them) come as plain figures, not decoded."""
         rows = self.file.db().execute(
             "SELECT path, sha256, dialect, statements, column_edges, errors, dependencies, warnings FROM results "
             "WHERE domain=? AND context='' AND final=1 AND parser_version=?",
             (domain, parser_version),
         )
-        return {
-            path: (sha256, dialect, Summary(
-                statements, column_edges, issues_from_json(errors), (),
-                () if dependencies == "[]" else tuple(json.loads(dependencies)), issues_from_json(warnings),
-            ))
-            for path, sha256, dialect, statements, column_edges, errors, dependencies, warnings in rows
-        }
+        first = FirstPasses([], {})
+        for path, sha256, dialect, statements, column_edges, errors, dependencies, warnings in rows:
+            if errors == "[]" and dependencies == "[]" and warnings == "[]":
+                first.plain.append((path, sha256, dialect, statements, column_edges))
+            else:
+                first.decoded[path] = (sha256, dialect, Summary(
+                    statements, column_edges, issues_from_json(errors), (),
+                    () if dependencies == "[]" else tuple(json.loads(dependencies)), issues_from_json(warnings),
+                ))
+        return first
 
     def issues(self, domain: str) -> Iterator[FileIssues]:
         """Statements, errors and warnings of every file of ``domain``, by path, without decoding lineage."""

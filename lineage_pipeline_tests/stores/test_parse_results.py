@@ -1,6 +1,7 @@
 """Spec of stores.parse_results: each domain's latest result per file, handed from parsed_sql to lineage_graph;
 never evicted, final or provisional, rebuilt empty when damaged."""
 
+import dataclasses
 import sqlite3
 
 import pytest
@@ -36,10 +37,26 @@ def test_first_passes_are_the_final_rows_without_catalog_context_of_the_parser_v
     ])
     store.put("core", "v0", [("core/d.sql", CacheKey("h4", "tsql"), encode(LINEAGE), True)])
     first = store.first_passes("core", "v1")
-    assert list(first) == ["core/a.sql"]
-    sha256, dialect, summary = first["core/a.sql"]
-    assert (sha256, dialect) == ("h1", "tsql")
-    assert summary == encode(LINEAGE).summary._replace(defines=()), "the cache's summary, without what it defines"
+    summary = encode(LINEAGE).summary
+    assert summary.errors == summary.warnings == summary.dependencies == (), "a plain row: only figures to tell"
+    assert first.plain == [("core/a.sql", "h1", "tsql", summary.statements, summary.column_edges)]
+    assert first.decoded == {}
+
+
+def test_first_passes_decode_only_rows_with_errors_warnings_or_dependencies(tmp_path):
+    store = _store(tmp_path)
+    clean, failed = encode(LINEAGE), encode(FAILED)
+    dependent = dataclasses.replace(clean, summary=clean.summary._replace(dependencies=("s.t",)))
+    store.put("core", "v1", [
+        ("core/a.sql", CacheKey("h1", "tsql"), clean, True),
+        ("core/b.sql", CacheKey("h2", "tsql"), failed, True),
+        ("core/c.sql", CacheKey("h3", "tsql"), dependent, True),
+    ])
+    first = store.first_passes("core", "v1")
+    plain = {path: (sha256, dialect, statements, edges) for path, sha256, dialect, statements, edges in first.plain}
+    assert plain == {"core/a.sql": ("h1", "tsql", clean.summary.statements, clean.summary.column_edges)}
+    assert first.decoded["core/b.sql"] == ("h2", "tsql", failed.summary._replace(defines=()))
+    assert first.decoded["core/c.sql"][2].dependencies == ("s.t",)
 
 
 def test_put_then_stored_and_read_restore_key_version_finality_and_path(tmp_path):
