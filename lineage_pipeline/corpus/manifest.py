@@ -180,12 +180,14 @@ def update_manifest(
             )
         except FileNotFoundError:
             pass  # deleted since the walk: absent is the truth now
-    return DomainManifest(
+    # built from typed values: validating 30k entries again took longer than the walk
+    return DomainManifest.model_construct(
         domain=previous.domain,
         corpus_root=corpus_root,
         files=[entries[p] for p in sorted(entries)],
         folder_dialects=folder_dialects,
         default_dialect=default_dialect,
+        auto_dialects=None,
     )
 
 
