@@ -6,6 +6,7 @@ import logging
 import yaml
 from dagster import DagsterInstance
 
+from lineage_pipeline.corpus.manifest import load_manifest
 from lineage_pipeline.definitions import build_definitions, defs, ingest_job
 from lineage_pipeline.graph.connect import graph_backend
 from lineage_pipeline.graph.queries import graph_counts
@@ -67,13 +68,13 @@ def test_dagster_job_execute_runs_one_partition(project_env):
         "dagster", "job", "execute", "-m", "lineage_pipeline.definitions", "-j", "ingest_corpus",
         "--tags", json.dumps({"dagster/partition": "staging"}),
     )
-    manifest = json.loads((project_env.data_dir / "manifests" / "staging.json").read_text())
-    assert manifest["files"] and all(f["domain"] == "staging" for f in manifest["files"])
+    manifest = load_manifest(project_env.data_dir / "manifests", "staging")
+    assert manifest.files and all(f.domain == "staging" for f in manifest.files)
     with graph_backend(project_env.graph_config()) as backend:
         domains = {row[0] for row in backend.read("MATCH (f:SqlFile) RETURN DISTINCT f.domain")}
         nodes, relationships = graph_counts(backend)
     assert domains == {"staging"}
-    assert nodes["SqlFile"] == len(manifest["files"])
+    assert nodes["SqlFile"] == len(manifest.files)
     assert relationships["FEEDS"] > 0 and relationships["DERIVES"] > 0
     with DagsterInstance.from_config(str(project_env.dagster_home)) as instance:
         runs = instance.get_runs()

@@ -6,6 +6,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -73,17 +74,33 @@ def without_revisions(dump: dict[str, list[dict]]) -> dict[str, list[dict]]:
     return {part: [strip(item) for item in items] for part, items in dump.items()}
 
 
+class DemoStores(NamedTuple):
+    corpus: Path
+    data: Path
+    spec: CorpusSpec
+    manifests: ManifestFolder
+    cache: ParseCache
+    results: ParseResults
+    write: WriteOptions
+
+
+def demo_stores(work: Path) -> DemoStores:
+    """A copy of the demo corpus under ``work`` and the stores of a fresh data dir beside it."""
+    corpus, data = work / "corpus", work / "data"
+    shutil.copytree(DEMO_CORPUS, corpus)
+    return DemoStores(
+        corpus, data, CorpusSpec(corpus, [".sql"], DEMO_DIALECTS, "postgres", 5_000_000), ManifestFolder(data / "manifests"),
+        ParseCache(data / "parse_cache.sqlite", max_entries=10_000, ttl_seconds=30 * 86400.0),
+        ParseResults(data / "parse_results.sqlite"),
+        WriteOptions(batch_size=1000, max_delete_fraction=0.5, retry=RetryPolicy(), orphan_policy="remove", pipelined=True),
+    )
+
+
 def ingest_demo_corpus(work: Path) -> tuple[dict[str, list[dict]], dict[str, str], dict[str, str]]:
     """Copy the demo corpus under ``work`` and ingest every domain into a fresh data dir through the ingest
     service; returns the graph's dump, each file's graph revision, and the revision ``rows.file_revision``
     gives for its stored result."""
-    corpus, data = work / "corpus", work / "data"
-    shutil.copytree(DEMO_CORPUS, corpus)
-    spec = CorpusSpec(corpus, [".sql"], DEMO_DIALECTS, "postgres", 5_000_000)
-    manifests = ManifestFolder(data / "manifests")
-    cache = ParseCache(data / "parse_cache.sqlite", max_entries=10_000, ttl_seconds=30 * 86400.0)
-    results = ParseResults(data / "parse_results.sqlite")
-    write = WriteOptions(batch_size=1000, max_delete_fraction=0.5, retry=RetryPolicy(), orphan_policy="remove", pipelined=True)
+    corpus, data, spec, manifests, cache, results, write = demo_stores(work)
     expected_revisions: dict[str, str] = {}
     try:
         with PoolKeeper() as pools, graph_backend(GraphStoreConfig(data_dir=data, graph_name="lineage")) as backend:
@@ -177,13 +194,7 @@ def test_a_domain_the_corpus_scan_cannot_read_is_left_to_its_own_run(tmp_path, m
 
 
 def test_scan_is_current_only_for_a_domain_scanned_as_last_time_whose_results_and_graph_match(tmp_path):
-    corpus, data = tmp_path / "corpus", tmp_path / "data"
-    shutil.copytree(DEMO_CORPUS, corpus)
-    spec = CorpusSpec(corpus, [".sql"], DEMO_DIALECTS, "postgres", 5_000_000)
-    manifests = ManifestFolder(data / "manifests")
-    cache = ParseCache(data / "parse_cache.sqlite", max_entries=10_000, ttl_seconds=30 * 86400.0)
-    results = ParseResults(data / "parse_results.sqlite")
-    write = WriteOptions(batch_size=1000, max_delete_fraction=0.5, retry=RetryPolicy(), orphan_policy="remove", pipelined=True)
+    corpus, data, spec, manifests, cache, results, write = demo_stores(tmp_path)
     retry = RetryPolicy()
     try:
         with PoolKeeper() as pools, graph_backend(GraphStoreConfig(data_dir=data, graph_name="lineage")) as backend:
