@@ -24,10 +24,10 @@ from lineage_pipeline.pipeline.collector import tune_for_ingest
 from lineage_pipeline.pipeline.ingest import (
     CorpusSpec,
     WriteOptions,
+    lineage_is_current,
     parse_domain,
     scan_corpus,
     scan_domain,
-    scan_is_current,
     write_domain,
 )
 from lineage_pipeline.pipeline.parse_pool import PoolKeeper
@@ -57,8 +57,8 @@ class PassFigures:
     """Part of ``parse_s``: the corpus-catalog pass (second parse of files a catalog can change)."""
     catalog_parsed: int = 0
     current_check_s: float = 0.0
-    """Part of ``seconds``: the no-op check ``lineage ingest`` makes before starting any run (``scan_is_current``
-    of every domain after the corpus scan; all current = nothing else is done, and the scan counts here too)."""
+    """Part of ``seconds``: the no-op check ``lineage ingest`` makes before starting any run (the corpus scan,
+    then ``lineage_is_current`` of every domain it found unchanged; all current = nothing else is done)."""
     setup_s: float = 0.0
     """Opening the graph store (server start, schema) and the cache: once per process, outside ``seconds``."""
     transactions: int = 0
@@ -177,14 +177,17 @@ def run_pass(root: Path) -> PassFigures:
         domains = discover_domains(root, settings.file_extensions)
         retry = retry_policy_from_settings(settings)
         # like `lineage ingest`: every domain scanned once, then a corpus whose every domain is current starts nothing
-        scans = {scan.manifest.domain: scan for scan in scan_corpus(domains, run.corpus, run.manifests)}
+        changed = {scan.manifest.domain: scan.content_changed for scan in scan_corpus(domains, run.corpus, run.manifests)}
         scanned = time.perf_counter()
-        current = all(d in scans and scan_is_current(scans[d], run.results, backend, retry) for d in domains)
+        current = all(
+            changed.get(d) is False and lineage_is_current(run.manifests.load(d), run.results, backend, retry)
+            for d in domains
+        )
         figures.current_check_s = time.perf_counter() - (started if current and domains else scanned)
         if not (current and domains):
             figures.scan_s += scanned - started
         for domain in [] if current and domains else domains:
-            ingest_domain(run, domain, backend, figures, walk=domain not in scans)
+            ingest_domain(run, domain, backend, figures, walk=domain not in changed)
         figures.seconds = time.perf_counter() - started
         if current and domains:  # counted outside ``seconds``: what the no-op pass vouched for
             figures.files = sum(len(run.manifests.load(d).files) for d in domains)

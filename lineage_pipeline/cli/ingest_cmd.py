@@ -54,7 +54,7 @@ def ingest(
     )
     from lineage_pipeline.graph.consistency import synced_domains
     from lineage_pipeline.graph.queries import graph_counts
-    from lineage_pipeline.pipeline.ingest import CorpusSpec, ScanReport, scan_corpus, scan_is_current
+    from lineage_pipeline.pipeline.ingest import CorpusSpec, lineage_is_current, scan_corpus
     from lineage_pipeline.pipeline.launch import ingest_corpus_root
     from lineage_pipeline.stores.parse_results import ParseResults
 
@@ -65,20 +65,21 @@ def ingest(
     spec = CorpusSpec(root, settings.file_extensions, settings.folder_dialects, settings.default_dialect,
                       settings.max_file_bytes)
     retry = retry_policy_from_settings(settings)
-    scans: dict[str, ScanReport] = {}
+    content_changed: dict[str, bool] = {}  # per domain scanned; the manifests stay on disk, not in memory
 
     def scan_first(found: list[str]) -> list[str]:
-        scans.update((scan.manifest.domain, scan) for scan in scan_corpus(found, spec, manifests))
-        return list(scans)
+        content_changed.update((scan.manifest.domain, scan.content_changed) for scan in scan_corpus(found, spec, manifests))
+        return list(content_changed)
+
+    def is_current(domain: str) -> bool:
+        return content_changed.get(domain) is False and lineage_is_current(manifests.load(domain), results, backend, retry)
 
     try:
         with graph_backend(store_config_from_settings(settings)) as backend:
             outcome = ingest_corpus_root(
                 root, settings.file_extensions, list(domains) or None, force_delete,
                 config_file=cli_state().config_file, manifests_dir=manifests_dir,
-                is_current=None if rerun else (
-                    lambda domain: domain in scans and scan_is_current(scans[domain], results, backend, retry)
-                ),
+                is_current=None if rerun else is_current,
                 graph_domains=synced_domains(backend, retry=retry),
                 scan_first=scan_first,
             )

@@ -244,6 +244,7 @@ def _file_signature(path: Path) -> StatSignature | None:
 
 
 class _Held(NamedTuple):
+    domain: str
     signatures: tuple[StatSignature | None, StatSignature | None]
     """Of the manifest file and its seal when it was read or written."""
     seal: str
@@ -253,17 +254,17 @@ class _Held(NamedTuple):
 
 
 class ManifestFolder:
-    """The saved manifests of a corpus (``load_manifest``/``save_manifest`` in one directory), holding each
-    one loaded or saved: the no-op check, the corpus scan and the steps of each domain's run read a
-    manifest once, not once each (~30 ms per 32k files; held, ~14 MB per 32k files). A held manifest is
-    served while its file and seal keep their stat signatures (a rewrite gets a new inode, and ``ctime``
-    cannot be set by a user, so any change is seen); for files changed within ``RACY_WINDOW_NS`` (a change
-    in the same clock tick keeps the signature) only once the file's bytes still hash to its seal."""
+    """The saved manifests of a corpus (``load_manifest``/``save_manifest`` in one directory), holding the
+    one last loaded or saved: the steps of a run read their domain's manifest once, not once each (~30 ms
+    per 32k files), and memory holds one domain's entries, not the corpus's. A held manifest is served
+    while its file and seal keep their stat signatures (a rewrite gets a new inode, and ``ctime`` cannot be
+    set by a user, so any change is seen); for files changed within ``RACY_WINDOW_NS`` (a change in the
+    same clock tick keeps the signature) only once the file's bytes still hash to its seal."""
 
     def __init__(self, directory: Path, clock_ns: Callable[[], int] = time.time_ns):
         self.directory = Path(directory)
         self._clock_ns = clock_ns
-        self._held: dict[str, _Held] = {}
+        self._held: _Held | None = None
 
     def path(self, domain: str) -> Path:
         return self.directory / f"{domain}.json"
@@ -277,8 +278,8 @@ class ManifestFolder:
     def load(self, domain: str) -> DomainManifest:
         """``load_manifest`` of ``domain`` (raising as it does), or the held one if its files are unchanged."""
         signatures = self._signatures(domain)
-        held = self._held.get(domain)
-        if held is not None and held.signatures == signatures:
+        held = self._held
+        if held is not None and held.domain == domain and held.signatures == signatures:
             if held.settled or self._hashes_to(domain, held.seal):
                 return held.manifest
         manifest = load_manifest(self.directory, domain)
@@ -298,8 +299,8 @@ class ManifestFolder:
             return False
 
     def _hold(self, manifest: DomainManifest, signatures: tuple[StatSignature | None, StatSignature | None]) -> None:
-        """Hold ``manifest`` as what files of ``signatures`` say, if they still do (else hold nothing of it)."""
-        self._held.pop(manifest.domain, None)
+        """Hold ``manifest`` as what files of ``signatures`` say, if they still do (else hold nothing)."""
+        self._held = None
         try:
             seal = self._seal_path(manifest.domain).read_text().strip()
         except OSError:
@@ -308,7 +309,7 @@ class ManifestFolder:
             return  # changed meanwhile: what the files say now is for the next load to read
         settled_before = self._clock_ns() - RACY_WINDOW_NS
         settled = all(signature is not None and signature.ctime_ns < settled_before for signature in signatures)
-        self._held[manifest.domain] = _Held(signatures, seal, manifest, settled)
+        self._held = _Held(manifest.domain, signatures, seal, manifest, settled)
 
     def domains(self) -> list[str]:
         """Domains with a saved manifest, sorted."""

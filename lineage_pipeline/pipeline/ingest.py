@@ -10,6 +10,7 @@ import logging
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +68,7 @@ class ScanReport:
     changed_paths_named: int = 0
     content_changed: bool = True
     """Whether a file's path, content or dialect differs from the previous manifest's (or there was none,
-    or the corpus root or dialect setup changed): False means the corpus of this domain is as last scanned."""
+    or the corpus root or dialect setup changed): False means the domain's files are as last scanned."""
 
     @property
     def dialects(self) -> dict[str, int]:
@@ -116,7 +117,7 @@ def scan_domain(
     if manifest != previous:  # a no-op scan writes nothing
         location = manifests.save(manifest)
     # signatures a scan records or drops (a file changed within the racy window) leave the content as it was
-    changed = previous is None or not same_setup or _contents(previous) != _contents(manifest)
+    changed = previous is None or not same_setup or (manifest != previous and _contents(previous) != _contents(manifest))
     return ScanReport(manifest, location, mode, len(set(changed_paths or [])), content_changed=changed)
 
 
@@ -124,18 +125,19 @@ def _contents(manifest: DomainManifest) -> list[tuple[str, str, str]]:
     return [(e.path, e.sha256, e.dialect) for e in manifest.files]
 
 
-def scan_corpus(domains: list[str], corpus: CorpusSpec, manifests: ManifestFolder) -> list[ScanReport]:
-    """Scan every one of ``domains`` once, before their runs and before the no-op check (``scan_is_current``):
-    a run then takes its manifest from here (``scan_domain(walk=False)``), so each domain is walked once per
-    ingest. A domain whose scan fails is left out (with a warning): its run scans it and fails there,
-    naming the problem."""
-    reports = []
+def scan_corpus(domains: list[str], corpus: CorpusSpec, manifests: ManifestFolder) -> Iterator[ScanReport]:
+    """Scan every one of ``domains`` once, before their runs and before the no-op check
+    (``lineage_is_current``): a run then takes its manifest from here (``scan_domain(walk=False)``), so each
+    domain is walked once per ingest. Reports come one domain at a time, so a caller holds no more than
+    one domain's manifest. A domain whose scan fails is left out (with a warning): its run scans it and
+    fails there, naming the problem."""
     for domain in domains:
         try:
-            reports.append(scan_domain(domain, corpus, manifests))
+            report = scan_domain(domain, corpus, manifests)
         except (OSError, ValueError) as error:  # CorpusPathError is a ValueError
             log.warning("could not scan domain %r before its run (%s); the run scans it itself", domain, error)
-    return reports
+            continue
+        yield report
 
 
 @dataclass(frozen=True)
@@ -258,14 +260,14 @@ def write_domain(
     return report
 
 
-def scan_is_current(scan: ScanReport, results: ParseResults, backend: GraphBackend, retry: RetryPolicy) -> bool:
-    """Whether ingesting the domain of ``scan`` (this ingest's ``scan_corpus`` report) would change nothing:
-    the scan found the files as last scanned, every file has a final result of this parser version for its
-    content, and the graph holds exactly those revisions with no interrupted sync. Only a True for every
-    domain of a corpus lets a caller skip the corpus (the catalog spans domains)."""
-    if scan.content_changed:
-        return False
-    manifest = scan.manifest
+def lineage_is_current(
+    manifest: DomainManifest, results: ParseResults, backend: GraphBackend, retry: RetryPolicy
+) -> bool:
+    """Whether the results store and the graph hold ``manifest`` exactly: every file has a final result of
+    this parser version for its content, and the graph holds exactly those revisions with no interrupted
+    sync. With a scan that found the domain's files as last scanned (``ScanReport.content_changed`` False),
+    ingesting the domain would change nothing; only that for every domain of a corpus lets a caller skip
+    the corpus (the catalog spans domains)."""
     try:
         stored = results.stored(manifest.domain)
         if any(not row.final or row.parser_version != PARSER_VERSION for row in stored.values()):

@@ -160,8 +160,8 @@ def ingest_corpus_root(
     corpus first (``ingest.scan_corpus``) and returns those it scanned; their runs take the manifests it
     saved instead of walking their domain again (the others scan in their run, where a failure is that
     run's, named). When ``is_current``, asked after that scan, says every domain of a whole-corpus ingest
-    is current (``ingest.scan_is_current``) and none is gone, no run is started: a no-op costs a stat walk
-    and one graph read per domain.
+    is current (the scan found it unchanged and ``ingest.lineage_is_current``) and none is gone, no run is
+    started: a no-op costs a stat walk and one graph read per domain.
     """
     instance = project_instance()
     fail_orphaned_runs(instance)

@@ -197,21 +197,6 @@ def test_a_folder_reads_a_domain_once_while_its_files_are_unchanged(tmp_path, mo
     assert folder.domains() == ["core"]
 
 
-def test_a_folder_holds_every_domain_it_loaded_or_saved(tmp_path, monkeypatch):
-    """A corpus scan saves every domain before the domains' runs read theirs: each is read from disk once."""
-    root, core = _saved_domain(tmp_path)
-    (root / "risk").mkdir()
-    (root / "risk" / "r.sql").write_text("SELECT r FROM t;")
-    risk = build_manifest(root, "risk", [".sql"], {}, "postgres")
-    save_manifest(risk, tmp_path / "manifests")
-    folder = ManifestFolder(tmp_path / "manifests", clock_ns=_later)
-    folder.save(core)
-    reads = []
-    monkeypatch.setattr(manifest_module, "load_manifest", lambda d, domain: reads.append(domain) or load_manifest(d, domain))
-    assert folder.load("risk") == risk and folder.load("core") is core
-    assert folder.load("risk") == risk and reads == ["risk"]
-
-
 def test_a_manifest_written_within_the_racy_window_is_served_only_while_its_bytes_hash_to_its_seal(tmp_path, monkeypatch):
     """A change in the same clock tick as the save would keep the file's signature: its bytes decide."""
     root, manifest = _saved_domain(tmp_path)

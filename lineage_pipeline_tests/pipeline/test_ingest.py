@@ -22,10 +22,10 @@ from lineage_pipeline.parsing import PARSER_VERSION
 from lineage_pipeline.pipeline.ingest import (
     CorpusSpec,
     WriteOptions,
+    lineage_is_current,
     parse_domain,
     scan_corpus,
     scan_domain,
-    scan_is_current,
     write_domain,
 )
 from lineage_pipeline.pipeline.parse_pool import PoolKeeper
@@ -193,7 +193,8 @@ def test_a_domain_the_corpus_scan_cannot_read_is_left_to_its_own_run(tmp_path, m
     assert not (tmp_path / "manifests" / "core.json").exists()
 
 
-def test_scan_is_current_only_for_a_domain_scanned_as_last_time_whose_results_and_graph_match(tmp_path):
+def test_a_domain_is_current_when_scanned_as_last_time_and_its_results_and_graph_hold_that_manifest(tmp_path):
+    """The no-op check of ``lineage ingest``: ``content_changed`` of the corpus scan, then ``lineage_is_current``."""
     corpus, data, spec, manifests, cache, results, write = demo_stores(tmp_path)
     retry = RetryPolicy()
     try:
@@ -202,23 +203,23 @@ def test_scan_is_current_only_for_a_domain_scanned_as_last_time_whose_results_an
             assert first.content_changed, "nothing scanned before"
             (again,) = scan_corpus(["core"], spec, manifests)
             assert not again.content_changed
-            assert not scan_is_current(again, results, backend, retry), "not parsed nor written yet"
+            assert not lineage_is_current(again.manifest, results, backend, retry), "not parsed nor written yet"
             parse_domain("core", spec, manifests, cache, results, ParseOptions(workers=2, pools=pools))
-            assert not scan_is_current(again, results, backend, retry), "parsed, not written"
+            assert not lineage_is_current(again.manifest, results, backend, retry), "parsed, not written"
             write_domain("core", manifests, results, backend, write)
-            assert scan_is_current(again, results, backend, retry)
+            assert lineage_is_current(again.manifest, results, backend, retry)
 
             edited = corpus / first.manifest.files[0].path
             edited.write_text(edited.read_text() + "\n-- edited\n")
             (after_edit,) = scan_corpus(["core"], spec, manifests)
-            assert after_edit.content_changed and not scan_is_current(after_edit, results, backend, retry)
+            assert after_edit.content_changed and not lineage_is_current(after_edit.manifest, results, backend, retry)
             parse_domain("core", spec, manifests, cache, results, ParseOptions(workers=2, pools=pools))
             write_domain("core", manifests, results, backend, write)
             (settled,) = scan_corpus(["core"], spec, manifests)
-            assert not settled.content_changed and scan_is_current(settled, results, backend, retry)
+            assert not settled.content_changed and lineage_is_current(settled.manifest, results, backend, retry)
 
             backend.write("MATCH (f:SqlFile {path: $path}) SET f.rev = 'other'", {"path": first.manifest.files[0].path})
-            assert not scan_is_current(settled, results, backend, retry), "the graph holds another revision"
+            assert not lineage_is_current(settled.manifest, results, backend, retry), "the graph holds another revision"
             other_setup = CorpusSpec(corpus, [".sql"], {**DEMO_DIALECTS, "core": "snowflake"}, "postgres", 5_000_000)
             (recut,) = scan_corpus(["core"], other_setup, manifests)
             assert recut.content_changed, "another dialect setup"
