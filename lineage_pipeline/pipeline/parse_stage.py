@@ -353,15 +353,17 @@ def _stored_first_passes(
     if not cache.enabled or cache.due(f"touched_at:{domain}", TOUCH_AFTER_S):
         return _FromResults({}, set())
     first = results.first_passes(domain, cache.parser_version)
-    summaries = {}
-    for path, (sha256, dialect, summary) in first.decoded.items():
+
+    def as_scanned(path: str, sha256: str, dialect: str) -> bool:
         entry = entries.get(path)
-        if entry is not None and entry.sha256 == sha256 and entry.dialect == dialect:
-            summaries[path] = summary
+        return entry is not None and entry.sha256 == sha256 and entry.dialect == dialect
+
+    summaries = {
+        path: summary for path, (sha256, dialect, summary) in first.decoded.items() if as_scanned(path, sha256, dialect)
+    }
     plain, statements, column_edges = set(), 0, 0
     for path, sha256, dialect, file_statements, file_column_edges in first.plain:
-        entry = entries.get(path)
-        if entry is not None and entry.sha256 == sha256 and entry.dialect == dialect:
+        if as_scanned(path, sha256, dialect):
             plain.add(path)
             statements += file_statements
             column_edges += file_column_edges

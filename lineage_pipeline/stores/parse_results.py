@@ -123,7 +123,7 @@ class ParseResults:
             count += len(batch)
         return count
 
-    def first_passes(self, domain: str, parser_version: str) -> "FirstPasses":
+    def first_passes(self, domain: str, parser_version: str) -> FirstPasses:
         """The rows of ``domain`` holding a final first-pass result (no catalog context) of ``parser_version``:
         the summary the parse cache holds for that content and dialect, read in one pass over the domain
         instead of a lookup per file. Summaries come without ``defines``; rows with no errors, warnings
