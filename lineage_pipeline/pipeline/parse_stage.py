@@ -318,7 +318,9 @@ def parse_domain_files(
         if e.path not in kept
     }
     _hand_off(manifest, chosen, subsets, cache, results, parser)
-    results.retain(manifest.domain, entries)
+    # every file of the manifest has its row now: only more rows than files means some are of files gone
+    if results.count(manifest.domain) > len(entries):
+        results.retain(manifest.domain, entries)
 
     outcome.workers = parser.workers
     outcome.worker_crashes, outcome.worker_timeouts = parser.crashes, parser.timeouts

@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS entries (
     PRIMARY KEY (sha256, dialect, parser_version, context)
 );
 CREATE INDEX IF NOT EXISTS entries_last_used ON entries (last_used_at);
+CREATE INDEX IF NOT EXISTS entries_resolved ON entries (context) WHERE context != '';
 CREATE TABLE IF NOT EXISTS catalogs (digest TEXT PRIMARY KEY, tables TEXT NOT NULL, created_at REAL NOT NULL);
 """
 
@@ -469,10 +470,17 @@ class ParseCache:
         return CacheStats(hits, misses, rate, entries, size, counters.get("evictions", 0))
 
 
+_RESOLVED_INDEX = "CREATE INDEX IF NOT EXISTS entries_resolved ON entries (context) WHERE context != ''"
+"""Also in ``_SCHEMA``; made here too for a cache file created before it existed (same layout otherwise)."""
+
+
 def _counts(db: sqlite3.Connection) -> tuple[int, int]:
-    """(first-pass entries, catalog-resolved entries) in the cache now."""
-    counts = dict(db.execute("SELECT context = '', COUNT(*) FROM entries GROUP BY context = ''").fetchall())
-    return counts.get(1, 0), counts.get(0, 0)
+    """(first-pass entries, catalog-resolved entries) in the cache now, counted over two narrow indexes:
+    grouping the table by context read every payload page (~0.06 s per process at 150k entries)."""
+    db.execute(_RESOLVED_INDEX)
+    total = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+    resolved = db.execute("SELECT COUNT(*) FROM entries WHERE context != ''").fetchone()[0]
+    return total - resolved, resolved
 
 
 def _due(db: sqlite3.Connection, task: str, now: float, every_s: float) -> bool:

@@ -167,6 +167,19 @@ def test_a_changed_file_is_parsed_again_and_only_it(corpus, tmp_path):
     assert any(s.targets == ["dw.extra"] for s in _handed_on(cache, manifest)[relative].statements)
 
 
+def test_the_results_rows_of_files_gone_go_and_the_others_stay(corpus, tmp_path):
+    cache = _cache(tmp_path / "cache.sqlite")
+    before = _manifest(corpus)
+    parse_manifest(before, cache, 5_000_000, OPTIONS)
+    gone, renamed = sorted((corpus / "core").glob("*.sql"))[:2]
+    gone.unlink()
+    renamed.rename(renamed.with_name("renamed_" + renamed.name))  # a row for the new path, the old one to go
+    parse_manifest(_manifest(corpus), cache, 5_000_000, OPTIONS)
+    after = _manifest(corpus)
+    assert set(_results(cache).stored("core")) == {e.path for e in after.files}
+    assert _results(cache).count("core") == len(after.files) == len(before.files) - 1
+
+
 def test_a_parser_version_bump_parses_everything_again(corpus, tmp_path):
     manifest = _manifest(corpus)
     parse_manifest(manifest, _cache(tmp_path / "cache.sqlite", parser_version="old"), 5_000_000, OPTIONS)

@@ -317,6 +317,23 @@ def test_an_evicted_first_pass_entry_takes_its_resolved_entries_along(tmp_path):
     assert cache.get_stats().evictions == 2
 
 
+def test_a_cache_file_made_before_the_resolved_entries_index_counts_and_evicts_the_same(tmp_path):
+    clock = Clock()
+    cache = _cache(tmp_path, max_entries=2, clock=clock)
+    cache.put_many([("a", "tsql", LINEAGE)])
+    cache.close()
+    with sqlite3.connect(tmp_path / "cache.sqlite") as db:  # the layout of a file made by an earlier release
+        db.execute("DROP INDEX entries_resolved")
+    cache = _cache(tmp_path, max_entries=2, clock=clock)
+    _put_resolved(cache, "a")
+    for name in ("b", "c"):
+        clock.now += 1
+        cache.put_many([(name, "tsql", LINEAGE)])
+    assert _present(cache, "a", "b", "c") == ["b", "c"] and not _resolved_present(cache, "a")
+    with sqlite3.connect(tmp_path / "cache.sqlite") as db:
+        assert db.execute("SELECT name FROM sqlite_master WHERE name='entries_resolved'").fetchone()
+
+
 def test_catalog_snapshots_keep_column_order_and_only_the_most_recent(tmp_path):
     from lineage_pipeline.stores.parse_cache import CATALOG_SNAPSHOTS
 

@@ -116,6 +116,7 @@ def test_retain_drops_only_the_domains_rows_of_files_gone(tmp_path):
     assert set(store.stored("core")) == {"core/a.sql", "core/c.sql"}
     assert set(store.stored("reporting")) == {"reporting/r.sql"}, "another domain's rows are not touched"
     assert store.retain("core", ["core/a.sql", "core/c.sql"]) == 0
+    assert (store.count("core"), store.count("reporting"), store.count("nowhere")) == (2, 1, 0)
     assert store.read_many(["core/b.sql"]) == {}
 
 
