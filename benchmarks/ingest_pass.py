@@ -25,6 +25,7 @@ from lineage_pipeline.pipeline.ingest import (
     CorpusSpec,
     WriteOptions,
     lineage_is_current,
+    lineage_stands_alone,
     parse_domain,
     scan_corpus,
     scan_domain,
@@ -56,6 +57,8 @@ class PassFigures:
     catalog_s: float = 0.0
     """Part of ``parse_s``: the corpus-catalog pass (second parse of files a catalog can change)."""
     catalog_parsed: int = 0
+    domains_left_alone: int = 0
+    """Domains not run although others changed: current, and no catalog can change their lineage."""
     current_check_s: float = 0.0
     """Part of ``seconds``: the no-op check ``lineage ingest`` makes before starting any run (the corpus scan,
     then ``lineage_is_current`` of every domain it found unchanged; all current = nothing else is done)."""
@@ -179,15 +182,25 @@ def run_pass(root: Path) -> PassFigures:
         # like `lineage ingest`: every domain scanned once, then a corpus whose every domain is current starts nothing
         changed = {scan.manifest.domain: scan.content_changed for scan in scan_corpus(domains, run.corpus, run.manifests)}
         scanned = time.perf_counter()
-        current = all(
-            changed.get(d) is False and lineage_is_current(run.manifests.load(d), run.results, backend, retry)
-            for d in domains
-        )
+        checked: dict[str, bool] = {}
+
+        def is_current(d: str) -> bool:
+            if d not in checked:
+                checked[d] = changed.get(d) is False and lineage_is_current(run.manifests.load(d), run.results, backend, retry)
+            return checked[d]
+
+        current = all(is_current(d) for d in domains)
         figures.current_check_s = time.perf_counter() - (started if current and domains else scanned)
         if not (current and domains):
             figures.scan_s += scanned - started
+        # as `lineage ingest`: a current domain no catalog can change is left alone when others changed
+        alone = [] if current else [
+            d for d in domains if is_current(d) and lineage_stands_alone(run.manifests.load(d), run.results)
+        ]
+        figures.domains_left_alone = len(alone)
         for domain in [] if current and domains else domains:
-            ingest_domain(run, domain, backend, figures, walk=domain not in changed)
+            if domain not in alone:
+                ingest_domain(run, domain, backend, figures, walk=domain not in changed)
         figures.seconds = time.perf_counter() - started
         if current and domains:  # counted outside ``seconds``: what the no-op pass vouched for
             figures.files = sum(len(run.manifests.load(d).files) for d in domains)

@@ -54,7 +54,7 @@ def ingest(
     )
     from lineage_pipeline.graph.consistency import synced_domains
     from lineage_pipeline.graph.queries import graph_counts
-    from lineage_pipeline.pipeline.ingest import CorpusSpec, lineage_is_current, scan_corpus
+    from lineage_pipeline.pipeline.ingest import CorpusSpec, lineage_is_current, lineage_stands_alone, scan_corpus
     from lineage_pipeline.pipeline.launch import ingest_corpus_root
     from lineage_pipeline.stores.parse_results import ParseResults
 
@@ -71,8 +71,17 @@ def ingest(
         content_changed.update((scan.manifest.domain, scan.content_changed) for scan in scan_corpus(found, spec, manifests))
         return list(content_changed)
 
+    current: dict[str, bool] = {}  # asked for the no-op check, then again for the domains a change leaves alone
+
     def is_current(domain: str) -> bool:
-        return content_changed.get(domain) is False and lineage_is_current(manifests.load(domain), results, backend, retry)
+        if domain not in current:
+            current[domain] = content_changed.get(domain) is False and lineage_is_current(
+                manifests.load(domain), results, backend, retry
+            )
+        return current[domain]
+
+    def stands_alone(domain: str) -> bool:
+        return lineage_stands_alone(manifests.load(domain), results)
 
     try:
         with graph_backend(store_config_from_settings(settings)) as backend:
@@ -82,13 +91,18 @@ def ingest(
                 is_current=None if rerun else is_current,
                 graph_domains=synced_domains(backend, retry=retry),
                 scan_first=scan_first,
+                stands_alone=stands_alone,
             )
     except (CorpusPathError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     except GraphStoreUnavailable as error:
         raise click.ClickException(str(error)) from None
     runs = outcome.runs
-    click.echo(f"Ingested {root} ({len(runs)} domain runs{'; nothing changed' if outcome.unchanged else ''})\n")
+    unchanged = (
+        "; nothing changed" if not runs and not outcome.kept_gone
+        else f"; {len(outcome.unchanged)} unchanged" if outcome.unchanged else ""
+    )
+    click.echo(f"Ingested {root} ({len(runs)} domain runs{unchanged})\n")
     rows = []
     for run in runs:
         parsed = run.metadata.get("parsed_sql", {})

@@ -277,3 +277,12 @@ def lineage_is_current(
         return False
     ((dirty, paths, revisions),) = retrying_read(backend, cypher.SYNC_STATE, {"domain": manifest.domain}, retry)
     return not dirty and dict(zip(paths, revisions, strict=True)) == current
+
+
+def lineage_stands_alone(manifest: DomainManifest, results: ParseResults) -> bool:
+    """Whether no file of the domain has a lineage the corpus catalog can change (``ParseResults.depends_on_catalog``).
+    A domain whose scan found its files as last scanned, that is ``lineage_is_current`` and stands alone,
+    stays current whatever the files of other domains define: an ingest in which other domains changed
+    need not run it. A domain that depends on the catalog runs whenever any domain does, since a changed
+    definition anywhere can change its lineage."""
+    return not results.depends_on_catalog(manifest.domain)

@@ -136,7 +136,8 @@ class CorpusIngest:
     kept_gone: list[str] = field(default_factory=list)
     """Domains whose folder is gone but whose lineage was kept: retiring them needs ``force_delete``."""
     unchanged: list[str] = field(default_factory=list)
-    """Domains not run because nothing in the corpus, the results or the graph had changed."""
+    """Domains not run because nothing in the corpus, the results or the graph had changed, or because
+    their own files, results and graph had not and their lineage stands alone (no catalog can change it)."""
 
 
 def ingest_corpus_root(
@@ -149,6 +150,7 @@ def ingest_corpus_root(
     is_current: Callable[[str], bool] | None = None,
     graph_domains: Collection[str] = (),
     scan_first: Callable[[list[str]], Collection[str]] | None = None,
+    stands_alone: Callable[[str], bool] | None = None,
 ) -> CorpusIngest:
     """Register the corpus's domains as partitions and run the job for each (or for ``domains``).
 
@@ -161,7 +163,10 @@ def ingest_corpus_root(
     saved instead of walking their domain again (the others scan in their run, where a failure is that
     run's, named). When ``is_current``, asked after that scan, says every domain of a whole-corpus ingest
     is current (the scan found it unchanged and ``ingest.lineage_is_current``) and none is gone, no run is
-    started: a no-op costs a stat walk and one graph read per domain.
+    started: a no-op costs a stat walk and one graph read per domain. Otherwise a whole-corpus ingest still
+    skips each domain that is current and whose lineage no catalog can change (``stands_alone``, asked only
+    of domains ``is_current`` vouched for): a change in one domain then costs that domain's run, not one run
+    per domain.
     """
     instance = project_instance()
     fail_orphaned_runs(instance)
@@ -176,13 +181,18 @@ def ingest_corpus_root(
     if is_current is not None and domains is None and not gone and all(is_current(domain) for domain in selected):
         return CorpusIngest(unchanged=selected)
     register_domains(instance, selected)
+    skipped: list[str] = []
+    if is_current is not None and stands_alone is not None and domains is None:
+        skipped = [domain for domain in selected if is_current(domain) and stands_alone(domain)]
     ops: dict[str, Any] = {"lineage_graph": {"config": {"force_delete": force_delete}}}
     # the command prints its own summary; step logs stay in the instance (UI) at full detail
     run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, "ops": ops}
     # the corpus scan just saved these domains' manifests: their runs take them instead of walking again
     scanned_config = {**run_config, "ops": {**ops, "sql_corpus": {"config": {"walk": False}}}}
-    outcome = CorpusIngest()
+    outcome = CorpusIngest(unchanged=skipped)
     for domain in selected:
+        if domain in skipped:
+            continue
         config = scanned_config if domain in scanned else run_config
         outcome.runs.append(run_domain(instance, domain, config, config_file=config_file, corpus_root=corpus_root))
     if not force_delete:

@@ -156,6 +156,15 @@ class ParseResults:
         """How many rows ``domain`` has (an index count: no row is read)."""
         return self.file.db().execute("SELECT COUNT(*) FROM results WHERE domain=?", (domain,)).fetchone()[0]
 
+    def depends_on_catalog(self, domain: str) -> bool:
+        """Whether a row of ``domain`` holds a lineage a catalog can change: one resolved against a catalog,
+        or a first pass with catalog dependencies (a ``SELECT *`` or an unqualified column of a table the
+        file does not define)."""
+        row = self.file.db().execute(
+            "SELECT 1 FROM results WHERE domain=? AND (context != '' OR dependencies != '[]') LIMIT 1", (domain,)
+        ).fetchone()
+        return row is not None
+
     def retain(self, domain: str, paths: Iterable[str]) -> int:
         """Drop the rows of ``domain`` whose path is not in ``paths`` (deleted files); returns how many."""
         keep = set(paths)

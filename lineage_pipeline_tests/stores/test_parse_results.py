@@ -6,6 +6,7 @@ import sqlite3
 
 import pytest
 
+from lineage_pipeline.parsing import parse_sql
 from lineage_pipeline.parsing.models import ColumnEdge, FileLineage, ParseIssue, StatementLineage
 from lineage_pipeline.stores.parse_cache import CacheKey, encode
 from lineage_pipeline.stores.parse_results import ParseResults, StoredResult
@@ -118,6 +119,19 @@ def test_retain_drops_only_the_domains_rows_of_files_gone(tmp_path):
     assert store.retain("core", ["core/a.sql", "core/c.sql"]) == 0
     assert (store.count("core"), store.count("reporting"), store.count("nowhere")) == (2, 1, 0)
     assert store.read_many(["core/b.sql"]) == {}
+
+
+def test_a_domain_depends_on_the_catalog_through_a_resolved_row_or_a_first_pass_with_dependencies(tmp_path):
+    store = _store(tmp_path)
+    plain = [(f"core/{n}.sql", CacheKey(n, "tsql"), encode(_lineage(f"core/{n}.sql")), True) for n in "ab"]
+    store.put("core", "v1", plain)
+    store.put("risk", "v1", [("risk/r.sql", CacheKey("r", "tsql", "fingerprint"), encode(_lineage("risk/r.sql")), True)])
+    assert not store.depends_on_catalog("core") and store.depends_on_catalog("risk")
+    assert not store.depends_on_catalog("nowhere")
+    star = parse_sql("CREATE VIEW v.s AS SELECT * FROM t.u;", "tsql", "core/star.sql")
+    assert star.statements, "a first pass that a catalog could change"
+    store.put("core", "v1", [("core/star.sql", CacheKey("s", "tsql"), encode(star), True)])
+    assert store.depends_on_catalog("core")
 
 
 def test_read_streams_many_paths_in_batches(tmp_path):
