@@ -40,9 +40,12 @@ def test_baseline_pass_then_optimized_pass_on_the_same_graph(project_env):
         assert optimized["transactions"] == 0 and optimized["files_written"] == 0
         (project_env.corpus / "core" / "added_by_the_spec.sql").write_text("INSERT INTO dw.t (id) SELECT id FROM stg.t;\n")
         again = _run_pass(project_env, baseline=False)
-        # one file more: every domain runs (the catalog spans them); the cache is cold after the baseline
-        # pass, so files are parsed again, but only the new file changes the graph
+        # one file more in core: core runs (it also holds a file resolved against the corpus catalog, which the
+        # new file could change); the four domains none of whose files a catalog can change are left alone.
+        # The cache is cold after the baseline pass, so core's files are parsed again, but only the new file
+        # changes the graph
         assert again["files"] == cold["files"] + 1 and again["parsed"] >= 1
+        assert again["domains_left_alone"] == 4
         assert again["files_written"] == 1
         # CPU by part: the cold pass parsed in workers and wrote through the server; nothing parses again
         assert cold["cpu_s"]["parse_workers"] > 0 and cold["cpu_s"]["graph_server"] > 0
