@@ -186,7 +186,9 @@ def run_pass(root: Path) -> PassFigures:
 
         def is_current(d: str) -> bool:
             if d not in checked:
-                checked[d] = changed.get(d) is False and lineage_is_current(run.manifests.load(d), run.results, backend, retry)
+                checked[d] = changed.get(d) is False and lineage_is_current(
+                    run.manifests.load(d), run.results, backend, retry, warehouse_facts=run.warehouse_facts
+                )
             return checked[d]
 
         current = all(is_current(d) for d in domains)

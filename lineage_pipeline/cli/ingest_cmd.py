@@ -57,11 +57,13 @@ def ingest(
     from lineage_pipeline.pipeline.ingest import CorpusSpec, lineage_is_current, lineage_stands_alone, scan_corpus
     from lineage_pipeline.pipeline.launch import ingest_corpus_root
     from lineage_pipeline.stores.parse_results import ParseResults
+    from lineage_pipeline.stores.warehouse_facts import WarehouseFacts
 
     root = Path(corpus).resolve() if corpus else settings.corpus_root
     manifests_dir = settings.data_dir / "manifests"
     manifests = ManifestFolder(manifests_dir)
     results = ParseResults(settings.parse_results_path)
+    facts = WarehouseFacts(settings.warehouse_facts_path)
     spec = CorpusSpec(root, settings.file_extensions, settings.folder_dialects, settings.default_dialect,
                       settings.max_file_bytes)
     retry = retry_policy_from_settings(settings)
@@ -76,7 +78,7 @@ def ingest(
     def is_current(domain: str) -> bool:
         if domain not in current:
             current[domain] = content_changed.get(domain) is False and lineage_is_current(
-                manifests.load(domain), results, backend, retry
+                manifests.load(domain), results, backend, retry, warehouse_facts=facts
             )
         return current[domain]
 

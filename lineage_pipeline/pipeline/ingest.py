@@ -261,13 +261,22 @@ def write_domain(
 
 
 def lineage_is_current(
-    manifest: DomainManifest, results: ParseResults, backend: GraphBackend, retry: RetryPolicy
+    manifest: DomainManifest,
+    results: ParseResults,
+    backend: GraphBackend,
+    retry: RetryPolicy,
+    *,
+    warehouse_facts: WarehouseFacts | None = None,
 ) -> bool:
     """Whether the results store and the graph hold ``manifest`` exactly: every file has a final result of
     this parser version for its content, and the graph holds exactly those revisions with no interrupted
-    sync. With a scan that found the domain's files as last scanned (``ScanReport.content_changed`` False),
-    ingesting the domain would change nothing; only that for every domain of a corpus lets a caller skip
-    the corpus (the catalog spans domains)."""
+    sync; with ``warehouse_facts``, the domain's facts follow its graph too (a run that failed after its
+    graph write leaves them stale). With a scan that found the domain's files as last scanned
+    (``ScanReport.content_changed`` False), ingesting the domain would change nothing; only that for every
+    domain of a corpus lets a caller skip the corpus (the catalog spans domains), or see
+    ``lineage_stands_alone``."""
+    if warehouse_facts is not None and not warehouse_facts.is_current(manifest.domain):
+        return False
     try:
         stored = results.stored(manifest.domain)
         if any(not row.final or row.parser_version != PARSER_VERSION for row in stored.values()):
@@ -284,5 +293,8 @@ def lineage_stands_alone(manifest: DomainManifest, results: ParseResults) -> boo
     A domain whose scan found its files as last scanned, that is ``lineage_is_current`` and stands alone,
     stays current whatever the files of other domains define: an ingest in which other domains changed
     need not run it. A domain that depends on the catalog runs whenever any domain does, since a changed
-    definition anywhere can change its lineage."""
-    return not results.depends_on_catalog(manifest.domain)
+    definition anywhere can change its lineage. A damaged store stands for nothing: the run repairs it."""
+    try:
+        return not results.depends_on_catalog(manifest.domain)
+    except sqlite3.DatabaseError:
+        return False

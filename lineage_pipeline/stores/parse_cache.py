@@ -45,7 +45,9 @@ finer grain, and rewriting every hit made each run of a large corpus write a row
 CATALOG_SNAPSHOTS = 8
 """Corpus catalogs kept (most recent first): enough for concurrent runs of a few corpus states."""
 
-_SCHEMA = """
+_RESOLVED_INDEX = "CREATE INDEX IF NOT EXISTS entries_resolved ON entries (context) WHERE context != ''"
+"""Counts the catalog-resolved entries (``_counts``); also made on first use in a cache file created before it."""
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS stats (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO stats VALUES ('hits', 0), ('misses', 0), ('evictions', 0);
 CREATE TABLE IF NOT EXISTS entries (
@@ -66,7 +68,7 @@ CREATE TABLE IF NOT EXISTS entries (
     PRIMARY KEY (sha256, dialect, parser_version, context)
 );
 CREATE INDEX IF NOT EXISTS entries_last_used ON entries (last_used_at);
-CREATE INDEX IF NOT EXISTS entries_resolved ON entries (context) WHERE context != '';
+{_RESOLVED_INDEX};
 CREATE TABLE IF NOT EXISTS catalogs (digest TEXT PRIMARY KEY, tables TEXT NOT NULL, created_at REAL NOT NULL);
 """
 
@@ -468,10 +470,6 @@ class ParseCache:
         hits, misses = counters.get("hits", 0), counters.get("misses", 0)
         rate = round(hits / (hits + misses), 4) if hits + misses else 0.0
         return CacheStats(hits, misses, rate, entries, size, counters.get("evictions", 0))
-
-
-_RESOLVED_INDEX = "CREATE INDEX IF NOT EXISTS entries_resolved ON entries (context) WHERE context != ''"
-"""Also in ``_SCHEMA``; made here too for a cache file created before it existed (same layout otherwise)."""
 
 
 def _counts(db: sqlite3.Connection) -> tuple[int, int]:

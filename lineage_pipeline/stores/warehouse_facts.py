@@ -14,6 +14,7 @@ next time. A damaged file is moved aside and rebuilt empty: every domain is then
 refreshed whole at its next write.
 """
 
+import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,6 +106,15 @@ class WarehouseFacts:
         with self.file.transaction() as db:
             row = db.execute("SELECT current FROM domains WHERE domain=?", (domain,)).fetchone()
             db.execute("INSERT OR REPLACE INTO domains VALUES (?, 0)", (domain,))
+        return bool(row and row[0])
+
+    def is_current(self, domain: str) -> bool:
+        """Whether the rows of ``domain`` follow its graph: a write's ``put`` completed, and no write began
+        since (``begin_write``). False for a domain never written, and for a damaged file."""
+        try:
+            row = self.file.db().execute("SELECT current FROM domains WHERE domain=?", (domain,)).fetchone()
+        except sqlite3.DatabaseError:
+            return False
         return bool(row and row[0])
 
     def put(

@@ -5,6 +5,7 @@ import re
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
 
 from lineage_pipeline.graph.connect import graph_backend
+from lineage_pipeline.stores.warehouse_facts import WarehouseFacts
 from lineage_pipeline_tests.graph.test_writer import snapshot
 
 DOMAINS = ["_root", "core", "reporting", "risk", "staging"]
@@ -107,6 +108,18 @@ def test_a_change_runs_its_domain_and_those_a_catalog_can_change_not_the_others(
     project_env.run("lineage", "ingest", "--rerun")
     with graph_backend(project_env.graph_config()) as backend:
         assert snapshot(backend) == incremental
+
+
+def test_a_domain_whose_warehouse_facts_a_failed_run_left_stale_runs_again(project_env):
+    project_env.run("lineage", "ingest")
+    facts = WarehouseFacts(project_env.data_dir / "warehouse_facts.sqlite")
+    facts.begin_write("risk")  # as a run does before its graph write, whose facts refresh then failed
+    facts.close()
+    result = project_env.run("lineage", "ingest")
+    assert "nothing changed" not in result.stdout
+    assert re.search(r"^risk\s+\d+\s+\d+\s+\d+\s+0\s+0\s+\d+\s+ok", result.stdout, re.M), result.stdout
+    assert WarehouseFacts(project_env.data_dir / "warehouse_facts.sqlite").is_current("risk")
+    assert "nothing changed" in project_env.run("lineage", "ingest").stdout
 
 
 def test_unknown_domain_and_missing_corpus_are_named(project_env, tmp_path):

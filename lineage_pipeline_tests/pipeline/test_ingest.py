@@ -32,6 +32,7 @@ from lineage_pipeline.pipeline.parse_pool import PoolKeeper
 from lineage_pipeline.pipeline.parse_stage import ParseOptions
 from lineage_pipeline.stores.parse_cache import ParseCache
 from lineage_pipeline.stores.parse_results import ParseResults
+from lineage_pipeline.stores.warehouse_facts import WarehouseFacts
 from lineage_pipeline_tests.conftest import DEMO_CORPUS, DEMO_DIALECTS
 
 pytestmark = pytest.mark.integration  # parse workers and a real FalkorDB server
@@ -220,6 +221,15 @@ def test_a_domain_is_current_when_scanned_as_last_time_and_its_results_and_graph
 
             backend.write("MATCH (f:SqlFile {path: $path}) SET f.rev = 'other'", {"path": first.manifest.files[0].path})
             assert not lineage_is_current(settled.manifest, results, backend, retry), "the graph holds another revision"
+            # a run whose graph write completed but whose warehouse-facts refresh did not (disk full)
+            facts = WarehouseFacts(data / "warehouse_facts.sqlite")
+            write_domain("core", manifests, results, backend, write, warehouse_facts=facts)  # rewrites the 'other' file
+            assert lineage_is_current(settled.manifest, results, backend, retry, warehouse_facts=facts)
+            facts.begin_write("core")
+            assert lineage_is_current(settled.manifest, results, backend, retry), "the graph and results are current"
+            assert not lineage_is_current(settled.manifest, results, backend, retry, warehouse_facts=facts), (
+                "the facts the code location's warehouse assets read are not"
+            )
             other_setup = CorpusSpec(corpus, [".sql"], {**DEMO_DIALECTS, "core": "snowflake"}, "postgres", 5_000_000)
             (recut,) = scan_corpus(["core"], other_setup, manifests)
             assert recut.content_changed, "another dialect setup"

@@ -83,8 +83,11 @@ def test_a_domain_is_current_only_after_a_refresh_followed_its_write(tmp_path):
     # that write (or its refresh) failed: no put marked the domain current again
     assert store.begin_write("core") is False
     store.put("core", [LOAD], whole=True)
+    assert store.is_current("core") and store.is_current("core"), "asking does not begin a write"
     assert store.begin_write("core") is True
+    assert not store.is_current("core"), "a write began and no put followed"
     assert store.begin_write("reporting") is False, "each domain on its own"
+    assert not store.is_current("nowhere")
 
 
 def test_a_corrupt_file_is_moved_aside_and_rebuilt_empty(tmp_path):
