@@ -23,9 +23,8 @@ from lineage_pipeline.graph.embedded_server import server_status
 from lineage_pipeline.pipeline.collector import tune_for_ingest
 from lineage_pipeline.pipeline.ingest import (
     CorpusSpec,
+    IngestCheck,
     WriteOptions,
-    lineage_is_current,
-    lineage_stands_alone,
     parse_domain,
     scan_corpus,
     scan_domain,
@@ -182,23 +181,13 @@ def run_pass(root: Path) -> PassFigures:
         # like `lineage ingest`: every domain scanned once, then a corpus whose every domain is current starts nothing
         changed = {scan.manifest.domain: scan.content_changed for scan in scan_corpus(domains, run.corpus, run.manifests)}
         scanned = time.perf_counter()
-        checked: dict[str, bool] = {}
-
-        def is_current(d: str) -> bool:
-            if d not in checked:
-                checked[d] = changed.get(d) is False and lineage_is_current(
-                    run.manifests.load(d), run.results, backend, retry, warehouse_facts=run.warehouse_facts
-                )
-            return checked[d]
-
-        current = all(is_current(d) for d in domains)
+        check = IngestCheck(changed, run.manifests, run.results, backend, retry, warehouse_facts=run.warehouse_facts)
+        current = all(check.is_current(d) for d in domains)
         figures.current_check_s = time.perf_counter() - (started if current and domains else scanned)
         if not (current and domains):
             figures.scan_s += scanned - started
         # as `lineage ingest`: a current domain no catalog can change is left alone when others changed
-        alone = [] if current else [
-            d for d in domains if is_current(d) and lineage_stands_alone(run.manifests.load(d), run.results)
-        ]
+        alone = [] if current else [d for d in domains if check.left_alone(d)]
         figures.domains_left_alone = len(alone)
         for domain in [] if current and domains else domains:
             if domain not in alone:

@@ -54,7 +54,7 @@ def ingest(
     )
     from lineage_pipeline.graph.consistency import synced_domains
     from lineage_pipeline.graph.queries import graph_counts
-    from lineage_pipeline.pipeline.ingest import CorpusSpec, lineage_is_current, lineage_stands_alone, scan_corpus
+    from lineage_pipeline.pipeline.ingest import CorpusSpec, IngestCheck, scan_corpus
     from lineage_pipeline.pipeline.launch import ingest_corpus_root
     from lineage_pipeline.stores.parse_results import ParseResults
     from lineage_pipeline.stores.warehouse_facts import WarehouseFacts
@@ -73,27 +73,16 @@ def ingest(
         content_changed.update((scan.manifest.domain, scan.content_changed) for scan in scan_corpus(found, spec, manifests))
         return list(content_changed)
 
-    current: dict[str, bool] = {}  # asked for the no-op check, then again for the domains a change leaves alone
-
-    def is_current(domain: str) -> bool:
-        if domain not in current:
-            current[domain] = content_changed.get(domain) is False and lineage_is_current(
-                manifests.load(domain), results, backend, retry, warehouse_facts=facts
-            )
-        return current[domain]
-
-    def stands_alone(domain: str) -> bool:
-        return lineage_stands_alone(manifests.load(domain), results)
-
     try:
         with graph_backend(store_config_from_settings(settings)) as backend:
+            check = IngestCheck(content_changed, manifests, results, backend, retry, warehouse_facts=facts)
             outcome = ingest_corpus_root(
                 root, settings.file_extensions, list(domains) or None, force_delete,
                 config_file=cli_state().config_file, manifests_dir=manifests_dir,
-                is_current=None if rerun else is_current,
+                is_current=None if rerun else check.is_current,
                 graph_domains=synced_domains(backend, retry=retry),
                 scan_first=scan_first,
-                stands_alone=stands_alone,
+                left_alone=None if rerun else check.left_alone,
             )
     except (CorpusPathError, ValueError) as error:
         raise click.ClickException(str(error)) from None

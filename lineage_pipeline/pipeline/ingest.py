@@ -10,7 +10,7 @@ import logging
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -288,13 +288,39 @@ def lineage_is_current(
     return not dirty and dict(zip(paths, revisions, strict=True)) == current
 
 
-def lineage_stands_alone(manifest: DomainManifest, results: ParseResults) -> bool:
-    """Whether no file of the domain has a lineage the corpus catalog can change (``ParseResults.depends_on_catalog``).
+def lineage_stands_alone(domain: str, results: ParseResults) -> bool:
+    """Whether no file of ``domain`` has a lineage the corpus catalog can change (``ParseResults.depends_on_catalog``).
     A domain whose scan found its files as last scanned, that is ``lineage_is_current`` and stands alone,
     stays current whatever the files of other domains define: an ingest in which other domains changed
     need not run it. A domain that depends on the catalog runs whenever any domain does, since a changed
     definition anywhere can change its lineage. A damaged store stands for nothing: the run repairs it."""
     try:
-        return not results.depends_on_catalog(manifest.domain)
+        return not results.depends_on_catalog(domain)
     except sqlite3.DatabaseError:
         return False
+
+
+@dataclass
+class IngestCheck:
+    """What an ingest asks of each domain after its corpus scan (``scan_corpus``), each answer worked out
+    once: is the domain current (the scan found its files as last scanned, and ``lineage_is_current``), and
+    may it be left alone while other domains change (current, and ``lineage_stands_alone``)."""
+
+    content_changed: Mapping[str, bool]
+    """``ScanReport.content_changed`` by domain; a domain the scan left out is not current."""
+    manifests: ManifestFolder
+    results: ParseResults
+    backend: GraphBackend
+    retry: RetryPolicy
+    warehouse_facts: WarehouseFacts | None = None
+    _current: dict[str, bool] = field(default_factory=dict)
+
+    def is_current(self, domain: str) -> bool:
+        if domain not in self._current:
+            self._current[domain] = self.content_changed.get(domain) is False and lineage_is_current(
+                self.manifests.load(domain), self.results, self.backend, self.retry, warehouse_facts=self.warehouse_facts
+            )
+        return self._current[domain]
+
+    def left_alone(self, domain: str) -> bool:
+        return self.is_current(domain) and lineage_stands_alone(domain, self.results)

@@ -150,7 +150,7 @@ def ingest_corpus_root(
     is_current: Callable[[str], bool] | None = None,
     graph_domains: Collection[str] = (),
     scan_first: Callable[[list[str]], Collection[str]] | None = None,
-    stands_alone: Callable[[str], bool] | None = None,
+    left_alone: Callable[[str], bool] | None = None,
 ) -> CorpusIngest:
     """Register the corpus's domains as partitions and run the job for each (or for ``domains``).
 
@@ -164,9 +164,8 @@ def ingest_corpus_root(
     run's, named). When ``is_current``, asked after that scan, says every domain of a whole-corpus ingest
     is current (the scan found it unchanged and ``ingest.lineage_is_current``) and none is gone, no run is
     started: a no-op costs a stat walk and one graph read per domain. Otherwise a whole-corpus ingest still
-    skips each domain that is current and whose lineage no catalog can change (``stands_alone``, asked only
-    of domains ``is_current`` vouched for): a change in one domain then costs that domain's run, not one run
-    per domain.
+    skips each domain that is current and whose lineage no catalog can change (``left_alone``, see
+    ``ingest.IngestCheck``): a change in one domain then costs that domain's run, not one run per domain.
     """
     instance = project_instance()
     fail_orphaned_runs(instance)
@@ -182,8 +181,8 @@ def ingest_corpus_root(
         return CorpusIngest(unchanged=selected)
     register_domains(instance, selected)
     skipped: list[str] = []
-    if is_current is not None and stands_alone is not None and domains is None:
-        skipped = [domain for domain in selected if is_current(domain) and stands_alone(domain)]
+    if left_alone is not None and domains is None:
+        skipped = [domain for domain in selected if left_alone(domain)]
     ops: dict[str, Any] = {"lineage_graph": {"config": {"force_delete": force_delete}}}
     # the command prints its own summary; step logs stay in the instance (UI) at full detail
     run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}, "ops": ops}
