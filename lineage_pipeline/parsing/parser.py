@@ -2,6 +2,7 @@
 
 import logging
 import threading
+from typing import Any, NamedTuple
 
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError
@@ -48,6 +49,17 @@ from lineage_pipeline.parsing.procedural import (
     procedural_statement,
 )
 from lineage_pipeline.parsing.renames import follow_renames
+from lineage_pipeline.parsing.reuse import (
+    MemoEntry,
+    Previous,
+    after_batch,
+    after_changes,
+    encode_memo,
+    placed_key,
+    reuse,
+    start_digest,
+    statement_key,
+)
 from lineage_pipeline.parsing.rewrites import (
     Rewritten,
     athena_backticks,
@@ -216,6 +228,15 @@ def _in_default_schema(statement: StatementLineage, schema: str) -> StatementLin
     )
 
 
+class Parsed(NamedTuple):
+    """A file's lineage, the memo a later parse of an edited version can reuse statements from (None when
+    this parse keeps none: see ``reuse``), and how many statements were taken from ``previous``."""
+
+    lineage: FileLineage
+    memo: bytes | None = None
+    reused: int = 0
+
+
 def parse_sql(
     text: str,
     dialect: str,
@@ -229,6 +250,21 @@ def parse_sql(
     ``default_schema`` (e.g. T-SQL's ``dbo``), when given, qualifies every table name the SQL leaves
     unqualified; without it names stay exactly as qualified as the SQL says.
     """
+    return parse_text(text, dialect, path, catalog, statement_seconds, default_schema).lineage
+
+
+def parse_text(
+    text: str,
+    dialect: str,
+    path: str = "<string>",
+    catalog: Catalog | None = None,
+    statement_seconds: float = DEFAULT_STATEMENT_SECONDS,
+    default_schema: str | None = None,
+    *,
+    previous: Previous | None = None,
+) -> Parsed:
+    """``parse_sql``, taking each statement read in the same state as in ``previous`` (an earlier parse of
+    this file) from it instead of reading it again. Never raises; the lineage is the same either way."""
     errors: list[ParseIssue] = []
     resolved = canonical_dialect(dialect)
     if resolved is None:
@@ -236,28 +272,82 @@ def parse_sql(
         errors.append(ParseIssue(message=f"{validate_dialect(dialect)}; parsed as {resolved}"))
     statements: list[StatementLineage] = []
     warnings: list[ParseIssue] = []
+    memo: list[MemoEntry] | None = [] if catalog is None and not (default_schema and default_schema.strip()) else None
+    reused_count = 0
     try:
         if len(text) > MAX_FILE_BYTES:
             errors.append(ParseIssue(message=f"file too large ({len(text)} chars > {MAX_FILE_BYTES}); not parsed"))
-            return FileLineage(path=path, dialect=resolved, errors=errors)
+            return Parsed(FileLineage(path=path, dialect=resolved, errors=errors))
         chunks, issues, notes = split_script(text, resolved)
         errors.extend(issues)
         warnings.extend(notes)
         ctx = Context(resolved, folds_case(resolved), FileTables(catalog), Deadline(statement_seconds))
+        digest = start_digest(PARSER_VERSION, resolved, statement_seconds)
         for index, chunk in enumerate(chunks):
-            statement, issue, statement_notes = _parse_statement(index, chunk, ctx, statement_seconds)
+            if chunk.batch != ctx.batch:
+                ctx.batch = chunk.batch
+                ctx.variables.clear()
+                digest = after_batch(digest, chunk.batch)
+            if memo is None:
+                statement, issue, statement_notes = _parse_statement(index, chunk, ctx, statement_seconds)
+                statement_issues = [issue] if issue is not None else []
+            else:
+                key = statement_key(digest, chunk)
+                journal: list[list[Any]] = []
+                ctx.tables.journal = journal
+                placed = placed_key(key, chunk)
+                earlier = reuse(previous, key, index, chunk.line) or reuse(previous, placed, index, chunk.line)
+                if earlier is not None:
+                    for change in earlier.journal:
+                        _redo(ctx, change)
+                    statement, statement_issues, statement_notes = earlier.statement, earlier.errors, earlier.warnings
+                    reused_count += 1
+                else:
+                    statement, issue, statement_notes = _parse_statement(index, chunk, ctx, statement_seconds)
+                    statement_issues = [issue] if issue is not None else []
+                if any(issue.limited for issue in statement_issues):
+                    key = ""  # a statement cut short by its budget is read again
+                elif statement_issues or statement_notes:
+                    key = placed
+                memo.append(MemoEntry(
+                    key=key,
+                    journal=tuple(journal),
+                    statement=None if statement is None else len(statements),
+                    errors=tuple(range(len(errors), len(errors) + len(statement_issues))),
+                    warnings=tuple(range(len(warnings), len(warnings) + len(statement_notes))),
+                ))
+                digest = after_changes(digest, journal)
             if statement is not None:
                 statements.append(statement)
-            if issue is not None:
-                errors.append(issue)
+            errors.extend(statement_issues)
             warnings += statement_notes
-        statements = follow_renames(statements)
+        renamed = follow_renames(statements)
+        if renamed is not statements:
+            memo = None  # earlier statements' records now say the new names: not what they produced
+        statements = renamed
         if default_schema and default_schema.strip():
             schema = default_schema.strip().lower()
             statements = [_in_default_schema(statement, schema) for statement in statements]
     except Exception as error:  # noqa: BLE001 - last resort: the contract is that parsing never raises
         errors.append(ParseIssue(message=f"internal parser error: {_message(error)}"))
-    return FileLineage(path=path, dialect=resolved, statements=statements, errors=errors, warnings=warnings)
+        memo = None
+    lineage = FileLineage(path=path, dialect=resolved, statements=statements, errors=errors, warnings=warnings)
+    return Parsed(lineage, None if memo is None else encode_memo(memo), reused_count)
+
+
+def _assign(ctx: Context, name: str, value: str | None) -> None:
+    """Set a string variable, journalled like the table changes (``reuse``)."""
+    ctx.variables[name] = value
+    if ctx.tables.journal is not None:
+        ctx.tables.journal.append(["var", name, value])
+
+
+def _redo(ctx: Context, change: list[Any]) -> None:
+    """Redo one journalled change of a reused statement."""
+    if change[0] == "var":
+        _assign(ctx, change[1], change[2])
+    else:
+        ctx.tables.replay(change)
 
 
 def _parse_statement(
@@ -295,9 +385,6 @@ def _read_statement(
         ), None
     ctx.deadline = Deadline(seconds)
     ctx.text = chunk.sql[chunk.tokens[0].start : chunk.tokens[-1].end + 1]
-    if chunk.batch != ctx.batch:
-        ctx.batch = chunk.batch
-        ctx.variables.clear()
     edited = rewrite_tsql(chunk.tokens, chunk.sql) if ctx.dialect in _REWRITE_DIALECTS else None
     if ctx.dialect == "athena":
         edited = athena_backticks(chunk.tokens, chunk.sql)
@@ -350,7 +437,7 @@ def _read_statement(
             return None, issue, None
     assignment = string_assignment(chunk.tokens)
     if assignment is not None:
-        ctx.variables[assignment[0]] = assignment[1]
+        _assign(ctx, assignment[0], assignment[1])
     if extracted.kind == "dynamic_sql":
         literal = _dynamic_literal(chunk, ctx)
         if literal is not None:
@@ -480,24 +567,38 @@ def parse_file_bytes(
     default_schema: str | None = None,
 ) -> FileLineage:
     """Decode ``data``, apply a ``-- dialect: x`` header override, and parse. Never raises."""
+    return parse_file(data, dialect, path, catalog, statement_seconds, default_schema).lineage
+
+
+def parse_file(
+    data: bytes,
+    dialect: str,
+    path: str,
+    catalog: Catalog | None = None,
+    statement_seconds: float = DEFAULT_STATEMENT_SECONDS,
+    default_schema: str | None = None,
+    *,
+    previous: Previous | None = None,
+) -> Parsed:
+    """``parse_file_bytes`` with ``parse_text``'s statement reuse and memo. Never raises."""
     try:
         if len(data) > MAX_FILE_BYTES:
-            return FileLineage(
+            return Parsed(FileLineage(
                 path=path,
                 dialect=canonical_dialect(dialect) or _FALLBACK_DIALECT,
                 errors=[ParseIssue(message=f"file too large ({len(data)} bytes > {MAX_FILE_BYTES}); not parsed")],
-            )
+            ))
         text, encoding, issue = decode(data)
         if text is None:
-            return FileLineage(
+            return Parsed(FileLineage(
                 path=path, dialect=canonical_dialect(dialect) or _FALLBACK_DIALECT, errors=[issue] if issue else []
-            )
+            ))
         chosen = header_dialect(text) or dialect
-        result = parse_sql(text, chosen, path, catalog, statement_seconds, default_schema)
-        return result.model_copy(update={"encoding": encoding})
+        parsed = parse_text(text, chosen, path, catalog, statement_seconds, default_schema, previous=previous)
+        return parsed._replace(lineage=parsed.lineage.model_copy(update={"encoding": encoding}))
     except Exception as error:  # noqa: BLE001
-        return FileLineage(
+        return Parsed(FileLineage(
             path=path,
             dialect=canonical_dialect(dialect) or _FALLBACK_DIALECT,
             errors=[ParseIssue(message=f"internal parser error: {_message(error)}")],
-        )
+        ))

@@ -5,6 +5,7 @@ reading it yields the persistent tables and columns that were written into it ea
 """
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from lineage_pipeline.parsing.catalog import Catalog
 from lineage_pipeline.parsing.models import Transform
@@ -57,12 +58,20 @@ class FileTables:
     temp_names: set[str] = field(default_factory=set)
     # Persistent tables the file itself defined earlier (DDL, CTAS, views): they outrank the catalog.
     defined: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    journal: list[list[Any]] | None = None
+    """When a list, every change is appended to it as JSON-able data (``replay`` redoes it): what a
+    statement left for the statements after it, so a parse can reuse a statement without reading it."""
+
+    def _note(self, *change: Any) -> None:
+        if self.journal is not None:
+            self.journal.append(list(change))
 
     def is_temp(self, name: str) -> bool:
         return is_temp(name) or name in self.temp_names
 
     def declare_temp(self, name: str) -> None:
         """Mark ``name`` as temporary (CREATE TEMP TABLE), so it never surfaces as a node."""
+        self._note("declare", name)
         self.temp_names.add(name)
 
     def columns_of(self, name: str) -> tuple[str, ...] | None:
@@ -77,6 +86,7 @@ class FileTables:
     def define(self, name: str, columns: list[str]) -> None:
         """Record the columns of persistent table ``name`` as defined by a statement of this file."""
         if columns:
+            self._note("define", name, list(columns))
             self.defined[name] = tuple(columns)
 
     def column(self, table: str, column: str) -> Derivation:
@@ -121,6 +131,9 @@ class FileTables:
         replace: bool,
     ) -> None:
         """Record a write into temp ``name``; ``replace`` for CREATE/SELECT INTO, else merge (INSERT)."""
+        if self.journal is not None:
+            written = [[column, _data(derivation)] for column, derivation in columns.items()]
+            self._note("write", name, written, None if star is None else _data(star), sorted(sources), replace)
         temp = self.temps.get(name)
         if replace or temp is None:
             self.temps[name] = TempTable(dict(columns), star, set(sources))
@@ -134,10 +147,42 @@ class FileTables:
 
     def define_temp(self, name: str, columns: list[str]) -> None:
         """A temp declared with columns but no rows yet (CREATE TABLE #t (...), DECLARE @t TABLE)."""
+        self._note("define_temp", name, list(columns))
         self.temps[name] = TempTable({column: EMPTY for column in columns}, None, set())
 
     def drop_temp(self, name: str) -> None:
+        self._note("drop", name)
         self.temps.pop(name, None)
+
+    def replay(self, change: list[Any]) -> None:
+        """Redo one ``journal`` entry (as recorded by this class; the entry is trusted to be one)."""
+        op, name, *args = change
+        if op == "declare":
+            self.declare_temp(name)
+        elif op == "define":
+            self.define(name, args[0])
+        elif op == "write":
+            columns, star, sources, replace = args
+            derived = {column: _derivation(data) for column, data in columns}
+            self.write_temp(name, derived, None if star is None else _derivation(star), set(sources), replace)
+        elif op == "define_temp":
+            self.define_temp(name, args[0])
+        elif op == "drop":
+            self.drop_temp(name)
+        else:
+            raise ValueError(f"not a table change: {op!r}")
+
+
+def _data(derivation: Derivation) -> list[Any]:
+    """``derivation`` as JSON-able data in a canonical order (its digest must not depend on set order)."""
+    return [sorted(derivation.sources), derivation.transform, sorted(derivation.unresolved)]
+
+
+def _derivation(data: list[Any]) -> Derivation:
+    sources, transform, unresolved = data
+    if not sources and not unresolved and transform == "direct":
+        return EMPTY  # merging treats the empty derivation by identity
+    return Derivation(frozenset(sources), transform, frozenset(unresolved))
 
 
 def through_star(star: Derivation, column: str) -> Derivation:

@@ -54,13 +54,15 @@ START_METHODS: tuple[str, ...] = ("auto", "fork", "spawn")
 @dataclass(frozen=True)
 class FileTask:
     """One file to parse: its manifest path (inside ``root``), dialect, the catalog entries
-    (``{table: columns}``) to resolve it with (None: a plain first-pass parse), and the SHA-256 the
-    manifest scanned (None: not checked)."""
+    (``{table: columns}``) to resolve it with (None: a plain first-pass parse), the SHA-256 the
+    manifest scanned (None: not checked), and the encoded lineage and statement memo of the file's
+    previous parse (``ParseResults.previous``), whose unchanged statements the parse takes over."""
 
     path: str
     dialect: str
     catalog: dict[str, tuple[str, ...]] | None = field(default=None, hash=False, compare=False)
     sha256: str | None = field(default=None, compare=False)
+    previous: tuple[bytes, bytes] | None = field(default=None, hash=False, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -470,7 +472,7 @@ class ParsePool:
     def _send(self, worker: _Worker, chunk: list[FileTask]) -> bool:
         """Hand ``chunk`` to ``worker``; False if the worker is gone (an idle one is replaced at once)."""
         try:
-            worker.conn.send([(t.path, t.dialect, t.catalog, t.sha256) for t in chunk])
+            worker.conn.send([(t.path, t.dialect, t.catalog, t.sha256, t.previous) for t in chunk])
         except OSError:
             if not worker.pending:
                 self._restart(worker)

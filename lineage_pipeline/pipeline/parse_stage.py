@@ -269,7 +269,11 @@ def parse_domain_files(
             own[entry.path] = summary
     outcome.hits, outcome.misses = len(from_results) + len(unknown) - len(missed), len(missed)
     missed_paths = {e.path for e in missed}
-    tasks = [(FileTask(e.path, e.dialect, sha256=e.sha256), first_pass_key(e)) for e in missed]
+    # an edited file's last parse: its statements that did not change are taken over, not read again
+    earlier = results.previous(manifest.domain, missed_paths, cache.parser_version) if missed else {}
+    tasks = [
+        (FileTask(e.path, e.dialect, sha256=e.sha256, previous=earlier.get(e.path)), first_pass_key(e)) for e in missed
+    ]
     for result in parser.parse(tasks, "parse"):
         own[result.task.path] = result.encoded.summary
         outcome.file_ms.append(result.ms)

@@ -1,8 +1,9 @@
 """A parse worker: ``serve`` in a child forked by ``parse_pool``, or a fresh interpreter
 ``python -m lineage_pipeline.pipeline.parse_worker FD ROOT MAX_FILE_BYTES [WARM_DIALECTS [CPU_LIMIT_S]]``.
 
-Reads chunks of ``(path, dialect, catalog, sha256)`` (catalog: ``{table: columns}`` or None; sha256: the
-content the manifest scanned, or None) from the connection on file descriptor FD and answers each file
+Reads chunks of ``(path, dialect, catalog, sha256, previous)`` (catalog: ``{table: columns}`` or None;
+sha256: the content the manifest scanned, or None; previous: the encoded lineage and statement memo of
+the file's last parse, or None) from the connection on file descriptor FD and answers each file
 with ``(ms, Encoded, peak_rss_bytes)`` as soon as it is parsed; ``None`` stops it. Its first message,
 ``READY``, says the imports are done and the parser warmed up in any dialects it was given (start-up
 time is not charged to a file). The fresh interpreter
@@ -21,9 +22,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from lineage_pipeline.corpus.files import CorpusPathError, resolve_inside
-from lineage_pipeline.parsing import Catalog, parse_file_bytes
+from lineage_pipeline.parsing import Catalog, Parsed, Previous, decode_memo, parse_file, parse_file_bytes
 from lineage_pipeline.parsing.models import FileLineage, ParseIssue
-from lineage_pipeline.stores.parse_cache import encode
+from lineage_pipeline.stores.parse_cache import decode, encode
 
 READY = "ready"
 
@@ -40,28 +41,52 @@ CHANGED_MESSAGE = (
 
 
 def read_and_parse(
-    root: Path, path: str, dialect: str, max_file_bytes: int, catalog: Catalog | None = None, sha256: str | None = None
-) -> tuple[FileLineage, bool]:
-    """Lineage of one corpus file (resolved with ``catalog`` if given), and whether it is of the content
-    ``sha256`` names (always True without one); unreadable, oversized or escaping files become an error
-    record. A file that changed since the scan is parsed as read, with an issue saying so. The flag is
-    False for any result that is not a final fact about the scanned content (changed, unreadable, over
-    the size limit, cut short by a time budget): it is kept for this run only."""
+    root: Path,
+    path: str,
+    dialect: str,
+    max_file_bytes: int,
+    catalog: Catalog | None = None,
+    sha256: str | None = None,
+    previous: Previous | None = None,
+) -> tuple[Parsed, bool]:
+    """Lineage of one corpus file (resolved with ``catalog`` if given; statements unchanged since
+    ``previous`` taken from it), and whether it is of the content ``sha256`` names (always True without
+    one); unreadable, oversized or escaping files become an error record. A file that changed since the
+    scan is parsed as read, with an issue saying so. The flag is False for any result that is not a final
+    fact about the scanned content (changed, unreadable, over the size limit, cut short by a time
+    budget): it is kept for this run only, without a memo."""
     try:
         resolved = resolve_inside(root, path)
         size = resolved.stat().st_size
         if size > max_file_bytes:
             message = f"file is {size} bytes, over the {max_file_bytes}-byte limit (max_file_bytes); not parsed"
             # not a fact about the content: the same bytes parse once the limit is raised
-            return error_lineage(path, dialect, message), False
+            return Parsed(error_lineage(path, dialect, message)), False
         data = resolved.read_bytes()
     except (OSError, CorpusPathError) as error:
-        return error_lineage(path, dialect, f"cannot read file: {error}"), False
-    lineage = parse_file_bytes(data, dialect, path, catalog)
+        return Parsed(error_lineage(path, dialect, f"cannot read file: {error}")), False
+    parsed = parse_file(data, dialect, path, catalog, previous=previous)
     if sha256 is None or hashlib.sha256(data).hexdigest() == sha256:
         # a statement a time budget cut short says what this run managed, not what the content holds
-        return lineage, not any(issue.limited for issue in lineage.errors)
-    return lineage.model_copy(update={"errors": [*lineage.errors, ParseIssue(message=CHANGED_MESSAGE)]}), False
+        if any(issue.limited for issue in parsed.lineage.errors):
+            return parsed._replace(memo=None), False
+        return parsed, True
+    lineage = parsed.lineage
+    return Parsed(lineage.model_copy(update={"errors": [*lineage.errors, ParseIssue(message=CHANGED_MESSAGE)]})), False
+
+
+def earlier_parse(path: str, previous: tuple[bytes, bytes] | None) -> Previous | None:
+    """The ``Previous`` of a task's ``(payload, memo)``; None when there is none or it does not decode
+    (a damaged row only costs the reuse)."""
+    if previous is None:
+        return None
+    entries = decode_memo(previous[1])
+    if not entries:
+        return None
+    try:
+        return Previous(decode(previous[0], path), entries)
+    except ValueError:
+        return None
 
 
 _WARM_UP_SQL = b"INSERT INTO w.t (a, b) SELECT s.a, UPPER(s.b) FROM w.s AS s JOIN w.u AS u ON u.a = s.a WHERE s.c = 1;\n"
@@ -108,14 +133,16 @@ def serve(
             return
         if chunk is None:
             return
-        for path, dialect, tables, sha256 in chunk:
+        for path, dialect, tables, sha256, previous in chunk:
             if cpu_limit_s is not None:
                 limit_cpu(cpu_limit_s)
             started = time.perf_counter()
             catalog = Catalog(tables) if tables is not None else None
-            lineage, as_scanned = read_and_parse(root, path, dialect, max_file_bytes, catalog, sha256)
+            parsed, as_scanned = read_and_parse(
+                root, path, dialect, max_file_bytes, catalog, sha256, earlier_parse(path, previous)
+            )
             # a result that is not a final fact about the key's content must never be served as its result
-            encoded = encode(lineage, reusable=as_scanned)
+            encoded = encode(parsed.lineage, reusable=as_scanned, memo=parsed.memo)
             conn.send(((time.perf_counter() - started) * 1000, encoded, peak_rss()))
 
 

@@ -3,7 +3,8 @@
 One row per file: the key its lineage was read under (content, dialect, parser version, catalog
 context), whether that result is final (a worker crash, a timeout or a file edited during the run
 give a result good for this run only), the encoded lineage and its summary (what a parse reports
-about the file without decoding it: a first-pass row answers for the file without a cache lookup).
+about the file without decoding it: a first-pass row answers for the file without a cache lookup), and
+the parse's statement memo, from which the next parse of an edited version takes its unchanged statements.
 Unlike the parse cache this store is never evicted and is written whether or not the cache is
 enabled: it holds exactly the domain's current files. A damaged file, or one of an older layout, is
 moved aside and rebuilt empty; the next parse fills it again.
@@ -19,7 +20,7 @@ from lineage_pipeline.parsing.models import FileLineage, ParseIssue
 from lineage_pipeline.stores.parse_cache import CacheKey, Encoded, Summary, decode, issues_from_json, issues_json
 from lineage_pipeline.stores.sqlite_file import IntegrityReport, SqliteFile, batched
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 _APP_ID = "lineage_pipeline.parse_results"
 _BATCH = 500
 _SCHEMA = """
@@ -36,7 +37,8 @@ CREATE TABLE IF NOT EXISTS results (
     errors TEXT NOT NULL,
     warnings TEXT NOT NULL,
     column_edges INTEGER NOT NULL,
-    dependencies TEXT NOT NULL
+    dependencies TEXT NOT NULL,
+    memo BLOB
 );
 CREATE INDEX IF NOT EXISTS results_domain ON results (domain);
 """
@@ -111,17 +113,31 @@ class ParseResults:
         for batch in batched(items, _BATCH):
             with self.file.transaction() as db:
                 db.executemany(
-                    "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (path, domain, key.sha256, key.dialect, parser_version, key.context, int(final), encoded.payload,
                          encoded.summary.statements, issues_json(encoded.summary.errors),
                          issues_json(encoded.summary.warnings), encoded.summary.column_edges,
-                         json.dumps(encoded.summary.dependencies))
+                         json.dumps(encoded.summary.dependencies), encoded.memo)
                         for path, key, encoded, final in batch
                     ],
                 )
             count += len(batch)
         return count
+
+    def previous(self, domain: str, paths: Iterable[str], parser_version: str) -> dict[str, tuple[bytes, bytes]]:
+        """Path -> (payload, memo) of the rows of ``paths`` that hold a first pass of ``parser_version`` with a
+        memo: what a parse of the file's new content can take unchanged statements from."""
+        db = self.file.db()
+        found: dict[str, tuple[bytes, bytes]] = {}
+        for batch in batched(paths, _BATCH):
+            rows = db.execute(
+                f"SELECT path, payload, memo FROM results WHERE domain=? AND context='' AND parser_version=? "
+                f"AND memo IS NOT NULL AND path IN ({','.join('?' * len(batch))})",
+                (domain, parser_version, *batch),
+            )
+            found.update((path, (payload, memo)) for path, payload, memo in rows)
+        return found
 
     def first_passes(self, domain: str, parser_version: str) -> FirstPasses:
         """The rows of ``domain`` holding a final first-pass result (no catalog context) of ``parser_version``:

@@ -33,7 +33,7 @@ def test_a_fresh_worker_says_ready_answers_each_file_and_stops_on_none(tmp_path)
     try:
         assert conn.poll(60) and conn.recv() == READY
         a_sha = hashlib.sha256((tmp_path / "a.sql").read_bytes()).hexdigest()
-        conn.send([("a.sql", "tsql", None, a_sha), ("big.sql", "tsql", None, None), ("../x.sql", "tsql", None, None)])
+        conn.send([("a.sql", "tsql", None, a_sha, None), ("big.sql", "tsql", None, None, None), ("../x.sql", "tsql", None, None, None)])
         answers = [conn.recv() for _ in range(3)]
         conn.send(None)
         assert process.wait(30) == 0
@@ -61,12 +61,13 @@ def test_peak_rss_is_this_process_high_water_mark():
 def test_a_file_whose_content_is_not_the_scanned_one_is_parsed_as_read_and_flagged(tmp_path):
     (tmp_path / "a.sql").write_text("INSERT INTO dw.t (a) SELECT x FROM stg.s;\n")
     scanned = hashlib.sha256((tmp_path / "a.sql").read_bytes()).hexdigest()
-    lineage, as_scanned = read_and_parse(tmp_path, "a.sql", "tsql", 10_000, sha256=scanned)
-    assert as_scanned and not lineage.errors
+    parsed, as_scanned = read_and_parse(tmp_path, "a.sql", "tsql", 10_000, sha256=scanned)
+    assert as_scanned and not parsed.lineage.errors and parsed.memo
     (tmp_path / "a.sql").write_text("INSERT INTO dw.u (a) SELECT x FROM stg.s;\n")
-    lineage, as_scanned = read_and_parse(tmp_path, "a.sql", "tsql", 10_000, sha256=scanned)
-    assert not as_scanned and lineage.statements[0].targets == ["dw.u"]
-    assert [e.message for e in lineage.errors] == [CHANGED_MESSAGE]
+    parsed, as_scanned = read_and_parse(tmp_path, "a.sql", "tsql", 10_000, sha256=scanned)
+    assert not as_scanned and parsed.lineage.statements[0].targets == ["dw.u"]
+    assert [e.message for e in parsed.lineage.errors] == [CHANGED_MESSAGE]
+    assert parsed.memo is None, "a result kept for this run only leaves nothing to reuse"
     assert read_and_parse(tmp_path, "a.sql", "tsql", 10_000)[1], "no scanned hash: nothing to compare"
 
 
@@ -82,7 +83,7 @@ def _imports_of_a_worker(root, warm: str) -> str:
     conn = Connection(parent.detach())
     try:
         assert conn.poll(60) and conn.recv() == READY
-        conn.send([("a.sql", "tsql", None, None)])
+        conn.send([("a.sql", "tsql", None, None, None)])
         (_, encoded, _) = conn.recv()
         conn.send(None)
         _, imports = process.communicate(timeout=30)
@@ -111,11 +112,12 @@ def test_a_result_a_statement_budget_cut_short_is_kept_for_this_run_only(tmp_pat
     (tmp_path / "d").mkdir()
     sql = "INSERT INTO a.t (x) SELECT s.x FROM a.s AS s JOIN a.u AS u ON u.x = s.x;\n"
     (tmp_path / "d" / "f.sql").write_text(sql)
-    full, _ = read_and_parse(tmp_path, "d/f.sql", "tsql", 10_000_000)
+    full = read_and_parse(tmp_path, "d/f.sql", "tsql", 10_000_000)[0].lineage
     assert not any(issue.limited for issue in full.errors) and full.statements[0].columns
     def spent(self: budget.Deadline) -> None:  # a budget used up at once, as on a pathological statement
         raise budget.BudgetExceeded("statement exceeded its 2s time budget")
 
     monkeypatch.setattr(budget.Deadline, "check", spent)
-    cut, final = read_and_parse(tmp_path, "d/f.sql", "tsql", 10_000_000)
-    assert any(issue.limited for issue in cut.errors) and not final, cut.errors
+    parsed, final = read_and_parse(tmp_path, "d/f.sql", "tsql", 10_000_000)
+    assert any(issue.limited for issue in parsed.lineage.errors) and not final, parsed.lineage.errors
+    assert parsed.memo is None
