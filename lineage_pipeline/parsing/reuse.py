@@ -4,9 +4,9 @@ read in the same state, from its previous parse instead of reading it again.
 A statement's lineage depends on its own text and on what the statements before it left: temp tables
 with their columns' derivations, tables the file defined, string variables, the batch. ``FileTables``
 journals every such change as data; a digest chained over those changes stands for the state, so a
-statement is reused only when its text and the state it is read in are both those of before (and, for a statement with errors or warnings, its
-place in the file: messages may quote positions). Reusing
-it redoes its journal, so the state after it is exactly the one a fresh read would leave.
+statement is reused only when its text and the state it is read in are both those of before (and,
+for a statement with errors or warnings, its place in the file: messages may quote positions).
+Reusing it redoes its journal, so the state after it is exactly the one a fresh read would leave.
 
 The memo of a parse lists, per statement, its key and journal and where its records sit in the
 ``FileLineage`` (statement, errors, warnings); record numbers and lines are stamped afresh on reuse.
@@ -81,7 +81,8 @@ def statement_key(digest: str, chunk: Chunk) -> str:
     tokens = chunk.tokens
     text = chunk.sql[tokens[0].start : tokens[-1].end + 1]
     words = "\x1e".join(f"{token.token_type.value}\x1d{token.text}" for token in tokens)
-    return _digest(digest, text, words, chunk.procedure or "", str(chunk.batch), str(chunk.in_body), chunk.trigger_table or "\x00")
+    place = (chunk.procedure or "", str(chunk.batch), str(chunk.in_body), chunk.trigger_table or "\x00")
+    return _digest(digest, text, words, *place)
 
 
 def placed_key(key: str, chunk: Chunk) -> str:

@@ -33,7 +33,9 @@ def test_a_fresh_worker_says_ready_answers_each_file_and_stops_on_none(tmp_path)
     try:
         assert conn.poll(60) and conn.recv() == READY
         a_sha = hashlib.sha256((tmp_path / "a.sql").read_bytes()).hexdigest()
-        conn.send([("a.sql", "tsql", None, a_sha, None), ("big.sql", "tsql", None, None, None), ("../x.sql", "tsql", None, None, None)])
+        conn.send([
+            ("a.sql", "tsql", None, a_sha, None), ("big.sql", "tsql", None, None, None), ("../x.sql", "tsql", None, None, None)
+        ])
         answers = [conn.recv() for _ in range(3)]
         conn.send(None)
         assert process.wait(30) == 0
