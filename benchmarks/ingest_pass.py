@@ -48,6 +48,8 @@ class PassFigures:
     reused: int = 0
     """Files of the corpus this pass did not parse: their results came from the cache."""
     statements: int = 0
+    statements_reused: int = 0
+    """Statements of the files parsed that were taken from the file's previous parse, not read again."""
     errors: int = 0
     seconds: float = 0.0
     scan_s: float = 0.0
@@ -128,6 +130,7 @@ def ingest_domain(run: _Pass, domain: str, backend: GraphBackend, figures: PassF
     # the catalog pass of an earlier domain may already have parsed (and cached) this domain's new files
     figures.parsed += outcome.misses + catalog.corpus_files_parsed
     figures.statements += outcome.statements
+    figures.statements_reused += outcome.statements_reused
     figures.errors += len(outcome.errors)
     figures.file_ms += outcome.file_ms
     figures.catalog_file_ms += catalog.file_ms

@@ -54,6 +54,7 @@ def parse_metadata(report: ParseReport) -> dict[str, Any]:
         "files_parsed": outcome.misses,
         "files_reused": outcome.hits,
         "statements": outcome.statements,
+        "statements_reused": outcome.statements_reused,
         "column_edges": outcome.column_edges,
         "column_edges_added_by_catalog": catalog.column_edges_added,
         "errors": len(errors),

@@ -295,8 +295,9 @@ def parse_text(
                 key = statement_key(digest, chunk)
                 journal: list[list[Any]] = []
                 ctx.tables.journal = journal
-                placed = placed_key(key, chunk)
-                earlier = reuse(previous, key, index, chunk.line) or reuse(previous, placed, index, chunk.line)
+                earlier = reuse(previous, key, index, chunk.line)
+                if earlier is None and previous is not None:
+                    earlier = reuse(previous, placed_key(key, chunk), index, chunk.line)
                 if earlier is not None:
                     for change in earlier.journal:
                         _redo(ctx, change)
@@ -305,16 +306,16 @@ def parse_text(
                 else:
                     statement, issue, statement_notes = _parse_statement(index, chunk, ctx, statement_seconds)
                     statement_issues = [issue] if issue is not None else []
-                if any(issue.limited for issue in statement_issues):
+                if statement_issues and any(issue.limited for issue in statement_issues):
                     key = ""  # a statement cut short by its budget is read again
                 elif statement_issues or statement_notes:
-                    key = placed
+                    key = placed_key(key, chunk)
                 memo.append(MemoEntry(
-                    key=key,
-                    journal=tuple(journal),
-                    statement=None if statement is None else len(statements),
-                    errors=tuple(range(len(errors), len(errors) + len(statement_issues))),
-                    warnings=tuple(range(len(warnings), len(warnings) + len(statement_notes))),
+                    key,
+                    tuple(journal),
+                    None if statement is None else len(statements),
+                    tuple(range(len(errors), len(errors) + len(statement_issues))) if statement_issues else (),
+                    tuple(range(len(warnings), len(warnings) + len(statement_notes))) if statement_notes else (),
                 ))
                 digest = after_changes(digest, journal)
             if statement is not None:

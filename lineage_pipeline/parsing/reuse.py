@@ -16,7 +16,6 @@ records the file holds are exactly what each statement produced.
 
 import hashlib
 import json
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from lineage_pipeline.parsing.models import FileLineage, ParseIssue, StatementLineage
@@ -26,10 +25,10 @@ MEMO_VERSION = 1
 """Layout of an encoded memo; a memo of another layout is ignored."""
 
 
-@dataclass(frozen=True)
-class MemoEntry:
+class MemoEntry(NamedTuple):
     """One statement of a parse: its key (text and state read in; '' never matches), the state changes it
-    made, and the positions of its records in the file's statements, errors and warnings."""
+    made, and the positions of its records in the file's statements, errors and warnings (a tuple: one is
+    made per statement parsed)."""
 
     key: str
     journal: tuple[Any, ...]
@@ -76,13 +75,14 @@ def after_changes(digest: str, journal: list[Any]) -> str:
 
 
 def statement_key(digest: str, chunk: Chunk) -> str:
-    """What a statement's lineage is a function of: the state it is read in and its tokens and text
-    (not its position: record numbers and lines are stamped on reuse)."""
+    """What a statement's lineage is a function of: the state it is read in, its text (which fixes its
+    tokens: a chunk is a run of the file's tokens, and their count is in the key) and where the splitter
+    found it (routine, batch, block, trigger); not its position: record numbers and lines are stamped
+    on reuse."""
     tokens = chunk.tokens
     text = chunk.sql[tokens[0].start : tokens[-1].end + 1]
-    words = "\x1e".join(f"{token.token_type.value}\x1d{token.text}" for token in tokens)
     place = (chunk.procedure or "", str(chunk.batch), str(chunk.in_body), chunk.trigger_table or "\x00")
-    return _digest(digest, text, words, *place)
+    return _digest(digest, text, str(len(tokens)), *place)
 
 
 def placed_key(key: str, chunk: Chunk) -> str:

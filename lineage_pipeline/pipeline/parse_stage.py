@@ -102,6 +102,8 @@ class ParseOutcome:
     """Files whose result is good for this run only (crash, timeout, edited during the run)."""
     results_written: int = 0
     """Rows of the results store this parse wrote (a no-op writes none)."""
+    statements_reused: int = 0
+    """Statements of the files parsed that were taken from their previous parse, not read again."""
 
     @property
     def hit_rate(self) -> float:
@@ -277,6 +279,7 @@ def parse_domain_files(
     for result in parser.parse(tasks, "parse"):
         own[result.task.path] = result.encoded.summary
         outcome.file_ms.append(result.ms)
+        outcome.statements_reused += result.encoded.reused
     outcome.add_plain(len(stored.plain), stored.statements, stored.column_edges)
     for entry in manifest.files:
         summary = own.get(entry.path)

@@ -142,7 +142,7 @@ def serve(
                 root, path, dialect, max_file_bytes, catalog, sha256, earlier_parse(path, previous)
             )
             # a result that is not a final fact about the key's content must never be served as its result
-            encoded = encode(parsed.lineage, reusable=as_scanned, memo=parsed.memo)
+            encoded = encode(parsed.lineage, reusable=as_scanned, memo=parsed.memo, reused=parsed.reused)
             conn.send(((time.perf_counter() - started) * 1000, encoded, peak_rss()))
 
 

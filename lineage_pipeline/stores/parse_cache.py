@@ -139,18 +139,20 @@ class Encoded:
     timed out, or the file changed after the scan): it goes to this run's parse results, never to the cache.
     ``memo``: the parse's statement memo (``parsing.reuse``), kept with the file's parse result so the
     next parse of an edited version reuses its unchanged statements; the cache does not keep it.
+    ``reused``: how many statements this parse took from the file's previous one (reported, not stored).
     """
 
     payload: bytes
     summary: Summary
     reusable: bool = True
     memo: bytes | None = None
+    reused: int = 0
 
 
-def encode(lineage: FileLineage, reusable: bool = True, memo: bytes | None = None) -> Encoded:
+def encode(lineage: FileLineage, reusable: bool = True, memo: bytes | None = None, reused: int = 0) -> Encoded:
     """Compact, path-free serialized form of ``lineage`` (workers call this so the parent only stores bytes)."""
     body = lineage.model_dump_json(exclude={"path"}, exclude_defaults=True).encode()
-    return Encoded(zlib.compress(body, 6), Summary.of(lineage), reusable, memo)
+    return Encoded(zlib.compress(body, 6), Summary.of(lineage), reusable, memo, reused)
 
 
 def decode(payload: bytes, path: str) -> FileLineage:

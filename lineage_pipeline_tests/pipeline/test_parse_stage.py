@@ -10,6 +10,7 @@ import pytest
 
 from lineage_pipeline.corpus import manifest as manifest_module
 from lineage_pipeline.corpus.manifest import build_manifest, save_manifest
+from lineage_pipeline.parsing import parse_file_bytes
 from lineage_pipeline.parsing.models import FileLineage
 from lineage_pipeline.pipeline import parse_stage
 from lineage_pipeline.pipeline.parse_pool import PoolKeeper
@@ -165,6 +166,23 @@ def test_a_changed_file_is_parsed_again_and_only_it(corpus, tmp_path):
     lineage = cache.get(entry.sha256, entry.dialect, entry.path)
     assert any(s.targets == ["dw.extra"] for s in lineage.statements)
     assert any(s.targets == ["dw.extra"] for s in _handed_on(cache, manifest)[relative].statements)
+
+
+def test_an_edited_file_takes_its_unchanged_statements_from_its_previous_parse(corpus, tmp_path):
+    """Only the appended statement is read; what is handed on is exactly a fresh parse of the new content."""
+    cache = _cache(tmp_path / "cache.sqlite")
+    parse_manifest(_manifest(corpus), cache, 5_000_000, OPTIONS)
+    changed = corpus / "core" / "usp_load_dim_date.sql"
+    before = _handed_on(cache, _manifest(corpus))["core/usp_load_dim_date.sql"]
+    changed.write_text(changed.read_text() + "\nINSERT INTO dw.extra (a) SELECT b FROM stg.src;\n")
+    manifest = _manifest(corpus)
+    outcome = parse_manifest(manifest, cache, 5_000_000, OPTIONS)
+    assert outcome.misses == 1 and outcome.statements_reused == len(before.statements) > 0
+    handed = _handed_on(cache, manifest)["core/usp_load_dim_date.sql"]
+    assert handed == parse_file_bytes(changed.read_bytes(), "tsql", "core/usp_load_dim_date.sql")
+    cold = _cache(tmp_path / "cold.sqlite")
+    assert parse_manifest(manifest, cold, 5_000_000, OPTIONS).statements_reused == 0, "nothing to reuse on a cold parse"
+    assert _handed_on(cold, manifest)["core/usp_load_dim_date.sql"] == handed
 
 
 def test_the_results_rows_of_files_gone_go_and_the_others_stay(corpus, tmp_path):

@@ -134,6 +134,23 @@ def test_a_domain_depends_on_the_catalog_through_a_resolved_row_or_a_first_pass_
     assert store.depends_on_catalog("core")
 
 
+def test_previous_gives_the_payload_and_memo_of_first_pass_rows_of_the_parser_version_only(tmp_path):
+    """What a parse of an edited file reuses statements from: its row's lineage and memo, if it kept one."""
+    store = _store(tmp_path)
+    with_memo = encode(LINEAGE, memo=b"memo")
+    store.put("core", "v1", [
+        ("core/a.sql", CacheKey("h1", "tsql"), with_memo, True),
+        ("core/b.sql", CacheKey("h2", "tsql"), encode(LINEAGE), True),
+        ("core/c.sql", CacheKey("h3", "tsql", "ctx"), with_memo, True),
+    ])
+    store.put("core", "v0", [("core/d.sql", CacheKey("h4", "tsql"), with_memo, True)])
+    store.put("risk", "v1", [("risk/e.sql", CacheKey("h5", "tsql"), with_memo, True)])
+    paths = ["core/a.sql", "core/b.sql", "core/c.sql", "core/d.sql", "risk/e.sql", "core/gone.sql"]
+    assert store.previous("core", paths, "v1") == {"core/a.sql": (with_memo.payload, b"memo")}
+    store.put("core", "v1", [("core/a.sql", CacheKey("h9", "tsql"), encode(LINEAGE), True)])
+    assert store.previous("core", paths, "v1") == {}, "a row replaced without a memo has none to give"
+
+
 def test_read_streams_many_paths_in_batches(tmp_path):
     store = _store(tmp_path)
     paths = [f"core/f{n:04}.sql" for n in range(1_234)]
