@@ -21,8 +21,8 @@ from typing import Any, NamedTuple
 from lineage_pipeline.parsing.models import FileLineage, ParseIssue, StatementLineage
 from lineage_pipeline.parsing.splitting import Chunk
 
-MEMO_VERSION = 1
-"""Layout of an encoded memo; a memo of another layout is ignored."""
+MEMO_VERSION = 2
+"""Layout of an encoded memo and the way its keys are made; a memo of another version is ignored."""
 
 
 class MemoEntry(NamedTuple):
@@ -54,7 +54,7 @@ class Reused(NamedTuple):
 
 
 def _digest(*parts: str) -> str:
-    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def start_digest(parser_version: str, dialect: str, statement_seconds: float) -> str:

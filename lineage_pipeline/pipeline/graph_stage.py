@@ -22,8 +22,12 @@ class MissingParseResultError(RuntimeError):
 
 def revision_of(stored: StoredResult) -> str:
     """The graph revision of a stored result: what the file's lineage depends on (``rows.file_revision``)."""
-    revision = file_revision(stored.key.sha256, stored.key.dialect, stored.parser_version, stored.key.context)
-    return revision if stored.final else f"{revision}:{PROVISIONAL}"
+    return _revision(stored.key.sha256, stored.key.dialect, stored.key.context, stored.parser_version, stored.final)
+
+
+def _revision(sha256: str, dialect: str, context: str, parser_version: str, final: bool) -> str:
+    revision = file_revision(sha256, dialect, parser_version, context)
+    return revision if final else f"{revision}:{PROVISIONAL}"
 
 
 def current_revisions(
@@ -32,17 +36,22 @@ def current_revisions(
     """Path -> revision of every manifest file; raises MissingParseResultError if one has no result
     for its scanned content and dialect. ``stored``: the domain's ``results.stored`` if the caller read it."""
     if stored is None:
-        stored = results.stored(manifest.domain)
+        rows = {
+            path: (sha256, dialect, _revision(sha256, dialect, context, version, final))
+            for path, sha256, dialect, context, version, final in results.revision_keys(manifest.domain)
+        }
+    else:
+        rows = {path: (row.key.sha256, row.key.dialect, revision_of(row)) for path, row in stored.items()}
     missing = [
         e.path for e in manifest.files
-        if (row := stored.get(e.path)) is None or (row.key.sha256, row.key.dialect) != (e.sha256, e.dialect)
+        if (row := rows.get(e.path)) is None or (row[0], row[1]) != (e.sha256, e.dialect)
     ]
     if missing:
         raise MissingParseResultError(
             f"no parse result stored for {len(missing)} file(s) of domain {manifest.domain!r} "
             f"(first: {missing[0]}); materialize parsed_sql for this partition first"
         )
-    return {e.path: revision_of(stored[e.path]) for e in manifest.files}
+    return {e.path: rows[e.path][2] for e in manifest.files}
 
 
 def sync_manifest(

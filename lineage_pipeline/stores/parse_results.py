@@ -107,6 +107,14 @@ class ParseResults:
         return {path: StoredResult(CacheKey(sha, dialect, context), version, bool(final))
                 for path, sha, dialect, context, version, final in rows}
 
+    def revision_keys(self, domain: str) -> Iterator[tuple[str, str, str, str, str, bool]]:
+        """``(path, sha256, dialect, context, parser_version, final)`` of every row of ``domain``: ``stored``
+        as plain tuples, for a step that reads every row only to derive one value from each."""
+        rows = self.file.db().execute(
+            "SELECT path, sha256, dialect, context, parser_version, final FROM results WHERE domain=?", (domain,)
+        )
+        return ((path, sha, dialect, context, version, bool(final)) for path, sha, dialect, context, version, final in rows)
+
     def put(self, domain: str, parser_version: str, items: Iterable[tuple[str, CacheKey, Encoded, bool]]) -> int:
         """Store ``(path, key, encoded, final)`` as each path's result, replacing what it held."""
         count = 0

@@ -7,7 +7,7 @@ import pytest
 
 from lineage_pipeline.parsing import Catalog, Previous, decode_memo, parse_text
 from lineage_pipeline.parsing.dialects import header_dialect
-from lineage_pipeline.parsing.reuse import MemoEntry, encode_memo
+from lineage_pipeline.parsing.reuse import MEMO_VERSION, MemoEntry, encode_memo
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -105,7 +105,9 @@ def test_a_memo_that_does_not_fit_its_lineage_only_costs_the_reuse():
     assert again.lineage == before.lineage and again.reused == 0
 
 
-@pytest.mark.parametrize("data", [b"", b"not json", b"[2, []]", b'[1, [["k"]]]', encode_memo([])])
+@pytest.mark.parametrize(
+    "data", [b"", b"not json", f"[{MEMO_VERSION + 1}, []]".encode(), f'[{MEMO_VERSION}, [["k"]]]'.encode(), encode_memo([])]
+)
 def test_decoding_anything_but_a_memo_gives_nothing(data):
     assert decode_memo(data) == {}
 

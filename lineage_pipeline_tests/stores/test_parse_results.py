@@ -151,6 +151,21 @@ def test_previous_gives_the_payload_and_memo_of_first_pass_rows_of_the_parser_ve
     assert store.previous("core", paths, "v1") == {}, "a row replaced without a memo has none to give"
 
 
+def test_revision_keys_are_the_stored_rows_as_plain_tuples(tmp_path):
+    store = _store(tmp_path)
+    store.put("core", "v1", [
+        ("core/a.sql", CacheKey("h1", "tsql"), encode(LINEAGE), True),
+        ("core/b.sql", CacheKey("h2", "tsql", "ctx"), encode(FAILED, reusable=False), False),
+    ])
+    store.put("risk", "v1", [("risk/c.sql", CacheKey("h3", "snowflake"), encode(LINEAGE), True)])
+    keys = {row[0]: row[1:] for row in store.revision_keys("core")}
+    stored = store.stored("core")
+    assert keys == {
+        path: (row.key.sha256, row.key.dialect, row.key.context, row.parser_version, row.final) for path, row in stored.items()
+    }
+    assert keys["core/b.sql"] == ("h2", "tsql", "ctx", "v1", False)
+
+
 def test_read_streams_many_paths_in_batches(tmp_path):
     store = _store(tmp_path)
     paths = [f"core/f{n:04}.sql" for n in range(1_234)]
