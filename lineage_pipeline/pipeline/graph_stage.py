@@ -81,9 +81,13 @@ def sync_manifest(
     write stream (``GraphWriter``). ``progress`` hears of every file read for writing, ``on_rows`` gets
     the rows built for each chunk of files before they are written.
     """
-    current = current_revisions(manifest, results)
+    current: dict[str, str] = {}
     sha256 = {e.path: e.sha256 for e in manifest.files}
     progress = progress or NoProgress()
+
+    def revisions() -> dict[str, str]:
+        current.update(current_revisions(manifest, results))
+        return current
 
     def graphs_for(paths: list[str]) -> list[FileGraph]:
         graphs = [build_file_graph(lineage, manifest.domain, sha256[lineage.path], current[lineage.path])
@@ -101,6 +105,6 @@ def sync_manifest(
     try:
         if retire and not manifest.files:
             return writer.retire_domain(manifest.domain)
-        return writer.sync_domain(manifest.domain, current, graphs_for, max_delete_fraction, force)
+        return writer.sync_domain(manifest.domain, revisions, graphs_for, max_delete_fraction, force)
     finally:
         progress.end()

@@ -20,28 +20,34 @@ from lineage_pipeline.parsing.models import FileLineage, ParseIssue
 from lineage_pipeline.stores.parse_cache import CacheKey, Encoded, Summary, decode, issues_from_json, issues_json
 from lineage_pipeline.stores.sqlite_file import IntegrityReport, SqliteFile, batched
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 _APP_ID = "lineage_pipeline.parse_results"
 _BATCH = 500
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
-    path TEXT PRIMARY KEY,
     domain TEXT NOT NULL,
+    path TEXT NOT NULL,
     sha256 TEXT NOT NULL,
     dialect TEXT NOT NULL,
     parser_version TEXT NOT NULL,
     context TEXT NOT NULL,
     final INTEGER NOT NULL,
-    payload BLOB NOT NULL,
     statements INTEGER NOT NULL,
     errors TEXT NOT NULL,
     warnings TEXT NOT NULL,
     column_edges INTEGER NOT NULL,
     dependencies TEXT NOT NULL,
-    memo BLOB
-);
-CREATE INDEX IF NOT EXISTS results_domain ON results (domain);
+    PRIMARY KEY (domain, path)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS results_path ON results (path);
+CREATE TABLE IF NOT EXISTS payloads (path TEXT PRIMARY KEY, payload BLOB NOT NULL, memo BLOB);
 """
+"""A domain's rows lie together and hold no lineage: the steps that read every row of a domain (first
+passes, revisions) read ~3x fewer pages than when the payloads and memos sat in the same rows. A row and
+its payload are written and deleted in one transaction."""
+_RESULT_COLUMNS = (
+    "domain, path, sha256, dialect, parser_version, context, final, statements, errors, warnings, column_edges, dependencies"
+)
 
 
 class FirstPasses(NamedTuple):
@@ -121,14 +127,18 @@ class ParseResults:
         for batch in batched(items, _BATCH):
             with self.file.transaction() as db:
                 db.executemany(
-                    "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT OR REPLACE INTO results ({_RESULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
-                        (path, domain, key.sha256, key.dialect, parser_version, key.context, int(final), encoded.payload,
+                        (domain, path, key.sha256, key.dialect, parser_version, key.context, int(final),
                          encoded.summary.statements, issues_json(encoded.summary.errors),
                          issues_json(encoded.summary.warnings), encoded.summary.column_edges,
-                         json.dumps(encoded.summary.dependencies), encoded.memo)
+                         json.dumps(encoded.summary.dependencies))
                         for path, key, encoded, final in batch
                     ],
+                )
+                db.executemany(
+                    "INSERT OR REPLACE INTO payloads VALUES (?, ?, ?)",
+                    [(path, encoded.payload, encoded.memo) for path, _, encoded, _ in batch],
                 )
             count += len(batch)
         return count
@@ -140,8 +150,9 @@ class ParseResults:
         found: dict[str, tuple[bytes, bytes]] = {}
         for batch in batched(paths, _BATCH):
             rows = db.execute(
-                f"SELECT path, payload, memo FROM results WHERE domain=? AND context='' AND parser_version=? "
-                f"AND memo IS NOT NULL AND path IN ({','.join('?' * len(batch))})",
+                f"SELECT r.path, p.payload, p.memo FROM results AS r JOIN payloads AS p ON p.path = r.path "
+                f"WHERE r.domain=? AND r.context='' AND r.parser_version=? AND p.memo IS NOT NULL "
+                f"AND r.path IN ({','.join('?' * len(batch))})",
                 (domain, parser_version, *batch),
             )
             found.update((path, (payload, memo)) for path, payload, memo in rows)
@@ -197,6 +208,7 @@ class ParseResults:
         for batch in batched(gone, _BATCH):
             with self.file.transaction() as db:
                 db.executemany("DELETE FROM results WHERE path=?", [(path,) for path in batch])
+                db.executemany("DELETE FROM payloads WHERE path=?", [(path,) for path in batch])
         return len(gone)
 
     def read(self, paths: Iterable[str]) -> Iterator[FileLineage]:
@@ -204,7 +216,7 @@ class ParseResults:
         db = self.file.db()
         for batch in batched(paths, _BATCH):
             marks = ",".join("?" * len(batch))
-            rows = dict(db.execute(f"SELECT path, payload FROM results WHERE path IN ({marks})", batch).fetchall())
+            rows = dict(db.execute(f"SELECT path, payload FROM payloads WHERE path IN ({marks})", batch).fetchall())
             yield from (decode(rows[path], path) for path in batch if path in rows)
 
     def read_many(self, paths: Iterable[str]) -> Mapping[str, FileLineage]:
