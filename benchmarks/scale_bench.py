@@ -48,7 +48,8 @@ class SizeResult:
             "scan_s": round(f.scan_s, 2), "parse_s": round(f.parse_s - f.catalog_s, 2), "catalog_s": round(f.catalog_s, 2),
             "write_s": round(f.write_s, 2), "client_rss_mb": round(result.peak_rss_mb, 1),
             "client_pss_mb": round(result.peak_pss_mb, 1), "main_rss_mb": round(result.main_peak_rss_mb, 1),
-            "server_rss_mb": round(result.server_peak_rss_mb, 1), "parsed": f.parsed, "files_written": f.files_written,
+            "server_rss_mb": round(result.server_peak_rss_mb, 1), "parsed": f.parsed, "statements_reused": f.statements_reused,
+            "files_written": f.files_written,
         }
 
 
