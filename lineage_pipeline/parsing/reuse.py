@@ -16,12 +16,13 @@ records the file holds are exactly what each statement produced.
 
 import hashlib
 import json
+import zlib
 from typing import Any, NamedTuple
 
 from lineage_pipeline.parsing.models import FileLineage, ParseIssue, StatementLineage
 from lineage_pipeline.parsing.splitting import Chunk
 
-MEMO_VERSION = 2
+MEMO_VERSION = 3
 """Layout of an encoded memo and the way its keys are made; a memo of another version is ignored."""
 
 
@@ -116,9 +117,9 @@ def reuse(previous: Previous | None, key: str, index: int, line: int) -> Reused 
 
 
 def encode_memo(entries: list[MemoEntry]) -> bytes:
-    """``entries`` as compact JSON bytes."""
+    """``entries`` as compressed JSON (zlib's checksum makes a damaged memo undecodable, never misread)."""
     rows = [[e.key, list(e.journal), e.statement, list(e.errors), list(e.warnings)] for e in entries]
-    return json.dumps([MEMO_VERSION, rows], separators=(",", ":"), ensure_ascii=False).encode()
+    return zlib.compress(json.dumps([MEMO_VERSION, rows], separators=(",", ":"), ensure_ascii=False).encode(), 1)
 
 
 def decode_memo(data: bytes | None) -> dict[str, MemoEntry]:
@@ -126,7 +127,7 @@ def decode_memo(data: bytes | None) -> dict[str, MemoEntry]:
     if not data:
         return {}
     try:
-        version, rows = json.loads(data)
+        version, rows = json.loads(zlib.decompress(data))
         if version != MEMO_VERSION:
             return {}
         entries = {}
@@ -134,5 +135,5 @@ def decode_memo(data: bytes | None) -> dict[str, MemoEntry]:
             if key:
                 entries[key] = MemoEntry(key, tuple(journal), statement, tuple(errors), tuple(warnings))
         return entries
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, zlib.error):
         return {}

@@ -1,6 +1,7 @@
 """Spec of statement reuse (``parsing.reuse``, ``parse_text(previous=...)``): a parse of an edited file takes
 each statement read in the same state from its previous parse, and its lineage is exactly a fresh parse's."""
 
+import zlib
 from pathlib import Path
 
 import pytest
@@ -106,10 +107,21 @@ def test_a_memo_that_does_not_fit_its_lineage_only_costs_the_reuse():
 
 
 @pytest.mark.parametrize(
-    "data", [b"", b"not json", f"[{MEMO_VERSION + 1}, []]".encode(), f'[{MEMO_VERSION}, [["k"]]]'.encode(), encode_memo([])]
+    "text", ["", "not json", f"[{MEMO_VERSION + 1}, []]", f'[{MEMO_VERSION}, [["k"]]]', f"[{MEMO_VERSION}, []]"]
 )
-def test_decoding_anything_but_a_memo_gives_nothing(data):
-    assert decode_memo(data) == {}
+def test_decoding_anything_but_a_memo_gives_nothing(text):
+    assert decode_memo(zlib.compress(text.encode())) == {}
+    assert decode_memo(text.encode()) == {}
+    assert decode_memo(encode_memo([])) == {}
+
+
+def test_a_damaged_memo_is_not_misread():
+    memo = parse_text(SCRIPT, "tsql").memo
+    assert memo is not None and len(decode_memo(memo)) == 4
+    for position in range(len(memo)):
+        damaged = bytearray(memo)
+        damaged[position] ^= 0x10
+        assert decode_memo(bytes(damaged)) in ({}, decode_memo(memo)), position
 
 
 def _variants(text: str):
