@@ -272,7 +272,8 @@ def parse_domain_files(
     outcome.hits, outcome.misses = len(from_results) + len(unknown) - len(missed), len(missed)
     missed_paths = {e.path for e in missed}
     # an edited file's last parse: its statements that did not change are taken over, not read again
-    earlier = results.previous(manifest.domain, missed_paths, cache.parser_version) if missed else {}
+    # (a disabled cache means a fresh parse of every file the run reads: nothing is taken over then)
+    earlier = results.previous(manifest.domain, missed_paths, cache.parser_version) if missed and cache.enabled else {}
     tasks = [
         (FileTask(e.path, e.dialect, sha256=e.sha256, previous=earlier.get(e.path)), first_pass_key(e)) for e in missed
     ]

@@ -55,6 +55,18 @@ def test_run_config_turns_the_cache_off_for_one_run(setup):
     _run(instance, resources)
     off = _run(instance, resources, {"enable_parse_cache": False, "workers": 1})
     assert (off["cache_enabled"], off["cache_hits"], off["cache_misses"], off["workers"]) == (False, 0, off["files"], 1)
+    assert off["statements_reused"] == 0, "no statement is taken from an earlier parse either"
+
+
+def test_an_edited_file_reports_the_statements_taken_from_its_previous_parse(setup, tmp_path):
+    instance, resources = setup
+    cold = _run(instance, resources)
+    assert cold["statements_reused"] == 0
+    edited = tmp_path / "corpus" / "core" / "usp_load_dim_date.sql"
+    edited.write_text(edited.read_text() + "\nINSERT INTO dw.extra (a) SELECT b FROM stg.src;\n")
+    after = _run(instance, resources)
+    assert after["cache_misses"] == 1 and after["statements"] == cold["statements"] + 1
+    assert after["statements_reused"] > 0
 
 
 def test_catalog_pass_covers_the_corpus_and_is_reused_warm(setup, tmp_path):
