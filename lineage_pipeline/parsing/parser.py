@@ -292,32 +292,17 @@ def parse_text(
                 statement, issue, statement_notes = _parse_statement(index, chunk, ctx, statement_seconds)
                 statement_issues = [issue] if issue is not None else []
             else:
-                key = statement_key(digest, chunk)
-                journal: list[list[Any]] = []
-                ctx.tables.journal = journal
-                earlier = reuse(previous, key, index, chunk.line)
-                if earlier is None and previous is not None:
-                    earlier = reuse(previous, placed_key(key, chunk), index, chunk.line)
-                if earlier is not None:
-                    for change in earlier.journal:
-                        _redo(ctx, change)
-                    statement, statement_issues, statement_notes = earlier.statement, earlier.errors, earlier.warnings
-                    reused_count += 1
-                else:
-                    statement, issue, statement_notes = _parse_statement(index, chunk, ctx, statement_seconds)
-                    statement_issues = [issue] if issue is not None else []
-                if statement_issues and any(issue.limited for issue in statement_issues):
-                    key = ""  # a statement cut short by its budget is read again
-                elif statement_issues or statement_notes:
-                    key = placed_key(key, chunk)
+                read = _read_or_reuse(index, chunk, ctx, statement_seconds, digest, previous)
+                statement, statement_issues, statement_notes = read.statement, read.issues, read.notes
+                reused_count += read.reused
                 memo.append(MemoEntry(
-                    key,
-                    tuple(journal),
+                    read.key,
+                    read.journal,
                     None if statement is None else len(statements),
                     tuple(range(len(errors), len(errors) + len(statement_issues))) if statement_issues else (),
                     tuple(range(len(warnings), len(warnings) + len(statement_notes))) if statement_notes else (),
                 ))
-                digest = after_changes(digest, journal)
+                digest = after_changes(digest, read.journal)
             if statement is not None:
                 statements.append(statement)
             errors.extend(statement_issues)
@@ -334,6 +319,42 @@ def parse_text(
         memo = None
     lineage = FileLineage(path=path, dialect=resolved, statements=statements, errors=errors, warnings=warnings)
     return Parsed(lineage, None if memo is None else encode_memo(memo), reused_count)
+
+
+class _Read(NamedTuple):
+    """One statement's records, read or taken from an earlier parse, with its memo key ('' when it must be
+    read again next time) and the state changes it made."""
+
+    statement: StatementLineage | None
+    issues: list[ParseIssue]
+    notes: list[ParseIssue]
+    key: str
+    journal: tuple[Any, ...]
+    reused: bool
+
+
+def _read_or_reuse(
+    index: int, chunk: Chunk, ctx: Context, seconds: float, digest: str, previous: Previous | None
+) -> _Read:
+    """``_parse_statement``, or the records of the same statement read in the same state in ``previous``."""
+    key = statement_key(digest, chunk)
+    journal: list[list[Any]] = []
+    ctx.tables.journal = journal
+    earlier = reuse(previous, key, index, chunk.line)
+    if earlier is None and previous is not None:
+        earlier = reuse(previous, placed_key(key, chunk), index, chunk.line)
+    if earlier is not None:
+        for change in earlier.journal:
+            _redo(ctx, change)
+        statement, issues, notes = earlier.statement, earlier.errors, earlier.warnings
+    else:
+        statement, issue, notes = _parse_statement(index, chunk, ctx, seconds)
+        issues = [issue] if issue is not None else []
+    if issues and any(issue.limited for issue in issues):
+        key = ""  # a statement cut short by its budget is read again
+    elif issues or notes:
+        key = placed_key(key, chunk)
+    return _Read(statement, issues, notes, key, tuple(journal), earlier is not None)
 
 
 def _assign(ctx: Context, name: str, value: str | None) -> None:

@@ -17,6 +17,7 @@ records the file holds are exactly what each statement produced.
 import hashlib
 import json
 import zlib
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from lineage_pipeline.parsing.models import FileLineage, ParseIssue, StatementLineage
@@ -68,11 +69,11 @@ def after_batch(digest: str, batch: int) -> str:
     return _digest(digest, "batch", str(batch))
 
 
-def after_changes(digest: str, journal: list[Any]) -> str:
+def after_changes(digest: str, journal: Sequence[Any]) -> str:
     """The state after a statement that made ``journal``'s changes (the same state when it made none)."""
     if not journal:
         return digest
-    return _digest(digest, json.dumps(journal, separators=(",", ":"), ensure_ascii=False))
+    return _digest(digest, json.dumps(list(journal), separators=(",", ":"), ensure_ascii=False))
 
 
 def statement_key(digest: str, chunk: Chunk) -> str:

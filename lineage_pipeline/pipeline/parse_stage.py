@@ -23,9 +23,10 @@ import hashlib
 import resource
 import statistics
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence, Sized
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,11 +38,13 @@ from lineage_pipeline.pipeline.progress import NoProgress, Progress
 from lineage_pipeline.settings import knob_default
 from lineage_pipeline.stores.parse_cache import TOUCH_AFTER_S, CacheKey, Encoded, ParseCache, Summary
 from lineage_pipeline.stores.parse_results import ParseResults
-from lineage_pipeline.stores.sqlite_file import IntegrityReport
+from lineage_pipeline.stores.sqlite_file import IntegrityReport, batched
 
 ROUNDS = 3
 """Re-resolutions of table-defining files while the catalog still grows (a view over a ``SELECT *`` view)."""
 _WRITE_BATCH = 200
+_PREVIOUS_BATCH = 200
+"""Files whose previous parse is read at once (a payload and a memo, ~1 KB each)."""
 PRUNE_EVERY_S = 3600.0
 """A run prunes the cache (a scan of every entry) at most this often; entries live for days."""
 
@@ -271,13 +274,11 @@ def parse_domain_files(
             own[entry.path] = summary
     outcome.hits, outcome.misses = len(from_results) + len(unknown) - len(missed), len(missed)
     missed_paths = {e.path for e in missed}
+    tasks = [(FileTask(e.path, e.dialect, sha256=e.sha256), first_pass_key(e)) for e in missed]
     # an edited file's last parse: its statements that did not change are taken over, not read again
     # (a disabled cache means a fresh parse of every file the run reads: nothing is taken over then)
-    earlier = results.previous(manifest.domain, missed_paths, cache.parser_version) if missed and cache.enabled else {}
-    tasks = [
-        (FileTask(e.path, e.dialect, sha256=e.sha256, previous=earlier.get(e.path)), first_pass_key(e)) for e in missed
-    ]
-    for result in parser.parse(tasks, "parse"):
+    earlier = partial(results.previous, manifest.domain, parser_version=cache.parser_version) if cache.enabled else None
+    for result in parser.parse(tasks, "parse", previous=earlier):
         own[result.task.path] = result.encoded.summary
         outcome.file_ms.append(result.ms)
         outcome.statements_reused += result.encoded.reused
@@ -455,6 +456,22 @@ def _hand_off(
         pass
 
 
+class _WithPrevious(Sized, Iterable[FileTask]):
+    """``tasks`` given each file's previous parse, read a batch at a time as they are taken. Sized, like
+    the list it wraps, so the pool's chunks still shrink towards the end."""
+
+    def __init__(self, tasks: list[FileTask], previous: Callable[[list[str]], Mapping[str, tuple[bytes, bytes]]]):
+        self.tasks, self.previous = tasks, previous
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+    def __iter__(self) -> Iterator[FileTask]:
+        for batch in batched(self.tasks, _PREVIOUS_BATCH):
+            found = self.previous([task.path for task in batch])
+            yield from (replace(task, previous=found.get(task.path)) for task in batch)
+
+
 class _StoringParser:
     """Parses tasks in a pool and stores each result as it arrives, in batches: reusable ones in the
     parse cache, the domain's own files' in the results store (``written``: path -> (key, final))."""
@@ -478,8 +495,15 @@ class _StoringParser:
         self.results_written = 0
         self.written: dict[str, tuple[CacheKey, bool]] = {}
 
-    def parse(self, items: list[tuple[FileTask, CacheKey]], step: str) -> Iterator[FileResult]:
-        """Parse ``items`` and yield each result once it is parsed; all are stored when the generator ends."""
+    def parse(
+        self,
+        items: list[tuple[FileTask, CacheKey]],
+        step: str,
+        previous: Callable[[list[str]], Mapping[str, tuple[bytes, bytes]]] | None = None,
+    ) -> Iterator[FileResult]:
+        """Parse ``items`` and yield each result once it is parsed; all are stored when the generator ends.
+        ``previous(paths)``: the last parse of those files (``ParseResults.previous``), read for each batch of
+        tasks as the pool takes it, so what a mass edit holds of earlier parses stays bounded."""
         if not items:
             return
         self.progress.begin(step, len(items))
@@ -490,7 +514,8 @@ class _StoringParser:
         cached: list[tuple[CacheKey, Encoded]] = []
         handed: list[tuple[str, CacheKey, Encoded, bool]] = []
         with self.options.open_pool(self.root, self.max_file_bytes, self.workers) as pool:
-            for result in pool.parse([task for task, _ in items]):  # a list: chunks shrink at its end
+            tasks = [task for task, _ in items]
+            for result in pool.parse(tasks if previous is None else _WithPrevious(tasks, previous)):
                 key, final = keys[result.task.path], result.encoded.reusable
                 cached.append((key, result.encoded))
                 if result.task.path in self.own:

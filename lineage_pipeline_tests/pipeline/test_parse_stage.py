@@ -586,3 +586,25 @@ def test_a_corpus_the_size_of_the_cache_bound_is_not_parsed_again_on_the_next_pa
         resolved += report.resolved_parsed
     # only the two new revisions are parsed; v_accounts' resolution (core.accounts unchanged) is reused
     assert (parsed, resolved) == (2, 0) and cache.get_stats().entries == 4 + 1
+
+
+def test_previous_parses_are_read_a_batch_at_a_time_as_the_pool_takes_tasks():
+    """What a mass edit holds of earlier parses stays bounded: one batch beyond the chunks in flight."""
+    from lineage_pipeline.pipeline.parse_pool import FileTask
+    from lineage_pipeline.pipeline.parse_stage import _PREVIOUS_BATCH, _WithPrevious
+
+    asked: list[int] = []
+
+    def previous(paths):
+        asked.append(len(paths))
+        return {path: (b"payload", b"memo") for path in paths if not path.endswith("7.sql")}
+
+    tasks = [FileTask(f"d/{n}.sql", "tsql") for n in range(2 * _PREVIOUS_BATCH + 50)]
+    wrapped = _WithPrevious(tasks, previous)
+    assert len(wrapped) == len(tasks) and asked == []
+    first = next(iter(wrapped))
+    assert first.previous == (b"payload", b"memo") and asked == [_PREVIOUS_BATCH]
+    given = list(wrapped)
+    assert [task.path for task in given] == [task.path for task in tasks]
+    assert [task.previous is None for task in given] == [task.path.endswith("7.sql") for task in tasks]
+    assert asked[1:] == [_PREVIOUS_BATCH, _PREVIOUS_BATCH, 50]
