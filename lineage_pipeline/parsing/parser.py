@@ -289,8 +289,7 @@ def parse_text(
                 ctx.variables.clear()
                 digest = after_batch(digest, chunk.batch)
             if memo is None:
-                statement, issue, statement_notes = _parse_statement(index, chunk, ctx, statement_seconds)
-                statement_issues = [issue] if issue is not None else []
+                statement, statement_issues, statement_notes = _parse_statement(index, chunk, ctx, statement_seconds)
             else:
                 read = _read_or_reuse(index, chunk, ctx, statement_seconds, digest, previous)
                 statement, statement_issues, statement_notes = read.statement, read.issues, read.notes
@@ -348,8 +347,7 @@ def _read_or_reuse(
             _redo(ctx, change)
         statement, issues, notes = earlier.statement, earlier.errors, earlier.warnings
     else:
-        statement, issue, notes = _parse_statement(index, chunk, ctx, seconds)
-        issues = [issue] if issue is not None else []
+        statement, issues, notes = _parse_statement(index, chunk, ctx, seconds)
     if issues and any(issue.limited for issue in issues):
         key = ""  # a statement cut short by its budget is read again
     elif issues or notes:
@@ -374,11 +372,12 @@ def _redo(ctx: Context, change: list[Any]) -> None:
 
 def _parse_statement(
     index: int, chunk: Chunk, ctx: Context, seconds: float
-) -> tuple[StatementLineage | None, ParseIssue | None, list[ParseIssue]]:
-    """Parse and extract one chunk: its lineage, the issue that explains what is missing, and warnings
-    for what was read only in part."""
+) -> tuple[StatementLineage | None, list[ParseIssue], list[ParseIssue]]:
+    """Parse and extract one chunk: its lineage, the issue (none or one) that explains what is missing, and
+    warnings for what was read only in part."""
     statement, issue, extracted = _read_statement(index, chunk, ctx, seconds)
-    return statement, issue, statement_warnings(index, chunk.line, extracted) if statement is not None else []
+    notes = statement_warnings(index, chunk.line, extracted) if statement is not None else []
+    return statement, [issue] if issue is not None else [], notes
 
 
 def statement_warnings(index: int, line: int, extracted: Extracted | None) -> list[ParseIssue]:

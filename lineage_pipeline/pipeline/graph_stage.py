@@ -81,6 +81,7 @@ def sync_manifest(
     write stream (``GraphWriter``). ``progress`` hears of every file read for writing, ``on_rows`` gets
     the rows built for each chunk of files before they are written.
     """
+    # derived by ``revisions`` while the writer reads the graph's state, before it asks for any rows
     current: dict[str, str] = {}
     sha256 = {e.path: e.sha256 for e in manifest.files}
     progress = progress or NoProgress()
