@@ -7,7 +7,7 @@ Their values come from the settings, loaded once where the definitions are assem
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -21,6 +21,7 @@ from lineage_pipeline.graph.dead_letter import DeadLetterFile, dead_letter_path
 from lineage_pipeline.graph.faults import RetryPolicy
 from lineage_pipeline.graph.writer import OrphanPolicy
 from lineage_pipeline.observability.metrics import NoMetrics, PipelineMetrics, configure_metrics
+from lineage_pipeline.pipeline.domain_lock import domain_lock
 from lineage_pipeline.pipeline.ingest import CorpusSpec, WriteOptions
 from lineage_pipeline.pipeline.parse_pool import PoolKeeper, StartMethod
 from lineage_pipeline.pipeline.parse_stage import ParseOptions
@@ -61,6 +62,27 @@ class LocalStoresResource(dg.ConfigurableResource):
     parse_cache_ttl_days: float = Field(description="Drop cache entries unused this long.")
 
     _manifests: ManifestFolder | None = PrivateAttr(default=None)
+    _held: ExitStack | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """A run of one domain partition holds the domain's lock while it runs (``pipeline.domain_lock``):
+        a second run of the domain fails at its start, naming this one, instead of writing over it."""
+        run = context.dagster_run
+        domain = run.tags.get("dagster/partition") if run is not None else None
+        if run is None or domain is None:
+            return
+        held = ExitStack()
+        held.enter_context(domain_lock(self.locks_dir, domain, holder=f"run {run.run_id} (pid {os.getpid()})"))
+        self._held = held
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._held is not None:
+            self._held.close()
+            self._held = None
+
+    @property
+    def locks_dir(self) -> Path:
+        return Path(self.data_dir) / "locks"
 
     @property
     def manifests_dir(self) -> Path:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from dagster._utils.error import SerializableErrorInfo
 
 from lineage_pipeline.corpus.files import discover_domains
 from lineage_pipeline.partitions import DOMAIN_PARTITIONS
@@ -83,11 +84,22 @@ def register_domains(instance: dg.DagsterInstance, domains: list[str]) -> list[s
     return added
 
 
+def _root_message(error: SerializableErrorInfo) -> str:
+    """The message of the exception at the bottom of ``error``'s chain (Dagster wraps a step's own error in
+    one of its own), without its class's module path."""
+    while error.cause is not None:
+        error = error.cause
+    message = error.message.strip()
+    prefix, separator, rest = message.partition(": ")
+    return rest if separator and prefix.rsplit(".", 1)[-1] == error.cls_name else message
+
+
 def _failure_message(result: dg.JobExecutionResult) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            error = event.step_failure_data.error
-            return f"step {event.step_key} failed: {error.message.strip()}"
+            return f"step {event.step_key} failed: {_root_message(event.step_failure_data.error)}"
+        if event.is_resource_init_failure and event.engine_event_data and event.engine_event_data.error:
+            return _root_message(event.engine_event_data.error)
     return "run failed"
 
 
@@ -108,7 +120,8 @@ def run_domain(
             "corpus_root": str(corpus_root) if corpus_root else None,
         },
     )
-    with dg.execute_job(
+    # the result is not entered as a context: that would start the run's resources again, only to read outputs
+    result = dg.execute_job(
         job,
         instance=instance,
         run_config=run_config,
@@ -117,13 +130,13 @@ def run_domain(
             **({PROGRESS_TAG: "terminal"} if sys.stderr is not None and sys.stderr.isatty() else {}), **(tags or {}),
         },
         raise_on_error=False,
-    ) as result:
-        materializations = [e.step_materialization_data.materialization for e in result.get_asset_materialization_events()]
-        metadata = {
-            m.asset_key.to_user_string(): {k: v.value for k, v in m.metadata.items()} for m in materializations if m is not None
-        }
-        failure = None if result.success else _failure_message(result)
-        return DomainRun(domain, result.run_id, result.success, metadata, failure)
+    )
+    materializations = [e.step_materialization_data.materialization for e in result.get_asset_materialization_events()]
+    metadata = {
+        m.asset_key.to_user_string(): {k: v.value for k, v in m.metadata.items()} for m in materializations if m is not None
+    }
+    failure = None if result.success else _failure_message(result)
+    return DomainRun(domain, result.run_id, result.success, metadata, failure)
 
 
 @dataclass

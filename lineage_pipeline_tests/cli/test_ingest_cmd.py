@@ -198,3 +198,31 @@ def test_a_definition_in_a_domain_that_runs_later_reaches_an_earlier_domain_in_t
     project_env.run("lineage", "ingest", "--rerun")
     with graph_backend(project_env.graph_config()) as backend:
         assert snapshot(backend) == incremental
+
+
+def test_a_domain_another_run_is_ingesting_fails_by_name_and_the_rest_goes_on(project_env):
+    from lineage_pipeline.pipeline.domain_lock import domain_lock
+
+    with domain_lock(project_env.data_dir / "locks", "risk", holder="run 0123abcd (pid 4242)"):
+        blocked = project_env.run("lineage", "ingest", check=False)
+    assert blocked.returncode == 1
+    last = [line for line in blocked.stderr.splitlines() if line.strip()][-1]
+    assert re.fullmatch(
+        r"run [0-9a-f-]{36} for domain risk failed: domain 'risk' is being ingested by run 0123abcd \(pid 4242\); "
+        r"run it again when that has ended",
+        last,
+    ), blocked.stderr[-2000:]
+    for domain in ("_root", "core", "reporting", "staging"):
+        assert re.search(rf"^{domain}\s+\d+\s+\d+\s+\d+\s+\d+\s+0\s+0\s+ok", blocked.stdout, re.M), blocked.stdout
+    assert re.search(r"^risk\s.*FAILED", blocked.stdout, re.M), blocked.stdout
+    with graph_backend(project_env.graph_config()) as backend:
+        assert backend.read("MATCH (f:SqlFile) WHERE f.domain = 'risk' RETURN count(f)") == [[0]]
+
+    after = project_env.run("lineage", "ingest")  # the holder is gone: risk runs, the others are left alone
+    assert re.search(r"^risk\s+\d+\s+\d+\s+\d+\s+\d+\s+0\s+0\s+ok", after.stdout, re.M), after.stdout
+    with graph_backend(project_env.graph_config()) as backend:
+        incremental = snapshot(backend)
+        backend.write("MATCH (n) DETACH DELETE n")
+    project_env.run("lineage", "ingest", "--rerun")
+    with graph_backend(project_env.graph_config()) as backend:
+        assert snapshot(backend) == incremental
