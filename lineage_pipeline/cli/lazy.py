@@ -6,6 +6,7 @@ is kept in the registry so ``lineage --help`` can list every command without imp
 """
 
 import os
+import sys
 from importlib import import_module
 
 import click
@@ -73,6 +74,12 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:  # the reader of the output went away (``| head``): nothing to say to it
+            if ctx.parent is not None:
+                raise
+            # the interpreter flushes stdout on exit: pointed at /dev/null, that flush cannot fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(1) from None
         except Exception as error:  # re-raised as one line, not a traceback
             if os.environ.get("LINEAGE_TRACEBACK") or ctx.parent is not None:
                 raise

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from lineage_pipeline.cli.bench_cmd import BENCH_COMMANDS
 from lineage_pipeline.cli.lazy import LazyGroup
 from lineage_pipeline.cli.main import COMMANDS, cli
+from lineage_pipeline_tests.conftest import VENV_BIN
 
 HEAVY = ("dagster", "neo4j", "falkordb", "redis", "sqlglot", "pydantic", "pydantic_settings", "yaml",
          "prometheus_client", "psutil", "lineage_pipeline.settings")
@@ -127,3 +128,14 @@ def test_an_unreachable_graph_store_ends_with_one_error_line(project_env):
     # the retry layer says what it waits for, one line a retry; the last word is one error line
     assert lines[-1].startswith("Error: ") and "unavailable" in lines[-1] and "Traceback" not in result.stderr
     assert all(line.startswith("graph store ") and "retry in" in line for line in lines[:-1])
+
+
+def test_output_cut_short_by_its_reader_ends_quietly(project_env):
+    """``lineage config show | head -1``: the reader closes the pipe; no error line, no traceback."""
+    process = subprocess.Popen(
+        [str(VENV_BIN / "lineage"), "config", "show"], env=project_env.env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    process.stdout.close()
+    stderr = process.stderr.read()
+    assert process.wait(60) == 1 and stderr == "", stderr
