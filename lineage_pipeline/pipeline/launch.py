@@ -15,6 +15,7 @@ from lineage_pipeline.corpus.files import discover_domains
 from lineage_pipeline.partitions import DOMAIN_PARTITIONS
 from lineage_pipeline.pipeline.progress import PROGRESS_TAG
 from lineage_pipeline.settings import PROJECT_ROOT
+from lineage_pipeline.stores.sqlite_file import file_lock
 
 PROJECT_DAGSTER_HOME = PROJECT_ROOT / "dagster_home"
 RETIRE_TAG = "lineage/retire"
@@ -27,8 +28,12 @@ _UNFINISHED = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.Dag
 def project_instance() -> dg.DagsterInstance:
     """The project's Dagster instance (``DAGSTER_HOME``, else the repo's ``dagster_home/``)."""
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DAGSTER_HOME))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-    return dg.DagsterInstance.get()
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    # the first open creates the instance's SQLite tables; two commands doing it at once collide there
+    # ("table secondary_indexes already exists"), so opening is one process at a time
+    with file_lock(home / ".lineage-instance.lock"):
+        return dg.DagsterInstance.get()
 
 
 @dataclass

@@ -338,6 +338,38 @@ def test_kill_9_of_the_graph_server_during_ingest_then_rerun_equals_clean(tmp_pa
     assert not failures, failures
 
 
+TWO_INGESTS_TRIALS = 2
+
+
+def test_two_lineage_ingests_at_once_then_rerun_equals_clean(tmp_path, generated_corpus, clean_reference):
+    """Two ``lineage ingest`` processes started together on one site: each domain is run by one of them at a
+    time (the other's run of it fails at its start, naming the holder, in one line); a rerun ends equal to a
+    clean ingest."""
+    expected = clean_reference(generated_corpus).dump
+    failures = []
+    for trial in range(TWO_INGESTS_TRIALS):
+        site = Site.make(tmp_path / f"t{trial}", generated_corpus)
+        try:
+            first, second = site.start_ingest(), site.start_ingest()
+            endings = []
+            for process in (first, second):
+                _, stderr = process.communicate(timeout=INGEST_TIMEOUT_S)
+                endings.append((process.returncode, stderr))
+            ended_clearly = all(
+                code in (0, 1) and TRACEBACK not in last_line(err) and (code == 0 or "is being ingested by run" in err)
+                for code, err in endings
+            )
+            rerun = site.ingest()
+            survived = ended_clearly and rerun.returncode == 0 and TRACEBACK not in rerun.stderr
+            note = f"trial {trial}: exits {[code for code, _ in endings]}"
+            if not survived:
+                note += f" endings {[last_line(err) for _, err in endings]}; rerun exit {rerun.returncode}: {rerun.stderr[-900:]}"
+            failures += verdict("two lineage ingests at once", note, survived, site.dump(), expected)
+        finally:
+            site.stop()
+    assert not failures, failures
+
+
 # -- 3: disk full ----------------------------------------------------------------------------------
 
 DISK_SEED = 3131
