@@ -6,6 +6,7 @@ and failed, half done. A run holds its domain's lock file under ``<data_dir>/loc
 runs; the kernel frees it when the holder dies, ``kill -9`` included, so a lock is never left behind.
 """
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -40,7 +41,8 @@ def domain_lock(locks_dir: Path, domain: str, *, holder: str) -> Iterator[None]:
                 f"domain {domain!r} is being ingested by {named or 'another process'}; run it again when that has ended"
             ) from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, holder.encode("utf-8", "replace"), 0)
+        with contextlib.suppress(OSError):  # the name is a courtesy: a full disk must not fail the run here
+            os.pwrite(fd, holder.encode("utf-8", "replace"), 0)
         try:
             yield
         finally:

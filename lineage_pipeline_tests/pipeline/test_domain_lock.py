@@ -7,6 +7,7 @@ import signal
 import pytest
 
 from lineage_pipeline.pipeline.domain_lock import DomainBusyError, domain_lock, lock_path
+from lineage_pipeline_tests.small_fs import mounted_tmpfs
 
 pytestmark = pytest.mark.integration  # holders are processes of their own
 
@@ -70,3 +71,22 @@ def test_any_domain_name_maps_to_a_file_inside_the_locks_folder(tmp_path, domain
     with domain_lock(locks, domain, holder="run"):
         assert path.exists()
     assert lock_path(locks, domain) != lock_path(locks, domain + "!")
+
+
+def test_a_full_disk_still_gives_the_lock_and_refuses_a_second_holder(tmp_path, holder):
+    with mounted_tmpfs(tmp_path / "small-fs", 1) as disk:
+        locks = disk / "locks"
+        locks.mkdir()
+        lock_path(locks, "risk").touch()  # the file exists; its holder's name is what no longer fits
+        filling = os.open(disk / "ballast", os.O_WRONLY | os.O_CREAT)
+        try:
+            while True:
+                os.write(filling, b"x" * 4096)
+        except OSError:
+            pass
+        finally:
+            os.close(filling)
+        with domain_lock(locks, "risk", holder="run on a full disk"):
+            with pytest.raises(DomainBusyError, match="'risk' is being ingested by another process"):
+                with domain_lock(locks, "risk", holder="run two"):
+                    pass
