@@ -71,18 +71,22 @@ def _relationship_head(rel_type: str) -> str:
 
 
 def merge_relationships(rel_type: str) -> str:
-    """MERGE one relationship per row, identified by its endpoints and file, and stamp it with the row's
-    revision, so a batch redone after a failure adds no twin. Used where edges of the revision written
-    may exist already (a sync after a killed one); otherwise ``create_relationships``.
+    """MERGE one relationship per row, identified by its endpoints, file and revision, so a batch redone
+    after a failure adds no twin. Used where edges of the revision written may exist already (a sync
+    after a killed one, a ``create:`` batch redone); otherwise ``create_relationships``.
+
+    The revision is part of the identity: a changed file's edge of the old revision may still be there
+    (its stale removal follows), and a MERGE on the file alone would stamp that one too, leaving two
+    edges of the new revision and nothing stale to remove.
 
     Parameters as ``relationship_params`` encodes them (``$rows``: ``[src, dst, file index, extras...]``,
     ``$files``: ``[path, rev]``). Returns how many rows found both endpoints, so a row whose node is
     missing is noticed, not dropped.
     """
-    extra = "".join(f", e.{name} = r[{3 + i}]" for i, name in enumerate(relationship_extras(rel_type)))
+    extras = ", ".join(f"e.{name} = r[{3 + i}]" for i, name in enumerate(relationship_extras(rel_type)))
     return (
         f"{_relationship_head(rel_type)}"
-        f"MERGE (a)-[e:{rel_type} {{file: f[0]}}]->(b) SET e.rev = f[1]{extra} "
+        f"MERGE (a)-[e:{rel_type} {{file: f[0], rev: f[1]}}]->(b) {f'SET {extras} ' if extras else ''}"
         f"RETURN count(e)"
     )
 

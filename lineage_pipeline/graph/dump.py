@@ -8,6 +8,7 @@ which differ between two stores holding the same graph.
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -66,9 +67,16 @@ class GraphDump:
         return sha.hexdigest()
 
     def difference(self, other: "GraphDump", limit: int = 10) -> list[str]:
-        """Up to ``limit`` lines present in one dump only (``-`` self, ``+`` other), for assertion messages."""
-        mine, theirs = set(self.lines()), set(other.lines())
-        return sorted([f"- {line}" for line in mine - theirs] + [f"+ {line}" for line in theirs - mine])[:limit]
+        """Up to ``limit`` lines present in one dump more often than in the other (``-`` self, ``+`` other,
+        with a count when a line is there more than once, e.g. a duplicated relationship), for assertion
+        messages."""
+        mine, theirs = Counter(self.lines()), Counter(other.lines())
+
+        def shown(sign: str, extra: Counter[str], elsewhere: Counter[str]) -> list[str]:
+            return [f"{sign} {line}" + (f" ({count} more)" if line in elsewhere or count > 1 else "")
+                    for line, count in extra.items()]
+
+        return sorted(shown("-", mine - theirs, theirs) + shown("+", theirs - mine, mine))[:limit]
 
 
 def canonical_dump(backend: GraphBackend, include_bookkeeping: bool = True) -> GraphDump:

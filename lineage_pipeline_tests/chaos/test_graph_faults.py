@@ -155,7 +155,8 @@ def test_kill_at_random_points_then_resync_equals_a_clean_history(tmp_path, seed
             report = sync(GraphWriter(backend, batch_size=25, retry=RETRY), second)
             assert not report.dead_lettered, "a kill is never a row error"
             actual = canonical_dump(backend)
-            assert actual == expected, (f"seed {seed}, kill after {kill_at} of {writes} writes", actual.difference(expected))
+            where = f"seed {seed}, kill after {kill_at} of {writes} writes:"
+            assert actual == expected, "\n".join([where, *actual.difference(expected)])
             assert killed or kill_at >= writes - 2, "the kill landed inside the sync (or at its very end)"
         finally:
             backend.close()
