@@ -67,7 +67,7 @@ class LocalStoresResource(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """A run of one domain partition holds the domain's lock while it runs (``pipeline.domain_lock``):
         a second run of the domain fails at its start, naming this one, instead of writing over it."""
-        run = context.dagster_run
+        run = context.run
         domain = run.tags.get("dagster/partition") if run is not None else None
         if run is None or domain is None:
             return

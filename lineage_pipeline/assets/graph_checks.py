@@ -1,6 +1,8 @@
 """Asset checks of ``lineage_graph``: no row is waiting in the dead-letter file, and the graph equals the
 manifest file for file."""
 
+from functools import partial
+
 import dagster as dg
 
 from lineage_pipeline.assets.checks_support import SHOWN, checked_domains, latest_metadata, listing
@@ -8,7 +10,7 @@ from lineage_pipeline.assets.corpus import sql_corpus
 from lineage_pipeline.assets.graph import lineage_graph
 from lineage_pipeline.assets.parsed import parsed_sql
 from lineage_pipeline.corpus.files import discover_domains
-from lineage_pipeline.graph.consistency import check_domain, unexpected_domains
+from lineage_pipeline.graph.consistency import check_after_write, check_domain, synced_domains, unexpected_domains
 from lineage_pipeline.pipeline.graph_stage import MissingParseResultError, current_revisions
 from lineage_pipeline.resources import CorpusResource, GraphStoreResource, LocalStoresResource
 
@@ -50,28 +52,33 @@ def graph_matches_manifest(
     corpus: CorpusResource,
 ) -> dg.AssetCheckResult:
     domains = checked_domains(context, stores)
-    # after a domain's write the check reads that domain only; run on its own over every domain it is an
-    # audit, and also scans every relationship for files no node names (a cost that grows with the graph)
+    # after a domain's write in the same run the check costs what the write changed (``check_after_write``);
+    # run on its own over every domain it is an audit, and also scans every relationship for files no node
+    # names (a cost that grows with the graph)
     audit = context.run.tags.get("dagster/partition") is None
     results = stores.parse_results()
     with graph_store.open() as backend:
         reports = []
         for domain in domains:
             manifest = stores.manifests().load(domain)
+            changed = None if audit else latest_metadata(context, lineage_graph.key, domain, this_run=True).get("changed_files")
             try:
+                if isinstance(changed, dict):  # what this run's write listed (at most FILES_LISTED files)
+                    reports.append(check_after_write(
+                        backend, domain, current_revisions(manifest, results, paths=changed["written"]),
+                        file_count=len(manifest.files), gone=changed["deleted"], retry=graph_store.retry_policy(),
+                        all_revisions=partial(current_revisions, manifest, results),
+                    ))
+                    continue
                 expected = current_revisions(manifest, results)
             except MissingParseResultError as error:
                 return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata={"reason": str(error)})
-            # after this run's write, the relationships of the files it wrote (and deleted) are what can be wrong
-            changed = None if audit else latest_metadata(context, lineage_graph.key, domain, this_run=True).get("changed_files")
-            written, gone = (changed["written"], changed["deleted"]) if isinstance(changed, dict) else (None, ())
-            reports.append(check_domain(
-                backend, domain, expected, retry=graph_store.retry_policy(), whole_graph=audit, edges_of=written, gone=gone,
-            ))
-        extra = unexpected_domains(
-            backend, discover_domains(corpus.root_path, corpus.extensions), retry=graph_store.retry_policy(),
-            whole_graph=audit,
-        )
+            reports.append(check_domain(backend, domain, expected, retry=graph_store.retry_policy(), whole_graph=audit))
+        expected_domains = discover_domains(corpus.root_path, corpus.extensions)
+        if audit:
+            extra = unexpected_domains(backend, expected_domains, retry=graph_store.retry_policy(), whole_graph=True)
+        else:  # a sync marks its domain before its first write and a retire unmarks it last: the markers suffice
+            extra = sorted(synced_domains(backend, retry=graph_store.retry_policy()) - set(expected_domains))
     mismatched = [path for r in reports for path in r.revision_mismatches]
     missing = [path for r in reports for path in r.missing_files]
     stale = [path for r in reports for path in r.stale_files]

@@ -10,7 +10,7 @@ file committed at the right revision must not keep edges of another one.
 Reads go through the same retry layer as writes (``faults.call_with_retry``).
 """
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ class ConsistencyReport:
 
     domain: str
     files_checked: int = 0
+    """Files whose committed revision was compared (all of the domain's, or those a sync wrote)."""
     edges_checked: int = 0
     """Files whose relationships were read for other revisions (all of them, or those a sync wrote)."""
     revision_mismatches: list[str] = field(default_factory=list)
@@ -97,13 +98,55 @@ def check_domain(
     report.edges_from_missing_files = sorted(path for path in edge_files if path not in expected_revisions)
     checked = expected_revisions if edges_of is None else {p: expected_revisions[p] for p in edges_of if p in expected_revisions}
     report.edges_checked = len(checked)
-    rows = [{"path": path, "rev": rev} for path, rev in sorted(checked.items())]
+    report.edges_of_other_revisions = _edges_of_other_revisions(read, checked)
+    return report
+
+
+def _edges_of_other_revisions(read, revisions: Mapping[str, str]) -> list[str]:
+    """Those of the files of ``revisions`` (path -> expected revision) with a relationship of another one."""
+    rows = [{"path": path, "rev": rev} for path, rev in sorted(revisions.items())]
     other: set[str] = set()
     for start in range(0, len(rows), CHECK_CHUNK):
         for rel_type in cypher.RELATIONSHIP_ENDPOINTS:
             query = cypher.edges_of_other_revisions(rel_type)
             other.update(row[0] for row in read(query, {"rows": rows[start : start + CHECK_CHUNK]}))
-    report.edges_of_other_revisions = sorted(other)
+    return sorted(other)
+
+
+def check_after_write(
+    backend: GraphBackend,
+    domain: str,
+    written_revisions: Mapping[str, str],
+    *,
+    file_count: int,
+    gone: Collection[str] = (),
+    all_revisions: Callable[[], Mapping[str, str]],
+    retry: RetryPolicy = DEFAULT_RETRY,
+) -> ConsistencyReport:
+    """``check_domain`` right after a sync of ``domain``, at the cost of what the sync changed: the files it
+    wrote (``written_revisions``: path -> expected revision) hold their revision on node and edges, the
+    files it deleted (``gone``) are gone with their edges, and the domain holds ``file_count`` files (a
+    count over its index). The files it left alone were compared with the manifest by the sync itself,
+    under the domain's lock; only if the count differs is every file compared (``all_revisions``), so the
+    report names the difference."""
+    read = _reader(backend, retry)
+    ((in_domain,),) = read(cypher.DOMAIN_FILE_COUNT, {"domain": domain})
+    if int(in_domain) != file_count:
+        return check_domain(backend, domain, all_revisions(), retry=retry, edges_of=list(written_revisions), gone=gone)
+    report = ConsistencyReport(domain=domain, files_checked=len(written_revisions))
+    paths = sorted(set(written_revisions) | set(gone))
+    in_graph: dict[str, str] = {}
+    for start in range(0, len(paths), CHECK_CHUNK):
+        in_graph.update((path, rev) for path, rev in read(cypher.FILES_AT, {"paths": paths[start : start + CHECK_CHUNK]}))
+    for path, rev in sorted(written_revisions.items()):
+        if path not in in_graph:
+            report.missing_files.append(path)
+        elif in_graph[path] != rev:
+            report.revision_mismatches.append(path)
+    report.stale_files = sorted(path for path in gone if path in in_graph)
+    report.edges_from_missing_files = sorted(_files_with_edges(read, sorted(gone)))
+    report.edges_checked = len(written_revisions)
+    report.edges_of_other_revisions = _edges_of_other_revisions(read, written_revisions)
     return report
 
 

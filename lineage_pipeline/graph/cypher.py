@@ -279,6 +279,9 @@ def files_with_relationships(rel_type: str) -> str:
     """Those of ``$paths`` that a ``rel_type`` relationship comes from (one index lookup per path)."""
     return f"UNWIND $paths AS p MATCH ()-[e:{rel_type}]->() WHERE e.file = p RETURN DISTINCT e.file"
 DOMAIN_FILES = "MATCH (f:SqlFile) WHERE f.domain = $domain RETURN f.path, f.rev"
+DOMAIN_FILE_COUNT = "MATCH (f:SqlFile) WHERE f.domain = $domain RETURN count(f)"
+FILES_AT = "UNWIND $paths AS p MATCH (f:SqlFile {path: p}) RETURN f.path, f.rev"
+"""The committed revision of each of ``$paths`` the graph holds (one key lookup per path)."""
 
 
 def edges_of_other_revisions(rel_type: str) -> str:

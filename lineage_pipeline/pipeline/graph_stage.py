@@ -1,6 +1,6 @@
 """Write a domain's parse results to the graph so that it equals the manifest, file for file."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from lineage_pipeline.corpus.manifest import DomainManifest
 from lineage_pipeline.graph.backend import GraphBackend
@@ -31,10 +31,19 @@ def _revision(sha256: str, dialect: str, context: str, parser_version: str, fina
 
 
 def current_revisions(
-    manifest: DomainManifest, results: ParseResults, *, stored: dict[str, StoredResult] | None = None
+    manifest: DomainManifest,
+    results: ParseResults,
+    *,
+    stored: dict[str, StoredResult] | None = None,
+    paths: Collection[str] | None = None,
 ) -> dict[str, str]:
-    """Path -> revision of every manifest file; raises MissingParseResultError if one has no result
-    for its scanned content and dialect. ``stored``: the domain's ``results.stored`` if the caller read it."""
+    """Path -> revision of every manifest file (or of those of ``paths`` the manifest has, their rows read
+    by path); raises MissingParseResultError if one has no result for its scanned content and dialect.
+    ``stored``: the domain's ``results.stored`` if the caller read it."""
+    wanted = None if paths is None else set(paths)
+    entries = manifest.files if wanted is None else [e for e in manifest.files if e.path in wanted]
+    if stored is None and paths is not None:
+        stored = results.stored(manifest.domain, [e.path for e in entries])
     if stored is None:
         rows = {
             path: (sha256, dialect, _revision(sha256, dialect, context, version, final))
@@ -43,7 +52,7 @@ def current_revisions(
     else:
         rows = {path: (row.key.sha256, row.key.dialect, revision_of(row)) for path, row in stored.items()}
     missing = [
-        e.path for e in manifest.files
+        e.path for e in entries
         if (row := rows.get(e.path)) is None or (row[0], row[1]) != (e.sha256, e.dialect)
     ]
     if missing:
@@ -51,7 +60,7 @@ def current_revisions(
             f"no parse result stored for {len(missing)} file(s) of domain {manifest.domain!r} "
             f"(first: {missing[0]}); materialize parsed_sql for this partition first"
         )
-    return {e.path: rows[e.path][2] for e in manifest.files}
+    return {e.path: rows[e.path][2] for e in entries}
 
 
 def sync_manifest(

@@ -4,6 +4,7 @@ full revisions per file, relationships of the expected revision only, and no une
 import pytest
 
 from lineage_pipeline.graph.consistency import (
+    check_after_write,
     check_domain,
     graph_domains,
     unexpected_domains,
@@ -83,6 +84,28 @@ def test_after_a_sync_only_the_relationships_of_the_files_it_wrote_are_read(grap
         "core/deleted.sql"
     ]
     assert check_domain(graph, "core", CORE, edges_of=[]).edges_from_missing_files == []
+
+
+def _never_called():
+    raise AssertionError("the domain's files were all compared although its count matched")
+
+
+def test_after_a_write_the_files_it_wrote_and_deleted_are_checked_by_path_and_the_rest_by_count(graph):
+    written = {"core/a.sql": _rev("aaa")}
+    report = check_after_write(graph, "core", written, file_count=2, all_revisions=_never_called)
+    assert report.consistent and (report.files_checked, report.edges_checked) == (1, 1)
+    wrong = check_after_write(graph, "core", {"core/a.sql": _rev("new")}, file_count=2, all_revisions=_never_called)
+    assert wrong.revision_mismatches == ["core/a.sql"] and wrong.edges_of_other_revisions == ["core/a.sql"]
+    # a file the write deleted whose node and edges are still there (the count is off by it: all compared)
+    kept = check_after_write(graph, "core", written, file_count=1, gone=["core/b.sql"], all_revisions=lambda: written)
+    assert kept.stale_files == ["core/b.sql"] and kept.edges_from_missing_files == ["core/b.sql"]
+    assert kept.files_checked == 1 and not kept.consistent
+
+
+def test_after_a_write_a_count_that_differs_compares_every_file_and_names_the_difference(graph):
+    graph.write("MATCH (f:SqlFile {path: 'core/b.sql'}) DETACH DELETE f")  # a file the write did not touch
+    report = check_after_write(graph, "core", {"core/a.sql": _rev("aaa")}, file_count=2, all_revisions=lambda: CORE)
+    assert report.missing_files == ["core/b.sql"] and report.files_checked == 2 and not report.consistent
 
 
 def test_deleted_file_is_stale_with_its_edges_and_new_file_is_missing(graph):
