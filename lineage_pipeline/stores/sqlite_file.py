@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sqlite3
 import threading
 import time
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 BUSY_TIMEOUT_S = 60.0
+
+_DISK_ERRORS = ("disk I/O error", "database or disk is full", "unable to open database file")
+"""SQLite's messages for a file it cannot write or open; they name no file."""
 
 Signature = tuple[tuple[int, int, int, int], tuple[int, int, int] | None]
 """(size, mtime_ns, ctime_ns, inode) of the database file, (size, mtime_ns, inode) of its WAL (None: no
@@ -102,9 +106,24 @@ class SqliteFile:
         """Create the file with its layout if it does not exist or is empty. An existing file is only
         checked by ``repair``: writing our layout into a foreign database would make it look like ours."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.exclusive():
+        with self.exclusive(), self.naming_itself():
             if not self.path.exists() or self.path.stat().st_size == 0:
                 self.create()
+
+    @contextmanager
+    def naming_itself(self) -> Iterator[None]:
+        """Re-raise SQLite's disk errors naming this file and the free space beside it (same class, so
+        every handler still matches): "disk I/O error" alone says neither what nor where."""
+        try:
+            yield
+        except sqlite3.OperationalError as error:
+            if not str(error).startswith(_DISK_ERRORS):
+                raise
+            try:
+                free = f"; {shutil.disk_usage(self.path.parent).free // 1024} KB free on its filesystem"
+            except OSError:
+                free = ""
+            raise sqlite3.OperationalError(f"{self.label} {self.path}: {error}{free}") from error
 
     def create(self) -> None:
         """WAL mode, the schema, and the ``meta`` rows naming application and layout."""
@@ -252,6 +271,10 @@ class SqliteFile:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction on this thread's connection, committed at the end of the block."""
+        with self.naming_itself():
+            yield from self._transaction()
+
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         db = self.db()
         # BEGIN IMMEDIATE takes the write lock up front, so concurrent writers queue on the busy timeout
         # instead of failing on a read-to-write lock upgrade

@@ -1,11 +1,13 @@
 """Specification of ``stores.sqlite_file``: a full check is skipped only for a state a process vouched for."""
 
+import os
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from lineage_pipeline.stores.sqlite_file import SqliteFile
+from lineage_pipeline_tests.small_fs import mounted_tmpfs
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS items (k TEXT PRIMARY KEY, v BLOB NOT NULL);"
 
@@ -142,3 +144,31 @@ def test_a_vouched_for_file_of_an_older_layout_is_moved_aside_without_a_full_che
     assert report.problem is not None and "old layout" in report.problem and report.moved_to is not None
     assert newer.db().execute("SELECT count(*) FROM items").fetchone() == (0,)
     assert newer.layout_problem(newer.db()) is None
+
+
+def _fill(directory: Path) -> None:
+    """Fill ``directory``'s filesystem to the last byte."""
+    fd = os.open(directory / "ballast", os.O_WRONLY | os.O_CREAT)
+    try:
+        for chunk in (1 << 20, 4096, 1):
+            try:
+                while True:
+                    os.write(fd, b"\0" * chunk)
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.integration
+def test_a_full_disk_is_reported_naming_the_store_its_file_and_the_space_left(tmp_path):
+    """On main the command's last line was ``Error: disk I/O error``: neither what nor where."""
+    with mounted_tmpfs(tmp_path / "small-fs", 2) as mount_point:
+        store = _file(mount_point / "store.sqlite")
+        _fill(mount_point)
+        with pytest.raises(sqlite3.OperationalError) as failed:
+            _write(store, 2000)
+        message = str(failed.value)
+        assert message.startswith(f"test store {mount_point / 'store.sqlite'}: ") and "KB free on its filesystem" in message
+        with pytest.raises(sqlite3.OperationalError, match=r"^test store .*new\.sqlite: .*KB free"):
+            _file(mount_point / "new.sqlite")  # creating a store where there is no room
