@@ -10,7 +10,7 @@ from lineage_pipeline.assets.corpus import sql_corpus
 from lineage_pipeline.assets.graph import lineage_graph
 from lineage_pipeline.assets.parsed import parsed_sql
 from lineage_pipeline.corpus.files import discover_domains
-from lineage_pipeline.graph.consistency import check_after_write, check_domain, synced_domains, unexpected_domains
+from lineage_pipeline.graph.consistency import check_after_write, check_domain, unexpected_domains
 from lineage_pipeline.pipeline.graph_stage import MissingParseResultError, current_revisions
 from lineage_pipeline.resources import CorpusResource, GraphStoreResource, LocalStoresResource
 
@@ -74,11 +74,10 @@ def graph_matches_manifest(
             except MissingParseResultError as error:
                 return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata={"reason": str(error)})
             reports.append(check_domain(backend, domain, expected, retry=graph_store.retry_policy(), whole_graph=audit))
-        expected_domains = discover_domains(corpus.root_path, corpus.extensions)
-        if audit:
-            extra = unexpected_domains(backend, expected_domains, retry=graph_store.retry_policy(), whole_graph=True)
-        else:  # a sync marks its domain before its first write and a retire unmarks it last: the markers suffice
-            extra = sorted(synced_domains(backend, retry=graph_store.retry_policy()) - set(expected_domains))
+        extra = unexpected_domains(
+            backend, discover_domains(corpus.root_path, corpus.extensions), retry=graph_store.retry_policy(),
+            whole_graph=audit,
+        )
     mismatched = [path for r in reports for path in r.revision_mismatches]
     missing = [path for r in reports for path in r.missing_files]
     stale = [path for r in reports for path in r.stale_files]

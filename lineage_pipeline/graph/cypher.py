@@ -55,6 +55,11 @@ RELATIONSHIP_ENDPOINTS = {
 }
 
 
+IDENTIFYING_EXTRAS = {"DERIVES": ("transform",)}
+"""Extras that tell apart two relationships of one file between the same nodes (``rows.build_file_graph``
+keeps one row per distinct value: a column derived both directly and through an expression)."""
+
+
 def relationship_extras(rel_type: str) -> tuple[str, ...]:
     """Properties a ``rel_type`` relationship carries besides ``file`` and ``rev``."""
     if rel_type == "DERIVES":
@@ -71,9 +76,10 @@ def _relationship_head(rel_type: str) -> str:
 
 
 def merge_relationships(rel_type: str) -> str:
-    """MERGE one relationship per row, identified by its endpoints, file and revision, so a batch redone
-    after a failure adds no twin. Used where edges of the revision written may exist already (a sync
-    after a killed one, a ``create:`` batch redone); otherwise ``create_relationships``.
+    """MERGE one relationship per row, identified by its endpoints, file, revision and identifying extras
+    (``IDENTIFYING_EXTRAS``), so a batch redone after a failure adds no twin and merges no two into one.
+    Used where edges of the revision written may exist already (a sync after a killed one, a ``create:``
+    batch redone); otherwise ``create_relationships``.
 
     The revision is part of the identity: a changed file's edge of the old revision may still be there
     (its stale removal follows), and a MERGE on the file alone would stamp that one too, leaving two
@@ -83,10 +89,13 @@ def merge_relationships(rel_type: str) -> str:
     ``$files``: ``[path, rev]``). Returns how many rows found both endpoints, so a row whose node is
     missing is noticed, not dropped.
     """
-    extras = ", ".join(f"e.{name} = r[{3 + i}]" for i, name in enumerate(relationship_extras(rel_type)))
+    identifying = IDENTIFYING_EXTRAS.get(rel_type, ())
+    extras = list(enumerate(relationship_extras(rel_type), start=3))
+    key = "".join(f", {name}: r[{i}]" for i, name in extras if name in identifying)
+    updates = ", ".join(f"e.{name} = r[{i}]" for i, name in extras if name not in identifying)
     return (
         f"{_relationship_head(rel_type)}"
-        f"MERGE (a)-[e:{rel_type} {{file: f[0], rev: f[1]}}]->(b) {f'SET {extras} ' if extras else ''}"
+        f"MERGE (a)-[e:{rel_type} {{file: f[0], rev: f[1]{key}}}]->(b) {f'SET {updates} ' if updates else ''}"
         f"RETURN count(e)"
     )
 

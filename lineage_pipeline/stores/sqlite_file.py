@@ -284,7 +284,8 @@ class SqliteFile:
         try:
             yield db
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite rolls back by itself on some errors (a full disk mid-write)
+                db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
         if vouched is not None:
