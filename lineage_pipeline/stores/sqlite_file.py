@@ -123,7 +123,9 @@ class SqliteFile:
                 free = f"; {shutil.disk_usage(self.path.parent).free // 1024} KB free on its filesystem"
             except OSError:
                 free = ""
-            raise sqlite3.OperationalError(f"{self.label} {self.path}: {error}{free}") from error
+            # from None: the message holds the original whole, and a report naming the innermost cause
+            # (a failed run's line) must find this one
+            raise sqlite3.OperationalError(f"{self.label} {self.path}: {error}{free}") from None
 
     def create(self) -> None:
         """WAL mode, the schema, and the ``meta`` rows naming application and layout."""

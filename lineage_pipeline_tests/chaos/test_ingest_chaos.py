@@ -34,7 +34,7 @@ from lineage_pipeline.graph.dump import GraphDump, canonical_dump
 from lineage_pipeline.graph.embedded_server import server_status, stop_server
 from lineage_pipeline.settings import PROJECT_ROOT
 from lineage_pipeline.stores.parse_results import ParseResults
-from lineage_pipeline_tests.small_fs import mounted_tmpfs
+from lineage_pipeline_tests.small_fs import fill, mounted_tmpfs
 
 pytestmark = pytest.mark.integration
 
@@ -383,24 +383,6 @@ def small_tmpfs(tmp_path):
         stop_server(mount_point / "data")
 
 
-def fill_leaving(directory: Path, free_bytes: int) -> Path:
-    """Fill ``directory``'s filesystem to the last byte, then give back ``free_bytes``; returns the ballast."""
-    ballast = directory / "ballast"
-    fd = os.open(ballast, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    try:
-        for chunk in (1 << 20, 4096, 1):
-            try:
-                while True:
-                    os.write(fd, b"\0" * chunk)
-            except OSError:
-                pass
-        size = os.fstat(fd).st_size
-        os.ftruncate(fd, max(0, size - free_bytes))
-    finally:
-        os.close(fd)
-    return ballast
-
-
 def test_disk_full_fails_in_one_line_then_rerun_after_freeing_equals_clean(tmp_path, small_tmpfs, clean_reference):
     corpus = tmp_path / "corpus"
     shutil.copytree(DEMO_CORPUS, corpus)
@@ -415,7 +397,7 @@ def test_disk_full_fails_in_one_line_then_rerun_after_freeing_equals_clean(tmp_p
             # the server and the stores start, then space runs out somewhere in the parse or the write
             assert site.lineage("graph", "start", timeout=120).returncode == 0
             free = rng.randrange(16 << 10, 512 << 10)
-            ballast = fill_leaving(small_tmpfs, free)
+            ballast = fill(small_tmpfs, leave_bytes=free)
             full = site.ingest()
             ballast.unlink()
             rerun = site.ingest()
@@ -424,6 +406,8 @@ def test_disk_full_fails_in_one_line_then_rerun_after_freeing_equals_clean(tmp_p
             if not survived:
                 note += f"; rerun exit {rerun.returncode}: {full.stderr[-2000:]} / {rerun.stderr[-1500:]}"
             failures += verdict("disk full", note, survived, site.dump(), expected)
+            if full.returncode != 0 and str(data_dir) not in last_line(full.stderr):
+                failures.append(f"trial {trial}: the failure does not say where: {last_line(full.stderr)!r}")
         finally:
             site.stop()
     assert not failures, failures

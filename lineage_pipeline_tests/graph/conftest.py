@@ -104,19 +104,3 @@ def small_fs(tmp_path: Path):
     with mounted_tmpfs(tmp_path / "small-fs", 16) as mount_point:
         yield mount_point
         stop_server(mount_point / "graph-data")
-
-
-def fill(directory: Path) -> Path:
-    """Fill ``directory``'s filesystem to the last byte; returns the ballast file (delete it to free the space)."""
-    ballast = directory / "ballast"
-    fd = os.open(ballast, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    try:
-        for chunk in (1 << 20, 4096, 1):  # big chunks, then the last page, then the last bytes
-            try:
-                while True:
-                    os.write(fd, b"\0" * chunk)
-            except OSError:
-                pass
-    finally:
-        os.close(fd)
-    return ballast

@@ -14,7 +14,7 @@ from lineage_pipeline.graph.dead_letter import (
     dead_letter_entry,
     dead_letter_path,
 )
-from lineage_pipeline_tests.graph.conftest import fill
+from lineage_pipeline_tests.small_fs import fill
 
 
 def _entry(statement="merge:FEEDS", row=None, domain="core"):

@@ -29,9 +29,9 @@ from lineage_pipeline.graph.faults import (
 from lineage_pipeline.graph.neo4j_backend import Neo4jBackend
 from lineage_pipeline.graph.writer import GraphWriter
 from lineage_pipeline.parsing.models import ColumnEdge, FileLineage, StatementLineage
-from lineage_pipeline_tests.graph.conftest import fill
 from lineage_pipeline_tests.graph.lineage_fixtures import insert_select
 from lineage_pipeline_tests.graph.test_writer import A, B, X, Y, sync
+from lineage_pipeline_tests.small_fs import fill
 
 FAST = RetryPolicy(max_retries=5, base_delay_s=0.01, deadline_s=120)
 """Short waits; a long deadline, as servers restart slowly on a loaded machine (the deadline has its own specs)."""

@@ -13,7 +13,7 @@ import pytest
 from lineage_pipeline.observability.metrics import configure_metrics
 from lineage_pipeline.observability.server import exposition
 from lineage_pipeline_tests.observability.support import samples
-from lineage_pipeline_tests.small_fs import mounted_tmpfs
+from lineage_pipeline_tests.small_fs import fill, mounted_tmpfs
 
 
 def test_every_file_is_fully_allocated_and_never_grows(tmp_path):
@@ -43,26 +43,12 @@ def test_an_unwritable_directory_gives_disabled_metrics_and_one_warning(tmp_path
     assert [r.getMessage() for r in caplog.records] == [f"metrics disabled: cannot write {blocker / 'metrics'}: Not a directory"]
 
 
-def _fill(path: Path) -> None:
-    """Write ``path`` until its filesystem has no byte left."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        for size in (65536, 4096, 1):
-            try:
-                while True:
-                    os.write(fd, b"\0" * size)
-            except OSError:
-                pass
-    finally:
-        os.close(fd)
-
-
 @contextmanager
 def full_filesystem_at(mount_point: Path) -> Iterator[Path]:
     """A 1 MiB tmpfs at ``mount_point``, filled to the last byte (skips the test without mount rights)."""
     mount_point.parent.mkdir(parents=True, exist_ok=True)
     with mounted_tmpfs(mount_point, 1):
-        _fill(mount_point / "filler")
+        fill(mount_point)
         yield mount_point
 
 
@@ -89,9 +75,9 @@ def test_a_full_filesystem_disables_metrics_instead_of_sigbus(full_filesystem):
 
 def test_metrics_recorded_before_the_disk_filled_stay_readable(full_filesystem):
     directory = full_filesystem / "metrics"
-    (full_filesystem / "filler").unlink()
+    (full_filesystem / "ballast").unlink()
     metrics = configure_metrics(directory)
     metrics.record_files(7, 1)
-    _fill(full_filesystem / "filler")
+    fill(full_filesystem)
     metrics.record_files(3, 0)  # writes into the allocated pages: no SIGBUS, no error
     assert samples(exposition(directory).decode())["files_processed_total"] == 10

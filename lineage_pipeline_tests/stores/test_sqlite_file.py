@@ -1,13 +1,12 @@
 """Specification of ``stores.sqlite_file``: a full check is skipped only for a state a process vouched for."""
 
-import os
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from lineage_pipeline.stores.sqlite_file import SqliteFile
-from lineage_pipeline_tests.small_fs import mounted_tmpfs
+from lineage_pipeline_tests.small_fs import fill, mounted_tmpfs
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS items (k TEXT PRIMARY KEY, v BLOB NOT NULL);"
 
@@ -146,27 +145,13 @@ def test_a_vouched_for_file_of_an_older_layout_is_moved_aside_without_a_full_che
     assert newer.layout_problem(newer.db()) is None
 
 
-def _fill(directory: Path) -> None:
-    """Fill ``directory``'s filesystem to the last byte."""
-    fd = os.open(directory / "ballast", os.O_WRONLY | os.O_CREAT)
-    try:
-        for chunk in (1 << 20, 4096, 1):
-            try:
-                while True:
-                    os.write(fd, b"\0" * chunk)
-            except OSError:
-                pass
-    finally:
-        os.close(fd)
-
-
 @pytest.mark.integration
 def test_a_full_disk_is_reported_naming_the_store_its_file_and_the_space_left(tmp_path):
     """On main the command's last line was ``Error: disk I/O error``: neither what nor where."""
     with mounted_tmpfs(tmp_path / "small-fs", 2) as mount_point:
         store = _file(mount_point / "store.sqlite")
         store.db().execute("SELECT count(*) FROM items").fetchone()  # open, its WAL made while there is room
-        _fill(mount_point)
+        fill(mount_point)
         for rows in (20_000, 5):  # the larger spills SQLite's cache mid-write, and SQLite rolls back itself
             with pytest.raises(sqlite3.OperationalError) as failed:
                 _write(store, rows)
