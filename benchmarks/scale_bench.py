@@ -3,11 +3,14 @@
 For each corpus size: a cold pass (empty data dir), a warm no-op pass (nothing changed), and a pass
 after 1 % of the files changed (five times, other files each time: the median counts, as a pass can
 meet the graph server's log rewrite or the write-back of the cold pass), then two more no-op passes
-(the no-op figure is the median of the three: the first meets the cold pass's write-back), each a process of its own
+(the no-op figure is the median of the three), each a process of its own
 (``ingest_pass``: the ingest service without Dagster), with per-phase seconds (scan, parse, catalog,
 write), files/s, and peak RSS of the client process tree and of the graph server. The smallest size
 is the baseline: every other size's cold cost per file is reported as a ratio to it (flat = 1.0), and
 the 1 % pass as a ratio to what its changed files would cost cold plus the no-op.
+
+Every pass after the cold one starts on a quiet machine (``quiet.wait_for_quiet``: written data flushed,
+graph server idle); the wait is reported per pass (``settle_s``), never counted in it.
 """
 
 import json
@@ -18,8 +21,9 @@ from pathlib import Path
 import click
 
 from benchmarks.generate import generate_corpus, mutate_corpus
+from benchmarks.quiet import wait_for_quiet
 from benchmarks.run_bench import BenchError, PassResult, run_pass_process
-from lineage_pipeline.graph.embedded_server import stop_server
+from lineage_pipeline.graph.embedded_server import server_status, stop_server
 
 CHANGED_SHARE = 0.01
 CHANGED_PASSES = 5
@@ -34,6 +38,8 @@ class SizeResult:
     passes: dict[str, PassResult] = field(default_factory=dict)
     """``cold``, ``warm 1``..., ``changed 1``... and ``warm``/``changed`` (the pass of median seconds)."""
     changed_files: int = 0
+    settle_s: dict[str, float] = field(default_factory=dict)
+    """Seconds waited for a quiet machine before each pass (``quiet.wait_for_quiet``)."""
 
     def cold_ms_per_file(self) -> float:
         cold = self.passes["cold"].figures
@@ -49,7 +55,8 @@ class SizeResult:
             "write_s": round(f.write_s, 2), "client_rss_mb": round(result.peak_rss_mb, 1),
             "client_pss_mb": round(result.peak_pss_mb, 1), "main_rss_mb": round(result.main_peak_rss_mb, 1),
             "server_rss_mb": round(result.server_peak_rss_mb, 1), "parsed": f.parsed, "statements_reused": f.statements_reused,
-            "files_written": f.files_written,
+            "files_written": f.files_written, "server_cpu_s": f.cpu_s.get("graph_server", 0.0),
+            "settle_s": round(self.settle_s.get(name, 0.0), 1),
         }
 
 
@@ -72,6 +79,9 @@ def _passes_of_size(size: int, corpus: Path, data_dir: Path, seed: int, workers:
     result = SizeResult(size)
 
     def run(name: str, message: str, timeout_s: float = 3600) -> PassResult:
+        if result.passes:  # the cold pass starts on an empty data dir, with no server
+            server = server_status(data_dir)
+            result.settle_s[name] = wait_for_quiet(server.pid if server else None)
         say(f"{size} files: {message} ...")
         result.passes[name] = run_pass_process(name, corpus, data_dir, False, workers, timeout_s=timeout_s)
         return result.passes[name]

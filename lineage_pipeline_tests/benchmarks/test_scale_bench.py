@@ -9,7 +9,7 @@ from benchmarks.scale_bench import CHANGED_PASSES, NOOP_PASSES, report, run_scal
 pytestmark = pytest.mark.integration  # nine pass processes on a real graph server
 
 
-def test_each_size_gets_cold_noop_and_the_median_of_its_changed_passes(tmp_path):
+def test_each_size_gets_cold_noop_and_the_median_of_its_changed_passes_each_started_quiet(tmp_path):
     (result,) = run_scale([100], seed=3, workers=1, work_dir=tmp_path, say=lambda message: None)
     changed = [result.passes[f"changed {i}"] for i in range(1, CHANGED_PASSES + 1)]
     assert result.changed_files == 1 and all(p.figures.files_written == 1 for p in changed)
@@ -30,3 +30,11 @@ def test_each_size_gets_cold_noop_and_the_median_of_its_changed_passes(tmp_path)
     assert [row["pass"] for row in report([result])["passes"]] == [
         "cold", "warm 1", *(f"changed {i}" for i in range(1, 6)), "warm 2", "warm 3"
     ]
+
+    waited = {"warm 1", *(f"changed {i}" for i in range(1, CHANGED_PASSES + 1)), "warm 2", "warm 3"}
+    assert set(result.settle_s) == waited
+    rows = {row["pass"]: row for row in report([result])["passes"]}
+    assert rows["cold"]["settle_s"] == 0.0
+    assert all(rows[name]["settle_s"] == round(result.settle_s[name], 1) for name in waited)
+    assert rows["cold"]["server_cpu_s"] > 0  # the server's own CPU, read per pass
+    assert all(rows[name]["server_cpu_s"] >= 0 for name in rows)
