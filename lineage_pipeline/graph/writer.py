@@ -101,16 +101,22 @@ def idempotent(name: str) -> str:
     return f"merge:{name.removeprefix('create:')}" if name.startswith("create:") else name
 
 
-def creating(statements: list[tuple[str, list]], created: Collection[str]) -> list[tuple[str, list]]:
+def creating(
+    statements: list[tuple[str, list]], created: Collection[str], *, every_file: bool = False
+) -> list[tuple[str, list]]:
     """``statements`` with the relationship rows of ``created`` files (none of their relationships of the
     revision being written exists: their SqlFile node was made by this sync, or the domain's last sync
-    completed) moved from ``merge:<TYPE>`` to ``create:<TYPE>``."""
-    if not created:
+    completed) moved from ``merge:<TYPE>`` to ``create:<TYPE>``; ``every_file``: every row's file is one
+    of them, so no row is looked at."""
+    if not (created or every_file):
         return statements
     out: list[tuple[str, list]] = []
     for name, rows in statements:
         if not name.startswith("merge:"):
             out.append((name, rows))
+            continue
+        if every_file:
+            out.append((f"create:{name.removeprefix('merge:')}", rows))
             continue
         new = [row for row in rows if row["file"] in created]
         old = [row for row in rows if row["file"] not in created]
@@ -182,6 +188,18 @@ def _phases(statements: list[tuple[str, list]]) -> list[list[tuple[str, list]]]:
         return "stale" if name.startswith("stale:") else "commit" if name == "commit" else "merge"
 
     return [list(group) for _, group in groupby(statements, key=phase)]
+
+
+@dataclass
+class PreparedFiles:
+    """What ``GraphWriter.write_prepared`` writes for a chunk of files: their statements in order, rows
+    breaking a key rule taken out (``refused``: statement, row, problem), and the node rows by label and
+    key (``_heal`` re-merges an endpoint from them)."""
+
+    paths: list[str]
+    statements: list[tuple[str, list]]
+    refused: list[tuple[str, Any, str]]
+    node_rows: dict[str, dict[str, dict]]
 
 
 def _batches(rows: Sequence, size: int) -> Iterable[list]:
@@ -427,17 +445,41 @@ class GraphWriter:
         query = cypher.MARK_SYNC_DIRTY if dirty else cypher.MARK_SYNC_CLEAN
         stats.add(self._retrying(lambda: self.backend.write(query, {"domain": domain})).stats)
 
-    def write_files(self, graphs: Sequence[FileGraph], stats: WriteStats) -> None:
-        """Replace the lineage of each file with the rows given (new edges first, then stale removal)."""
-        statements = [(name, self.admit(name, rows)) for name, rows in file_statements(graphs, self._held)]
+    def prepare(self, graphs: Sequence[FileGraph]) -> PreparedFiles:
+        """The statements that replace the lineage of ``graphs``' files, each row key-checked; changes nothing
+        of the writer, so the next chunk is prepared in a thread while this one is written."""
+        statements: list[tuple[str, list]] = []
+        refused: list[tuple[str, Any, str]] = []
+        for name, rows in file_statements(graphs, self._held):
+            admitted = []
+            for row in rows:
+                problem = self.row_check(name, row)
+                if problem is None:
+                    admitted.append(row)
+                else:
+                    refused.append((name, row, problem))
+            statements.append((name, admitted))
         by_name = dict(statements)
-        self._node_rows = {
+        node_rows = {
             label: {row[key]: row for row in by_name.get(name, [])} for label, (name, key) in _NODE_STATEMENTS.items()
         }
+        return PreparedFiles([graph.path for graph in graphs], statements, refused, node_rows)
+
+    def write_files(self, graphs: Sequence[FileGraph], stats: WriteStats) -> None:
+        """Replace the lineage of each file with the rows given (new edges first, then stale removal)."""
+        self.write_prepared(self.prepare(graphs), stats)
+
+    def write_prepared(self, prepared: PreparedFiles, stats: WriteStats) -> None:
+        """``write_files`` of a ``prepare`` result: refused rows are dead-lettered, the rest written."""
+        for name, row, problem in prepared.refused:
+            self._reject(name, row, InvalidKeyError(problem))
+        statements = prepared.statements
+        self._node_rows = prepared.node_rows
         self._created = set()
-        rewritten = {graph.path for graph in graphs} if self._clean_start else set()
         for phase in _phases(statements):
-            phase = creating(phase, self._created | rewritten)
+            # after a clean start every file's relationships are created (``_clean_start``), else those
+            # of the files whose SqlFile node this write created
+            phase = creating(phase, self._created, every_file=self._clean_start)
             if phase[0][0] == "commit":
                 self.record_rejected()  # before the commit: a file whose rejected rows are not recorded stays uncommitted
             if not self.pipelined:
@@ -458,21 +500,25 @@ class GraphWriter:
                     candidates[label].discard(key)
 
     def _write_changed(self, paths: list[str], graphs_for: Callable[[list[str]], list[FileGraph]], stats: WriteStats) -> None:
-        """Chunks of ``overlap_files`` files (0: all at once), the rows of chunk N+1 prepared in a thread
-        while chunk N is written; chunking keeps a large domain's rows from all being in memory at once,
+        """Chunks of ``overlap_files`` files (0: all at once), chunk N+1's rows built, turned into statements
+        and key-checked (``prepare``) in a thread while chunk N is written; chunking keeps a large domain's rows from all being in memory at once,
         and each chunk keeps the per-file write order."""
         size = self.overlap_files
         if not size or len(paths) <= size:
             self.write_files(graphs_for(paths), stats)
             return
         chunks = [paths[start : start + size] for start in range(0, len(paths), size)]
+
+        def prepared(chunk: list[str]) -> PreparedFiles:
+            return self.prepare(graphs_for(chunk))
+
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-rows") as pool:
-            pending = pool.submit(graphs_for, chunks[0])
+            pending = pool.submit(prepared, chunks[0])
             for following in [*chunks[1:], None]:
-                graphs = pending.result()
+                ready = pending.result()
                 if following is not None:
-                    pending = pool.submit(graphs_for, following)
-                self.write_files(graphs, stats)
+                    pending = pool.submit(prepared, following)
+                self.write_prepared(ready, stats)
 
     def delete_files(self, paths: Sequence[str], stats: WriteStats) -> None:
         """Remove every relationship that came from ``paths`` and their SqlFile nodes."""
@@ -495,7 +541,8 @@ class GraphWriter:
         for letter in self._rejected:
             if letter.statement.startswith("merge:") and isinstance(letter.row, dict):
                 for label, key in _orphan_endpoints(letter.statement, letter.row):
-                    _add_candidates(candidates, label, [key])
+                    if key_problem(key) is None:  # a key no store can hold was never sent: no node to prune
+                        _add_candidates(candidates, label, [key])
 
     def _record_rejected_after_failure(self) -> None:
         """Record what was rejected before a failure, never lost; if even that fails (e.g. disk full),

@@ -424,6 +424,33 @@ def test_overlapped_chunks_write_the_same_graph(store):
     assert overlapped == clean_ingest_snapshot(store.backend, "bench", files)
 
 
+def test_overlapped_chunks_refuse_rows_breaking_a_key_rule_as_one_write_does(store, tmp_path):
+    """Chunks are key-checked in the thread that prepares them; what they refuse is dead-lettered, in
+    order, by the writer, exactly as when every file is written at once."""
+    files = {lin.path: ("r1", lin) for lin in synthetic_lineages(12, 3)}
+    for path in ("bench/a_bad.sql", "bench/zz_bad.sql"):  # in the first chunk and in the last
+        files[path] = ("r1", insert_select(path, "stg.bad\x00name", "dw.loaded", {"id": ["id"]}))
+
+    def written(overlap_files: int, name: str) -> tuple[tuple[set, set], list]:
+        store.backend.write("MATCH (n) DETACH DELETE n")
+        dead_letters = DeadLetterFile(tmp_path / name)
+        kw = {"overlap_files": overlap_files, "dead_letters": dead_letters}
+        report = sync(store.backend, "bench", files, batch_size=7, writer_kw=kw)
+        letters = [(e.statement, e.file, e.row.get("key") or e.row.get("src")) for e in dead_letters.read()]
+        assert sorted((e.statement, e.file or "") for e in report.dead_lettered) == sorted((s, f or "") for s, f, _ in letters)
+        return snapshot(store.backend), letters
+
+    overlapped, overlapped_letters = written(4, "overlapped.jsonl")
+    at_once, at_once_letters = written(0, "at_once.jsonl")
+    assert overlapped == at_once
+    # a node row is refused once per chunk naming it, a relationship row once: the same rows either way
+    assert set(overlapped_letters) == set(at_once_letters)
+    relationship_letters = [letter for letter in overlapped_letters if letter[0].startswith("merge:")]
+    assert sorted(relationship_letters) == sorted(letter for letter in at_once_letters if letter[0].startswith("merge:"))
+    assert {file for _, file, _ in overlapped_letters} == {None, "bench/a_bad.sql", "bench/zz_bad.sql"}
+    assert ("Table", "dw.loaded") in overlapped[0]
+
+
 class _ConcurrentPrune:
     """The real backend, plus what another domain's orphan prune does at the worst moment: delete a node
     this sync merged before its first relationship lands (a race real runs cannot be made to hit on demand)."""
