@@ -7,9 +7,28 @@ function and ``isinstance`` chain; a batch of a thousand relationship rows spent
 the server spent writing them. Types the fast path does not know go to the client's encoder.
 """
 
+import json
+import re
 from typing import Any
 
 from falkordb.helpers import stringify_param_value
+
+_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"), check_circular=False).encode
+_JSON_ONLY_ESCAPE = re.compile(r'\\[^"\\]')
+r"""A JSON escape the client does not make (``\n``, ``\u0001``...): the client quotes only ``"`` and ``\``."""
+
+
+def _json_list(value: list | tuple) -> str | None:
+    """``value`` as JSON when that is byte for byte the client's literal, else None: lists of strings,
+    ints, floats and nulls (JSON's ``{..}``, ``true``/``false`` and escapes of control characters differ;
+    JSON has no inf or nan; a string holding a JSON word only costs the slow path)."""
+    try:
+        text = _JSON(value)
+    except (TypeError, ValueError):
+        return None
+    if "{" in text or "true" in text or "false" in text or ("\\" in text and _JSON_ONLY_ESCAPE.search(text)):
+        return None
+    return text
 
 
 def _key(key: Any) -> str:
@@ -38,6 +57,9 @@ def literal(value: Any) -> str:
                 parts.append(f"`{key}`:{literal(item)}")
         return "{" + ",".join(parts) + "}"
     if kind is list or kind is tuple:
+        text = _json_list(value)
+        if text is not None:
+            return text
         items = []
         for item in value:
             kind = type(item)
