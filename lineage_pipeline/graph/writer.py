@@ -501,8 +501,8 @@ class GraphWriter:
 
     def _write_changed(self, paths: list[str], graphs_for: Callable[[list[str]], list[FileGraph]], stats: WriteStats) -> None:
         """Chunks of ``overlap_files`` files (0: all at once), chunk N+1's rows built, turned into statements
-        and key-checked (``prepare``) in a thread while chunk N is written; chunking keeps a large domain's rows from all being in memory at once,
-        and each chunk keeps the per-file write order."""
+        and key-checked (``prepare``) in a thread while chunk N is written; chunking keeps a large domain's
+        rows from all being in memory at once, and each chunk keeps the per-file write order."""
         size = self.overlap_files
         if not size or len(paths) <= size:
             self.write_files(graphs_for(paths), stats)
