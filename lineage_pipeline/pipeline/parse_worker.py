@@ -108,9 +108,11 @@ def limit_cpu(seconds: float) -> None:
     so the same file hits the limit or not whatever else runs."""
     used = resource.getrusage(resource.RUSAGE_SELF)
     spent = used.ru_utime + used.ru_stime
-    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    current, hard = resource.getrlimit(resource.RLIMIT_CPU)
     soft = math.ceil(spent + seconds)
-    resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
+    wanted = soft if hard == resource.RLIM_INFINITY else min(soft, hard)
+    if wanted != current:  # most files move it by less than the whole second it is counted in
+        resource.setrlimit(resource.RLIMIT_CPU, (wanted, hard))
 
 
 def serve(

@@ -65,6 +65,12 @@ def test_resolve_inside_rejects_escapes(corpus, tmp_path):
     os.symlink(tmp_path / "outside.sql", corpus / "sneaky.sql")
     with pytest.raises(CorpusPathError, match="outside the corpus root"):
         resolve_inside(corpus, "sneaky.sql")
+    sibling = corpus.parent / f"{corpus.name}2"  # shares the root's name as a prefix: still outside
+    sibling.mkdir()
+    (sibling / "x.sql").write_text("SELECT 1")
+    with pytest.raises(CorpusPathError, match="outside the corpus root"):
+        resolve_inside(corpus, f"../{corpus.name}2/x.sql")
+    assert resolve_inside(corpus, "staging/../staging/a.sql") == (corpus / "staging" / "a.sql").resolve()
 
 
 def test_missing_root_is_named(tmp_path):
