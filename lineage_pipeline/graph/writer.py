@@ -202,6 +202,18 @@ class PreparedFiles:
     node_rows: dict[str, dict[str, dict]]
 
 
+def _screen(check: RowCheck, name: str, rows: Sequence) -> tuple[list, list[tuple[str, Any, str]]]:
+    """``rows`` of statement ``name`` that pass ``check``, and (name, row, problem) of those that do not."""
+    admitted, refused = [], []
+    for row in rows:
+        problem = check(name, row)
+        if problem is None:
+            admitted.append(row)
+        else:
+            refused.append((name, row, problem))
+    return admitted, refused
+
+
 def _batches(rows: Sequence, size: int) -> Iterable[list]:
     for start in range(0, len(rows), size):
         yield list(rows[start : start + size])
@@ -352,13 +364,9 @@ class GraphWriter:
     def admit(self, name: str, rows: Sequence) -> list:
         """``rows`` without those breaking a key rule, which are dead-lettered here, never sent: the
         embedded FalkorDB crashes on some keys (``keys``), taking every innocent row in flight with it."""
-        admitted = []
-        for row in rows:
-            problem = self.row_check(name, row)
-            if problem is None:
-                admitted.append(row)
-            else:
-                self._reject(name, row, InvalidKeyError(problem))
+        admitted, refused = _screen(self.row_check, name, rows)
+        for _, row, problem in refused:
+            self._reject(name, row, InvalidKeyError(problem))
         return admitted
 
     def write_rows(self, name: str, rows: Sequence, stats: WriteStats) -> None:
@@ -451,14 +459,9 @@ class GraphWriter:
         statements: list[tuple[str, list]] = []
         refused: list[tuple[str, Any, str]] = []
         for name, rows in file_statements(graphs, self._held):
-            admitted = []
-            for row in rows:
-                problem = self.row_check(name, row)
-                if problem is None:
-                    admitted.append(row)
-                else:
-                    refused.append((name, row, problem))
+            admitted, refused_here = _screen(self.row_check, name, rows)
             statements.append((name, admitted))
+            refused += refused_here
         by_name = dict(statements)
         node_rows = {
             label: {row[key]: row for row in by_name.get(name, [])} for label, (name, key) in _NODE_STATEMENTS.items()
