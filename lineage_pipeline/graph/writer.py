@@ -196,7 +196,6 @@ class PreparedFiles:
     breaking a key rule taken out (``refused``: statement, row, problem), and the node rows by label and
     key (``_heal`` re-merges an endpoint from them)."""
 
-    paths: list[str]
     statements: list[tuple[str, list]]
     refused: list[tuple[str, Any, str]]
     node_rows: dict[str, dict[str, dict]]
@@ -466,7 +465,7 @@ class GraphWriter:
         node_rows = {
             label: {row[key]: row for row in by_name.get(name, [])} for label, (name, key) in _NODE_STATEMENTS.items()
         }
-        return PreparedFiles([graph.path for graph in graphs], statements, refused, node_rows)
+        return PreparedFiles(statements, refused, node_rows)
 
     def write_files(self, graphs: Sequence[FileGraph], stats: WriteStats) -> None:
         """Replace the lineage of each file with the rows given (new edges first, then stale removal)."""
