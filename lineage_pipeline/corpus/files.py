@@ -44,14 +44,13 @@ def resolve_inside(root: Path, relative_path: str) -> Path:
     # os.path on strings: every parsed file passes here, and pathlib's resolve and parents cost ~2x as much
     real_root = os.path.realpath(root)
     candidate = os.path.realpath(os.path.join(real_root, relative_path))
-    inside = real_root if real_root.endswith(os.sep) else real_root + os.sep
-    if candidate != real_root and not candidate.startswith(inside):
+    if not _inside(candidate, real_root):
         raise CorpusPathError(f"{relative_path!r} resolves to {candidate}, outside the corpus root {real_root}")
     return Path(candidate)
 
 
 def _inside(real: str, real_root: str) -> bool:
-    return real == real_root or real.startswith(real_root + os.sep)
+    return real == real_root or real.startswith(real_root if real_root.endswith(os.sep) else real_root + os.sep)
 
 
 def walk_corpus(root: Path, extensions: list[str], domain: str | None = None) -> Iterator[tuple[str, os.stat_result]]:

@@ -57,7 +57,8 @@ def literal(value: Any) -> str:
                 parts.append(f"`{key}`:{literal(item)}")
         return "{" + ",".join(parts) + "}"
     if kind is list or kind is tuple:
-        text = _json_list(value)
+        # node rows are dicts, which JSON writes otherwise: not encoded twice (rows of a batch are alike)
+        text = _json_list(value) if not value or type(value[0]) is not dict else None
         if text is not None:
             return text
         items = []
